@@ -1,0 +1,7 @@
+"""The built-in files connector: canonical order files in, stock CSVs out."""
+
+from __future__ import annotations
+
+from .connector import FilesConnector
+
+__all__ = ["FilesConnector"]

@@ -1,0 +1,301 @@
+"""The files connector: order files in from a folder, stock CSVs out, unreadable files rejected.
+
+For sellers whose channel or legacy system exchanges files instead of an API. The formats are in
+``formats.py`` and documented in ``FORMAT.md``. Files are only ever moved (``os.replace``), never
+deleted or rewritten: an order file ends up in the inbox, ``processed/`` or ``rejected/``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from erpsync.connector import (
+    Capability,
+    Connector,
+    ConnectorContext,
+    ConnectorSettings,
+    OrderPage,
+    RawOrder,
+    SeenOrders,
+    Window,
+)
+from erpsync.domain import Listing, Order, PushResult, StockUpdate
+from erpsync.errors import ConfigError, FatalError
+
+from . import formats
+from .settings import FilesOptions
+
+log = logging.getLogger(__name__)
+
+#: names of files another program is still writing (or hidden files): never touched
+_PARTIAL_SUFFIXES = (".tmp", ".part")
+
+
+class FilesConnector(Connector):
+    """Orders from a folder of canonical JSON/CSV files; stock to a CSV per push."""
+
+    type = "files"
+    platform = "files"
+    capabilities = frozenset(
+        {Capability.PULL_ORDERS, Capability.PUSH_STOCK, Capability.PULL_LISTINGS}
+    )
+    Options = FilesOptions
+
+    def __init__(
+        self, settings: ConnectorSettings, context: ConnectorContext | None = None
+    ) -> None:
+        super().__init__(settings, context)
+        if not isinstance(settings.options, FilesOptions):
+            raise ConfigError(f"connectors.{settings.name}.options: inbox is required")
+        self.files_options: FilesOptions = settings.options
+        #: relative option paths resolve against this folder. The config carries no file path,
+        #: so it is the working directory; a caller that knows the config's folder may set it.
+        self.base_dir = Path.cwd()
+
+    # -- folders -------------------------------------------------------------------------------
+
+    def path(self, configured: Path) -> Path:
+        """An option path made absolute against ``base_dir``."""
+        configured = configured.expanduser()
+        return configured if configured.is_absolute() else self.base_dir / configured
+
+    @property
+    def inbox(self) -> Path:
+        return self.path(self.files_options.inbox)
+
+    @property
+    def rejected(self) -> Path:
+        return self.path(self.files_options.rejected_folder)
+
+    @property
+    def processed(self) -> Path | None:
+        folder = self.files_options.processed
+        return None if folder is None else self.path(folder)
+
+    @property
+    def outbox(self) -> Path | None:
+        folder = self.files_options.outbox
+        return None if folder is None else self.path(folder)
+
+    def inbox_files(self) -> list[Path]:
+        """The order files waiting in the inbox, sorted by name (sub-folders are not read)."""
+        if not self.inbox.is_dir():
+            raise FatalError(f"inbox {_show(self.inbox)} is not a folder", connector=self.name)
+        return sorted(
+            (entry for entry in self.inbox.iterdir() if entry.is_file() and _complete(entry.name)),
+            key=lambda entry: entry.name,
+        )
+
+    # -- orders --------------------------------------------------------------------------------
+
+    def fetch_orders(self, window: Window, seen: SeenOrders) -> Iterator[OrderPage]:
+        """Yield one page per inbox file with the orders the store does not hold yet."""
+        # Files are authoritative snapshots, not a change feed, so the time window is ignored:
+        # every order in the inbox is offered unless the store already holds this exact version
+        # (seen.is_current). A file left in the inbox is therefore re-read as a no-op.
+        for path in self.inbox_files():
+            found = self._read_orders(path)
+            if found is None:
+                continue
+            fresh = [
+                RawOrder(order.external_id, order.updated_at, order.payload)
+                for order in found
+                if not seen.is_current(order.external_id, order.updated_at)
+            ]
+            if fresh:
+                # The engine commits each page before it asks for the next one, so the code
+                # after this yield runs only once this file's orders are stored: only then may
+                # the file leave the inbox (for the last file: when the engine resumes us to
+                # find the generator's end). If the engine fails or stops mid-page it never
+                # resumes us, and the file stays in the inbox to be read again next run.
+                yield OrderPage(orders=fresh)
+            self._imported(path)
+
+    def map_order(self, payload: Mapping[str, Any]) -> Order:
+        return formats.order_from_payload(
+            payload, connector=self.name, platform=self.files_options.platform
+        )
+
+    def _read_orders(self, path: Path) -> list[formats.FileOrder] | None:
+        """The orders in one file, or None when the file was rejected or could not be read."""
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            # gone (another process took it) or no permission: not the file's fault, retry later
+            log.warning("%s: skipped %s: %s", self.name, path.name, exc.strerror or exc)
+            return None
+        try:
+            return formats.read_orders(path.name, data)
+        except formats.FileRejected as exc:
+            self._reject(path, str(exc))
+            return None
+
+    def _reject(self, path: Path, reason: str) -> None:
+        if self.context.dry_run:
+            log.warning("%s: would reject %s: %s", self.name, path.name, reason)
+            return
+        # Moved first, reason second: a crash in between leaves the file rejected without its
+        # reason, never a reason without its file.
+        target = _move(path, self.rejected)
+        _write_atomically(target.with_name(target.name + ".reason.txt"), reason + "\n")
+        log.warning("%s: rejected %s: %s", self.name, path.name, reason)
+
+    def _imported(self, path: Path) -> None:
+        if self.processed is not None and not self.context.dry_run:
+            _move(path, self.processed)
+
+    # -- listings ------------------------------------------------------------------------------
+
+    def fetch_listings(self) -> Iterator[list[Listing]]:
+        """Listings from ``options.listings_file``, or one per SKU seen in the order files.
+
+        Without a listings file, each distinct item SKU in the inbox (and ``processed/``)
+        becomes a listing whose item_id is the SKU itself: the stock CSV then covers every
+        product the channel has sold.
+        """
+        listings_file = self.files_options.listings_file
+        if listings_file is not None:
+            yield self._listings_from_file(self.path(listings_file))
+            return
+        skus = sorted(self._skus_in_order_files())
+        if skus:
+            yield [Listing(connector=self.name, item_id=sku, sku=sku) for sku in skus]
+
+    def _listings_from_file(self, path: Path) -> list[Listing]:
+        try:
+            return formats.listings_from_csv(path.read_bytes(), connector=self.name)
+        except OSError as exc:
+            raise FatalError(
+                f"cannot read listings file {_show(path)}: {exc.strerror or exc}",
+                connector=self.name,
+            ) from None
+        except formats.FileRejected as exc:
+            raise FatalError(f"listings file {_show(path)}: {exc}", connector=self.name) from None
+
+    def _skus_in_order_files(self) -> set[str]:
+        folders = [self.inbox] + ([self.processed] if self.processed else [])
+        skus: set[str] = set()
+        for folder in folders:
+            if not folder.is_dir():
+                continue
+            for path in folder.iterdir():
+                if not (path.is_file() and _complete(path.name)):
+                    continue
+                try:
+                    found = formats.read_orders(path.name, path.read_bytes())
+                except (OSError, formats.FileRejected):
+                    continue  # fetch_orders reports unreadable files; listings just skip them
+                for order in found:
+                    skus |= formats.skus_in(order.payload)
+        return skus
+
+    # -- stock ---------------------------------------------------------------------------------
+
+    def push_stock(self, updates: Sequence[StockUpdate]) -> list[PushResult]:
+        """Write ``<outbox>/stock-<UTC time>.csv`` (sku,item_id,variation_id,quantity)."""
+        if not updates:
+            return []  # no empty files: a consumer would read them as "no stock at all"
+        outbox = self.outbox
+        if outbox is None:
+            return _results(updates, error="no outbox configured (options.outbox)")
+        try:
+            outbox.mkdir(parents=True, exist_ok=True)
+            name = f"stock-{self.now():%Y%m%dT%H%M%SZ}.csv"
+            target = _write_atomically(_free_name(outbox / name), formats.stock_csv(updates))
+        except OSError as exc:
+            return _results(updates, error=f"cannot write to outbox {_show(outbox)}: {_why(exc)}")
+        log.info("%s: wrote %d stock rows to %s", self.name, len(updates), target.name)
+        return _results(updates)
+
+    # -- check ---------------------------------------------------------------------------------
+
+    def check(self) -> str:
+        """Check the folders; e.g. ``inbox ./x (3 files), outbox ./y``."""
+        count = len(self.inbox_files())  # raises when the inbox is not a folder
+        if not os.access(self.inbox, os.R_OK | os.W_OK | os.X_OK):
+            # writable too: rejected (and processed) files are moved out of it
+            raise FatalError(
+                f"inbox {_show(self.inbox)} is not readable and writable", connector=self.name
+            )
+        folders = {"rejected": self.rejected, "processed": self.processed, "outbox": self.outbox}
+        for label, folder in folders.items():
+            if folder is not None and not _writable_or_creatable(folder):
+                raise FatalError(
+                    f"{label} folder {_show(folder)} cannot be written", connector=self.name
+                )
+        parts = [f"inbox {_show(self.inbox)} ({count} file{'' if count == 1 else 's'})"]
+        if self.processed is not None:
+            parts.append(f"processed {_show(self.processed)}")
+        outbox = self.outbox
+        parts.append(f"outbox {_show(outbox)}" if outbox else "no outbox (stock push disabled)")
+        return ", ".join(parts)
+
+
+def _complete(name: str) -> bool:
+    """False for hidden files and files still being written (``.tmp``/``.part``)."""
+    return not name.startswith(".") and not name.lower().endswith(_PARTIAL_SUFFIXES)
+
+
+def _move(path: Path, folder: Path) -> Path:
+    """Move a file into ``folder`` under a name no other file there has; return where it went."""
+    folder.mkdir(parents=True, exist_ok=True)
+    target = _free_name(folder / path.name)
+    os.replace(path, target)
+    return target
+
+
+def _free_name(target: Path) -> Path:
+    """``target``, or ``<stem>-2<suffix>``, ``-3``... so that nothing is overwritten."""
+    candidate, number = target, 1
+    while candidate.exists() or candidate.with_name(candidate.name + ".reason.txt").exists():
+        number += 1
+        candidate = target.with_name(f"{target.stem}-{number}{target.suffix}")
+    return candidate
+
+
+def _write_atomically(target: Path, text: str) -> Path:
+    """Write to a hidden temporary file, then rename: readers never see a half-written file."""
+    temporary = target.with_name(f".{target.name}.tmp")
+    try:
+        with temporary.open("w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, target)
+    except OSError:
+        temporary.unlink(missing_ok=True)
+        raise
+    return target
+
+
+def _writable_or_creatable(folder: Path) -> bool:
+    probe = folder
+    while not probe.exists():
+        if probe.parent == probe:
+            return False
+        probe = probe.parent
+    return probe.is_dir() and os.access(probe, os.W_OK | os.X_OK)
+
+
+def _results(updates: Sequence[StockUpdate], *, error: str | None = None) -> list[PushResult]:
+    return [
+        PushResult(item_id=u.item_id, variation_id=u.variation_id, ok=error is None, error=error)
+        for u in updates
+    ]
+
+
+def _show(path: Path) -> str:
+    """A path as the user would type it: relative to the working directory when inside it."""
+    try:
+        relative = path.relative_to(Path.cwd())
+    except ValueError:
+        return str(path)
+    return f"./{relative}" if str(relative) != "." else "."
+
+
+def _why(exc: OSError) -> str:
+    return exc.strerror or str(exc)

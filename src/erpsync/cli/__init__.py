@@ -1,0 +1,90 @@
+"""The erpsync command line: the root app, global options, and the one error boundary.
+
+Command modules import only Typer at load time; the store, HTTP layer and connectors are
+imported inside command bodies so that `erpsync --help` stays fast.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from typing import Annotated
+
+import typer
+
+from erpsync.cli import connectors, listings, orders, products, quarantine, status, stock, sync
+from erpsync.cli.output import Output
+from erpsync.cli.state import State
+from erpsync.errors import EXIT_CONFIG, EXIT_FAILURE, ConfigError, ErpsyncError
+
+app = typer.Typer(
+    name="erpsync",
+    help="Pull orders from every sales channel into one store, and push stock back out.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    config: Annotated[
+        str | None,
+        typer.Option(
+            "--config", "-c", envvar="ERPSYNC_CONFIG", help="Config file (default: ./erpsync.yaml)"
+        ),
+    ] = None,
+    db: Annotated[
+        str | None,
+        typer.Option("--db", envvar="ERPSYNC_DB", help="Database URL (overrides the config)"),
+    ] = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log each request")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only errors")] = False,
+) -> None:
+    """Global options, shared by every command."""
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.WARNING if quiet else logging.INFO,
+        format="%(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+        force=True,
+    )
+    if not verbose:
+        for noisy in ("httpx", "httpcore", "alembic"):
+            logging.getLogger(noisy).setLevel(logging.WARNING)
+    ctx.obj = State(config_path=config, db=db, output=Output(quiet=quiet, verbose=verbose))
+    ctx.call_on_close(ctx.obj.close)
+
+
+sync.register(app)
+status.register(app)
+app.add_typer(orders.app, name="orders")
+app.add_typer(products.app, name="products")
+app.add_typer(stock.app, name="stock")
+app.add_typer(listings.app, name="listings")
+app.add_typer(quarantine.app, name="quarantine")
+app.add_typer(connectors.app, name="connectors")
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the CLI: domain errors become one line on stderr and an exit code, never a traceback.
+
+    Typer (in standalone mode) handles usage errors, --help and typer.Exit itself and ends with
+    SystemExit; our own errors propagate out of it and are turned into one line here.
+    """
+    output = Output()
+    try:
+        app(args=argv, prog_name="erpsync")
+    except ConfigError as exc:
+        for problem in exc.problems:
+            output.error(problem)
+        sys.exit(EXIT_CONFIG)
+    except ErpsyncError as exc:
+        output.error(" ".join(str(exc).split()))
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        output.error("interrupted")
+        sys.exit(130)
+    except OSError as exc:
+        output.error(f"{exc.strerror or exc}: {exc.filename}" if exc.filename else str(exc))
+        sys.exit(EXIT_FAILURE)

@@ -1,0 +1,111 @@
+"""listings pull | list | link: which channel listing sells which SKU."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from erpsync.cli.state import out, state
+
+app = typer.Typer(help="Channel listings and their SKUs.", no_args_is_help=True)
+
+
+@app.command("pull")
+def pull_listings(
+    ctx: typer.Context,
+    connector: Annotated[list[str] | None, typer.Option("--connector", "-C")] = None,
+) -> None:
+    """Refresh the listing <-> SKU mapping from each channel's catalogue."""
+    from erpsync.connector import Capability
+    from erpsync.engine.listings import pull_listings as pull_one
+    from erpsync.engine.runner import run_all, select_connectors
+    from erpsync.registry import resolve
+
+    st, output = state(ctx), out(ctx)
+    config = st.config()
+    selected = [
+        n
+        for n in select_connectors(config, connector)
+        if Capability.PULL_LISTINGS in resolve(config.connectors[n].type).capabilities
+    ]
+    with st.locked() as store:
+        outcomes = run_all(config, store, selected, "listings-pull", lambda c: pull_one(c, store))
+    failed = False
+    for outcome in outcomes:
+        if outcome.ok:
+            output.info(f"{outcome.connector}: {outcome.report.count} listings")
+        else:
+            failed = True
+            output.error(f"{outcome.connector}: {outcome.error}")
+    if failed:
+        raise typer.Exit(1)
+
+
+@app.command("list")
+def list_listings(
+    ctx: typer.Context,
+    connector: Annotated[str | None, typer.Option("--connector", "-C")] = None,
+    json_out: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Show listings, their SKU and the last quantity pushed."""
+    from erpsync.store import listings
+
+    st, output = state(ctx), out(ctx, json_out)
+    with st.store().session() as session:
+        rows = listings.list_listings(session, connector)
+        pushed = listings.pushed(session, [r.id for r in rows if r.id is not None])
+    data = [
+        {
+            "connector": r.connector,
+            "item_id": r.item_id,
+            "variation_id": r.variation_id or None,
+            "sku": r.sku,
+            "title": r.title,
+            "fulfilled_by_channel": r.fulfilled_by_channel,
+            "source": r.source,
+            "last_pushed": pushed[r.id].quantity if r.id in pushed else None,
+        }
+        for r in rows
+    ]
+    if json_out:
+        output.data(data)
+        return
+    output.table(
+        "listings",
+        ["connector", "listing", "sku", "title", "full/fba", "source", "pushed"],
+        [
+            (
+                d["connector"],
+                f"{d['item_id']}:{d['variation_id']}" if d["variation_id"] else d["item_id"],
+                d["sku"],
+                d["title"],
+                "yes" if d["fulfilled_by_channel"] else "",
+                d["source"],
+                d["last_pushed"],
+            )
+            for d in data
+        ],
+    )
+
+
+@app.command("link")
+def link(
+    ctx: typer.Context,
+    connector: str,
+    listing: Annotated[str, typer.Argument(metavar="ITEM[:VARIATION]")],
+    sku: str,
+) -> None:
+    """Link a listing to a SKU by hand (kept when the channel reports none)."""
+    from erpsync.errors import ConfigError
+    from erpsync.store import listings, products
+
+    st, output = state(ctx), out(ctx)
+    if connector not in st.config().connectors:
+        raise ConfigError(f"unknown connector {connector!r}")
+    item_id, _, variation_id = listing.partition(":")
+    with st.locked() as store, store.session() as session:
+        if products.get_product(session, sku) is None:
+            raise ConfigError(f"unknown SKU {sku!r} (add it with `erpsync products import`)")
+        listings.link(session, connector, item_id, variation_id or None, sku)
+    output.info(f"{connector} {listing} -> {sku}")

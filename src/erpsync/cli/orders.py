@@ -1,0 +1,98 @@
+"""orders list | show: the canonical orders in the store."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from erpsync.cli.state import out, state
+
+app = typer.Typer(help="Orders in the local store.", no_args_is_help=True)
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print the canonical fields as JSON")]
+
+
+@app.command("list")
+def list_orders(
+    ctx: typer.Context,
+    connector: Annotated[str | None, typer.Option("--connector", "-C")] = None,
+    status: Annotated[str | None, typer.Option(help="pending, paid, invoiced, ...")] = None,
+    limit: Annotated[int, typer.Option(min=1)] = 100,
+    json_out: JsonOpt = False,
+) -> None:
+    """List orders, most recently updated first."""
+    from erpsync.store import orders
+
+    st, output = state(ctx), out(ctx, json_out)
+    with st.store().session() as session:
+        rows = orders.list_orders(session, connector=connector, status=status, limit=limit)
+        found = [orders.load_order(session, r.connector, r.external_id) for r in rows]
+    loaded = [o for o in found if o is not None]
+    if json_out:
+        output.data([o.public_dict() for o in loaded])
+        return
+    output.table(
+        "orders",
+        ["connector", "external_id", "number", "status", "updated_at", "total", "items"],
+        [
+            (
+                o.connector,
+                o.external_id,
+                o.number,
+                o.status.value,
+                o.updated_at.isoformat(),
+                o.total,
+                sum(i.quantity for i in o.items),
+            )
+            for o in loaded
+        ],
+    )
+
+
+@app.command("show")
+def show_order(
+    ctx: typer.Context,
+    order_id: Annotated[
+        str, typer.Argument(metavar="ID", help="CONNECTOR:EXTERNAL_ID, id or number")
+    ],
+    json_out: JsonOpt = False,
+) -> None:
+    """Show one order with its items."""
+    from erpsync.errors import ConfigError
+    from erpsync.store import orders
+
+    st, output = state(ctx), out(ctx, json_out)
+    with st.store().session() as session:
+        rows = orders.find_orders(session, order_id)
+        if not rows:
+            raise ConfigError(f"no order {order_id!r} in the store")
+        if len(rows) > 1:
+            refs = ", ".join(f"{r.connector}:{r.external_id}" for r in rows)
+            raise ConfigError(f"{order_id!r} matches several orders: {refs}")
+        order = orders.load_order(session, rows[0].connector, rows[0].external_id)
+    assert order is not None
+    data = order.public_dict()
+    if json_out:
+        output.data(data)
+        return
+    items = data.pop("items")
+    output.table("order", ["field", "value"], [(k, v) for k, v in data.items()])
+    output.table(
+        "items",
+        ["sku", "channel_item_id", "variation_id", "title", "quantity", "unit_price"],
+        [
+            tuple(
+                i[k]
+                for k in (
+                    "sku",
+                    "channel_item_id",
+                    "variation_id",
+                    "title",
+                    "quantity",
+                    "unit_price",
+                )
+            )
+            for i in items
+        ],
+    )

@@ -1,0 +1,65 @@
+"""How the CLI prints: data to stdout (tables, or JSON with --json), messages to stderr.
+
+Rich renders tables and colours only when it sees a terminal and NO_COLOR is unset, so cron
+mails and CI logs get plain lines.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+
+def _console(stderr: bool) -> Console:
+    no_color = bool(os.environ.get("NO_COLOR"))
+    return Console(stderr=stderr, no_color=no_color, highlight=False, soft_wrap=True)
+
+
+@dataclass
+class Output:
+    json_mode: bool = False
+    quiet: bool = False
+    verbose: bool = False
+    out: Console = field(default_factory=lambda: _console(False))
+    err: Console = field(default_factory=lambda: _console(True))
+
+    @property
+    def interactive(self) -> bool:
+        return self.err.is_terminal and not self.quiet and not self.json_mode
+
+    def info(self, message: str) -> None:
+        if not self.quiet:
+            self.err.print(message, markup=False)
+
+    def warn(self, message: str) -> None:
+        self.err.print(f"warning: {message}", markup=False)
+
+    def error(self, message: str) -> None:
+        self.err.print(f"erpsync: error: {message}", markup=False, style="red")
+
+    def data(self, payload: Any) -> None:
+        """Print machine-readable data (only in --json mode)."""
+        sys.stdout.write(json.dumps(payload, indent=2, ensure_ascii=False, default=str) + "\n")
+        sys.stdout.flush()
+
+    def table(self, title: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+        rows = [["" if v is None else str(v) for v in row] for row in rows]
+        if not self.out.is_terminal:
+            # plain, tab-separated: greppable, and stable for scripts that do not use --json
+            self.out.print("\t".join(columns), markup=False)
+            for row in rows:
+                self.out.print("\t".join(row), markup=False)
+            return
+        table = Table(title=title)
+        for column in columns:
+            table.add_column(column)
+        for row in rows:
+            table.add_row(*row)
+        self.out.print(table)

@@ -1,0 +1,71 @@
+"""status: last runs, cursors, errors, unknown SKUs and the quarantine, at a glance."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+
+from erpsync.cli.state import out, state
+
+
+def register(app: typer.Typer) -> None:
+    app.command("status")(status)
+
+
+def status(
+    ctx: typer.Context,
+    json_out: Annotated[bool, typer.Option("--json", help="Print as JSON")] = False,
+) -> None:
+    """Show the last runs, cursors, errors, unknown SKUs and quarantined payloads."""
+    from erpsync.engine import reports
+
+    st, output = state(ctx), out(ctx, json_out)
+    with st.store().session() as session:
+        summary: dict[str, Any] = reports.status_summary(session)
+    if json_out:
+        output.data(summary)
+        return
+    output.table(
+        "last runs",
+        ["started", "command", "connector", "outcome", "counts", "error"],
+        [
+            (
+                r["started_at"],
+                r["command"],
+                r["connector"],
+                r["outcome"],
+                _counts(r["counts"]),
+                r["error"],
+            )
+            for r in summary["runs"]
+        ],
+    )
+    output.table(
+        "cursors",
+        ["connector", "resource", "value"],
+        [(c["connector"], c["resource"], c["value"]) for c in summary["cursors"]],
+    )
+    if summary["unknown_skus"]:
+        output.table(
+            "unknown SKUs in orders",
+            ["connector", "sku", "orders"],
+            [(u["connector"], u["sku"], u["orders"]) for u in summary["unknown_skus"]],
+        )
+    if summary["withheld"]:
+        output.table(
+            "orders with withheld data",
+            ["connector", "order", "note"],
+            [(w["connector"], w["external_id"], w["note"]) for w in summary["withheld"]],
+        )
+    if summary["push_errors"]:
+        output.table(
+            "stock pushes failing",
+            ["connector", "listing", "error"],
+            [(p["connector"], p["listing"], p["error"]) for p in summary["push_errors"]],
+        )
+    output.info(f"quarantine: {summary['quarantine']} open item(s)")
+
+
+def _counts(counts: dict[str, int]) -> str:
+    return ", ".join(f"{k}={v}" for k, v in counts.items() if v)

@@ -1,0 +1,230 @@
+"""pull-orders, push-stock and sync: the commands cron runs."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from erpsync.cli.state import State, out, state
+
+if TYPE_CHECKING:
+    from erpsync.cli.output import Output
+    from erpsync.engine.runner import Outcome
+
+ConnectorOpt = Annotated[
+    list[str] | None,
+    typer.Option("--connector", "-C", help="Only this connector (repeatable)"),
+]
+DryRunOpt = Annotated[bool, typer.Option("--dry-run", help="Show what would change; write nothing")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print the result as JSON")]
+
+
+def register(app: typer.Typer) -> None:
+    app.command("pull-orders")(pull_orders)
+    app.command("push-stock")(push_stock)
+    app.command("sync")(sync)
+
+
+def pull_orders(
+    ctx: typer.Context,
+    connector: ConnectorOpt = None,
+    since: Annotated[
+        str | None,
+        typer.Option(
+            help="Re-pull changes since this date (ISO 8601); the cursor never moves back"
+        ),
+    ] = None,
+    dry_run: DryRunOpt = False,
+    json_out: JsonOpt = False,
+) -> None:
+    """Pull new and changed orders from every enabled connector into the store."""
+    st, output = state(ctx), out(ctx, json_out)
+    outcomes = _pull(st, output, connector, _parse_since(since), dry_run)
+    _finish(output, outcomes, json_out)
+
+
+def push_stock(
+    ctx: typer.Context,
+    connector: ConnectorOpt = None,
+    dry_run: DryRunOpt = False,
+    explain: Annotated[bool, typer.Option(help="With --dry-run: show the arithmetic")] = False,
+    full: Annotated[
+        bool, typer.Option("--full", help="Send every listing, changed or not")
+    ] = False,
+    json_out: JsonOpt = False,
+) -> None:
+    """Push each listing's available stock to its channel (only what changed, unless --full)."""
+    st, output = state(ctx), out(ctx, json_out)
+    outcomes = _push(st, output, connector, dry_run, explain, full)
+    _finish(output, outcomes, json_out)
+
+
+def sync(
+    ctx: typer.Context,
+    connector: ConnectorOpt = None,
+    dry_run: DryRunOpt = False,
+    json_out: JsonOpt = False,
+) -> None:
+    """pull-orders, then push-stock."""
+    st, output = state(ctx), out(ctx, json_out)
+    outcomes = _pull(st, output, connector, None, dry_run)
+    outcomes += _push(st, output, connector, dry_run, False, False)
+    _finish(output, outcomes, json_out)
+
+
+def _parse_since(value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    from erpsync.domain import to_utc
+    from erpsync.errors import ConfigError
+
+    text = value if "T" in value else f"{value}T00:00:00+00:00"
+    try:
+        return to_utc(text)
+    except ValueError:
+        raise ConfigError(
+            f"--since: {value!r} is not a date (use 2026-11-01 or 2026-11-01T10:00:00-03:00)"
+        ) from None
+
+
+def _pull(
+    st: State, output: Output, names: list[str] | None, since: datetime | None, dry_run: bool
+) -> list[Outcome]:
+    from erpsync.connector import Capability
+    from erpsync.engine.pull import pull_orders as pull_one
+    from erpsync.engine.runner import build_context, run_all, select_connectors
+    from erpsync.registry import resolve
+
+    config = st.config()
+    selected = [
+        n
+        for n in select_connectors(config, names)
+        if Capability.PULL_ORDERS in resolve(config.connectors[n].type).capabilities
+    ]
+    with st.locked() as store:
+        outcomes = run_all(
+            config,
+            store,
+            selected,
+            "pull-orders",
+            lambda c: pull_one(c, store, since=since, dry_run=dry_run),
+            record=not dry_run,
+            context=build_context(config, store, dry_run=dry_run),
+        )
+    for outcome in outcomes:
+        if outcome.ok:
+            r = outcome.report
+            output.info(
+                f"{outcome.connector}: {r.fetched} fetched, {r.new} new, {r.updated} updated, "
+                f"{r.quarantined} quarantined"
+                + (f", {len(r.unknown_skus)} unknown SKUs" if r.unknown_skus else "")
+                + (" (dry run)" if dry_run else "")
+            )
+            if dry_run and not output.json_mode:
+                for change in r.changes:
+                    output.info(f"  {change}")
+    return outcomes
+
+
+def _push(
+    st: State,
+    output: Output,
+    names: list[str] | None,
+    dry_run: bool,
+    explain: bool,
+    full: bool,
+) -> list[Outcome]:
+    from erpsync.connector import Capability
+    from erpsync.engine.push import push_stock as push_one
+    from erpsync.engine.runner import run_all, select_connectors
+    from erpsync.registry import resolve
+
+    config = st.config()
+    selected = [
+        n
+        for n in select_connectors(config, names)
+        if Capability.PUSH_STOCK in resolve(config.connectors[n].type).capabilities
+    ]
+    safety = config.stock.safety_stock
+    with st.locked() as store:
+        outcomes = run_all(
+            config,
+            store,
+            selected,
+            "push-stock",
+            lambda c: push_one(c, store, safety_stock=safety, full=full, dry_run=dry_run),
+            record=not dry_run,
+        )
+    for outcome in outcomes:
+        if not outcome.ok:
+            continue
+        r = outcome.report
+        if dry_run:
+            _print_plan(output, r, explain)
+        else:
+            output.info(
+                f"{outcome.connector}: {r.sent} sent, {r.failed} failed, {r.unchanged} unchanged"
+            )
+            for error in r.errors:
+                output.warn(f"{outcome.connector}: {error}")
+        if r.listings_without_sku:
+            output.warn(
+                f"{outcome.connector}: {len(r.listings_without_sku)} listings without a known SKU: "
+                + ", ".join(r.listings_without_sku[:10])
+            )
+        if r.skus_without_listing:
+            output.warn(
+                f"{outcome.connector}: {len(r.skus_without_listing)} SKUs without a listing: "
+                + ", ".join(r.skus_without_listing[:10])
+            )
+    return outcomes
+
+
+def _print_plan(output: Output, report: Any, explain: bool) -> None:
+    if output.json_mode:
+        return
+    rows = [
+        (report.connector, p.ref, p.sku, "-" if p.old is None else p.old, p.new)
+        + ((p.explanation,) if explain else ())
+        for p in report.plan
+        if p.send or explain
+    ]
+    columns = ["connector", "listing", "sku", "old", "new"] + (["explain"] if explain else [])
+    output.table(f"push plan ({report.connector})", columns, rows)
+
+
+def _finish(output: Output, outcomes: list[Outcome], json_out: bool) -> None:
+    if json_out:
+        output.data([_outcome_json(o) for o in outcomes])
+    for outcome in outcomes:
+        if not outcome.ok:
+            output.error(f"{outcome.connector}: {outcome.error}")
+    if any(not o.ok for o in outcomes):
+        raise typer.Exit(1)
+
+
+def _outcome_json(outcome: Outcome) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "connector": outcome.connector,
+        "ok": outcome.ok,
+        "error": outcome.error,
+        "counts": outcome.counts,
+    }
+    report = outcome.report
+    if report is not None and hasattr(report, "plan"):
+        data["plan"] = [
+            {
+                "listing": p.ref,
+                "sku": p.sku,
+                "old": p.old,
+                "new": p.new,
+                "send": p.send,
+                "explain": p.explanation,
+            }
+            for p in report.plan
+        ]
+    if report is not None and hasattr(report, "changes"):
+        data["changes"] = report.changes
+    return data

@@ -1,0 +1,123 @@
+"""Brazilian document numbers: normalise to digits and validate (CPF, CNPJ, CEP, UF, NF-e key).
+
+CPF and CNPJ check digits come from python-stdnum (a maintained library that tracks the
+Receita Federal rules, including the alphanumeric CNPJ from 2026). The NF-e access key (chave
+de acesso, 44 digits, modulo-11 check digit per the SEFAZ "Manual de Orientação do
+Contribuinte") is validated here because stdnum has no module for it.
+"""
+
+from __future__ import annotations
+
+import re
+
+from stdnum.br import cnpj as _cnpj
+from stdnum.br import cpf as _cpf
+from stdnum.exceptions import ValidationError
+
+UFS = frozenset(
+    [
+        "AC",
+        "AL",
+        "AP",
+        "AM",
+        "BA",
+        "CE",
+        "DF",
+        "ES",
+        "GO",
+        "MA",
+        "MT",
+        "MS",
+        "MG",
+        "PA",
+        "PB",
+        "PR",
+        "PE",
+        "PI",
+        "RJ",
+        "RN",
+        "RS",
+        "RO",
+        "RR",
+        "SC",
+        "SP",
+        "SE",
+        "TO",
+    ]
+)
+_NON_ALNUM = re.compile(r"[^0-9A-Za-z]")
+_NON_DIGIT = re.compile(r"\D")
+
+
+def digits(value: str) -> str:
+    return _NON_DIGIT.sub("", value)
+
+
+def cpf(value: str) -> str:
+    """Return the CPF as 11 digits, or raise ValueError."""
+    number = digits(value)
+    try:
+        return str(_cpf.validate(number))
+    except ValidationError as exc:
+        raise ValueError(f"invalid CPF {_mask(number)}: {exc}") from None
+
+
+def cnpj(value: str) -> str:
+    """Return the CNPJ as 14 characters (digits, or the 2026 alphanumeric form), or raise."""
+    number = _NON_ALNUM.sub("", value).upper()
+    try:
+        return str(_cnpj.validate(number))
+    except ValidationError as exc:
+        raise ValueError(f"invalid CNPJ {_mask(number)}: {exc}") from None
+
+
+def cpf_or_cnpj(value: str) -> str:
+    """Validate a buyer document: 11 characters is a CPF, 14 a CNPJ."""
+    number = _NON_ALNUM.sub("", value).upper()
+    if len(number) == 11:
+        return cpf(number)
+    if len(number) == 14:
+        return cnpj(number)
+    raise ValueError(f"document {_mask(number)} is neither a CPF (11) nor a CNPJ (14 characters)")
+
+
+def cep(value: str) -> str:
+    """Return the CEP as 8 digits, or raise ValueError."""
+    number = digits(value)
+    if len(number) != 8:
+        raise ValueError(f"CEP must have 8 digits, got {value!r}")
+    return number
+
+
+def uf(value: str) -> str:
+    """Return a Brazilian state code (UF) in upper case, or raise ValueError."""
+    code = value.strip().upper()
+    if code.startswith("BR-"):  # ISO 3166-2, as Mercado Livre's new shipment format sends it
+        code = code[3:]
+    if code not in UFS:
+        raise ValueError(f"not a Brazilian state (UF): {value!r}")
+    return code
+
+
+def nfe_key(value: str) -> str:
+    """Validate an NF-e access key (44 digits, last one a modulo-11 check digit)."""
+    key = digits(value)
+    if len(key) != 44:
+        raise ValueError(f"NF-e key must have 44 digits, got {len(key)}")
+    if key[-1] != _nfe_check_digit(key[:43]):
+        raise ValueError("NF-e key check digit does not match")
+    if key[20:22] not in {"55", "65"}:
+        raise ValueError(f"NF-e key model {key[20:22]} is not 55 (NF-e) or 65 (NFC-e)")
+    return key
+
+
+def _nfe_check_digit(first43: str) -> str:
+    # weights 2..9 cycling from the rightmost digit; remainder 0 or 1 gives 0
+    total = sum(int(d) * (2 + i % 8) for i, d in enumerate(reversed(first43)))
+    remainder = total % 11
+    return "0" if remainder < 2 else str(11 - remainder)
+
+
+def _mask(number: str) -> str:
+    """Show only the last two characters: documents are personal data."""
+    return "*" * max(len(number) - 2, 0) + number[-2:]

@@ -1,0 +1,215 @@
+"""Canonical shapes every connector maps to: orders, listings and stock updates.
+
+Money is ``Decimal`` quantized to 2 places; times are timezone-aware and normalised to UTC;
+buyer documents are digits only and validated. A connector's mapping builds these objects and
+validation happens here, once, so a bad payload fails in mapping (and goes to quarantine)
+instead of reaching the store.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+from enum import StrEnum
+from typing import Annotated, Any
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, field_validator
+
+from erpsync import documents
+
+CENTS = Decimal("0.01")
+
+
+class OrderStatus(StrEnum):
+    """Our order lifecycle. Every platform status maps onto one of these."""
+
+    PENDING = "pending"
+    PAID = "paid"
+    INVOICED = "invoiced"
+    SHIPPED = "shipped"
+    DELIVERED = "delivered"
+    CANCELLED = "cancelled"
+
+
+def to_money(value: Any) -> Decimal:
+    """Turn a platform amount (str, int, Decimal; floats via their repr) into 2-place Decimal."""
+    if isinstance(value, Decimal):
+        amount = value
+    elif isinstance(value, float):
+        # str() gives the shortest repr that round-trips, so 129.9 becomes "129.9", not binary noise
+        amount = Decimal(str(value))
+    elif isinstance(value, int | str):
+        try:
+            amount = Decimal(str(value).strip())
+        except InvalidOperation as exc:
+            raise ValueError(f"not an amount: {value!r}") from exc
+    else:
+        raise ValueError(f"not an amount: {value!r}")
+    if not amount.is_finite():
+        raise ValueError(f"not an amount: {value!r}")
+    return amount.quantize(CENTS, rounding=ROUND_HALF_EVEN)
+
+
+def to_utc(value: Any) -> datetime:
+    """Parse an ISO 8601 string or datetime; refuse naive times; return it in UTC."""
+    if isinstance(value, str):
+        text = value.strip()
+        if text.endswith("Z"):
+            text = text[:-1] + "+00:00"
+        try:
+            value = datetime.fromisoformat(text)
+        except ValueError as exc:
+            raise ValueError(f"not an ISO 8601 time: {value!r}") from exc
+    if not isinstance(value, datetime):
+        raise ValueError(f"not a time: {value!r}")
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError(f"time without a UTC offset: {value.isoformat()}")
+    return value.astimezone(UTC)
+
+
+Money = Annotated[Decimal, BeforeValidator(to_money)]
+#: serialised as "2026-11-01T12:00:00+00:00" (an explicit offset, not pydantic's "Z")
+UtcDateTime = Annotated[
+    datetime,
+    BeforeValidator(to_utc),
+    PlainSerializer(lambda value: value.isoformat(), return_type=str, when_used="json"),
+]
+
+
+def _blank_to_none(value: Any) -> Any:
+    if isinstance(value, str) and not value.strip():
+        return None
+    return value
+
+
+OptionalText = Annotated[str | None, BeforeValidator(_blank_to_none)]
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Buyer(_Frozen):
+    name: OptionalText = None
+    document: OptionalText = Field(default=None, description="CPF (11) or CNPJ (14), digits only")
+    email: OptionalText = None
+    phone: OptionalText = None
+
+    @field_validator("document")
+    @classmethod
+    def _valid_document(cls, value: str | None) -> str | None:
+        return None if value is None else documents.cpf_or_cnpj(value)
+
+
+class Address(_Frozen):
+    street: OptionalText = None
+    number: OptionalText = None
+    complement: OptionalText = None
+    district: OptionalText = None
+    city: OptionalText = None
+    state: OptionalText = Field(default=None, description="UF, two letters")
+    zip: OptionalText = Field(default=None, description="CEP, 8 digits")
+    country: OptionalText = "BR"
+
+    @field_validator("state")
+    @classmethod
+    def _valid_uf(cls, value: str | None) -> str | None:
+        return None if value is None else documents.uf(value)
+
+    @field_validator("zip")
+    @classmethod
+    def _valid_cep(cls, value: str | None) -> str | None:
+        return None if value is None else documents.cep(value)
+
+
+class OrderItem(_Frozen):
+    sku: OptionalText = None
+    channel_item_id: OptionalText = None
+    variation_id: OptionalText = None
+    title: OptionalText = None
+    quantity: int = Field(gt=0)
+    unit_price: Money
+
+
+class Order(_Frozen):
+    """One order as erpsync stores it, whatever channel it came from."""
+
+    connector: str
+    platform: str
+    external_id: str = Field(min_length=1)
+    number: OptionalText = None
+    status: OrderStatus
+    channel_status: str
+    created_at: UtcDateTime
+    updated_at: UtcDateTime
+    currency: str = "BRL"
+    items_total: Money
+    shipping_cost: Money = Decimal("0.00")
+    discount: Money = Decimal("0.00")
+    total: Money
+    buyer: Buyer = Buyer()
+    shipping_address: Address = Address()
+    items: tuple[OrderItem, ...] = Field(min_length=1)
+    #: fulfilled from the channel's own warehouse (ML Full, Amazon FBA): never touches our stock
+    fulfilled_by_channel: bool = False
+    #: platform-specific keys worth keeping out of the raw payload (pack_id, delivery ids, ...)
+    extra: dict[str, Any] = Field(default_factory=dict)
+    #: why a field is empty when the platform withheld it (e.g. no Restricted Data Token)
+    notes: tuple[str, ...] = ()
+
+    def public_dict(self) -> dict[str, Any]:
+        """The fields `orders list/show --json` print: money as strings, times ISO 8601."""
+        data = self.model_dump(mode="json", exclude={"extra", "notes", "fulfilled_by_channel"})
+        return data
+
+
+class Listing(_Frozen):
+    """A channel's sellable unit: an item, or one variation of it, linked to our SKU."""
+
+    connector: str
+    item_id: str
+    variation_id: str | None = None
+    sku: OptionalText = None
+    title: OptionalText = None
+    fulfilled_by_channel: bool = False
+    #: what the channel reports as available now, when the listing call returns it
+    channel_quantity: int | None = None
+    extra: dict[str, Any] = Field(default_factory=dict)
+
+    @property
+    def ref(self) -> str:
+        """ITEM or ITEM:VARIATION, as the CLI shows and accepts it."""
+        return f"{self.item_id}:{self.variation_id}" if self.variation_id else self.item_id
+
+
+class StockUpdate(_Frozen):
+    """One quantity to set on one listing."""
+
+    item_id: str
+    variation_id: str | None = None
+    sku: str | None = None
+    quantity: int = Field(ge=0)
+    extra: dict[str, Any] = Field(default_factory=dict)
+
+    @property
+    def ref(self) -> str:
+        return f"{self.item_id}:{self.variation_id}" if self.variation_id else self.item_id
+
+
+class PushResult(_Frozen):
+    """The platform's answer for one StockUpdate."""
+
+    item_id: str
+    variation_id: str | None = None
+    ok: bool
+    #: accepted asynchronously (Magalu 202, Amazon ACCEPTED): read back on the next run
+    pending: bool = False
+    error: str | None = None
+
+    @property
+    def ref(self) -> str:
+        return f"{self.item_id}:{self.variation_id}" if self.variation_id else self.item_id
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)

@@ -1,0 +1,49 @@
+"""One erpsync run at a time per database: an flock on ``<db>.lock``, waited for briefly."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+
+from erpsync.errors import LockHeldError, StoreError
+from erpsync.store import urls
+from erpsync.store.filelock import LockTimeout, flocked
+
+LOCK_SUFFIX = ".lock"
+
+
+@contextmanager
+def run_lock(
+    store_url: str,
+    *,
+    wait_seconds: float = 5.0,
+    poll: float = 0.1,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+) -> Iterator[None]:
+    """Hold the run lock of the database at ``store_url`` for the block.
+
+    The lock is an flock on ``<db>.lock`` beside a SQLite file (a per-URL file in the temp dir
+    for other databases). The kernel releases it when the process exits, however it exits, so
+    a killed run leaves nothing stale. A second run polls every ``poll`` seconds for up to
+    ``wait_seconds``, then gives up.
+
+    Raises:
+        LockHeldError: another run still holds the lock after ``wait_seconds``.
+        StoreError: the lock file cannot be created.
+    """
+    path = urls.lock_path(store_url, LOCK_SUFFIX)
+    held = ExitStack()
+    # only acquiring is translated: errors raised by the caller's block pass through untouched
+    try:
+        held.enter_context(
+            flocked(path, wait_seconds=wait_seconds, poll=poll, clock=clock, sleep=sleep)
+        )
+    except LockTimeout:
+        where = urls.display(store_url)
+        raise LockHeldError(f"another erpsync run is using {where}; try again later") from None
+    except OSError as exc:
+        raise StoreError(f"cannot create the lock file {path}: {exc.strerror or exc}") from exc
+    with held:
+        yield

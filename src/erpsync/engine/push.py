@@ -1,0 +1,239 @@
+"""push-stock for one connector: available per listing, diff against the last push, send, record.
+
+Only listings whose available quantity differs from the last value the channel accepted are
+sent (``full`` sends all). A failed push keeps the last accepted value, so the next run tries
+again. Listings fulfilled by the channel (Full, FBA) are never pushed: their stock lives in the
+channel's warehouse.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from erpsync.connector import Connector
+from erpsync.domain import PushResult, StockUpdate
+from erpsync.engine.stock import availability, skus_needed
+from erpsync.store import Store, ledger, listings, products
+from erpsync.store.tables import ListingRow
+
+log = logging.getLogger("erpsync.push")
+
+#: updates handed to a connector per call, so a huge catalogue is recorded as it goes
+BATCH = 200
+
+
+@dataclass(frozen=True)
+class PlannedPush:
+    listing_id: int
+    ref: str
+    sku: str
+    old: int | None
+    new: int
+    explanation: str
+    send: bool
+
+
+@dataclass
+class PushReport:
+    connector: str
+    plan: list[PlannedPush] = field(default_factory=list)
+    sent: int = 0
+    failed: int = 0
+    pending: int = 0
+    unchanged: int = 0
+    skipped_fulfilled: int = 0
+    listings_without_sku: list[str] = field(default_factory=list)
+    skus_without_listing: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+    def counts(self) -> dict[str, int]:
+        return {
+            "sent": self.sent,
+            "failed": self.failed,
+            "pending": self.pending,
+            "unchanged": self.unchanged,
+            "fulfilled_by_channel": self.skipped_fulfilled,
+            "listings_without_sku": len(self.listings_without_sku),
+            "skus_without_listing": len(self.skus_without_listing),
+        }
+
+
+def plan_push(
+    connector: Connector, store: Store, *, safety_stock: int, full: bool = False
+) -> PushReport:
+    """Work out what each of the connector's listings should show, and which to send."""
+    report = PushReport(connector.name)
+    with store.session() as session:
+        rows = listings.list_listings(session, connector.name)
+        kits = products.kit_components(session)
+        known = products.known_skus(session, {r.sku for r in rows if r.sku})
+        all_skus = {p.sku for p in products.list_products(session)}
+        needed = skus_needed(known, kits)
+        levels = ledger.levels(session, connector.settings.locations, needed)
+        last = listings.pushed(session, [r.id for r in rows if r.id is not None])
+    linked: set[str] = set()
+    candidates: list[PlannedPush] = []
+    for row in rows:
+        assert row.id is not None
+        if row.sku:
+            linked.add(row.sku)
+        if row.fulfilled_by_channel:
+            report.skipped_fulfilled += 1
+            continue
+        if not row.sku or row.sku not in known:
+            report.listings_without_sku.append(f"{_ref(row)} ({row.sku or 'no SKU'})")
+            continue
+        stock = availability(row.sku, levels, kits, safety_stock)
+        previous = last.get(row.id)
+        accepted = previous.quantity if previous is not None and previous.pushed_at else None
+        retry = previous is not None and previous.last_error is not None
+        send = full or accepted != stock.available or retry
+        candidates.append(
+            PlannedPush(
+                row.id, _ref(row), row.sku, accepted, stock.available, stock.explanation, send
+            )
+        )
+    report.skus_without_listing = sorted(all_skus - linked)
+    report.plan = _widen_to_items(connector, candidates, rows)
+    report.unchanged = sum(1 for p in report.plan if not p.send)
+    return report
+
+
+def _widen_to_items(
+    connector: Connector, plan: list[PlannedPush], rows: Sequence[ListingRow]
+) -> list[PlannedPush]:
+    """For platforms that take all of an item's variations at once, send whole items."""
+    if connector.stock_push_scope != "item":
+        return plan
+    item_of = {row.id: row.item_id for row in rows}
+    dirty = {item_of[p.listing_id] for p in plan if p.send}
+    return [p if p.send or item_of[p.listing_id] not in dirty else _replace_send(p) for p in plan]
+
+
+def _replace_send(p: PlannedPush) -> PlannedPush:
+    return PlannedPush(p.listing_id, p.ref, p.sku, p.old, p.new, p.explanation, True)
+
+
+def push_stock(
+    connector: Connector,
+    store: Store,
+    *,
+    safety_stock: int,
+    full: bool = False,
+    dry_run: bool = False,
+    on_batch: Callable[[int], None] | None = None,
+) -> PushReport:
+    """Plan, then send what changed and record each listing's outcome."""
+    _verify_pending(connector, store)
+    report = plan_push(connector, store, safety_stock=safety_stock, full=full)
+    if dry_run:
+        return report
+    to_send = [p for p in report.plan if p.send]
+    by_ref = {p.ref: p for p in to_send}
+    rows = _rows_by_id(store, connector.name)
+    for start in range(0, len(to_send), BATCH):
+        batch = to_send[start : start + BATCH]
+        updates = [_update(rows[p.listing_id], p) for p in batch]
+        results = connector.push_stock(updates)
+        _record(store, connector, results, by_ref, report)
+        if on_batch:
+            on_batch(len(batch))
+    return report
+
+
+def _verify_pending(connector: Connector, store: Store) -> None:
+    """Read back pushes the channel accepted asynchronously; a push that never took effect
+    is marked failed, so this run sends it again."""
+    verify = getattr(connector, "verify_pending", None)
+    if verify is None:
+        return
+    with store.session() as session:
+        rows = {r.id: r for r in listings.list_listings(session, connector.name)}
+        pending = [p for p in listings.pushed(session, list(rows)).values() if p.pending]
+    if not pending:
+        return
+    updates = [
+        StockUpdate(
+            item_id=rows[p.listing_id].item_id,
+            variation_id=rows[p.listing_id].variation_id or None,
+            sku=rows[p.listing_id].sku,
+            quantity=p.quantity,
+        )
+        for p in pending
+        if p.quantity is not None
+    ]
+    results: list[PushResult] = verify(updates)
+    ids = {
+        (rows[p.listing_id].item_id, rows[p.listing_id].variation_id or None): p for p in pending
+    }
+    now = connector.now()
+    with store.session() as session:
+        for result in results:
+            entry = ids.get((result.item_id, result.variation_id))
+            if entry is None:
+                continue
+            listings.record_push(
+                session,
+                entry.listing_id,
+                entry.quantity,
+                ok=result.ok,
+                pending=False,
+                error=result.error,
+                at=now,
+            )
+
+
+def _rows_by_id(store: Store, connector: str) -> dict[int, ListingRow]:
+    with store.session() as session:
+        return {r.id: r for r in listings.list_listings(session, connector) if r.id is not None}
+
+
+def _update(row: ListingRow, planned: PlannedPush) -> StockUpdate:
+    return StockUpdate(
+        item_id=row.item_id,
+        variation_id=row.variation_id or None,
+        sku=row.sku,
+        quantity=planned.new,
+    )
+
+
+def _record(
+    store: Store,
+    connector: Connector,
+    results: Sequence[PushResult],
+    by_ref: dict[str, PlannedPush],
+    report: PushReport,
+) -> None:
+    now = connector.now()
+    outcomes: dict[str, list[PushResult]] = defaultdict(list)
+    for result in results:
+        outcomes[result.ref].append(result)
+    with store.session() as session:
+        for ref, found in outcomes.items():
+            planned = by_ref.get(ref)
+            if planned is None:
+                log.warning("%s: result for unknown listing %s ignored", connector.name, ref)
+                continue
+            result = found[-1]
+            listings.record_push(
+                session,
+                planned.listing_id,
+                planned.new,
+                ok=result.ok,
+                pending=result.pending,
+                error=result.error,
+                at=now,
+            )
+            if result.ok:
+                report.sent += 1
+                report.pending += int(result.pending)
+            else:
+                report.failed += 1
+                report.errors.append(f"{ref}: {result.error}")
+
+
+def _ref(row: ListingRow) -> str:
+    return f"{row.item_id}:{row.variation_id}" if row.variation_id else row.item_id

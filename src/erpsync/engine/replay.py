@@ -1,0 +1,44 @@
+"""quarantine replay: map stored payloads again and import those that now map."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from erpsync.config import Config
+from erpsync.engine.pull import MAPPING_ERRORS, PullReport, _one_line, apply_order
+from erpsync.engine.runner import build_context, open_connector
+from erpsync.store import Store, products, quarantine
+
+
+def replay_quarantine(config: Config, store: Store, ids: Sequence[int] | None) -> tuple[int, int]:
+    """Return (imported, still failing). Items of connectors no longer configured are skipped."""
+    with store.session() as session:
+        items = [q for q in quarantine.open_items(session) if ids is None or q.id in ids]
+    done = failed = 0
+    context = build_context(config, store)
+    for connector_name in sorted({q.connector for q in items}):
+        if connector_name not in config.connectors:
+            continue
+        with open_connector(config, connector_name, context) as connector:
+            for item in (q for q in items if q.connector == connector_name):
+                report = PullReport(connector_name)
+                with store.session() as session:
+                    try:
+                        order = connector.map_order(item.payload)
+                    except MAPPING_ERRORS as exc:
+                        quarantine.add(
+                            session,
+                            connector_name,
+                            item.external_id,
+                            item.payload,
+                            _one_line(exc),
+                        )
+                        failed += 1
+                        continue
+                    kits = products.kit_components(session)
+                    known = products.known_skus(session, {i.sku for i in order.items if i.sku})
+                    apply_order(session, connector, order, item.payload, report, kits, known)
+                    assert item.id is not None
+                    quarantine.resolve(session, item.id)
+                    done += 1
+    return done, failed

@@ -1,0 +1,97 @@
+"""What `erpsync status` shows: last runs, cursors, unknown SKUs, withheld data, failing pushes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from erpsync.store.tables import (
+    ListingRow,
+    OrderItemRow,
+    OrderRow,
+    Product,
+    PushedStock,
+    QuarantineRow,
+    SyncCursor,
+    SyncRun,
+)
+
+
+def status_summary(session: Session, *, runs: int = 20) -> dict[str, Any]:
+    """Everything `erpsync status` prints, as JSON-ready data."""
+    return {
+        "runs": _runs(session, runs),
+        "cursors": [
+            {"connector": c.connector, "resource": c.resource, "value": c.value.isoformat()}
+            for c in session.exec(select(SyncCursor).order_by(col(SyncCursor.connector))).all()
+        ],
+        "unknown_skus": _unknown_skus(session),
+        "withheld": _withheld(session),
+        "push_errors": _push_errors(session),
+        "quarantine": session.exec(
+            select(func.count())
+            .select_from(QuarantineRow)
+            .where(col(QuarantineRow.resolved_at).is_(None))
+        ).one(),
+    }
+
+
+def _runs(session: Session, limit: int) -> list[dict[str, Any]]:
+    rows = session.exec(
+        select(SyncRun)
+        .order_by(col(SyncRun.started_at).desc(), col(SyncRun.id).desc())
+        .limit(limit)
+    ).all()
+    return [
+        {
+            "started_at": r.started_at.isoformat(),
+            "finished_at": r.finished_at.isoformat() if r.finished_at else None,
+            "command": r.command,
+            "connector": r.connector,
+            "outcome": r.outcome,
+            "counts": r.counts,
+            "error": r.error,
+        }
+        for r in rows
+    ]
+
+
+def _unknown_skus(session: Session) -> list[dict[str, Any]]:
+    """Order items whose SKU is not a product: imported, but stock could not follow them."""
+    known = select(Product.sku)
+    rows = session.exec(
+        select(OrderRow.connector, OrderItemRow.sku, func.count(func.distinct(OrderRow.id)))
+        .join(OrderRow, col(OrderItemRow.order_id) == col(OrderRow.id))
+        .where(col(OrderItemRow.sku).not_in(known) | col(OrderItemRow.sku).is_(None))
+        .group_by(col(OrderRow.connector), col(OrderItemRow.sku))
+        .order_by(col(OrderRow.connector), col(OrderItemRow.sku))
+    ).all()
+    return [{"connector": c, "sku": s, "orders": n} for c, s, n in rows]
+
+
+def _withheld(session: Session, limit: int = 50) -> list[dict[str, Any]]:
+    rows = session.exec(
+        select(OrderRow.connector, OrderRow.external_id, OrderRow.notes)
+        .where(col(OrderRow.notes) != [])
+        .order_by(col(OrderRow.updated_at).desc())
+        .limit(limit)
+    ).all()
+    return [
+        {"connector": c, "external_id": e, "note": "; ".join(notes)}
+        for c, e, notes in rows
+        if notes
+    ]
+
+
+def _push_errors(session: Session) -> list[dict[str, Any]]:
+    rows = session.exec(
+        select(ListingRow, PushedStock)
+        .join(PushedStock, col(PushedStock.listing_id) == col(ListingRow.id))
+        .where(col(PushedStock.last_error).is_not(None))
+    ).all()
+    return [
+        {"connector": listing.connector, "listing": listing.ref, "error": pushed.last_error}
+        for listing, pushed in rows
+    ]

@@ -1,0 +1,118 @@
+"""Runs one command over many connectors: concurrently, failures isolated, every run recorded.
+
+Each connector runs in its own thread with its own HTTP client. Platform rate limits, not our
+CPU, bound a pull, so threads overlap the waiting; SQLite serialises the short write
+transactions (WAL + busy_timeout). One connector failing never stops the others: its error is
+recorded in ``sync_runs`` and reported as one line, and the command exits 1.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from erpsync.config import Config
+from erpsync.connector import Connector, ConnectorContext
+from erpsync.errors import ConfigError, ConnectorError, ErpsyncError
+from erpsync.http.redact import Redactor
+from erpsync.registry import resolve
+from erpsync.store import Store, runs
+from erpsync.store.tokens import SqlTokenStore
+
+log = logging.getLogger("erpsync.runner")
+
+
+@dataclass
+class Outcome:
+    connector: str
+    ok: bool
+    report: Any = None
+    error: str | None = None
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+def select_connectors(config: Config, names: Sequence[str] | None) -> list[str]:
+    """The enabled connectors, or exactly those named (an unknown name is a usage error)."""
+    if names:
+        unknown = [n for n in names if n not in config.connectors]
+        if unknown:
+            known = ", ".join(config.connectors) or "none configured"
+            raise ConfigError(f"unknown connector {unknown[0]!r} (configured: {known})")
+        return list(dict.fromkeys(names))
+    return [name for name, s in config.connectors.items() if s.enabled]
+
+
+def build_context(config: Config, store: Store, **overrides: Any) -> ConnectorContext:
+    return ConnectorContext(
+        token_store=SqlTokenStore(store), secrets=tuple(config.secrets()), **overrides
+    )
+
+
+@contextmanager
+def open_connector(config: Config, name: str, context: ConnectorContext) -> Iterator[Connector]:
+    settings = config.connectors[name]
+    connector = resolve(settings.type)(settings, context)
+    try:
+        yield connector
+    finally:
+        connector.close()
+
+
+def run_all(
+    config: Config,
+    store: Store,
+    names: Sequence[str],
+    command: str,
+    job: Callable[[Connector], Any],
+    *,
+    record: bool = True,
+    context: ConnectorContext | None = None,
+) -> list[Outcome]:
+    """Run ``job`` on each named connector concurrently; one Outcome per connector, in order."""
+    redactor = Redactor(config.secrets())
+    ctx = context or build_context(config, store)
+
+    def one(name: str) -> Outcome:
+        run_id = None
+        if record:
+            with store.session() as session:
+                run_id = runs.start_run(session, command, name)
+        try:
+            with open_connector(config, name, ctx) as connector:
+                report = job(connector)
+            counts = report.counts() if hasattr(report, "counts") else {}
+            outcome = Outcome(name, True, report, counts=counts)
+        except ErpsyncError as exc:
+            outcome = Outcome(name, False, error=redactor.text(_describe(exc, name)))
+        except Exception as exc:  # a bug in one connector must not take the others down
+            log.debug("%s failed", name, exc_info=True)
+            outcome = Outcome(name, False, error=redactor.text(f"{type(exc).__name__}: {exc}"))
+        if run_id is not None:
+            with store.session() as session:
+                runs.finish_run(
+                    session,
+                    run_id,
+                    "ok" if outcome.ok else "failed",
+                    outcome.counts,
+                    outcome.error,
+                )
+        return outcome
+
+    if len(names) <= 1:
+        return [one(n) for n in names]
+    with ThreadPoolExecutor(max_workers=min(len(names), 8), thread_name_prefix="erpsync") as pool:
+        return list(pool.map(one, names))
+
+
+def _describe(exc: ErpsyncError, connector: str) -> str:
+    """One line for the run log and the terminal; the connector's name is printed beside it."""
+    if isinstance(exc, ConnectorError) and exc.connector == connector:
+        base = Exception.__str__(exc)
+        text = f"{exc.endpoint}: {base}" if exc.endpoint else base
+    else:
+        text = str(exc)
+    return " ".join(text.split()) or type(exc).__name__

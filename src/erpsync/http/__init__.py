@@ -1,0 +1,95 @@
+"""The HTTP layer every platform connector goes through: client, auth, limits, retries, paging.
+
+Names are re-exported lazily, so importing one submodule (``erpsync.http.redact`` for the CLI's
+log filter) does not pay for the others.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from erpsync.http.auth import (
+        HeaderAuth,
+        MemoryTokenStore,
+        OAuth2RefreshAuth,
+        QueryAuth,
+        Tokens,
+        TokenStore,
+        bearer,
+        fingerprint,
+    )
+    from erpsync.http.client import build_client
+    from erpsync.http.pagination import (
+        CursorPaginator,
+        LinkHeaderPaginator,
+        NextUrlPaginator,
+        OffsetPaginator,
+        PageNumberPaginator,
+        PaginationCapReached,
+        Paginator,
+    )
+    from erpsync.http.ratelimit import RateLimiter
+    from erpsync.http.redact import Redactor
+    from erpsync.http.retry import RetryPolicy, is_retriable
+    from erpsync.http.session import HttpSession
+
+_EXPORTS = {
+    "auth": [
+        "HeaderAuth",
+        "MemoryTokenStore",
+        "OAuth2RefreshAuth",
+        "QueryAuth",
+        "TokenStore",
+        "Tokens",
+        "bearer",
+        "fingerprint",
+    ],
+    "client": ["build_client"],
+    "pagination": [
+        "CursorPaginator",
+        "LinkHeaderPaginator",
+        "NextUrlPaginator",
+        "OffsetPaginator",
+        "PageNumberPaginator",
+        "PaginationCapReached",
+        "Paginator",
+    ],
+    "ratelimit": ["RateLimiter"],
+    "redact": ["Redactor"],
+    "retry": ["RetryPolicy", "is_retriable"],
+    "session": ["HttpSession"],
+}
+_MODULE_OF = {name: module for module, names in _EXPORTS.items() for name in names}
+
+__all__ = [
+    "CursorPaginator",
+    "HeaderAuth",
+    "HttpSession",
+    "LinkHeaderPaginator",
+    "MemoryTokenStore",
+    "NextUrlPaginator",
+    "OAuth2RefreshAuth",
+    "OffsetPaginator",
+    "PageNumberPaginator",
+    "PaginationCapReached",
+    "Paginator",
+    "QueryAuth",
+    "RateLimiter",
+    "Redactor",
+    "RetryPolicy",
+    "TokenStore",
+    "Tokens",
+    "bearer",
+    "build_client",
+    "fingerprint",
+    "is_retriable",
+]
+
+
+def __getattr__(name: str) -> Any:
+    module = _MODULE_OF.get(name)
+    if module is None:
+        raise AttributeError(f"module 'erpsync.http' has no attribute {name!r}")
+    return getattr(importlib.import_module(f"erpsync.http.{module}"), name)

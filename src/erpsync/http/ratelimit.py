@@ -1,0 +1,173 @@
+"""Client-side token buckets: one per connector operation, adapted to what the server says.
+
+A bucket refills ``rate`` tokens per second up to ``burst``; each request takes one, waiting for
+it when the bucket is empty. Callers reserve their token under a lock and sleep outside it, so
+threads queue fairly without holding the lock while waiting (a GCRA-style reservation).
+"""
+
+from __future__ import annotations
+
+import email.utils
+import math
+import threading
+import time
+from collections.abc import Callable
+
+import httpx
+
+from erpsync.connector import RateLimit
+
+#: a penalty never pauses a bucket longer than this (unless the bucket's own refill is longer)
+MAX_PAUSE = 60.0
+#: header values above this are an epoch timestamp, not a delay
+_EPOCH_THRESHOLD = 1_000_000_000
+#: a "reset" delay above this many seconds is taken as milliseconds (Nuvemshop's
+#: x-rate-limit-reset is in ms; the platforms that send seconds reset within minutes)
+_MILLISECONDS_THRESHOLD = 3_600
+
+
+#: IETF draft RateLimit-*, the common X-RateLimit-* and Nuvemshop's x-rate-limit-*
+_REMAINING = ("RateLimit-Remaining", "X-RateLimit-Remaining", "X-Rate-Limit-Remaining")
+_RESET = ("RateLimit-Reset", "X-RateLimit-Reset", "X-Rate-Limit-Reset")
+
+
+class RateLimiter:
+    """A thread-safe token bucket.
+
+    Args:
+        limit: the declared rate (requests/second) and burst.
+        clock: a monotonic clock in seconds.
+        sleep: how to wait for a token.
+    """
+
+    def __init__(
+        self,
+        limit: RateLimit,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        if limit.rate <= 0:
+            raise ValueError(f"rate must be positive, got {limit.rate}")
+        self.rate = float(limit.rate)
+        self.burst = max(1, int(limit.burst))
+        self._clock = clock
+        self._sleep = sleep
+        self._lock = threading.Lock()
+        self._tokens = float(self.burst)
+        #: the time up to which ``_tokens`` is accounted for; in the future while paused
+        self._updated = clock()
+        #: consecutive 429s without a success in between: grows the pause
+        self._strikes = 0
+
+    @property
+    def tokens(self) -> float:
+        """Tokens available now (negative: reserved by callers still waiting)."""
+        with self._lock:
+            self._refill(self._clock())
+            return self._tokens
+
+    def acquire(self) -> float:
+        """Take one token, sleeping until it is available. Returns the seconds waited."""
+        with self._lock:
+            now = self._clock()
+            self._refill(now)
+            self._tokens -= 1.0
+            ready_at = max(now, self._updated) + max(0.0, -self._tokens) / self.rate
+        wait = ready_at - now
+        if wait > 0:
+            self._sleep(wait)
+            return wait
+        return 0.0
+
+    def penalize(self, seconds: float | None) -> float:
+        """Pause the bucket after a 429: ``seconds`` (Retry-After) or a growing guess.
+
+        Without a Retry-After the pause is the bucket's own time to refill one token, doubled on
+        each consecutive 429 (Mercado Livre and Amazon send none). Returns the pause in seconds.
+        """
+        with self._lock:
+            now = self._clock()
+            self._refill(now)
+            self._strikes += 1
+            if seconds is None:
+                refill = 1.0 / self.rate
+                seconds = min(refill * 2 ** (self._strikes - 1), max(refill, MAX_PAUSE))
+            self._pause(now, max(0.0, seconds))
+            return seconds
+
+    def observe(self, response: httpx.Response) -> None:
+        """Adapt to rate-limit headers of a successful response; clears the 429 streak."""
+        headers = response.headers
+        with self._lock:
+            now = self._clock()
+            self._refill(now)
+            self._strikes = 0
+            # ref: https://developer-docs.amazon.com/sp-api/docs/usage-plans-and-rate-limits
+            # (x-amzn-RateLimit-Limit: the operation's current rate in requests per second)
+            amazon_rate = _number(headers.get("x-amzn-RateLimit-Limit"))
+            if amazon_rate is not None and amazon_rate > 0:
+                self.rate = amazon_rate
+            remaining = _number(_first(headers, *_REMAINING))
+            if remaining is None:
+                return
+            self._tokens = min(self._tokens, remaining)
+            if remaining < 1:
+                reset = _reset_seconds(_first(headers, *_RESET))
+                if reset is not None:
+                    self._pause(now, reset)
+
+    def _refill(self, now: float) -> None:
+        if now > self._updated:
+            self._tokens = min(float(self.burst), self._tokens + (now - self._updated) * self.rate)
+            self._updated = now
+
+    def _pause(self, now: float, seconds: float) -> None:
+        # one token when the pause ends (the first request after it probes the server); callers
+        # already waiting keep their place behind it
+        self._tokens = min(self._tokens, 0.0) + 1.0
+        self._updated = max(self._updated, now + seconds)
+
+
+def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:
+    """Seconds to wait from a Retry-After value: delta-seconds or an HTTP date (RFC 9110)."""
+    if value is None or not value.strip():
+        return None
+    seconds = _number(value)
+    if seconds is not None:
+        return max(0.0, seconds)
+    try:
+        when = email.utils.parsedate_to_datetime(value.strip())
+    except (TypeError, ValueError):
+        return None
+    current = time.time() if now is None else now
+    return max(0.0, when.timestamp() - current)
+
+
+def _first(headers: httpx.Headers, *names: str) -> str | None:
+    for name in names:
+        value = headers.get(name)
+        if value is not None:
+            return str(value)
+    return None
+
+
+def _number(value: str | None) -> float | None:
+    if value is None:
+        return None
+    try:
+        number = float(value.strip().split(",")[0])
+    except ValueError:
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _reset_seconds(value: str | None) -> float | None:
+    number = _number(value)
+    if number is None:
+        return None
+    if number > _EPOCH_THRESHOLD:
+        return max(0.0, number - time.time())
+    if number > _MILLISECONDS_THRESHOLD:
+        return number / 1000.0
+    return max(0.0, number)

@@ -1,0 +1,106 @@
+"""Which failures are retried, and how long to wait: one policy object turned into tenacity.
+
+Shape from dlt's ``_make_retry`` and ``wait_exponential_retry_after`` (dlt-hub/dlt:
+dlt/sources/helpers/requests/retry.py): a small policy dataclass, a Retry-After-aware wait with
+full jitter, ``reraise=True``; the sleep is injected (tenacity's ``sleep=``) so tests never wait.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import tenacity
+
+from erpsync.errors import RateLimitedError, RetriableError
+
+log = logging.getLogger("erpsync.http")
+
+
+def is_retriable(exc: BaseException) -> bool:
+    """True for transient failures: RetriableError (429, 5xx, connection), transport errors."""
+    return isinstance(exc, RetriableError | httpx.TransportError)
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How many times to try a request and how long to wait between tries.
+
+    Args:
+        attempts: total tries, the first included.
+        initial_wait: the first back-off ceiling in seconds; it grows by ``multiplier``.
+        max_wait: no single wait is longer, whatever the server's Retry-After says.
+        multiplier: growth of the back-off ceiling per attempt.
+        jitter: wait a uniform random time in [0, ceiling] ("full jitter") instead of the ceiling.
+        sleep: how to wait between attempts; tests inject a recorder.
+        limiter_sleep: how rate limiters wait (None: ``sleep``); ``instant()`` never waits.
+    """
+
+    attempts: int = 6
+    initial_wait: float = 0.5
+    max_wait: float = 60.0
+    multiplier: float = 2.0
+    jitter: bool = True
+    sleep: Callable[[float], None] = time.sleep
+    limiter_sleep: Callable[[float], None] | None = None
+    #: every wait decided, in order (filled by ``instant()`` policies' sleep)
+    waits: list[float] = field(default_factory=list, compare=False, repr=False)
+
+    @classmethod
+    def instant(cls, attempts: int = 6, **overrides: Any) -> RetryPolicy:
+        """A policy that never sleeps and records each wait in ``.waits`` (for tests)."""
+        waits: list[float] = []
+        overrides.setdefault("jitter", False)
+        overrides.setdefault("limiter_sleep", _no_sleep)
+        return cls(attempts=attempts, sleep=waits.append, waits=waits, **overrides)
+
+    def wait_seconds(self, attempt_number: int, error: BaseException | None) -> float:
+        """The wait after failed attempt ``attempt_number`` (1-based) that raised ``error``."""
+        if isinstance(error, RateLimitedError) and error.retry_after is not None:
+            return min(max(error.retry_after, 0.0), self.max_wait)
+        ceiling = min(self.initial_wait * self.multiplier ** (attempt_number - 1), self.max_wait)
+        return random.uniform(0.0, ceiling) if self.jitter else ceiling
+
+    def retrying(self) -> tenacity.Retrying:
+        """A tenacity Retrying that retries RetriableError only and re-raises the last error."""
+        return tenacity.Retrying(
+            stop=tenacity.stop_after_attempt(max(1, self.attempts)),
+            wait=self._wait,
+            retry=tenacity.retry_if_exception(is_retriable),
+            sleep=self.sleep,
+            before_sleep=_log_retry,
+            retry_error_callback=_give_up,
+            reraise=True,
+        )
+
+    def _wait(self, state: tenacity.RetryCallState) -> float:
+        error = state.outcome.exception() if state.outcome is not None else None
+        return self.wait_seconds(state.attempt_number, error)
+
+
+def _no_sleep(seconds: float) -> None:
+    """Tests: a rate limiter's wait passes instantly (and is not counted as a retry wait)."""
+
+
+def _log_retry(state: tenacity.RetryCallState) -> None:
+    error = state.outcome.exception() if state.outcome is not None else None
+    wait = state.next_action.sleep if state.next_action is not None else 0.0
+    log.info("attempt %d failed (%s); retrying in %.1f s", state.attempt_number, error, wait)
+
+
+def _give_up(state: tenacity.RetryCallState) -> Any:
+    """Re-raise the last error, its message saying how many attempts were made."""
+    assert state.outcome is not None  # tenacity only gives up after an attempt
+    error = state.outcome.exception()
+    if (
+        error is None
+    ):  # pragma: no cover - tenacity gives up on errors only, with retry_if_exception
+        return state.outcome.result()
+    if state.attempt_number > 1 and error.args and isinstance(error.args[0], str):
+        error.args = (f"{error.args[0]} (gave up after {state.attempt_number} attempts)",)
+    raise error

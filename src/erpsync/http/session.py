@@ -1,0 +1,401 @@
+"""HttpSession: one connector's client, limiters, retries and error classification.
+
+Created by ``HttpConnector.__init__`` and cheap until first used: the client (and, in sandbox mode,
+the in-process emulator) is built on the first request. ``request()`` is the one place a platform
+response becomes either data or an erpsync error; ``paginate()`` the one page loop.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
+from urllib.parse import urlsplit
+
+import httpx
+from pydantic import BaseModel, SecretStr
+
+from erpsync.connector import RateLimit
+from erpsync.errors import (
+    AuthError,
+    ConfigError,
+    ConnectorError,
+    FatalError,
+    RateLimitedError,
+    RetriableError,
+)
+from erpsync.http.auth import OAuth2RefreshAuth
+from erpsync.http.client import build_client
+from erpsync.http.logging import LOGGER_NAME, log_transport_error
+from erpsync.http.pagination import Paginator
+from erpsync.http.ratelimit import RateLimiter, parse_retry_after
+from erpsync.http.redact import Redactor
+from erpsync.http.retry import RetryPolicy
+
+if TYPE_CHECKING:
+    from erpsync.connector import HttpConnector
+
+log = logging.getLogger(LOGGER_NAME)
+_E = TypeVar("_E", bound=ConnectorError)
+
+#: platform messages quoted in errors are cut to this length
+MESSAGE_LIMIT = 300
+#: used when a connector declares no "default" rate limit
+FALLBACK_LIMIT = RateLimit(rate=10, burst=10)
+
+
+class _Borrowed(httpx.BaseTransport):
+    """An injected transport the session uses but does not own: closing the client keeps it."""
+
+    def __init__(self, transport: httpx.BaseTransport) -> None:
+        self.transport = transport
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        return self.transport.handle_request(request)
+
+
+class HttpSession:
+    """The HTTP side of one connector instance."""
+
+    def __init__(self, connector: HttpConnector) -> None:
+        self.connector = connector
+        self.name = connector.name
+        self.settings = connector.settings
+        self.context = connector.context
+        self.sandbox = connector.settings.sandbox
+        self.redactor = Redactor([*self.context.secrets, *_secret_values(self.settings)])
+        sleep = self.context.sleep
+        self.policy = self.context.retry_policy or (
+            RetryPolicy(sleep=sleep) if sleep else RetryPolicy()
+        )
+        # limiters wait with the context's sleep, else as the retry policy says (not in tests)
+        self._sleep = sleep or self.policy.limiter_sleep or self.policy.sleep
+        self.base_url = self._base_url()
+        #: the sandbox emulator instance (``sandbox: true`` without an injected transport)
+        self.emulator: Any = None
+        self.auth: httpx.Auth | None = None
+        self._lock = threading.RLock()
+        self._transport: httpx.BaseTransport | None = None
+        self._owned_transport: httpx.BaseTransport | None = None
+        self._client: httpx.Client | None = None
+        self._token_client: httpx.Client | None = None
+        self._limiters: dict[str, RateLimiter] = {}
+
+    # -- configuration ------------------------------------------------------------------------
+
+    def _emulator_origin(self) -> str:
+        return f"http://{self.connector.type}.emulator"
+
+    def _base_url(self) -> str:
+        if self.settings.base_url:
+            return self.settings.base_url
+        if self.sandbox:
+            return self._emulator_origin()
+        return self.connector.default_base_url
+
+    @property
+    def auth_url(self) -> str:
+        """The full token endpoint URL (in sandbox: the same path on the emulator host)."""
+        if self.settings.auth_url:
+            return self.settings.auth_url
+        default = self.connector.default_auth_url
+        if not default:
+            raise ConfigError(f"connectors.{self.name}: no auth_url configured for this connector")
+        if self.sandbox:
+            parts = urlsplit(default)
+            query = f"?{parts.query}" if parts.query else ""
+            return f"{self._emulator_origin()}{parts.path}{query}"
+        return default
+
+    # -- lazily built resources -----------------------------------------------------------------
+
+    @property
+    def transport(self) -> httpx.BaseTransport:
+        with self._lock:
+            if self._transport is None:
+                self._transport = self._build_transport()
+            return self._transport
+
+    def _build_transport(self) -> httpx.BaseTransport:
+        if self.context.transport is not None:
+            return _Borrowed(self.context.transport)
+        if self.sandbox:
+            from erpsync.emulation import EmulatorTransport
+
+            module_name, _, class_name = self.connector.emulator.partition(":")
+            emulator_class = getattr(importlib.import_module(module_name), class_name)
+            self.emulator = emulator_class()
+            self._owned_transport = EmulatorTransport(self.emulator.app)
+        else:
+            self._owned_transport = httpx.HTTPTransport()
+        return self._owned_transport
+
+    @property
+    def token_client(self) -> httpx.Client:
+        """A client without auth for token endpoint calls, sharing the transport."""
+        with self._lock:
+            if self._token_client is None:
+                self._token_client = build_client(
+                    transport=_Borrowed(self.transport),
+                    timeout=self.connector.timeout_seconds,
+                    headers=self.connector.default_headers,
+                    redactor=self.redactor,
+                )
+            return self._token_client
+
+    @property
+    def client(self) -> httpx.Client:
+        """The connector's client (auth applied), built on first use."""
+        with self._lock:
+            if self._client is None:
+                auth = self.connector.build_auth()
+                if isinstance(auth, OAuth2RefreshAuth):
+                    auth.bind(
+                        client=self.token_client, clock=self.context.clock, redactor=self.redactor
+                    )
+                self.auth = auth
+                self._client = build_client(
+                    base_url=self.base_url,
+                    auth=auth,
+                    transport=_Borrowed(self.transport),
+                    timeout=self.connector.timeout_seconds,
+                    headers=self.connector.default_headers,
+                    redactor=self.redactor,
+                    logger=log,
+                )
+            return self._client
+
+    @property
+    def oauth(self) -> OAuth2RefreshAuth:
+        """The connector's OAuth2 flow, bound to the session (``connectors authorize``)."""
+        _ = self.client
+        if not isinstance(self.auth, OAuth2RefreshAuth):
+            raise ConfigError(f"connectors.{self.name}: this connector does not use OAuth2")
+        return self.auth
+
+    def limiter(self, operation: str) -> RateLimiter:
+        """The bucket for ``operation``; undeclared operations share the "default" bucket."""
+        limits = self.connector.rate_limits
+        key = operation if operation in limits else "default"
+        with self._lock:
+            if key not in self._limiters:
+                limit = limits.get(key, FALLBACK_LIMIT)
+                self._limiters[key] = RateLimiter(
+                    limit, clock=self.context.monotonic or time.monotonic, sleep=self._sleep
+                )
+            return self._limiters[key]
+
+    def close(self) -> None:
+        """Close the clients and any transport the session created (not an injected one)."""
+        with self._lock:
+            for closable in (self._client, self._token_client, self._owned_transport):
+                if closable is not None:
+                    closable.close()
+            self._client = self._token_client = None
+            self._transport = self._owned_transport = None
+
+    # -- requests -------------------------------------------------------------------------------
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        operation: str = "default",
+        expect_json: bool = True,
+        **kwargs: Any,
+    ) -> httpx.Response:
+        """Send one request: rate-limited, auth applied, classified, retried per the policy.
+
+        Raises:
+            RateLimitedError / RetriableError: still failing after the policy's attempts.
+            AuthError: credentials rejected (401/403, or by the token endpoint).
+            FatalError: any other 4xx, or what ``connector.classify_error`` decides.
+        """
+        retrying = self.policy.retrying()
+        response: httpx.Response = retrying(
+            self._attempt, method.upper(), path, operation, expect_json, kwargs
+        )
+        return response
+
+    def _attempt(
+        self,
+        method: str,
+        path: str,
+        operation: str,
+        expect_json: bool,
+        kwargs: dict[str, Any],
+    ) -> httpx.Response:
+        limiter = self.limiter(operation)
+        limiter.acquire()
+        client = self.client
+        request = client.build_request(method, path, **_request_kwargs(kwargs))
+        endpoint = f"{method} {self.redactor.path(request.url)}"
+        try:
+            response = client.send(request, **_send_kwargs(kwargs))
+        except httpx.TimeoutException as exc:
+            log_transport_error(log, self.redactor, request, exc)
+            raise self._error(
+                RetriableError, endpoint, f"timed out ({type(exc).__name__})"
+            ) from exc
+        except httpx.TransportError as exc:
+            log_transport_error(log, self.redactor, request, exc)
+            raise self._error(
+                RetriableError, endpoint, f"connection failed ({type(exc).__name__}: {exc})"
+            ) from exc
+        except ConnectorError as exc:  # raised inside the auth flow (token endpoint)
+            raise self._claim(exc, endpoint) from None
+        return self._classify(response, limiter, endpoint, expect_json)
+
+    def _classify(
+        self, response: httpx.Response, limiter: RateLimiter, endpoint: str, expect_json: bool
+    ) -> httpx.Response:
+        status = response.status_code
+        if 200 <= status < 300:
+            limiter.observe(response)
+            if expect_json and status not in (204, 205):
+                try:
+                    response.json()
+                except ValueError:
+                    raise self._error(
+                        RetriableError, endpoint, f"HTTP {status} with a body that is not JSON"
+                    ) from None
+            return response
+        error = self.connector.classify_error(response)
+        if error is None:
+            error = self._default_error(response, endpoint)
+        if isinstance(error, ConnectorError):
+            self._claim(error, endpoint, status)
+        if isinstance(error, RateLimitedError):
+            limiter.penalize(error.retry_after)
+        raise error
+
+    def _default_error(self, response: httpx.Response, endpoint: str) -> ConnectorError:
+        status = response.status_code
+        message = f"HTTP {status}: {self._platform_message(response)}"
+        if status == 429:
+            retry_after = parse_retry_after(response.headers.get("Retry-After"))
+            return self._error(RateLimitedError, endpoint, message, retry_after=retry_after)
+        if status >= 500 or status == 408:
+            return self._error(RetriableError, endpoint, message)
+        if status in (401, 403):
+            return self._error(AuthError, endpoint, message)
+        return self._error(FatalError, endpoint, message)
+
+    def _platform_message(self, response: httpx.Response) -> str:
+        text = platform_message(response) or response.reason_phrase or ""
+        text = " ".join(self.redactor.text(text).split())
+        return text if len(text) <= MESSAGE_LIMIT else text[: MESSAGE_LIMIT - 1] + "…"
+
+    def _error(self, kind: type[_E], endpoint: str, message: str, **extra: Any) -> _E:
+        return kind(self.redactor.text(message), connector=self.name, endpoint=endpoint, **extra)
+
+    def _claim(
+        self, error: ConnectorError, endpoint: str, status: int | None = None
+    ) -> ConnectorError:
+        """Fill in where an error happened when its raiser did not know."""
+        error.connector = error.connector or self.name
+        error.endpoint = error.endpoint or endpoint
+        if error.status_code is None:
+            error.status_code = status
+        return error
+
+    # -- pages ----------------------------------------------------------------------------------
+
+    def paginate(
+        self,
+        paginator: Paginator,
+        path: str,
+        *,
+        records: Callable[[httpx.Response], list[Any]],
+        operation: str = "default",
+        method: str = "GET",
+        params: Mapping[str, Any] | None = None,
+        params_in: Literal["query", "json"] = "query",
+        **kwargs: Any,
+    ) -> Iterator[list[Any]]:
+        """Yield each non-empty page's records until the paginator has no next page.
+
+        ``params_in="json"`` sends the paging parameters as the JSON body (POST searches).
+        """
+        state: dict[str, Any] = dict(params or {})
+        paginator.init_request(state)
+        url = path
+        while True:
+            carrier = "json" if params_in == "json" else "params"
+            if state:
+                kwargs[carrier] = dict(state)
+            else:  # httpx drops a URL's own query when given empty params (a next-page URL)
+                kwargs.pop(carrier, None)
+            response = self.request(method, url, operation=operation, **kwargs)
+            page = records(response)
+            try:
+                paginator.update_state(response, page)
+            except ConnectorError as exc:
+                raise self._claim(exc, f"{method.upper()} {self.redactor.path(url)}") from None
+            if page:
+                yield page
+            if not paginator.has_next_page:
+                return
+            paginator.update_request(state)
+            url = getattr(paginator, "next_url", None) or path
+
+
+def platform_message(response: httpx.Response) -> str:
+    """The human part of an error body: common JSON shapes, else the text itself."""
+    try:
+        data = response.json()
+    except ValueError:
+        return response.text.strip()
+    return _message_of(data) or response.text.strip()
+
+
+def _message_of(data: Any) -> str:
+    if isinstance(data, list):
+        return "; ".join(filter(None, (_message_of(item) for item in data[:3])))
+    if not isinstance(data, dict):
+        return str(data) if data is not None else ""
+    if data.get("errors"):
+        return _message_of(data["errors"])
+    code = data.get("code") or data.get("error")
+    text = next(
+        (data[k] for k in ("message", "error_description", "detail", "title") if data.get(k)), None
+    )
+    parts = [str(p) for p in (code, text) if p and not isinstance(p, dict | list)]
+    return ": ".join(dict.fromkeys(parts))
+
+
+_SEND_KEYS = frozenset({"auth", "follow_redirects"})
+
+
+def _request_kwargs(kwargs: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in kwargs.items() if k not in _SEND_KEYS}
+
+
+def _send_kwargs(kwargs: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in kwargs.items() if k in _SEND_KEYS}
+
+
+def _secret_values(settings: Any) -> list[str]:
+    """Every SecretStr value in the connector's credentials and options (for the redactor)."""
+    found: list[str] = []
+
+    def walk(value: Any) -> None:
+        if isinstance(value, SecretStr):
+            found.append(value.get_secret_value())
+        elif isinstance(value, BaseModel):
+            for name in type(value).model_fields:
+                walk(getattr(value, name))
+        elif isinstance(value, dict):
+            for item in value.values():
+                walk(item)
+        elif isinstance(value, list | tuple):
+            for item in value:
+                walk(item)
+
+    walk(settings.credentials)
+    walk(settings.options)
+    return found

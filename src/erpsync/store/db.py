@@ -1,0 +1,212 @@
+"""Engine creation, SQLite pragmas and transaction mode, the Store handle, and migrations.
+
+SQLite specifics, and why:
+- WAL: readers never block the writer, so the status command works during a sync.
+- busy_timeout: connector threads (and other processes) queue for the write lock instead of
+  failing with "database is locked".
+- foreign_keys=ON: SQLite leaves foreign keys off unless each connection asks.
+- BEGIN IMMEDIATE: pysqlite's deferred transactions take the write lock only at the first
+  write, and a read-then-write transaction that loses the race fails at once (busy_timeout
+  cannot help a lock upgrade). Taking the write lock at BEGIN makes writers queue in
+  busy_timeout instead. ``Store.session(readonly=True)`` uses a plain deferred BEGIN.
+Alembic is imported only when the schema is behind, so opening an up-to-date store is cheap.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import create_engine, event, make_url, text
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.pool import StaticPool
+from sqlmodel import Session
+
+from erpsync.errors import StoreError
+from erpsync.store import urls
+
+#: the newest Alembic revision; a test checks it against the migration scripts
+HEAD_REVISION = "0001_initial"
+BUSY_TIMEOUT_SECONDS = 10.0
+MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+_BEGIN_OPTION = "erpsync_begin"
+
+
+def make_engine(url: str) -> Engine:
+    """An Engine for ``url``; SQLite gets pragmas, explicit BEGIN and thread-safe pooling."""
+    if not urls.is_sqlite(url):
+        return create_engine(url, pool_pre_ping=True)
+    path = urls.sqlite_path(url)
+    connect_args: dict[str, Any] = {
+        "check_same_thread": False,
+        "timeout": BUSY_TIMEOUT_SECONDS,
+    }
+    if path is None:
+        # one shared connection, or every session would see its own empty in-memory database
+        engine = create_engine(url, connect_args=connect_args, poolclass=StaticPool)
+    else:
+        _create_private_file(path)
+        # the file SQLite opens is the one the lock files sit beside (``~`` expanded)
+        file_url = make_url(url).set(database=str(path))
+        engine = create_engine(file_url, connect_args=connect_args)
+    _install_sqlite_hooks(engine, wal=path is not None)
+    return engine
+
+
+def _create_private_file(path: Path) -> None:
+    """Create the database file 0600 before SQLite does: it holds OAuth tokens.
+
+    SQLite gives its -wal and -shm files the main file's permissions.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.exists():
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+
+
+def _install_sqlite_hooks(engine: Engine, *, wal: bool) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # hand transaction control to the "begin" hook below (pysqlite's own is incomplete)
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_SECONDS * 1000)}")
+            if wal:
+                cursor.execute("PRAGMA journal_mode = WAL")
+            # FULL: a rotated refresh token must survive a power cut once save() returned
+            cursor.execute("PRAGMA synchronous = FULL")
+            cursor.execute("PRAGMA foreign_keys = ON")
+        finally:
+            cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Connection) -> None:
+        mode = connection.get_execution_options().get(_BEGIN_OPTION, "IMMEDIATE")
+        connection.exec_driver_sql(f"BEGIN {mode}")
+
+
+class Store:
+    """An opened database: its URL, its Engine, and transaction-scoped sessions.
+
+    Threads share one Store (and Engine) and each opens its own sessions.
+    """
+
+    def __init__(self, url: str, engine: Engine) -> None:
+        self.url = url
+        self.engine = engine
+
+    @property
+    def display_url(self) -> str:
+        """The URL as messages may show it (a file path, or the URL without password)."""
+        return urls.display(self.url)
+
+    @contextmanager
+    def session(self, *, readonly: bool = False) -> Iterator[Session]:
+        """One transaction: commit on normal exit, roll back on an exception.
+
+        Objects stay usable after the block (expire_on_commit=False). On SQLite a session
+        holds the write lock from its start to its end, so keep it short and never open one
+        across network calls; ``readonly=True`` takes no write lock (for status and reports).
+        """
+        with Session(self.engine, expire_on_commit=False) as session:
+            if readonly and self.engine.dialect.name == "sqlite":
+                session.connection(execution_options={_BEGIN_OPTION: "DEFERRED"})
+            try:
+                yield session
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise
+
+    def close(self) -> None:
+        """Close every pooled connection."""
+        self.engine.dispose()
+
+    def __repr__(self) -> str:
+        return f"Store({self.display_url!r})"
+
+
+def current_revision(connection: Connection) -> str | None:
+    """The Alembic revision recorded in the database, or None for an empty database."""
+    if "alembic_version" not in _table_names(connection):
+        return None
+    row = connection.execute(text("SELECT version_num FROM alembic_version")).first()
+    return None if row is None else str(row[0])
+
+
+def _table_names(connection: Connection) -> set[str]:
+    from sqlalchemy import inspect
+
+    return set(inspect(connection).get_table_names())
+
+
+def alembic_config(connection: Connection | None = None, url: str | None = None) -> Any:
+    """An Alembic Config without alembic.ini: the scripts live in this package."""
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    # revisions are named by hand (rev_id="0002_what_changed"): the file carries that name
+    config.set_main_option("file_template", "%%(rev)s")
+    if url is not None:
+        config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    config.attributes["connection"] = connection
+    return config
+
+
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    """Bring the schema to ``revision`` in one transaction; a no-op when it is already there.
+
+    Raises:
+        StoreError: the database is at a revision this erpsync does not know (a newer
+            version migrated it), or a migration failed.
+    """
+    with engine.begin() as connection:
+        if revision == "head" and current_revision(connection) == HEAD_REVISION:
+            return
+        from alembic import command
+        from alembic.util.exc import CommandError
+
+        try:
+            command.upgrade(alembic_config(connection), revision)
+        except CommandError as exc:
+            reason = _one_line(exc)
+            if "Can't locate revision" in reason:
+                reason += " (was it written by a newer erpsync?)"
+            where = urls.display(str(engine.url))
+            raise StoreError(f"cannot migrate the database {where}: {reason}") from exc
+
+
+def open_store(url: str, *, migrate: bool = True) -> Store:
+    """Open (creating if needed) the database at ``url`` and bring its schema up to date.
+
+    Raises:
+        StoreError: one line saying which database and why it cannot be opened.
+    """
+    where = urls.display(url)
+    try:
+        engine = make_engine(url)
+    except (SQLAlchemyError, OSError, ImportError, ValueError) as exc:
+        raise StoreError(f"cannot open the database {where}: {_one_line(exc)}") from exc
+    try:
+        # a deferred read: opening an up-to-date store never waits for another run's writes
+        with engine.connect().execution_options(**{_BEGIN_OPTION: "DEFERRED"}) as connection:
+            revision = current_revision(connection)
+        if migrate and revision != HEAD_REVISION:
+            upgrade(engine)
+    except BaseException as exc:
+        engine.dispose()
+        if isinstance(exc, SQLAlchemyError | OSError):
+            raise StoreError(f"cannot open the database {where}: {_one_line(exc)}") from exc
+        raise
+    return Store(url, engine)
+
+
+def _one_line(exc: BaseException) -> str:
+    orig = getattr(exc, "orig", None)  # DBAPIError: the driver's message, without the SQL
+    message = str(orig if orig is not None else exc).strip().splitlines()
+    return (message[0] if message else type(exc).__name__)[:300]

@@ -1,0 +1,160 @@
+"""The stock ledger: append-only signed movements, idempotent by key, summed into levels."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import case, func
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from erpsync.domain import utcnow
+from erpsync.store.tables import BUCKETS, StockMovement
+
+CHUNK = 500
+
+
+@dataclass(frozen=True)
+class StockLevel:
+    """A SKU's units summed over some locations: physically here, and promised to orders."""
+
+    on_hand: int
+    reserved: int
+
+    @property
+    def available(self) -> int:
+        """What may still be sold: on hand minus reserved (may be negative when oversold)."""
+        return self.on_hand - self.reserved
+
+
+def key_exists(s: Session, key: str) -> bool:
+    """True when a movement with this idempotency key is already in the ledger."""
+    query = select(StockMovement.id).where(StockMovement.idempotency_key == key)
+    return s.exec(query).first() is not None
+
+
+def record(
+    s: Session,
+    *,
+    sku: str,
+    location: str,
+    bucket: str,
+    quantity: int,
+    reason: str,
+    reference: str | None,
+    key: str | None,
+    at: datetime | None = None,
+) -> bool:
+    """Append one movement; with a ``key``, at most once ever.
+
+    Returns:
+        True when written; False when a movement with ``key`` already exists (nothing written).
+
+    Raises:
+        ValueError: unknown bucket.
+    """
+    if bucket not in BUCKETS:
+        raise ValueError(f"unknown stock bucket {bucket!r} (expected one of {', '.join(BUCKETS)})")
+    if key is not None and key_exists(s, key):
+        return False
+    movement = StockMovement(
+        sku=sku,
+        location=location,
+        bucket=bucket,
+        quantity=quantity,
+        reason=reason,
+        reference=reference,
+        idempotency_key=key,
+        created_at=at or utcnow(),
+    )
+    try:
+        # a concurrent writer may have inserted the key since the check above: the UNIQUE
+        # constraint decides, and the SAVEPOINT keeps the caller's transaction usable
+        with s.begin_nested():
+            s.add(movement)
+    except IntegrityError:
+        if key is not None and key_exists(s, key):
+            return False
+        raise
+    return True
+
+
+def levels(
+    s: Session, locations: Sequence[str], skus: Iterable[str] | None = None
+) -> dict[str, StockLevel]:
+    """On-hand and reserved units per SKU, summed over ``locations``.
+
+    With ``skus``, every one of them is in the result (zero when it has no movements);
+    without, every SKU that has movements in those locations.
+    """
+    wanted = None if skus is None else list(dict.fromkeys(skus))
+    result = {sku: StockLevel(0, 0) for sku in wanted or ()}
+    if not locations:
+        return result
+    if wanted is None:
+        result.update(_sum_levels(s, locations, None))
+        return result
+    for start in range(0, len(wanted), CHUNK):
+        result.update(_sum_levels(s, locations, wanted[start : start + CHUNK]))
+    return result
+
+
+def _sum_levels(
+    s: Session, locations: Sequence[str], skus: list[str] | None
+) -> dict[str, StockLevel]:
+    on_hand = func.sum(
+        case((col(StockMovement.bucket) == "on_hand", StockMovement.quantity), else_=0)
+    )
+    reserved = func.sum(
+        case((col(StockMovement.bucket) == "reserved", StockMovement.quantity), else_=0)
+    )
+    query = select(StockMovement.sku, on_hand, reserved).where(
+        col(StockMovement.location).in_(list(locations))
+    )
+    if skus is not None:
+        query = query.where(col(StockMovement.sku).in_(skus))
+    rows = s.exec(query.group_by(col(StockMovement.sku))).all()
+    return {sku: StockLevel(int(hand or 0), int(held or 0)) for sku, hand, held in rows}
+
+
+def set_on_hand(
+    s: Session,
+    sku: str,
+    location: str,
+    quantity: int,
+    reason: str = "adjust",
+    reference: str | None = None,
+) -> int:
+    """Make ``sku``'s on-hand units in ``location`` equal ``quantity``; return the change written.
+
+    The ledger stays append-only: an adjusting movement of ``quantity - current`` is written
+    (nothing when they are equal).
+    """
+    current = levels(s, [location], [sku])[sku].on_hand
+    delta = quantity - current
+    if delta:
+        record(
+            s,
+            sku=sku,
+            location=location,
+            bucket="on_hand",
+            quantity=delta,
+            reason=reason,
+            reference=reference,
+            key=None,
+        )
+    return delta
+
+
+def movements(
+    s: Session, sku: str | None = None, limit: int = 100, *, reference: str | None = None
+) -> list[StockMovement]:
+    """The latest movements first, optionally of one SKU and/or one reference."""
+    query = select(StockMovement)
+    if sku is not None:
+        query = query.where(StockMovement.sku == sku)
+    if reference is not None:
+        query = query.where(StockMovement.reference == reference)
+    return list(s.exec(query.order_by(col(StockMovement.id).desc()).limit(limit)).all())

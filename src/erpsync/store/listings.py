@@ -1,0 +1,151 @@
+"""Channel listings and their SKU links, and what was last pushed to each listing."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+from sqlmodel import Session, col, select
+
+from erpsync.domain import Listing, utcnow
+from erpsync.store.tables import ListingRow, PushedStock
+
+CHUNK = 500
+
+
+def get_listing(
+    s: Session, connector: str, item_id: str, variation_id: str | None = None
+) -> ListingRow | None:
+    query = select(ListingRow).where(
+        ListingRow.connector == connector,
+        ListingRow.item_id == item_id,
+        ListingRow.variation_id == (variation_id or ""),
+    )
+    return s.exec(query).first()
+
+
+def _existing(s: Session, connector: str, item_ids: list[str]) -> dict[tuple[str, str], ListingRow]:
+    found: dict[tuple[str, str], ListingRow] = {}
+    for start in range(0, len(item_ids), CHUNK):
+        query = select(ListingRow).where(
+            ListingRow.connector == connector,
+            col(ListingRow.item_id).in_(item_ids[start : start + CHUNK]),
+        )
+        found.update({(row.item_id, row.variation_id): row for row in s.exec(query).all()})
+    return found
+
+
+def upsert_listings(
+    s: Session, connector: str, listings: Sequence[Listing], *, at: datetime | None = None
+) -> int:
+    """Insert or update the channel's listings; return how many were written.
+
+    A manual link (``source == "manual"``) wins over what the channel reports: its SKU is kept
+    when the channel reports no SKU or another one, so a seller's fix survives the next pull.
+
+    Raises:
+        ValueError: a listing belongs to another connector.
+    """
+    now = at or utcnow()
+    existing = _existing(s, connector, list(dict.fromkeys(x.item_id for x in listings)))
+    for listing in listings:
+        if listing.connector != connector:
+            raise ValueError(
+                f"listing {listing.ref} belongs to {listing.connector}, not {connector}"
+            )
+        key = (listing.item_id, listing.variation_id or "")
+        row = existing.get(key)
+        if row is None:
+            row = ListingRow(connector=connector, item_id=key[0], variation_id=key[1])
+            existing[key] = row
+        if row.source != "manual" or not row.sku:
+            row.sku = listing.sku
+            row.source = "channel"
+        row.title = listing.title
+        row.fulfilled_by_channel = listing.fulfilled_by_channel
+        row.channel_quantity = listing.channel_quantity
+        row.updated_at = now
+        s.add(row)
+    s.flush()
+    return len(listings)
+
+
+def link(
+    s: Session,
+    connector: str,
+    item_id: str,
+    variation_id: str | None,
+    sku: str,
+    *,
+    at: datetime | None = None,
+) -> ListingRow:
+    """Link a listing to a SKU by hand (source "manual"), creating the listing if unknown."""
+    row = get_listing(s, connector, item_id, variation_id)
+    if row is None:
+        row = ListingRow(connector=connector, item_id=item_id, variation_id=variation_id or "")
+    row.sku = sku
+    row.source = "manual"
+    row.updated_at = at or utcnow()
+    s.add(row)
+    s.flush()
+    return row
+
+
+def list_listings(s: Session, connector: str | None = None) -> list[ListingRow]:
+    """Listings ordered by connector, item and variation."""
+    query = select(ListingRow)
+    if connector is not None:
+        query = query.where(ListingRow.connector == connector)
+    query = query.order_by(
+        col(ListingRow.connector), col(ListingRow.item_id), col(ListingRow.variation_id)
+    )
+    return list(s.exec(query).all())
+
+
+def pushed(s: Session, listing_ids: Iterable[int | None]) -> dict[int, PushedStock]:
+    """listing id -> its push record, for those of ``listing_ids`` ever attempted.
+
+    None ids (rows never flushed) are ignored, so ``[row.id for row in rows]`` can be passed.
+    """
+    ids = [i for i in dict.fromkeys(listing_ids) if i is not None]
+    found: dict[int, PushedStock] = {}
+    for start in range(0, len(ids), CHUNK):
+        query = select(PushedStock).where(
+            col(PushedStock.listing_id).in_(ids[start : start + CHUNK])
+        )
+        found.update({row.listing_id: row for row in s.exec(query).all()})
+    return found
+
+
+def record_push(
+    s: Session,
+    listing_id: int,
+    quantity: int | None,
+    *,
+    ok: bool,
+    pending: bool = False,
+    error: str | None = None,
+    at: datetime,
+) -> PushedStock:
+    """Record one push attempt.
+
+    A success stores ``quantity`` as the accepted value and clears the error (``pending``: the
+    channel accepted it asynchronously). A failure keeps the last accepted quantity, so the
+    next run sees a difference and sends again, stores the error, and clears ``pending``.
+    """
+    row = s.get(PushedStock, listing_id)
+    if row is None:
+        row = PushedStock(listing_id=listing_id, last_attempt_at=at)
+    row.last_attempt_at = at
+    if ok:
+        row.quantity = quantity
+        row.pushed_at = at
+        row.pending = pending
+        row.last_error = None
+    else:
+        # a failed attempt is settled, not awaiting the channel: only the error remains
+        row.pending = False
+        row.last_error = error or "push failed (no message)"
+    s.add(row)
+    s.flush()
+    return row

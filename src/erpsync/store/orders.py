@@ -1,0 +1,203 @@
+"""Orders in the store: upsert by (connector, external_id), look-ups, and the row <-> Order map."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, delete, or_
+from sqlmodel import Session, col, select
+
+from erpsync.domain import Address, Buyer, Order, OrderItem, utcnow
+from erpsync.store.tables import STOCK_EFFECTS, OrderItemRow, OrderRow
+
+#: ids per IN (...) query: far below SQLite's variable limit on every version we may meet
+CHUNK = 500
+
+_BUYER = {"buyer_name": "name", "buyer_document": "document", "buyer_email": "email"}
+_BUYER |= {"buyer_phone": "phone"}
+_ADDRESS = {
+    "ship_street": "street",
+    "ship_number": "number",
+    "ship_complement": "complement",
+    "ship_district": "district",
+    "ship_city": "city",
+    "ship_state": "state",
+    "ship_zip": "zip",
+    "ship_country": "country",
+}
+
+
+def get_order(s: Session, connector: str, external_id: str) -> OrderRow | None:
+    """The stored row of one order, or None."""
+    query = select(OrderRow).where(
+        OrderRow.connector == connector, OrderRow.external_id == external_id
+    )
+    return s.exec(query).first()
+
+
+def order_items(s: Session, order_id: int) -> list[OrderItemRow]:
+    """The item rows of one stored order, in line order."""
+    query = select(OrderItemRow).where(OrderItemRow.order_id == order_id)
+    return list(s.exec(query.order_by(col(OrderItemRow.line))).all())
+
+
+def _order_values(order: Order, raw: dict[str, Any], stock_effect: str) -> dict[str, Any]:
+    values: dict[str, Any] = {
+        "connector": order.connector,
+        "external_id": order.external_id,
+        "platform": order.platform,
+        "number": order.number,
+        "status": order.status.value,
+        "channel_status": order.channel_status,
+        "created_at": order.created_at,
+        "updated_at": order.updated_at,
+        "currency": order.currency,
+        "items_total": order.items_total,
+        "shipping_cost": order.shipping_cost,
+        "discount": order.discount,
+        "total": order.total,
+        "fulfilled_by_channel": order.fulfilled_by_channel,
+        "stock_effect": stock_effect,
+        "extra": dict(order.extra),
+        "notes": list(order.notes),
+        "raw": raw,
+    }
+    values |= {column: getattr(order.buyer, field) for column, field in _BUYER.items()}
+    values |= {column: getattr(order.shipping_address, field) for column, field in _ADDRESS.items()}
+    return values
+
+
+def save_order(
+    s: Session,
+    order: Order,
+    raw: dict[str, Any],
+    stock_effect: str,
+    *,
+    at: datetime | None = None,
+) -> OrderRow:
+    """Insert or update one order and replace its items; marks it seen now (``at``).
+
+    Raises:
+        ValueError: ``stock_effect`` is not one the store knows.
+    """
+    if stock_effect not in STOCK_EFFECTS:
+        raise ValueError(f"unknown stock effect {stock_effect!r}")
+    now = at or utcnow()
+    row = get_order(s, order.connector, order.external_id)
+    values = _order_values(order, raw, stock_effect)
+    if row is None:
+        row = OrderRow(**values, imported_at=now, last_seen_at=now)
+        s.add(row)
+        s.flush()
+    else:
+        for name, value in values.items():
+            setattr(row, name, value)
+        row.last_seen_at = now
+        s.add(row)
+        s.execute(delete(OrderItemRow).where(col(OrderItemRow.order_id) == row.id))
+    assert row.id is not None
+    for line, item in enumerate(order.items, start=1):
+        s.add(
+            OrderItemRow(
+                order_id=row.id,
+                line=line,
+                sku=item.sku,
+                channel_item_id=item.channel_item_id,
+                variation_id=item.variation_id,
+                title=item.title,
+                quantity=item.quantity,
+                unit_price=item.unit_price,
+            )
+        )
+    s.flush()
+    return row
+
+
+def stored_versions(s: Session, connector: str, external_ids: Iterable[str]) -> dict[str, datetime]:
+    """external_id -> stored ``updated_at`` for those of ``external_ids`` already stored."""
+    ids = list(dict.fromkeys(external_ids))
+    found: dict[str, datetime] = {}
+    for start in range(0, len(ids), CHUNK):
+        query = select(OrderRow.external_id, OrderRow.updated_at).where(
+            OrderRow.connector == connector,
+            col(OrderRow.external_id).in_(ids[start : start + CHUNK]),
+        )
+        found.update({external_id: updated for external_id, updated in s.exec(query).all()})
+    return found
+
+
+def list_orders(
+    s: Session, *, connector: str | None = None, status: str | None = None, limit: int = 100
+) -> list[OrderRow]:
+    """The most recently updated orders first, optionally of one connector and/or status."""
+    query = select(OrderRow)
+    if connector is not None:
+        query = query.where(OrderRow.connector == connector)
+    if status is not None:
+        query = query.where(OrderRow.status == status)
+    query = query.order_by(col(OrderRow.updated_at).desc(), col(OrderRow.id).desc())
+    return list(s.exec(query.limit(limit)).all())
+
+
+def order_from_row(row: OrderRow, items: Sequence[OrderItemRow]) -> Order:
+    """Rebuild the Order that ``save_order`` stored (Decimals and aware UTC times intact)."""
+    buyer = Buyer(**{field: getattr(row, column) for column, field in _BUYER.items()})
+    address = Address(**{field: getattr(row, column) for column, field in _ADDRESS.items()})
+    return Order(
+        connector=row.connector,
+        platform=row.platform,
+        external_id=row.external_id,
+        number=row.number,
+        status=row.status,
+        channel_status=row.channel_status,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        currency=row.currency,
+        items_total=row.items_total,
+        shipping_cost=row.shipping_cost,
+        discount=row.discount,
+        total=row.total,
+        buyer=buyer,
+        shipping_address=address,
+        items=tuple(_item(item) for item in sorted(items, key=lambda i: i.line)),
+        fulfilled_by_channel=row.fulfilled_by_channel,
+        extra=dict(row.extra),
+        notes=tuple(row.notes),
+    )
+
+
+def _item(row: OrderItemRow) -> OrderItem:
+    return OrderItem(
+        sku=row.sku,
+        channel_item_id=row.channel_item_id,
+        variation_id=row.variation_id,
+        title=row.title,
+        quantity=row.quantity,
+        unit_price=row.unit_price,
+    )
+
+
+def load_order(s: Session, connector: str, external_id: str) -> Order | None:
+    """The stored order as a domain Order, or None."""
+    row = get_order(s, connector, external_id)
+    if row is None or row.id is None:
+        return None
+    return order_from_row(row, order_items(s, row.id))
+
+
+def find_orders(s: Session, ref: str) -> list[OrderRow]:
+    """Orders matching ``ref``: "connector:external_id", an external id, or an order number."""
+    matches: list[ColumnElement[bool]] = [
+        col(OrderRow.external_id) == ref,
+        col(OrderRow.number) == ref,
+    ]
+    connector, sep, external_id = ref.partition(":")
+    if sep and connector and external_id:
+        matches.append(
+            and_(col(OrderRow.connector) == connector, col(OrderRow.external_id) == external_id)
+        )
+    query = select(OrderRow).where(or_(*matches))
+    query = query.order_by(col(OrderRow.updated_at).desc(), col(OrderRow.id).desc())
+    return list(s.exec(query).all())

@@ -1,0 +1,85 @@
+"""Quarantine: payloads a connector could not map, kept with the error until replayed."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from erpsync.domain import utcnow
+from erpsync.store.tables import QuarantineRow
+
+
+def _open_row(s: Session, connector: str, external_id: str) -> QuarantineRow | None:
+    query = select(QuarantineRow).where(
+        QuarantineRow.connector == connector,
+        QuarantineRow.external_id == external_id,
+        col(QuarantineRow.resolved_at).is_(None),
+    )
+    return s.exec(query.order_by(col(QuarantineRow.id))).first()
+
+
+def add(
+    s: Session,
+    connector: str,
+    external_id: str | None,
+    payload: Any,
+    error: str,
+    *,
+    at: datetime | None = None,
+) -> int:
+    """Quarantine a payload; return the row id.
+
+    One open row per (connector, external_id): quarantining the same order again refreshes its
+    payload and error instead of piling up copies. Payloads without an id always get a new row.
+    """
+    row = None if external_id is None else _open_row(s, connector, external_id)
+    if row is None:
+        row = QuarantineRow(
+            connector=connector,
+            external_id=external_id,
+            payload=payload,
+            error=error,
+            created_at=at or utcnow(),
+        )
+    else:
+        row.payload = payload
+        row.error = error
+    s.add(row)
+    s.flush()
+    assert row.id is not None
+    return row.id
+
+
+def open_items(s: Session, connector: str | None = None) -> list[QuarantineRow]:
+    """Unresolved rows, oldest first, optionally of one connector."""
+    query = select(QuarantineRow).where(col(QuarantineRow.resolved_at).is_(None))
+    if connector is not None:
+        query = query.where(QuarantineRow.connector == connector)
+    return list(s.exec(query.order_by(col(QuarantineRow.id))).all())
+
+
+def get_item(s: Session, item_id: int) -> QuarantineRow | None:
+    return s.get(QuarantineRow, item_id)
+
+
+def resolve(s: Session, item_id: int, *, at: datetime | None = None) -> bool:
+    """Mark a row resolved (replayed successfully); False when it was unknown or resolved."""
+    row = s.get(QuarantineRow, item_id)
+    if row is None or row.resolved_at is not None:
+        return False
+    row.resolved_at = at or utcnow()
+    s.add(row)
+    s.flush()
+    return True
+
+
+def resolve_order(
+    s: Session, connector: str, external_id: str, *, at: datetime | None = None
+) -> int:
+    """Resolve the open row of an order that has now mapped fine; return how many closed."""
+    row = _open_row(s, connector, external_id)
+    if row is None or row.id is None:
+        return 0
+    return int(resolve(s, row.id, at=at))

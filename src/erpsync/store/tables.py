@@ -1,0 +1,250 @@
+"""The SQLModel tables of the local store. Migrations (store/migrations) must match them exactly.
+
+Money columns are DecimalText, time columns UtcDateTime (aware UTC in and out), JSON columns
+JsonText. Constraint and index names are explicit so future Alembic revisions can name them.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import CheckConstraint, Index, UniqueConstraint, text
+from sqlmodel import Field, SQLModel
+
+from erpsync.domain import utcnow
+from erpsync.store.types import DecimalText, JsonText, UtcDateTime
+
+BUCKETS = ("on_hand", "reserved")
+LISTING_SOURCES = ("channel", "manual")
+STOCK_EFFECTS = ("none", "reserved", "deducted", "released", "returned", "closed")
+RUN_OUTCOMES = ("running", "ok", "failed", "dry-run")
+
+
+def _one_of(column: str, values: tuple[str, ...]) -> str:
+    allowed = ", ".join(f"'{v}'" for v in values)
+    return f"{column} IN ({allowed})"
+
+
+class Product(SQLModel, table=True):
+    """A stocked SKU (or a kit of them) from the seller's catalogue."""
+
+    __tablename__ = "products"
+
+    sku: str = Field(primary_key=True)
+    name: str | None = None
+    gtin: str | None = None
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+
+
+class KitComponent(SQLModel, table=True):
+    """One component of a kit: selling one ``kit_sku`` moves ``quantity`` of ``component_sku``."""
+
+    __tablename__ = "kit_components"
+    __table_args__ = (CheckConstraint("quantity > 0", name="ck_kit_components_quantity"),)
+
+    kit_sku: str = Field(primary_key=True, foreign_key="products.sku", ondelete="CASCADE")
+    component_sku: str = Field(primary_key=True, foreign_key="products.sku")
+    quantity: int
+
+
+class StockMovement(SQLModel, table=True):
+    """One signed change to a SKU's stock in a location and bucket (the append-only ledger)."""
+
+    __tablename__ = "stock_movements"
+    __table_args__ = (
+        CheckConstraint(_one_of("bucket", BUCKETS), name="ck_stock_movements_bucket"),
+        UniqueConstraint("idempotency_key", name="uq_stock_movements_idempotency_key"),
+        Index("ix_stock_movements_sku_location", "sku", "location"),
+        Index("ix_stock_movements_reference", "reference"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    sku: str
+    location: str
+    bucket: str
+    quantity: int
+    reason: str
+    reference: str | None = None
+    idempotency_key: str | None = None
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+
+
+class ListingRow(SQLModel, table=True):
+    """A channel listing (item, or one variation) and the SKU it sells.
+
+    ``variation_id`` is "" for a listing without variations, so the unique key works (SQL
+    treats NULLs as distinct). ``source`` "manual" marks a link made with ``listings link``.
+    """
+
+    __tablename__ = "listings"
+    __table_args__ = (
+        UniqueConstraint(
+            "connector", "item_id", "variation_id", name="uq_listings_connector_item_variation"
+        ),
+        CheckConstraint(_one_of("source", LISTING_SOURCES), name="ck_listings_source"),
+        Index("ix_listings_sku", "sku"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    connector: str
+    item_id: str
+    variation_id: str = Field(default="", sa_column_kwargs={"server_default": text("''")})
+    sku: str | None = None
+    title: str | None = None
+    fulfilled_by_channel: bool = False
+    source: str = "channel"
+    channel_quantity: int | None = None
+    pending_quantity: int | None = None
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+
+    @property
+    def ref(self) -> str:
+        """ITEM or ITEM:VARIATION, as the CLI shows and accepts it."""
+        return f"{self.item_id}:{self.variation_id}" if self.variation_id else self.item_id
+
+
+class PushedStock(SQLModel, table=True):
+    """The last quantity a channel accepted for a listing, and the last attempt's outcome.
+
+    ``quantity``/``pushed_at`` describe the last successful push (None until one succeeds);
+    ``last_error`` the last failed attempt (cleared by a success).
+    """
+
+    __tablename__ = "pushed_stock"
+
+    listing_id: int = Field(primary_key=True, foreign_key="listings.id", ondelete="CASCADE")
+    quantity: int | None = None
+    pushed_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    pending: bool = False
+    last_error: str | None = None
+    last_attempt_at: datetime = Field(sa_type=UtcDateTime)
+
+
+class OrderRow(SQLModel, table=True):
+    """One order, flattened from erpsync.domain.Order; ``raw`` keeps the platform payload."""
+
+    __tablename__ = "orders"
+    __table_args__ = (
+        UniqueConstraint("connector", "external_id", name="uq_orders_connector_external_id"),
+        CheckConstraint(_one_of("stock_effect", STOCK_EFFECTS), name="ck_orders_stock_effect"),
+        Index("ix_orders_connector_updated_at", "connector", "updated_at"),
+        Index("ix_orders_external_id", "external_id"),
+        Index("ix_orders_number", "number"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    connector: str
+    external_id: str
+    platform: str
+    number: str | None = None
+    status: str
+    channel_status: str
+    created_at: datetime = Field(sa_type=UtcDateTime)
+    updated_at: datetime = Field(sa_type=UtcDateTime)
+    currency: str = "BRL"
+    items_total: Decimal = Field(sa_type=DecimalText)
+    shipping_cost: Decimal = Field(sa_type=DecimalText)
+    discount: Decimal = Field(sa_type=DecimalText)
+    total: Decimal = Field(sa_type=DecimalText)
+    buyer_name: str | None = None
+    buyer_document: str | None = None
+    buyer_email: str | None = None
+    buyer_phone: str | None = None
+    ship_street: str | None = None
+    ship_number: str | None = None
+    ship_complement: str | None = None
+    ship_district: str | None = None
+    ship_city: str | None = None
+    ship_state: str | None = None
+    ship_zip: str | None = None
+    ship_country: str | None = None
+    fulfilled_by_channel: bool = False
+    stock_effect: str = "none"
+    extra: dict[str, Any] = Field(default_factory=dict, sa_type=JsonText)
+    notes: list[str] = Field(default_factory=list, sa_type=JsonText)
+    raw: dict[str, Any] = Field(default_factory=dict, sa_type=JsonText)
+    imported_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+    last_seen_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+
+
+class OrderItemRow(SQLModel, table=True):
+    """One line of an order; deleted with its order."""
+
+    __tablename__ = "order_items"
+    __table_args__ = (
+        UniqueConstraint("order_id", "line", name="uq_order_items_order_line"),
+        Index("ix_order_items_sku", "sku"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    order_id: int = Field(foreign_key="orders.id", ondelete="CASCADE")
+    line: int
+    sku: str | None = None
+    channel_item_id: str | None = None
+    variation_id: str | None = None
+    title: str | None = None
+    quantity: int
+    unit_price: Decimal = Field(sa_type=DecimalText)
+
+
+class SyncCursor(SQLModel, table=True):
+    """How far a connector's resource (e.g. "orders") has been read, as an aware UTC time."""
+
+    __tablename__ = "sync_cursors"
+
+    connector: str = Field(primary_key=True)
+    resource: str = Field(primary_key=True)
+    value: datetime = Field(sa_type=UtcDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+
+
+class SyncRun(SQLModel, table=True):
+    """One command run for one connector: when, outcome, counts and the error line."""
+
+    __tablename__ = "sync_runs"
+    __table_args__ = (
+        CheckConstraint(_one_of("outcome", RUN_OUTCOMES), name="ck_sync_runs_outcome"),
+        Index("ix_sync_runs_started_at", "started_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    command: str
+    connector: str | None = None
+    started_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+    finished_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    outcome: str = "running"
+    counts: dict[str, Any] = Field(default_factory=dict, sa_type=JsonText)
+    error: str | None = None
+
+
+class Credential(SQLModel, table=True):
+    """A connector's current OAuth tokens (rotated refresh tokens persist here)."""
+
+    __tablename__ = "credentials"
+
+    connector: str = Field(primary_key=True)
+    access_token: str | None = None
+    #: None for platforms whose token endpoint issues no refresh token
+    refresh_token: str | None = None
+    expires_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    #: fingerprint of the config refresh token these tokens descend from (None: unknown)
+    seed: str | None = None
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+
+
+class QuarantineRow(SQLModel, table=True):
+    """A payload a connector could not map, kept with the error until it is replayed."""
+
+    __tablename__ = "quarantine"
+    __table_args__ = (Index("ix_quarantine_connector_external_id", "connector", "external_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    connector: str
+    external_id: str | None = None
+    payload: Any = Field(sa_type=JsonText)
+    error: str
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+    resolved_at: datetime | None = Field(default=None, sa_type=UtcDateTime)

@@ -1,0 +1,266 @@
+"""The connector contract suite: one subclass runs every promise a connector makes.
+
+Any connector, built-in or third-party, proves itself against its emulator with::
+
+    from erpsync.testing import ConnectorContract
+
+    class TestMyPlatform(ConnectorContract):
+        connector_class = MyConnector
+        emulator_class = MyEmulator
+        fixtures = Path(__file__).parent / "fixtures"   # optional: payloads that must map
+
+It checks that the connector pages to the end across page boundaries, survives 500s and 429s
+(with and without Retry-After), refreshes an expired token once and persists the new tokens,
+maps every fixture to a valid canonical order, is idempotent on replay, and pushes stock that
+the emulator then reports. Time is simulated (``FakeTime``), so rate-limit waits cost nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, ClassVar
+from urllib.parse import urlsplit
+
+import pytest
+
+from erpsync.connector import Capability, Connector, ConnectorContext, ConnectorSettings, Window
+from erpsync.domain import Order
+from erpsync.emulation import Emulator, EmulatorTransport
+from erpsync.engine.listings import pull_listings
+from erpsync.engine.pull import pull_orders
+from erpsync.engine.push import push_stock
+from erpsync.http.auth import MemoryTokenStore, TokenStore
+from erpsync.http.retry import RetryPolicy
+from erpsync.store import Store, ledger, open_store, orders, products
+
+START = datetime(2026, 11, 2, 15, 0, tzinfo=UTC)
+
+
+class FakeTime:
+    """A clock that only moves when something sleeps: rate limits and backoff cost nothing."""
+
+    def __init__(self, start: datetime = START) -> None:
+        self._now = start
+        self._lock = threading.Lock()
+        self.slept: list[float] = []
+
+    def now(self) -> datetime:
+        with self._lock:
+            return self._now
+
+    def monotonic(self) -> float:
+        return self.now().timestamp()
+
+    def sleep(self, seconds: float) -> None:
+        with self._lock:
+            self.slept.append(seconds)
+            self._now += timedelta(seconds=max(seconds, 0.0))
+
+    def advance(self, **delta: float) -> None:
+        self.sleep(timedelta(**delta).total_seconds())
+
+
+@dataclass
+class Harness:
+    """A connector wired to its emulator in-process, with a fresh store and simulated time."""
+
+    connector: Connector
+    emulator: Emulator
+    store: Store
+    time: FakeTime
+    tokens: TokenStore
+
+    def pull(self, **kwargs: Any) -> Any:
+        return pull_orders(self.connector, self.store, **kwargs)
+
+    def stored_orders(self) -> list[Order]:
+        with self.store.session() as session:
+            rows = orders.list_orders(session, connector=self.connector.name, limit=100_000)
+            found = [orders.load_order(session, r.connector, r.external_id) for r in rows]
+        return [o for o in found if o is not None]
+
+    def token_calls(self) -> int:
+        token_path = urlsplit(self.connector.auth_url).path  # type: ignore[attr-defined]
+        return sum(1 for r in self.emulator.requests if r.path == token_path)
+
+
+def build_harness(
+    connector_class: type[Connector],
+    emulator: Emulator,
+    time: FakeTime,
+    *,
+    name: str = "contract",
+    store: Store | None = None,
+    tokens: TokenStore | None = None,
+    **settings: Any,
+) -> Harness:
+    """Wire ``connector_class`` to ``emulator`` the way the engine would, minus the network."""
+    tokens = tokens or MemoryTokenStore()
+    config = ConnectorSettings(
+        name=name,
+        type=connector_class.type,
+        credentials=connector_class.Credentials(**emulator.credentials()),
+        options=connector_class.Options(**emulator.options()),
+        base_url=f"http://{connector_class.type}.test",
+        **settings,
+    )
+    context = ConnectorContext(
+        token_store=tokens,
+        transport=EmulatorTransport(emulator.app),
+        retry_policy=RetryPolicy(attempts=6, sleep=time.sleep, jitter=False),
+        clock=time.now,
+        sleep=time.sleep,
+        monotonic=time.monotonic,
+    )
+    return Harness(
+        connector_class(config, context), emulator, store or open_store("sqlite://"), time, tokens
+    )
+
+
+class ConnectorContract:
+    """Subclass with ``connector_class`` and ``emulator_class`` set; pytest runs the suite."""
+
+    connector_class: ClassVar[type[Connector]]
+    emulator_class: ClassVar[type[Emulator]]
+    fixtures: ClassVar[Path | None] = None
+    #: enough orders to cross every platform's page size at least twice
+    order_count: ClassVar[int] = 120
+
+    @pytest.fixture
+    def time(self) -> FakeTime:
+        return FakeTime()
+
+    @pytest.fixture
+    def emulator(self, time: FakeTime) -> Emulator:
+        return self.emulator_class(seed=7, clock=time.now, sandbox_orders=0)
+
+    @pytest.fixture
+    def harness(self, emulator: Emulator, time: FakeTime) -> Iterator[Harness]:
+        harness = build_harness(self.connector_class, emulator, time)
+        yield harness
+        harness.connector.close()
+        harness.store.close()
+
+    def _seed(self, harness: Harness, count: int) -> list[str]:
+        now = harness.time.now()
+        ids = harness.emulator.seed_orders(count, start=now - timedelta(days=3), end=now)
+        harness.time.advance(minutes=5)  # platforms with a settling lag (Amazon: 2 min)
+        return ids
+
+    def _needs(self, capability: Capability) -> None:
+        if capability not in self.connector_class.capabilities:
+            pytest.skip(f"{self.connector_class.type} has no {capability.value}")
+
+    def test_pages_to_the_end_across_page_boundaries(self, harness: Harness) -> None:
+        """requirement: every order in the window arrives, across page boundaries, once."""
+        self._needs(Capability.PULL_ORDERS)
+        ids = self._seed(harness, self.order_count)
+        report = harness.pull()
+        assert report.quarantined == 0, report.changes
+        stored = {o.external_id for o in harness.stored_orders()}
+        assert stored == set(ids)
+
+    @pytest.mark.parametrize(
+        ("kind", "extra"),
+        [
+            ("status", {"status": 500, "times": 2}),
+            ("status", {"status": 503, "times": 1}),
+            ("rate_limit", {"retry_after": 3, "times": 2}),
+            ("rate_limit", {"retry_after": None, "times": 2}),
+            ("drop", {"times": 1}),
+            ("malformed_json", {"times": 1}),
+        ],
+        ids=["500x2", "503", "429-retry-after", "429-no-retry-after", "dropped", "bad-json"],
+    )
+    def test_survives_transient_faults(self, harness: Harness, kind: str, extra: Any) -> None:
+        """requirement: 5xx, 429 (with or without Retry-After), drops and bad JSON are retried."""
+        self._needs(Capability.PULL_ORDERS)
+        ids = self._seed(harness, 10)
+        harness.pull()  # authenticate first, so the faults hit data calls
+        harness.emulator.faults.add(kind, **extra)
+        harness.emulator.update_order(ids[0])
+        harness.time.advance(minutes=5)
+        report = harness.pull()
+        assert report.updated >= 1
+        if kind == "rate_limit" and extra["retry_after"]:
+            assert any(s >= extra["retry_after"] for s in harness.time.slept)
+
+    def test_refreshes_an_expired_token_once_and_persists_it(self, harness: Harness) -> None:
+        """requirement: an expired token is refreshed once, and the new tokens are stored."""
+        self._needs(Capability.PULL_ORDERS)
+        self._seed(harness, 5)
+        harness.pull()
+        before = harness.tokens.load(harness.connector.name)
+        calls = harness.token_calls()
+        harness.emulator.expire_access_tokens()
+        harness.time.advance(minutes=5)
+        harness.pull()
+        after = harness.tokens.load(harness.connector.name)
+        assert harness.token_calls() == calls + 1
+        assert before is not None and after is not None
+        assert after.access_token != before.access_token
+
+    def test_maps_every_fixture_to_a_valid_order(self, harness: Harness) -> None:
+        """requirement: every recorded payload maps to a canonical order."""
+        if self.fixtures is None:
+            pytest.skip("no fixtures folder")
+        paths = sorted(self.fixtures.glob("order*.json"))
+        assert paths, f"no order*.json fixtures in {self.fixtures}"
+        for path in paths:
+            order = harness.connector.map_order(json.loads(path.read_text(encoding="utf-8")))
+            assert order.connector == harness.connector.name, path.name
+            assert order.items, path.name
+
+    def test_is_idempotent_on_replay(self, harness: Harness) -> None:
+        """requirement: pulling the same window again changes nothing, stock included."""
+        self._needs(Capability.PULL_ORDERS)
+        ids = self._seed(harness, 30)
+        with harness.store.session() as session:
+            skus = {sku for _, _, sku in harness.emulator.listing_refs() if sku}
+            for sku in skus:
+                products.upsert_product(session, sku, name=sku)
+                ledger.set_on_hand(session, sku, "main", 1000)
+        first = harness.pull()
+        levels_after_first = self._levels(harness.store)
+        since = harness.time.now() - timedelta(days=4)
+        second = harness.pull(since=since)
+        assert first.new == len(ids)
+        assert second.new == 0 and second.updated == 0
+        assert self._levels(harness.store) == levels_after_first
+
+    def test_pushes_stock_that_the_emulator_reports(self, harness: Harness) -> None:
+        """requirement: pushed quantities are what the channel then shows; Full/FBA untouched."""
+        self._needs(Capability.PUSH_STOCK)
+        pull_listings(harness.connector, harness.store)
+        refs = harness.emulator.listing_refs()
+        with harness.store.session() as session:
+            for index, (_, _, sku) in enumerate(refs):
+                if sku and products.get_product(session, sku) is None:
+                    products.upsert_product(session, sku, name=sku)
+                    ledger.set_on_hand(session, sku, "main", 10 + index)
+        report = push_stock(harness.connector, harness.store, safety_stock=0)
+        assert report.failed == 0, report.errors
+        assert report.sent > 0
+        settle = getattr(harness.emulator, "settle", None)
+        if settle:
+            settle()
+        with harness.store.session() as session:
+            levels = ledger.levels(session, ["main"])
+        for planned in report.plan:
+            item_id, _, variation = planned.ref.partition(":")
+            shown = harness.emulator.stock_of(item_id, variation or None)
+            assert shown == levels[planned.sku].on_hand, planned.ref
+
+    @staticmethod
+    def _levels(store: Store) -> dict[str, Any]:
+        with store.session() as session:
+            return dict(ledger.levels(session, ["main"]))
+
+
+def window(start: datetime, hours: float) -> Window:
+    return Window(start, start + timedelta(hours=hours))

@@ -1,0 +1,171 @@
+"""The CLI as a user meets it: commands, --json output, one-line errors and exit codes."""
+
+import textwrap
+
+import pytest
+
+
+def test_help_lists_every_command(run):
+    result = run("--help")
+    assert result.exit_code == 0
+    for command in [
+        "pull-orders",
+        "push-stock",
+        "sync",
+        "status",
+        "orders",
+        "products",
+        "stock",
+        "listings",
+        "quarantine",
+        "connectors",
+    ]:
+        assert command in result.stdout
+
+
+def test_pull_orders_then_orders_list_and_show(run, workdir):
+    assert run("products", "import", "products.csv").exit_code == 0
+    assert run("stock", "set", "SKU-A", "100").exit_code == 0
+    result = run("pull-orders")
+    assert result.exit_code == 0, result.stderr
+    assert "shop: 12 fetched, 12 new, 0 updated, 0 quarantined" in result.stderr
+
+    listed = run("orders", "list", "--json").json()
+    assert len(listed) == 12
+    assert set(listed[0]) == {
+        "connector",
+        "platform",
+        "external_id",
+        "number",
+        "status",
+        "channel_status",
+        "created_at",
+        "updated_at",
+        "currency",
+        "items_total",
+        "shipping_cost",
+        "discount",
+        "total",
+        "buyer",
+        "shipping_address",
+        "items",
+    }
+    shown = run("orders", "show", "shop:G00001", "--json").json()
+    assert shown["total"] == "20.00"
+    assert shown["updated_at"].endswith("+00:00")
+    assert shown["items"][0] == {
+        "sku": "SKU-A",
+        "channel_item_id": None,
+        "variation_id": None,
+        "title": "SKU-A",
+        "quantity": 2,
+        "unit_price": "10.00",
+    }
+
+
+def test_second_pull_changes_nothing(run, workdir):
+    run("pull-orders")
+    result = run("pull-orders", "--json")
+    assert result.exit_code == 0
+    [outcome] = result.json()
+    assert outcome["counts"]["new"] == 0 and outcome["ok"] is True
+
+
+def test_status_reports_runs_cursors_and_unknown_skus(run, workdir):
+    run("pull-orders")
+    status = run("status", "--json").json()
+    assert status["runs"][0]["command"] == "pull-orders"
+    assert status["runs"][0]["outcome"] == "ok"
+    assert status["cursors"][0]["connector"] == "shop"
+    assert {u["sku"] for u in status["unknown_skus"]} == {"SKU-A", "SKU-B"}
+
+
+def test_stock_set_and_list(run, workdir):
+    run("products", "import", "products.csv")
+    assert run("stock", "set", "SKU-B", "7", "--location", "main").exit_code == 0
+    rows = {r["sku"]: r for r in run("stock", "list", "--json").json()}
+    assert rows["SKU-B"] == {"sku": "SKU-B", "on_hand": 7, "reserved": 0, "available": 6}
+
+
+def test_push_stock_dry_run_explains(run, workdir):
+    run("products", "import", "products.csv")
+    run("stock", "set", "SKU-A", "10")
+    run("listings", "link", "shop", "MLB1", "SKU-A")
+    result = run("push-stock", "--dry-run", "--explain")
+    assert result.exit_code == 0, result.stderr
+    assert "on hand 10 - reserved 0 - safety 1 = 9" in result.stdout
+
+
+def test_listings_link_and_list(run, workdir):
+    run("products", "import", "products.csv")
+    assert run("listings", "link", "shop", "MLB9:77", "SKU-B").exit_code == 0
+    [row] = run("listings", "list", "--json").json()
+    assert (row["item_id"], row["variation_id"], row["sku"], row["source"]) == (
+        "MLB9",
+        "77",
+        "SKU-B",
+        "manual",
+    )
+
+
+def test_connectors_list(run, workdir):
+    [row] = run("connectors", "list", "--json").json()
+    assert row["name"] == "shop" and "pull_orders" in row["capabilities"]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("stock", "set", "NOPE", "1"), "unknown SKU 'NOPE'"),
+        (("orders", "show", "shop:404"), "no order 'shop:404' in the store"),
+        (("pull-orders", "--connector", "ghost"), "unknown connector 'ghost' (configured: shop)"),
+        (("pull-orders", "--since", "yesterday"), "--since: 'yesterday' is not a date"),
+        (("listings", "link", "shop", "MLB1", "NOPE"), "unknown SKU 'NOPE'"),
+    ],
+)
+def test_user_errors_are_one_line_with_exit_code_2(run, workdir, args, message):
+    result = run(*args)
+    assert result.exit_code == 2
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_broken_config_is_reported_per_key(run, tmp_path):
+    (tmp_path / "bad.yaml").write_text(
+        textwrap.dedent(
+            """\
+            stock:
+              safety_stock: -1
+            connectors:
+              shop:
+                type: nosuchtype
+            """
+        )
+    )
+    result = run("--config", str(tmp_path / "bad.yaml"), "pull-orders")
+    assert result.exit_code == 2
+    assert "Traceback" not in result.stderr
+    assert "stock.safety_stock" in result.stderr
+    assert "connectors.shop.type: unknown connector type 'nosuchtype'" in result.stderr
+
+
+def test_missing_config_file(run, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = run("pull-orders")
+    assert result.exit_code == 2
+    assert "erpsync.yaml" in result.stderr and "not found" in result.stderr
+
+
+def test_a_failing_connector_exits_1_and_is_recorded(run, workdir):
+    config = (workdir / "erpsync.yaml").read_text()
+    (workdir / "erpsync.yaml").write_text(
+        config + "  broken:\n    type: tests.engine.fakes:ExplodingConnector\n"
+    )
+    result = run("pull-orders")
+    assert result.exit_code == 1
+    assert "erpsync: error: broken: platform said no" in result.stderr
+    assert "shop: 12 fetched" in result.stderr  # the other connector still ran
+    runs = {r["connector"]: r for r in run("status", "--json").json()["runs"]}
+    assert runs["broken"]["outcome"] == "failed"
+    assert runs["broken"]["error"] == "platform said no"

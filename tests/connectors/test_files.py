@@ -1,0 +1,595 @@
+"""Spec of the files connector: canonical order files in, stock CSVs out, nothing ever lost."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import shutil
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from connectors.files import FilesConnector
+from connectors.files.settings import FilesOptions
+from erpsync.connector import (
+    ConnectorContext,
+    ConnectorSettings,
+    NothingSeen,
+    OrderPage,
+    Window,
+)
+from erpsync.domain import Address, Buyer, Listing, Order, OrderItem, OrderStatus, StockUpdate
+from erpsync.errors import FatalError
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "files" / "inbox"
+NOW = datetime(2026, 3, 4, 12, 30, 5, tzinfo=UTC)
+WINDOW = Window(datetime(2026, 3, 4, tzinfo=UTC), NOW)  # excludes every example order
+
+ORDER_1001 = Order(
+    connector="arquivos",
+    platform="files",
+    external_id="LV-1001",
+    number="1001",
+    status=OrderStatus.PAID,
+    channel_status="paid",
+    created_at=datetime(2026, 3, 2, 13, 15, tzinfo=UTC),
+    updated_at=datetime(2026, 3, 2, 13, 20, tzinfo=UTC),
+    currency="BRL",
+    items_total=Decimal("119.80"),
+    shipping_cost=Decimal("18.50"),
+    discount=Decimal("0.00"),
+    total=Decimal("138.30"),
+    buyer=Buyer(
+        name="Ana Paula Souza",
+        document="39053344705",
+        email="ana.souza@example.com.br",
+        phone="+55 11 98765-4321",
+    ),
+    shipping_address=Address(
+        street="Avenida Paulista",
+        number="1578",
+        complement="Conjunto 42",
+        district="Bela Vista",
+        city="São Paulo",
+        state="SP",
+        zip="01310200",
+        country="BR",
+    ),
+    items=(
+        OrderItem(
+            sku="CAMISETA-M",
+            channel_item_id="CAM-BASICA",
+            variation_id="M",
+            title="Camiseta básica algodão - M",
+            quantity=2,
+            unit_price=Decimal("59.90"),
+        ),
+    ),
+)
+
+ORDER_1003 = Order(
+    connector="arquivos",
+    platform="files",
+    external_id="LV-1003",
+    number="1003",
+    status=OrderStatus.PAID,
+    channel_status="aprovado",
+    created_at=datetime(2026, 3, 3, 11, 12, tzinfo=UTC),
+    updated_at=datetime(2026, 3, 3, 11, 30, tzinfo=UTC),
+    items_total=Decimal("139.70"),
+    shipping_cost=Decimal("22.90"),
+    discount=Decimal("10.00"),
+    total=Decimal("152.60"),
+    buyer=Buyer(
+        name="Marcos Oliveira",
+        document="47185203635",
+        email="marcos.oliveira@example.com.br",
+        phone="+55 41 99876-5432",
+    ),
+    shipping_address=Address(
+        street="Rua XV de Novembro",
+        number="700",
+        complement="Apto 12",
+        district="Centro",
+        city="Curitiba",
+        state="PR",
+        zip="80020310",
+    ),
+    items=(
+        OrderItem(
+            sku="CAMISETA-P",
+            channel_item_id="CAM-BASICA",
+            variation_id="P",
+            title="Camiseta básica algodão - P",
+            quantity=1,
+            unit_price=Decimal("59.90"),
+        ),
+        OrderItem(
+            sku="CANECA-01",
+            channel_item_id="CANECA",
+            title="Caneca de cerâmica, 325 ml",
+            quantity=2,
+            unit_price=Decimal("39.90"),
+        ),
+    ),
+)
+
+MINIMAL = {
+    "external_id": "X-1",
+    "status": "paid",
+    "created_at": "2026-03-01T10:00:00-03:00",
+    "updated_at": "2026-03-01T10:00:00-03:00",
+    "items_total": "10.00",
+    "total": "10.00",
+    "items": [{"sku": "CANECA-01", "quantity": 1, "unit_price": "10.00"}],
+}
+CSV_HEADER = (
+    "external_id,status,created_at,updated_at,items_total,total,"
+    "item.sku,item.quantity,item.unit_price\n"
+)
+CSV_ROW = "X-2,paid,2026-03-01T10:00:00Z,2026-03-01T10:00:00Z,10.00,10.00,CANECA-01,1,10.00\n"
+
+
+class Seen:
+    """A SeenOrders holding the given (external_id, updated_at) versions."""
+
+    def __init__(self, *versions: tuple[str, datetime | None]) -> None:
+        self.versions = set(versions)
+
+    def is_current(self, external_id: str, updated_at: datetime | None) -> bool:
+        return (external_id, updated_at) in self.versions
+
+
+@pytest.fixture
+def inbox(tmp_path: Path) -> Path:
+    folder = tmp_path / "inbox"
+    folder.mkdir()
+    return folder
+
+
+def make(tmp_path: Path, **options: object) -> FilesConnector:
+    values = {"inbox": tmp_path / "inbox", "outbox": tmp_path / "outbox", **options}
+    settings = ConnectorSettings(name="arquivos", type="files", options=FilesOptions(**values))
+    return FilesConnector(settings, ConnectorContext(clock=lambda: NOW))
+
+
+def write(folder: Path, name: str, content: str | bytes | object) -> Path:
+    path = folder / name
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    elif isinstance(content, str):
+        path.write_text(content, encoding="utf-8")
+    else:
+        path.write_text(json.dumps(content), encoding="utf-8")
+    return path
+
+
+def pull(connector: FilesConnector, seen: object = None) -> list[OrderPage]:
+    return list(connector.fetch_orders(WINDOW, seen or NothingSeen()))  # type: ignore[arg-type]
+
+
+def tree(folder: Path) -> list[str]:
+    return sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file())
+
+
+# -- reading orders ----------------------------------------------------------------------------
+
+
+def test_example_inbox_maps_to_exact_orders(tmp_path: Path) -> None:
+    """requirement: JSON and CSV map to exact Orders (Decimal, aware UTC); the window is ignored."""
+    shutil.copytree(EXAMPLES, tmp_path / "inbox")
+    connector = make(tmp_path)
+
+    pages = pull(connector)
+
+    assert [[raw.external_id for raw in page.orders] for page in pages] == [
+        ["LV-1001", "LV-1002"],
+        ["LV-1003", "LV-1004"],
+    ]
+    orders = {raw.external_id: connector.map_order(raw.payload) for p in pages for raw in p.orders}
+    assert orders["LV-1001"] == ORDER_1001
+    assert orders["LV-1003"] == ORDER_1003
+    assert orders["LV-1002"].buyer.document == "11222333000181"
+    assert orders["LV-1002"].channel_status == "enviado"
+    assert pages[0].orders[0].updated_at == datetime(2026, 3, 2, 13, 20, tzinfo=UTC)
+    assert pages[0].orders[0].payload["file"] == "orders-2026-03-02.json"
+    assert all(page.checkpoint is None for page in pages)
+
+
+def test_json_numbers_are_read_exactly_and_payload_stays_json(inbox: Path, tmp_path: Path) -> None:
+    """requirement: JSON numbers never pass through float; the payload is JSON-serialisable."""
+    order = {**MINIMAL, "external_id": 1234, "items_total": 0.1, "total": 0.105, "discount": 0}
+    order["items"] = [{"sku": "CANECA-01", "quantity": 1, "unit_price": 0.1}]
+    write(inbox, "one.json", json.dumps(order))
+
+    [page] = pull(make(tmp_path))
+
+    [raw] = page.orders
+    assert raw.external_id == "1234"
+    mapped = make(tmp_path).map_order(json.loads(json.dumps(raw.payload)))
+    assert (mapped.external_id, mapped.items_total, mapped.total) == (
+        "1234",
+        Decimal("0.10"),
+        Decimal("0.10"),  # half-even from the exact literal 0.105, not from float noise
+    )
+
+
+def test_csv_with_semicolons_and_bom_groups_rows_by_external_id(
+    inbox: Path, tmp_path: Path
+) -> None:
+    """requirement: CSV rows group into orders by external_id, even when not adjacent."""
+    text = (CSV_HEADER + CSV_ROW + CSV_ROW.replace("X-2", "X-3") + CSV_ROW).replace(",", ";")
+    write(inbox, "pedidos.csv", "\ufeff" + text)
+
+    [page] = pull(make(tmp_path))
+
+    assert [raw.external_id for raw in page.orders] == ["X-2", "X-3"]
+    order = make(tmp_path).map_order(page.orders[0].payload)
+    assert [(item.sku, item.quantity) for item in order.items] == [("CANECA-01", 1)] * 2
+    assert order.created_at == datetime(2026, 3, 1, 10, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("payload", "message"),
+    [
+        ({**MINIMAL, "colour": "blue"}, r"^unknown order field\(s\): colour$"),
+        ({**MINIMAL, "created_at": "2026-03-01T10:00:00"}, "time without a UTC offset"),
+        ({**MINIMAL, "total": "10,00"}, "not an amount: '10,00'"),
+        ({**MINIMAL, "items": []}, "items"),
+        ({**MINIMAL, "buyer": {"document": "123.456.789-00"}}, "invalid CPF"),
+        (["not", "an", "order"], "an order must be a JSON object, got a list"),
+    ],
+)
+def test_unmappable_order_goes_to_the_engine_not_to_rejected(
+    inbox: Path, tmp_path: Path, payload: object, message: str
+) -> None:
+    """requirement: a bad order does not reject its file; map_order raises (engine quarantines)."""
+    bad_order = {**payload, "external_id": "X-BAD"} if isinstance(payload, dict) else payload
+    write(inbox, "mixed.json", [MINIMAL, bad_order])
+    connector = make(tmp_path)
+
+    [page] = pull(connector)
+
+    good, bad = page.orders
+    assert connector.map_order(good.payload).external_id == "X-1"
+    with pytest.raises((ValueError, ValidationError), match=message):
+        connector.map_order(bad.payload)
+    assert tree(inbox) == ["mixed.json"]
+
+
+def test_an_id_listed_twice_in_one_json_file_keeps_the_later_object(
+    inbox: Path, tmp_path: Path
+) -> None:
+    """requirement: one page never holds the same external_id twice; the later object wins."""
+    write(inbox, "a.json", [MINIMAL, {**MINIMAL, "external_id": "X-2"}, {**MINIMAL, "total": "9"}])
+
+    [page] = pull(make(tmp_path))
+
+    assert [raw.external_id for raw in page.orders] == ["X-1", "X-2"]
+    assert page.orders[0].payload["order"]["total"] == "9"
+
+
+def test_missing_inbox_is_one_clear_error(tmp_path: Path) -> None:
+    """requirement: pulling from a missing inbox fails with one line naming the folder."""
+    with pytest.raises(FatalError, match=r"^arquivos: inbox .*/inbox is not a folder$"):
+        pull(make(tmp_path))
+
+
+def test_order_without_external_id_gets_a_stand_in_id_and_fails_mapping(
+    inbox: Path, tmp_path: Path
+) -> None:
+    """requirement: an order with no external_id is still handed over, under a stand-in id."""
+    write(inbox, "a.json", [MINIMAL, {**MINIMAL, "external_id": ""}])
+    connector = make(tmp_path)
+
+    [page] = pull(connector)
+
+    assert page.orders[1].external_id == "a.json#2"
+    with pytest.raises(ValidationError, match="external_id"):
+        connector.map_order(page.orders[1].payload)
+
+
+@pytest.mark.parametrize(
+    ("rows", "message"),
+    [
+        (
+            CSV_ROW + CSV_ROW.replace("10.00,10.00,CANECA", "10.00,12.00,CANECA"),
+            "column total differs between lines 2 and 3",
+        ),
+        (CSV_ROW.replace(",10.00\n", ",10.00,extra\n"), "line 2 has 10 cells, the header has 9"),
+        (CSV_ROW.replace("CANECA-01,1,", "CANECA-01,0,"), "greater than 0"),
+    ],
+)
+def test_unmappable_csv_order_raises_in_map_order(
+    inbox: Path, tmp_path: Path, rows: str, message: str
+) -> None:
+    """requirement: CSV order problems surface in map_order with the line numbers."""
+    write(inbox, "p.csv", CSV_HEADER + rows)
+    connector = make(tmp_path)
+
+    [page] = pull(connector)
+
+    with pytest.raises((ValueError, ValidationError), match=message):
+        connector.map_order(page.orders[0].payload)
+
+
+# -- rejected files ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "reason"),
+    [
+        (
+            "bad.json",
+            '{"external_id": "X-1",',
+            "not valid JSON: Expecting property name enclosed in double quotes:"
+            " line 1 column 23 (char 22)",
+        ),
+        ("nan.json", '{"total": NaN}', "not valid JSON: NaN is not allowed"),
+        ("scalar.json", "42", "expected an order object or a list of orders, got a number"),
+        (
+            "latin1.csv",
+            CSV_HEADER.encode() + "Joã".encode("latin-1"),
+            "not UTF-8 text: byte 0xe3 at offset 100",
+        ),
+        (
+            "cols.csv",
+            "external_id,status\nX-1,paid\n",
+            "missing required column(s): created_at, updated_at, items_total, total,"
+            " item.quantity, item.unit_price",
+        ),
+        ("typo.csv", CSV_HEADER.replace("\n", ",item.colour\n"), "unknown column(s): item.colour"),
+        ("empty.csv", "", "no header row"),
+        (
+            "quotes.csv",
+            CSV_HEADER + 'X-1,"pa"id,\n',
+            "not valid CSV: line 2: ',' expected after '\"'",
+        ),
+        ("orders.xml", "<orders/>", "unsupported file type: expected a .json or .csv file"),
+    ],
+)
+def test_unreadable_file_is_moved_to_rejected_with_its_reason(
+    inbox: Path, tmp_path: Path, name: str, content: str | bytes, reason: str
+) -> None:
+    """requirement: a file that cannot be parsed moves to rejected/ with <name>.reason.txt."""
+    original = write(inbox, name, content).read_bytes()
+    write(inbox, "z-good.json", MINIMAL)
+
+    pages = pull(make(tmp_path))
+
+    assert [raw.external_id for page in pages for raw in page.orders] == ["X-1"]
+    assert tree(inbox) == [f"rejected/{name}", f"rejected/{name}.reason.txt", "z-good.json"]
+    assert (inbox / "rejected" / name).read_bytes() == original
+    assert (inbox / "rejected" / f"{name}.reason.txt").read_text() == reason + "\n"
+
+
+def test_rejected_name_clash_keeps_both_files(inbox: Path, tmp_path: Path) -> None:
+    """requirement: nothing is lost: an earlier rejected file of the same name is kept."""
+    rejected = tmp_path / "rejeitados"
+    rejected.mkdir()
+    write(rejected, "bad.json", "old")
+    write(inbox, "bad.json", "new")
+
+    pull(make(tmp_path, rejected=rejected))
+
+    assert tree(rejected) == ["bad-2.json", "bad-2.json.reason.txt", "bad.json"]
+    assert (rejected / "bad-2.json").read_text() == "new"
+    assert (rejected / "bad.json").read_text() == "old"
+
+
+# -- which files, and when they move ------------------------------------------------------------
+
+
+def test_hidden_partial_and_nested_files_are_left_alone(inbox: Path, tmp_path: Path) -> None:
+    """requirement: files still being written (.x, *.tmp, *.part) and sub-folders are ignored."""
+    for name in (".orders.json", "orders.json.tmp", "orders.CSV.part"):
+        write(inbox, name, "not yet complete")
+    (inbox / "sub").mkdir()
+    write(inbox / "sub", "nested.json", MINIMAL)
+
+    assert pull(make(tmp_path, processed=tmp_path / "done")) == []
+    assert tree(inbox) == [".orders.json", "orders.CSV.part", "orders.json.tmp", "sub/nested.json"]
+
+
+def test_file_moves_to_processed_only_after_the_engine_asks_for_the_next_page(
+    inbox: Path, tmp_path: Path
+) -> None:
+    """requirement: a file leaves the inbox only once its page was committed (next page asked)."""
+    write(inbox, "a.json", MINIMAL)
+    write(inbox, "b.json", {**MINIMAL, "external_id": "X-9"})
+    done = tmp_path / "done"
+    pages = make(tmp_path, processed=done).fetch_orders(WINDOW, NothingSeen())
+
+    assert [raw.external_id for raw in next(pages).orders] == ["X-1"]
+    assert tree(inbox) == ["a.json", "b.json"]  # page 1 not committed yet
+    assert [raw.external_id for raw in next(pages).orders] == ["X-9"]
+    assert (tree(inbox), tree(done)) == (["b.json"], ["a.json"])
+    assert next(pages, None) is None  # the generator's end: the last page was committed
+    assert (tree(inbox), tree(done)) == ([], ["a.json", "b.json"])
+
+
+def test_engine_stopping_mid_page_leaves_the_file_in_the_inbox(inbox: Path, tmp_path: Path) -> None:
+    """requirement: if the engine fails before committing, the file is read again next run."""
+    write(inbox, "a.json", MINIMAL)
+    pages = make(tmp_path, processed=tmp_path / "done").fetch_orders(WINDOW, NothingSeen())
+
+    next(pages)
+    pages.close()  # type: ignore[attr-defined]  # the engine dropping a generator
+
+    assert tree(inbox) == ["a.json"]
+    assert not (tmp_path / "done").exists()
+
+
+def test_current_orders_are_skipped_and_files_without_news_yield_no_page(
+    inbox: Path, tmp_path: Path
+) -> None:
+    """requirement: orders the store holds at this updated_at are not yielded again."""
+    write(inbox, "a.json", [MINIMAL, {**MINIMAL, "external_id": "X-2"}])
+    write(inbox, "b.json", {**MINIMAL, "external_id": "X-3"})
+    stored = datetime(2026, 3, 1, 13, tzinfo=UTC)
+    connector = make(tmp_path, processed=tmp_path / "done")
+
+    pages = pull(connector, Seen(("X-1", stored), ("X-3", stored)))
+
+    assert [[raw.external_id for raw in page.orders] for page in pages] == [["X-2"]]
+    assert tree(tmp_path / "done") == ["a.json", "b.json"]  # already stored: safe to move
+
+
+def test_without_processed_files_stay_and_rereading_is_a_no_op(inbox: Path, tmp_path: Path) -> None:
+    """requirement: without processed/, files stay in the inbox; seen orders are skipped."""
+    write(inbox, "a.json", MINIMAL)
+    connector = make(tmp_path)
+    [page] = pull(connector)
+    [raw] = page.orders
+
+    assert pull(connector, Seen((raw.external_id, raw.updated_at))) == []
+    assert tree(inbox) == ["a.json"]
+
+
+# -- stock -------------------------------------------------------------------------------------
+
+UPDATES = [
+    StockUpdate(item_id="CAMISETA-P", sku="CAMISETA-P", quantity=12),
+    StockUpdate(item_id="CAM-BASICA", variation_id="M", sku="CAMISETA-M", quantity=0),
+]
+
+
+def test_push_stock_writes_one_csv_atomically(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """requirement: stock goes to <outbox>/stock-<UTC>.csv via a temporary file and a rename."""
+    renames: list[tuple[str, str]] = []
+    real_replace = os.replace
+
+    def spy(source: str | Path, target: str | Path) -> None:
+        renames.append((Path(source).name, Path(target).name))
+        real_replace(source, target)
+
+    monkeypatch.setattr(os, "replace", spy)
+    connector = make(tmp_path)
+
+    results = connector.push_stock(UPDATES)
+    second = connector.push_stock(UPDATES[:1])
+
+    assert [(r.ref, r.ok, r.pending, r.error) for r in results] == [
+        ("CAMISETA-P", True, False, None),
+        ("CAM-BASICA:M", True, False, None),
+    ]
+    assert second[0].ok
+    assert renames == [
+        (".stock-20260304T123005Z.csv.tmp", "stock-20260304T123005Z.csv"),
+        (".stock-20260304T123005Z-2.csv.tmp", "stock-20260304T123005Z-2.csv"),
+    ]
+    outbox = tmp_path / "outbox"
+    assert tree(outbox) == ["stock-20260304T123005Z-2.csv", "stock-20260304T123005Z.csv"]
+    with (outbox / "stock-20260304T123005Z.csv").open(newline="", encoding="utf-8") as handle:
+        assert list(csv.reader(handle)) == [
+            ["sku", "item_id", "variation_id", "quantity"],
+            ["CAMISETA-P", "CAMISETA-P", "", "12"],
+            ["CAMISETA-M", "CAM-BASICA", "M", "0"],
+        ]
+
+
+def test_push_stock_failures_are_results_not_tracebacks(tmp_path: Path) -> None:
+    """requirement: an unwritable or missing outbox gives ok=False results with the reason."""
+    write(tmp_path, "outbox", "a file where the folder should be")
+
+    blocked = make(tmp_path).push_stock(UPDATES)
+    unset = make(tmp_path, outbox=None).push_stock(UPDATES)
+
+    assert {(r.ok, r.error) for r in blocked} == {
+        (False, f"cannot write to outbox {tmp_path / 'outbox'}: File exists")
+    }
+    assert {(r.ok, r.error) for r in unset} == {(False, "no outbox configured (options.outbox)")}
+    assert make(tmp_path).push_stock([]) == []
+
+
+# -- listings, check, settings -------------------------------------------------------------------
+
+
+def test_listings_default_to_one_per_sku_in_the_order_files(tmp_path: Path) -> None:
+    """requirement: without listings_file, each SKU in inbox and processed/ is a listing."""
+    shutil.copytree(EXAMPLES, tmp_path / "inbox")
+    done = tmp_path / "done"
+    done.mkdir()
+    write(done, "old.json", {**MINIMAL, "items": [{"sku": "KIT-CANECA-2"}]})
+
+    [batch] = list(make(tmp_path, processed=done).fetch_listings())
+
+    assert [(listing.item_id, listing.sku) for listing in batch] == [
+        ("CAMISETA-M", "CAMISETA-M"),
+        ("CAMISETA-P", "CAMISETA-P"),
+        ("CANECA-01", "CANECA-01"),
+        ("KIT-CANECA-2", "KIT-CANECA-2"),
+    ]
+
+
+def test_listings_file_lists_the_channel_listings(inbox: Path, tmp_path: Path) -> None:
+    """requirement: options.listings_file (item_id,variation_id,sku,title) gives the listings."""
+    path = write(
+        tmp_path,
+        "anuncios.csv",
+        "item_id,variation_id,sku\nCAM-BASICA,P,CAMISETA-P\nCANECA,,CANECA-01\n",
+    )
+
+    [batch] = list(make(tmp_path, listings_file=path).fetch_listings())
+
+    assert batch == [
+        Listing(connector="arquivos", item_id="CAM-BASICA", variation_id="P", sku="CAMISETA-P"),
+        Listing(connector="arquivos", item_id="CANECA", sku="CANECA-01"),
+    ]
+    write(tmp_path, "anuncios.csv", "item_id\nX\n")
+    with pytest.raises(
+        FatalError, match=r"listings file .*anuncios.csv: missing required column\(s\): sku"
+    ):
+        list(make(tmp_path, listings_file=path).fetch_listings())
+
+
+def test_check_describes_the_folders(
+    inbox: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """requirement: check() verifies the folders and says what it saw in one line."""
+    shutil.copytree(EXAMPLES, inbox, dirs_exist_ok=True)
+    monkeypatch.chdir(tmp_path)
+
+    connector = make(Path("."))
+
+    assert connector.check() == "inbox ./inbox (2 files), outbox ./outbox"
+    assert make(Path("."), outbox=None, processed="done").check() == (
+        "inbox ./inbox (2 files), processed ./done, no outbox (stock push disabled)"
+    )
+    with pytest.raises(FatalError, match=r"^arquivos: inbox ./missing is not a folder$"):
+        make(Path("."), inbox="missing").check()
+
+
+def test_relative_paths_resolve_against_the_working_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """requirement: relative option paths resolve against the current working directory."""
+    monkeypatch.chdir(tmp_path)
+    connector = make(Path("."), inbox="in", outbox="out")
+
+    assert (connector.inbox, connector.rejected, connector.outbox) == (
+        tmp_path / "in",
+        tmp_path / "in" / "rejected",
+        tmp_path / "out",
+    )
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({}, "inbox\n  Field required"),
+        ({"inbox": "in", "color": 1}, "color\n  Extra inputs are not permitted"),
+        ({"inbox": "in", "processed": "./in"}, "processed must be a different folder from inbox"),
+        ({"inbox": "in", "outbox": "in/"}, "outbox must be a different folder from inbox"),
+    ],
+)
+def test_options_are_validated(options: dict[str, object], message: str) -> None:
+    """requirement: options forbid unknown keys and folders that would loop back into the inbox."""
+    with pytest.raises(ValidationError, match=message):
+        FilesOptions(**options)

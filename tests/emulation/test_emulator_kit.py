@@ -1,0 +1,116 @@
+"""The emulator base class: recording, sandbox seeding, signed tokens, token buckets."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from erpsync.emulation import FaultPlan, TokenBucket, sign_token, verify_token
+
+T0_ACCESS = {"user": 1}
+
+
+def test_recorder_keeps_every_request(client, emulator):
+    """requirement: each request is recorded with method, path, query, headers, body, status."""
+    client.post("/echo?a=1&a=2&b=x", json={"quantity": 3}, headers={"X-Trace": "t1"})
+    client.put("/echo", data={"grant_type": "refresh_token", "x": ""})
+    first, second = emulator.requests
+    assert (first.method, first.path, first.status) == ("POST", "/echo", 200)
+    assert first.query == {"a": ["1", "2"], "b": ["x"]}
+    assert first.params == {"a": "2", "b": "x"}
+    assert first.headers["x-trace"] == "t1"
+    assert first.json() == {"quantity": 3}
+    assert second.form() == {"grant_type": "refresh_token", "x": ""}
+    assert emulator.requests_to("/echo", "put") == [second]
+    assert emulator.requests_to("/orders") == []
+
+
+def test_routes_still_read_the_body(client):
+    """requirement: recording consumes the body without hiding it from the route."""
+    response = client.post("/oauth/token", data={"refresh_token": "nonsense"})
+    assert response.json() == {"error": "invalid_grant"}
+
+
+def test_default_sandbox_account_is_seeded(clock, emulator_class):
+    """requirement: with defaults an emulator holds a few orders over the last days."""
+    emulator = emulator_class(clock=clock)
+    assert len(emulator.orders) == 10
+    assert min(emulator.orders.values()) == clock.now - timedelta(days=7)
+    assert max(emulator.orders.values()) < clock.now
+
+
+def test_signed_tokens_round_trip(clock):
+    """requirement: tokens are stateless: a valid signature, the kind and expiry are checked."""
+    token = sign_token("k1", "access", {"user": 7}, clock.now + timedelta(hours=1))
+    assert verify_token("k1", "access", token, clock.now) == {"user": 7}
+    assert verify_token("other", "access", token, clock.now) is None
+    assert verify_token("k1", "refresh", token, clock.now) is None
+    assert verify_token("k1", "access", token, clock.now + timedelta(hours=1)) is None
+    body, _, signature = token.partition(".")
+    assert verify_token("k1", "access", body[:-2] + "xx." + signature, clock.now) is None
+    assert verify_token("k1", "access", "garbage", clock.now) is None
+    assert token != sign_token("k1", "access", {"user": 7}, clock.now + timedelta(hours=1))
+    assert all(c.isalnum() or c in "-_." for c in token)
+
+
+def test_a_fresh_emulator_accepts_tokens_of_the_previous_run(clock, emulator_class, emulator):
+    """requirement: a new sandbox emulator (next CLI run) accepts tokens issued by the last one;
+    refresh tokens stay single-use within one emulator's life."""
+    refresh = emulator.credentials()["refresh_token"]
+    nxt = emulator_class(seed=3, clock=clock, sandbox_orders=0)
+    assert nxt.read_token("refresh", refresh) == {"user": 1, "gen": 0}
+    assert emulator_class(seed=4, clock=clock).read_token("refresh", refresh) is None
+    assert nxt.use_once(refresh) is True
+    assert nxt.use_once(refresh) is False
+
+
+def test_expire_access_tokens_revokes_issued_ones(emulator):
+    """requirement: expire_access_tokens() invalidates access tokens issued so far only."""
+    old = emulator.issue_token("access", T0_ACCESS)
+    refresh = emulator.issue_token("refresh", T0_ACCESS)
+    emulator.expire_access_tokens()
+    assert emulator.read_token("access", old) is None
+    assert emulator.read_token("refresh", refresh) is not None
+    assert emulator.read_token("access", emulator.issue_token("access", T0_ACCESS)) is not None
+    assert emulator.read_token("access", None) is None
+
+
+def test_token_bucket_with_fake_clock_and_time_scale():
+    """requirement: an emulator's bucket allows a burst, then refills at rate x time_scale."""
+    now = [0.0]
+    bucket = TokenBucket(1.0, 2, clock=lambda: now[0], time_scale=10)
+    assert [bucket.try_take() for _ in range(3)] == [True, True, False]
+    assert bucket.wait_time() == pytest.approx(0.1)
+    now[0] += 0.1
+    assert bucket.try_take() is True
+    assert bucket.try_take() is False
+
+
+def test_fault_plan_is_consumed_in_order_and_filtered_by_path():
+    """requirement: faults apply to the next matching requests, ``times`` times each."""
+    plan = FaultPlan().add("status", times=2, path="/orders").add("drop")
+    assert plan.pending == 3
+    assert plan.take("/items").kind == "drop"
+    assert plan.take("/items") is None
+    assert [plan.take("/orders/1").kind for _ in range(2)] == ["status", "status"]
+    assert plan.take("/orders") is None
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        (
+            {"kind": "explode"},
+            "unknown fault kind 'explode'; known: status, rate_limit, delay, "
+            "drop, malformed_json, expire_token",
+        ),
+        ({"kind": "status", "times": 0}, "times must be at least 1, got 0"),
+    ],
+)
+def test_fault_plan_rejects_bad_faults(kwargs, message):
+    """requirement: a typo in a test's fault fails loudly."""
+    kind = kwargs.pop("kind")
+    with pytest.raises(ValueError) as raised:
+        FaultPlan().add(kind, **kwargs)
+    assert str(raised.value) == message

@@ -1,0 +1,164 @@
+"""A scriptable in-memory connector for engine tests (and the crash-safety subprocess)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+from erpsync.connector import Capability, Connector, OrderPage, RawOrder, SeenOrders, Window
+from erpsync.domain import Listing, Order, PushResult, StockUpdate
+from erpsync.errors import FatalError
+
+T0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
+
+
+def payload(
+    external_id: str,
+    status: str = "paid",
+    *,
+    updated: datetime = T0,
+    items: Sequence[tuple[str, int]] = (("SKU-A", 1),),
+    fulfilled: bool = False,
+    broken: bool = False,
+) -> dict[str, Any]:
+    return {
+        "id": external_id,
+        "status": status,
+        "updated": updated.isoformat(),
+        "items": [{"sku": sku, "qty": qty, "price": "10.00"} for sku, qty in items],
+        "fulfilled": fulfilled,
+        "broken": broken,
+    }
+
+
+class FakeOptions(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    page_size: int = 50
+    generate: int = 0  # > 0: serve this many generated orders (crash-safety test)
+    page_delay: float = 0.0
+
+
+class FakeConnector(Connector):
+    """Serves ``self.orders`` (payload dicts) whose update time falls in the window."""
+
+    type = "fake"
+    platform = "fake"
+    capabilities = frozenset(
+        {Capability.PULL_ORDERS, Capability.PUSH_STOCK, Capability.PULL_LISTINGS}
+    )
+    Options = FakeOptions
+
+    def __init__(self, settings: Any, context: Any = None) -> None:
+        super().__init__(settings, context)
+        self.orders: list[dict[str, Any]] = []
+        self.listings: list[Listing] = []
+        self.pushed: list[StockUpdate] = []
+        self.fail_skus: set[str] = set()
+        self.fail_after_pages: int | None = None
+        self.checkpoints = False
+        if self.options.generate:
+            self.orders = generated_orders(self.options.generate)
+
+    def fetch_orders(self, window: Window, seen: SeenOrders) -> Iterator[OrderPage]:
+        matching = sorted(
+            (
+                p
+                for p in self.orders
+                if window.start <= datetime.fromisoformat(p["updated"]) < window.end
+            ),
+            key=lambda p: p["updated"],
+        )
+        size = self.options.page_size
+        for number, start in enumerate(range(0, len(matching), size)):
+            if self.fail_after_pages is not None and number >= self.fail_after_pages:
+                raise RuntimeError("connection lost mid-window")
+            chunk = matching[start : start + size]
+            raws = [
+                RawOrder(p["id"], datetime.fromisoformat(p["updated"]), p)
+                for p in chunk
+                if not seen.is_current(p["id"], datetime.fromisoformat(p["updated"]))
+            ]
+            if self.options.page_delay:
+                time.sleep(self.options.page_delay)
+            checkpoint = datetime.fromisoformat(chunk[-1]["updated"]) if self.checkpoints else None
+            yield OrderPage(raws, checkpoint=checkpoint)
+
+    def map_order(self, payload: Mapping[str, Any]) -> Order:
+        if payload["broken"]:
+            raise ValueError("field 'total' is not a number")
+        items = [
+            {"sku": i["sku"], "quantity": i["qty"], "unit_price": i["price"], "title": i["sku"]}
+            for i in payload["items"]
+        ]
+        total = sum(Decimal(i["price"]) * i["qty"] for i in payload["items"])
+        return Order.model_validate(
+            {
+                "connector": self.name,
+                "platform": "fake",
+                "external_id": payload["id"],
+                "status": payload["status"],
+                "channel_status": payload["status"],
+                "created_at": T0.isoformat(),
+                "updated_at": payload["updated"],
+                "items_total": total,
+                "total": total,
+                "items": items,
+                "fulfilled_by_channel": payload["fulfilled"],
+            }
+        )
+
+    def fetch_listings(self) -> Iterator[list[Listing]]:
+        yield list(self.listings)
+
+    def push_stock(self, updates: Sequence[StockUpdate]) -> list[PushResult]:
+        results = []
+        for update in updates:
+            if update.sku in self.fail_skus:
+                results.append(
+                    PushResult(
+                        item_id=update.item_id,
+                        variation_id=update.variation_id,
+                        ok=False,
+                        error="item is paused",
+                    )
+                )
+                continue
+            self.pushed.append(update)
+            results.append(
+                PushResult(item_id=update.item_id, variation_id=update.variation_id, ok=True)
+            )
+        return results
+
+
+def generated_orders(count: int) -> list[dict[str, Any]]:
+    """Deterministic orders over the last day, in every status, some with two items."""
+    statuses = ["pending", "paid", "shipped", "cancelled", "paid", "delivered"]
+    base = T0 - timedelta(days=1)  # fixed, so every run of a test sees the same orders
+    out = []
+    for n in range(count):
+        items = [("SKU-A", 1 + n % 3)] + ([("SKU-B", 1)] if n % 4 == 0 else [])
+        out.append(
+            payload(
+                f"G{n:05d}",
+                statuses[n % len(statuses)],
+                updated=base + timedelta(seconds=n * 7),
+                items=items,
+            )
+        )
+    return out
+
+
+class ExplodingConnector(Connector):
+    """Fails every pull, as a platform that rejects the seller would."""
+
+    type = "exploding"
+    platform = "exploding"
+    capabilities = frozenset({Capability.PULL_ORDERS})
+
+    def fetch_orders(self, window: Window, seen: SeenOrders) -> Iterator[OrderPage]:
+        raise FatalError("platform said no", connector=self.name)

@@ -1,0 +1,162 @@
+"""pull-orders: upsert by (connector, external_id), stock effects exactly once, safe cursor."""
+
+from datetime import timedelta
+
+import pytest
+
+from erpsync.engine.pull import pull_orders
+from erpsync.store import cursors, ledger, orders, quarantine
+from tests.engine.fakes import T0, payload
+
+
+def levels(store, sku):
+    with store.session() as session:
+        level = ledger.levels(session, ["main"], [sku]).get(sku)
+    return (level.on_hand, level.reserved) if level else (0, 0)
+
+
+def pull(connector, store, at, **kwargs):
+    connector.context.clock = lambda: at
+    return pull_orders(connector, store, **kwargs)
+
+
+def test_pending_reserves_then_paid_deducts_then_cancel_returns(connector, store):
+    """requirement: pending reserves; paid turns the reservation into a baixa; cancel returns it."""
+    connector.orders = [payload("1", "pending", items=[("SKU-A", 3)])]
+    pull(connector, store, T0 + timedelta(minutes=1))
+    assert levels(store, "SKU-A") == (100, 3)
+
+    connector.orders = [
+        payload("1", "paid", updated=T0 + timedelta(minutes=2), items=[("SKU-A", 3)])
+    ]
+    pull(connector, store, T0 + timedelta(minutes=3))
+    assert levels(store, "SKU-A") == (97, 0)
+
+    connector.orders = [
+        payload("1", "cancelled", updated=T0 + timedelta(minutes=4), items=[("SKU-A", 3)])
+    ]
+    pull(connector, store, T0 + timedelta(minutes=5))
+    assert levels(store, "SKU-A") == (100, 0)
+
+
+def test_cancelling_a_pending_order_releases_the_reservation(connector, store):
+    connector.orders = [payload("1", "pending", items=[("SKU-A", 2)])]
+    pull(connector, store, T0 + timedelta(minutes=1))
+    connector.orders = [
+        payload("1", "cancelled", updated=T0 + timedelta(minutes=2), items=[("SKU-A", 2)])
+    ]
+    pull(connector, store, T0 + timedelta(minutes=3))
+    assert levels(store, "SKU-A") == (100, 0)
+
+
+@pytest.mark.parametrize(
+    ("status", "expected"),
+    [("paid", (98, 0)), ("delivered", (98, 0)), ("cancelled", (100, 0)), ("pending", (100, 2))],
+)
+def test_first_sight_of_an_order(connector, store, status, expected):
+    """requirement: arriving paid deducts directly; arriving cancelled touches nothing."""
+    connector.orders = [payload("1", status, items=[("SKU-A", 2)])]
+    pull(connector, store, T0 + timedelta(minutes=1))
+    assert levels(store, "SKU-A") == expected
+
+
+def test_fulfilled_by_channel_orders_are_imported_without_touching_stock(connector, store):
+    connector.orders = [payload("1", "paid", items=[("SKU-A", 2)], fulfilled=True)]
+    report = pull(connector, store, T0 + timedelta(minutes=1))
+    assert report.new == 1
+    assert levels(store, "SKU-A") == (100, 0)
+
+
+def test_replays_and_overlapping_windows_apply_nothing_twice(connector, store):
+    """requirement: re-running, overlapping windows and replays never apply an effect twice."""
+    connector.orders = [
+        payload(str(n), "paid", updated=T0 + timedelta(seconds=n)) for n in range(7)
+    ]
+    first = pull(connector, store, T0 + timedelta(minutes=1))
+    again = pull(connector, store, T0 + timedelta(minutes=2), since=T0 - timedelta(days=1))
+    assert (first.new, again.new, again.updated) == (7, 0, 0)
+    assert levels(store, "SKU-A") == (93, 0)
+
+
+def test_an_older_snapshot_never_overwrites_a_newer_one(connector, store):
+    """requirement: out-of-order updates are ignored (the order keeps its newest state)."""
+    connector.orders = [payload("1", "paid", updated=T0 + timedelta(minutes=5))]
+    pull(connector, store, T0 + timedelta(minutes=6))
+    connector.orders = [payload("1", "pending", updated=T0 + timedelta(minutes=1))]
+    report = pull(connector, store, T0 + timedelta(minutes=7), since=T0)
+    assert report.stale == 1
+    with store.session() as session:
+        assert orders.get_order(session, "shop", "1").status == "paid"
+    assert levels(store, "SKU-A") == (99, 0)
+
+
+def test_kits_move_their_components(connector, store):
+    connector.orders = [payload("1", "paid", items=[("KIT-AB", 2)])]
+    pull(connector, store, T0 + timedelta(minutes=1))
+    assert levels(store, "SKU-A") == (96, 0)
+    assert levels(store, "SKU-B") == (48, 0)
+
+
+def test_unknown_skus_are_imported_and_reported(connector, store):
+    """requirement: items whose SKU is unknown are still imported and reported, not dropped."""
+    connector.orders = [payload("1", "paid", items=[("NOPE", 1), ("SKU-A", 1)])]
+    report = pull(connector, store, T0 + timedelta(minutes=1))
+    assert report.unknown_skus == {"NOPE"}
+    with store.session() as session:
+        order = orders.load_order(session, "shop", "1")
+    assert [i.sku for i in order.items] == ["NOPE", "SKU-A"]
+    assert levels(store, "SKU-A") == (99, 0)
+
+
+def test_unmappable_payloads_go_to_quarantine_and_the_rest_import(connector, store):
+    connector.orders = [payload("1", broken=True), payload("2")]
+    report = pull(connector, store, T0 + timedelta(minutes=1))
+    assert (report.new, report.quarantined) == (1, 1)
+    with store.session() as session:
+        [item] = quarantine.open_items(session)
+    assert item.external_id == "1"
+    assert "total" in item.error
+
+
+def test_the_cursor_moves_only_after_the_whole_window_is_committed(connector, store):
+    """requirement: a failure mid-window keeps committed pages and leaves the cursor behind."""
+    connector.orders = [payload(str(n), updated=T0 + timedelta(seconds=n)) for n in range(9)]
+    connector.fail_after_pages = 2
+    with pytest.raises(RuntimeError):
+        pull(connector, store, T0 + timedelta(minutes=1))
+    with store.session() as session:
+        assert cursors.get_cursor(session, "shop", "orders") is None
+        assert len(orders.list_orders(session, connector="shop")) == 6
+    connector.fail_after_pages = None
+    report = pull(connector, store, T0 + timedelta(minutes=2))
+    assert (report.new, report.unchanged) == (3, 0)
+    assert levels(store, "SKU-A") == (91, 0)
+    with store.session() as session:
+        assert cursors.get_cursor(session, "shop", "orders") == T0 + timedelta(minutes=2)
+
+
+def test_next_window_starts_at_the_cursor_minus_the_overlap(connector, store):
+    connector.orders = []
+    pull(connector, store, T0)
+    report = pull(connector, store, T0 + timedelta(hours=1))
+    assert report.window.start == T0 - connector.overlap
+
+
+def test_checkpoints_move_the_cursor_page_by_page(connector, store):
+    connector.checkpoints = True
+    connector.orders = [payload(str(n), updated=T0 + timedelta(seconds=n)) for n in range(5)]
+    report = pull(connector, store, T0 + timedelta(minutes=1))
+    assert report.cursor == T0 + timedelta(seconds=4)
+
+
+def test_dry_run_writes_nothing(connector, store):
+    """requirement: --dry-run shows what would change and writes nothing."""
+    connector.orders = [payload("1", "paid"), payload("2", broken=True)]
+    report = pull(connector, store, T0 + timedelta(minutes=1), dry_run=True)
+    assert report.new == 1 and report.quarantined == 1
+    assert any(c.startswith("new 1") for c in report.changes)
+    with store.session() as session:
+        assert orders.list_orders(session) == []
+        assert quarantine.open_items(session) == []
+        assert cursors.get_cursor(session, "shop", "orders") is None
+    assert levels(store, "SKU-A") == (100, 0)

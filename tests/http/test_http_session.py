@@ -1,0 +1,164 @@
+"""HttpSession wiring: URLs, sandbox emulator, laziness, transports, headers and logging."""
+
+from __future__ import annotations
+
+import logging
+
+import httpx
+import pytest
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from erpsync.connector import ConnectorContext, ConnectorSettings
+from erpsync.emulation import Emulator
+from erpsync.errors import ConfigError, RetriableError
+from erpsync.http.retry import RetryPolicy
+
+
+class SandboxEmulator(Emulator):
+    """Answers /me and a token endpoint at the platform's real token path."""
+
+    def setup(self) -> None:
+        self.orders: list[str] = []
+
+    def routes(self):
+        async def me(request: Request) -> JSONResponse:
+            return JSONResponse({"host": request.headers["host"], "orders": len(self.orders)})
+
+        async def token(request: Request) -> JSONResponse:
+            return JSONResponse({"access_token": "sandbox-access", "expires_in": 600})
+
+        return [Route("/me", me), Route("/oauth/token", token, methods=["POST"])]
+
+    def seed_orders(self, count, *, start, end):
+        self.orders = [f"o{n}" for n in range(count)]
+        return self.orders
+
+
+@pytest.fixture
+def sandbox_class(connector_class):
+    class SandboxShop(connector_class):
+        emulator = f"{__name__}:SandboxEmulator"
+
+    return SandboxShop
+
+
+def settings(**kw) -> ConnectorSettings:
+    return ConnectorSettings(name="x1", type="shop", **kw)
+
+
+@pytest.mark.parametrize(
+    ("kw", "base_url", "auth_url"),
+    [
+        ({}, "https://api.shop.test", "https://auth.shop.test/oauth/token"),
+        ({"sandbox": True}, "http://shop.emulator", "http://shop.emulator/oauth/token"),
+        (
+            {"base_url": "http://x.test", "auth_url": "http://x.test/token"},
+            "http://x.test",
+            "http://x.test/token",
+        ),
+        (
+            {"sandbox": True, "base_url": "http://x.test"},
+            "http://x.test",
+            "http://shop.emulator/oauth/token",
+        ),
+    ],
+)
+def test_urls(connector_class, kw, base_url, auth_url):
+    """requirement: settings win; sandbox serves both API and token endpoint from the emulator."""
+    connector = connector_class(settings(**kw))
+    assert (connector.base_url, connector.auth_url) == (base_url, auth_url)
+
+
+def test_missing_auth_url_is_a_config_error(connector_class, monkeypatch):
+    """requirement: an OAuth connector without any token endpoint says so."""
+    monkeypatch.setattr(connector_class, "default_auth_url", None)
+    with pytest.raises(ConfigError, match=r"^connectors\.x1: no auth_url configured"):
+        _ = connector_class(settings()).auth_url
+
+
+def test_sandbox_runs_the_emulator_in_process(sandbox_class):
+    """requirement: sandbox: true needs no network: the emulator class named by the connector
+    is instantiated with its defaults (a seeded account) and reachable as session.emulator."""
+    connector = sandbox_class(
+        settings(sandbox=True, credentials=sandbox_class.Credentials()),
+        ConnectorContext(retry_policy=RetryPolicy.instant()),
+    )
+    assert connector.http.emulator is None  # nothing built before the first request
+    assert connector.request("GET", "/me").json() == {"host": "shop.emulator", "orders": 10}
+    emulator = connector.http.emulator
+    assert isinstance(emulator, SandboxEmulator)
+    assert [r.path for r in emulator.requests] == ["/oauth/token", "/me"]
+    connector.close()
+
+
+def test_constructing_a_connector_builds_nothing(connector_class):
+    """requirement: a connector costs nothing until its first request (CLI start-up)."""
+    connector = connector_class(settings())
+    assert connector.http._client is None and connector.http._transport is None
+
+
+def test_closing_keeps_an_injected_transport_usable(make_connector, server):
+    """requirement: an injected transport belongs to the caller: closing a connector keeps it."""
+    transport = httpx.MockTransport(lambda r: httpx.Response(200, json={}))
+    first = make_connector(transport_=transport, oauth=False)
+    first.request("GET", "/a")
+    first.close()
+    first.close()  # idempotent
+    second = make_connector(transport_=transport, oauth=False)
+    assert second.request("GET", "/a").status_code == 200
+
+
+def test_default_headers_and_user_agent(mock_connector, connector_class, monkeypatch):
+    """requirement: the connector's default headers go on every request, with erpsync's UA."""
+    monkeypatch.setattr(connector_class, "default_headers", {"api-version": "2"})
+    seen = []
+    connector = mock_connector(lambda r: seen.append(r) or httpx.Response(200, json={}))
+    connector.request("GET", "/a")
+    assert seen[0].headers["api-version"] == "2"
+    assert seen[0].headers["user-agent"].startswith("erpsync/")
+
+
+def test_log_lines(mock_connector, caplog):
+    """requirement: one DEBUG line per exchange: METHOD redacted-url -> status (ms); a failed
+    exchange is logged with its error type."""
+    caplog.set_level(logging.DEBUG, logger="erpsync.http")
+    answers = iter([httpx.ConnectError("refused"), httpx.Response(204)])
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        answer = next(answers)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    connector = mock_connector(handler, policy=RetryPolicy.instant())
+    connector.request("DELETE", "/a/1?token=zzzz")
+    lines = [r.getMessage() for r in caplog.records if r.name == "erpsync.http"]
+    assert lines[0] == "DELETE https://api.shop.test/a/1?token=*** -> ConnectError: refused"
+    assert lines[1].startswith("attempt 1 failed (x1 DELETE /a/1: connection failed")
+    assert lines[2].startswith("DELETE https://api.shop.test/a/1?token=*** -> 204 (")
+    assert lines[2].endswith(" ms)")
+
+
+def test_timeout_setting_reaches_the_request(mock_connector, connector_class, monkeypatch):
+    """requirement: the connector's timeout_seconds applies to each request."""
+    monkeypatch.setattr(connector_class, "timeout_seconds", 7.5)
+    seen = []
+    connector = mock_connector(lambda r: seen.append(r) or httpx.Response(200, json={}))
+    connector.request("GET", "/a")
+    assert seen[0].extensions["timeout"]["read"] == 7.5
+
+
+def test_without_a_policy_retries_sleep_with_the_context_sleep(connector_class):
+    """requirement: without a retry policy, the default one sleeps with context.sleep."""
+    slept: list[float] = []
+    context = ConnectorContext(
+        transport=httpx.MockTransport(lambda r: httpx.Response(500)), sleep=slept.append
+    )
+    connector = connector_class(settings(), context)
+    connector.oauth = False
+    with pytest.raises(RetriableError, match=r"gave up after 6 attempts\)$"):
+        connector.request("GET", "/a")
+    assert len(slept) == 5
+    assert all(0 <= wait <= 8 for wait in slept)

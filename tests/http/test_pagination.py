@@ -1,0 +1,262 @@
+"""Pagination strategies and their guards, unit-level and through HttpSession.paginate."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from erpsync.errors import FatalError
+from erpsync.http.pagination import (
+    CursorPaginator,
+    LinkHeaderPaginator,
+    NextUrlPaginator,
+    OffsetPaginator,
+    PageNumberPaginator,
+    PaginationCapReached,
+    Paginator,
+)
+
+
+def offset_api(total: int, *, limit_cap: int = 50):
+    """A fake ML-style search: offset/limit over ``total`` records, paging.total reported."""
+    requests: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        requests.append(request)
+        offset = int(request.url.params.get("offset", 0))
+        limit = min(int(request.url.params.get("limit", 50)), limit_cap)
+        results = list(range(offset, min(offset + limit, total)))
+        return httpx.Response(
+            200,
+            json={"paging": {"total": total, "offset": offset, "limit": limit}, "results": results},
+        )
+
+    return handler, requests
+
+
+def results(response: httpx.Response) -> list[int]:
+    return response.json()["results"]
+
+
+def test_offset_pages_to_the_end(mock_connector):
+    """requirement: offset paging reads every record once and stops on the short last page."""
+    handler, requests = offset_api(120)
+    connector = mock_connector(handler)
+    pages = list(
+        connector.paginate(
+            OffsetPaginator(50), "/orders/search", records=results, params={"seller": "1"}
+        )
+    )
+    assert [len(p) for p in pages] == [50, 50, 20]
+    assert [n for page in pages for n in page] == list(range(120))
+    assert [dict(r.url.params) for r in requests] == [
+        {"seller": "1", "offset": "0", "limit": "50"},
+        {"seller": "1", "offset": "50", "limit": "50"},
+        {"seller": "1", "offset": "100", "limit": "50"},
+    ]
+
+
+def test_offset_stops_at_total_without_an_empty_page(mock_connector):
+    """requirement: when the total is known, no request is made past it."""
+    handler, requests = offset_api(100)
+    connector = mock_connector(handler)
+    paginator = OffsetPaginator(50, total=lambda r: r.json()["paging"]["total"])
+    assert len(list(connector.paginate(paginator, "/s", records=results))) == 2
+    assert len(requests) == 2
+
+
+def test_empty_listing_yields_nothing(mock_connector):
+    """requirement: an empty first page yields no pages and stops."""
+    handler, requests = offset_api(0)
+    assert list(mock_connector(handler).paginate(OffsetPaginator(50), "/s", records=results)) == []
+    assert len(requests) == 1
+
+
+def test_offset_cap_raises_with_the_offset_reached(mock_connector):
+    """requirement: a listing that would pass the platform's offset cap raises
+    PaginationCapReached (carrying the offset reached) instead of silently truncating."""
+    handler, _ = offset_api(500)
+    connector = mock_connector(handler)
+    paginator = OffsetPaginator(50, max_offset=100, total=lambda r: r.json()["paging"]["total"])
+    pages = []
+    with pytest.raises(PaginationCapReached) as raised:
+        pages.extend(connector.paginate(paginator, "/orders/search", records=results))
+    assert len(pages) == 2  # offsets 0 and 50; offset 150 would pass the cap
+    assert raised.value.offset == 100
+    assert str(raised.value) == (
+        "x1 GET /orders/search: offset 150 would pass the platform's cap of 100 "
+        "(500 records match): narrow the query"
+    )
+
+
+def test_max_pages_guard(mock_connector):
+    """requirement: max_pages stops a listing that would not end."""
+    handler, _ = offset_api(10_000)
+    paginator = OffsetPaginator(50, max_pages=3)
+    with pytest.raises(PaginationCapReached, match="more than 3 pages") as raised:
+        list(mock_connector(handler).paginate(paginator, "/s", records=results))
+    assert (raised.value.offset, raised.value.pages) == (100, 3)
+
+
+def test_page_number_paging():
+    """requirement: page numbers count from first_page and stop on a short page or total_pages."""
+    paginator = PageNumberPaginator(
+        2, size_param="limit", total_pages=lambda r: r.json().get("pages")
+    )
+    params: dict = {}
+    paginator.init_request(params)
+    assert params == {"page": 1, "limit": 2}
+    paginator.update_state(httpx.Response(200, json={"pages": 3}), [1, 2])
+    paginator.update_request(params)
+    assert params == {"page": 2, "limit": 2} and paginator.has_next_page
+    paginator.update_state(httpx.Response(200, json={"pages": 3}), [3, 4])
+    paginator.update_request(params)
+    paginator.update_state(httpx.Response(200, json={"pages": 3}), [5, 6])
+    assert not paginator.has_next_page
+    short = PageNumberPaginator(2)
+    short.update_state(httpx.Response(200, json={}), [1])
+    assert not short.has_next_page
+
+
+def token_api(tokens: dict[str | None, str | None]):
+    requests: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        requests.append(request)
+        token = request.url.params.get("NextToken")
+        return httpx.Response(
+            200, json={"payload": {"Orders": [token or "first"], "NextToken": tokens[token]}}
+        )
+
+    return handler, requests
+
+
+def orders(response: httpx.Response) -> list:
+    return response.json()["payload"]["Orders"]
+
+
+def next_token(response: httpx.Response) -> str | None:
+    return response.json()["payload"].get("NextToken")
+
+
+@pytest.mark.parametrize(
+    ("keep_params", "second_params"),
+    [(True, {"CreatedAfter": "2026", "NextToken": "t1"}), (False, {"NextToken": "t1"})],
+)
+def test_cursor_paging(mock_connector, keep_params, second_params):
+    """requirement: the token from each response is sent as token_param; keep_params=False
+    drops the filters alongside the token."""
+    handler, requests = token_api({None: "t1", "t1": "t2", "t2": None})
+    paginator = CursorPaginator(next_token, keep_params=keep_params)
+    pages = list(
+        mock_connector(handler).paginate(
+            paginator, "/orders/v0/orders", records=orders, params={"CreatedAfter": "2026"}
+        )
+    )
+    assert pages == [["first"], ["t1"], ["t2"]]
+    assert dict(requests[1].url.params) == second_params
+
+
+def test_cursor_loop_is_detected(mock_connector):
+    """requirement: the same token twice is a loop: FatalError, not an endless listing."""
+    handler, _ = token_api({None: "t1", "t1": "t1"})
+    with pytest.raises(FatalError) as raised:
+        list(mock_connector(handler).paginate(CursorPaginator(next_token), "/o", records=orders))
+    assert str(raised.value) == (
+        "x1 GET /o: pagination loop: the server sent position 't1' twice (after 2 pages)"
+    )
+
+
+def test_link_header_paging(mock_connector):
+    """requirement: rel="next" Link headers are followed to the end (absolute or relative)."""
+    links = {
+        "1": '<https://api.shop.test/products?page=2&per_page=2>; rel="next", <x>; rel="last"',
+        "2": '</products?page=3&per_page=2>; rel="next"',
+        "3": None,
+    }
+    seen: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        page = request.url.params.get("page", "1")
+        seen.append(str(request.url))
+        headers = {"Link": links[page]} if links[page] else {}
+        return httpx.Response(200, json=[page], headers=headers)
+
+    pages = list(
+        mock_connector(handler).paginate(
+            LinkHeaderPaginator(), "/products", records=lambda r: r.json(), params={"per_page": 2}
+        )
+    )
+    assert pages == [["1"], ["2"], ["3"]]
+    assert seen == [
+        "https://api.shop.test/products?per_page=2",
+        "https://api.shop.test/products?page=2&per_page=2",
+        "https://api.shop.test/products?page=3&per_page=2",
+    ]
+
+
+def test_body_next_url(mock_connector):
+    """requirement: a next-page URL in the body (Magalu's meta.links.next) is followed."""
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        offset = int(request.url.params.get("_offset", 0))
+        nxt = f"/seller/v1/orders?_offset={offset + 1}&_limit=1" if offset < 2 else None
+        return httpx.Response(200, json={"results": [offset], "meta": {"links": {"next": nxt}}})
+
+    paginator = NextUrlPaginator(lambda r: r.json()["meta"]["links"]["next"])
+    pages = list(
+        mock_connector(handler).paginate(
+            paginator, "/seller/v1/orders", records=results, params={"_limit": 1}
+        )
+    )
+    assert pages == [[0], [1], [2]]
+
+
+def test_json_body_paging(mock_connector):
+    """requirement: params_in="json" sends the paging parameters as the JSON body."""
+    bodies = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        import json
+
+        body = json.loads(request.content)
+        bodies.append(body)
+        return httpx.Response(
+            200, json={"results": [body["offset"]] * (2 if body["offset"] < 2 else 1)}
+        )
+
+    pages = list(
+        mock_connector(handler).paginate(
+            OffsetPaginator(2),
+            "/search",
+            method="POST",
+            records=results,
+            params={"q": "x"},
+            params_in="json",
+        )
+    )
+    assert bodies == [{"q": "x", "offset": 0, "limit": 2}, {"q": "x", "offset": 2, "limit": 2}]
+    assert len(pages) == 2
+
+
+@pytest.mark.parametrize(
+    "paginator",
+    [
+        OffsetPaginator(1),
+        PageNumberPaginator(1),
+        CursorPaginator(next_token),
+        LinkHeaderPaginator(),
+    ],
+)
+def test_strategies_satisfy_the_protocol(paginator):
+    """requirement: every strategy is a Paginator."""
+    assert isinstance(paginator, Paginator)
+    assert paginator.has_next_page
+
+
+def test_invalid_sizes_are_rejected():
+    """requirement: a zero page size is a bug in the connector."""
+    with pytest.raises(ValueError, match="limit must be positive"):
+        OffsetPaginator(0)
+    with pytest.raises(ValueError, match="size must be positive"):
+        PageNumberPaginator(0)

@@ -1,0 +1,172 @@
+"""The client-side token bucket: bursts, waits, 429 penalties, server headers, threads."""
+
+from __future__ import annotations
+
+import threading
+
+import httpx
+import pytest
+
+from erpsync.connector import RateLimit
+from erpsync.errors import RateLimitedError
+from erpsync.http.ratelimit import RateLimiter
+from erpsync.http.retry import RetryPolicy
+
+
+class FakeTime:
+    """A monotonic clock that sleeping advances."""
+
+    def __init__(self) -> None:
+        self.now = 100.0
+        self.slept: list[float] = []
+
+    def clock(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(round(seconds, 6))
+        self.now += seconds
+
+
+@pytest.fixture
+def fake() -> FakeTime:
+    return FakeTime()
+
+
+def limiter(fake: FakeTime, rate: float = 2.0, burst: int = 2) -> RateLimiter:
+    return RateLimiter(RateLimit(rate=rate, burst=burst), clock=fake.clock, sleep=fake.sleep)
+
+
+def response(status: int = 200, **headers: str) -> httpx.Response:
+    return httpx.Response(status, headers=headers)
+
+
+def test_burst_then_steady_rate(fake):
+    """requirement: ``burst`` requests go at once, then one every 1/rate seconds."""
+    bucket = limiter(fake)
+    assert [bucket.acquire() for _ in range(5)] == [0.0, 0.0, 0.5, 0.5, 0.5]
+    assert fake.slept == [0.5, 0.5, 0.5]
+
+
+def test_idle_time_refills_up_to_burst(fake):
+    """requirement: an idle bucket refills, but never beyond its burst."""
+    bucket = limiter(fake)
+    bucket.acquire()
+    bucket.acquire()
+    fake.now += 60
+    assert [bucket.acquire() for _ in range(3)] == [0.0, 0.0, 0.5]
+
+
+def test_penalty_without_retry_after_grows_from_the_refill_time(fake):
+    """requirement: a 429 without Retry-After pauses the bucket for its refill time, doubled on
+    every consecutive 429 and capped; a success resets the streak."""
+    bucket = limiter(fake, rate=0.5, burst=1)  # refill: 2 s
+    assert [bucket.penalize(None) for _ in range(7)] == [2.0, 4.0, 8.0, 16.0, 32.0, 60.0, 60.0]
+    bucket.observe(response())
+    assert bucket.penalize(None) == 2.0
+
+
+def test_slow_buckets_pause_at_least_their_refill_time(fake):
+    """requirement: a bucket refilling once a minute (Amazon getOrders) pauses >= 60 s."""
+    bucket = limiter(fake, rate=1 / 120, burst=20)
+    assert bucket.penalize(None) == pytest.approx(120.0)
+    assert bucket.penalize(None) == pytest.approx(120.0)
+
+
+def test_penalty_delays_the_next_request_and_leaves_one_token(fake):
+    """requirement: after a pause, one request probes at once; the rest follow the rate."""
+    bucket = limiter(fake, rate=2, burst=10)
+    bucket.penalize(5.0)
+    assert [bucket.acquire() for _ in range(3)] == [5.0, 0.5, 0.5]
+
+
+def test_amazon_rate_header_sets_the_rate(fake):
+    """requirement: x-amzn-RateLimit-Limit (requests/second) replaces the declared rate."""
+    bucket = limiter(fake, rate=10, burst=1)
+    bucket.acquire()
+    bucket.observe(response(**{"x-amzn-RateLimit-Limit": "0.0167"}))
+    assert bucket.rate == pytest.approx(0.0167)
+    assert bucket.acquire() == pytest.approx(1 / 0.0167)
+
+
+@pytest.mark.parametrize(
+    ("headers", "wait"),
+    [
+        ({"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": "5"}, 5.0),
+        ({"RateLimit-Remaining": "0", "RateLimit-Reset": "3"}, 3.0),
+        ({"x-rate-limit-remaining": "0", "x-rate-limit-reset": "20000"}, 20.0),  # Nuvemshop: ms
+        ({"X-RateLimit-Remaining": "3", "X-RateLimit-Reset": "5"}, 0.0),
+        ({"X-RateLimit-Remaining": "0"}, 0.01),  # no reset: one refill at the declared rate
+    ],
+)
+def test_remaining_and_reset_headers(fake, headers, wait):
+    """requirement: when the server says no requests remain, wait until its reset."""
+    bucket = limiter(fake, rate=100, burst=100)
+    bucket.observe(response(**headers))
+    assert bucket.acquire() == pytest.approx(wait)
+
+
+def test_remaining_header_caps_local_tokens(fake):
+    """requirement: the server's remaining count caps what the bucket believes it has."""
+    bucket = limiter(fake, rate=1, burst=10)
+    bucket.observe(response(**{"X-RateLimit-Remaining": "1"}))
+    assert [bucket.acquire() for _ in range(2)] == [0.0, 1.0]
+
+
+def test_threads_share_the_bucket(fake):
+    """requirement: concurrent callers each reserve a distinct slot (thread-safe)."""
+    lock = threading.Lock()
+    waits: list[float] = []
+    bucket = RateLimiter(RateLimit(rate=10, burst=1), clock=lambda: 0.0, sleep=lambda s: None)
+
+    def take() -> None:
+        wait = bucket.acquire()
+        with lock:
+            waits.append(round(wait, 6))
+
+    threads = [threading.Thread(target=take) for _ in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(waits) == [round(n / 10, 6) for n in range(20)]
+
+
+def test_rejects_non_positive_rates():
+    """requirement: a zero rate is a declaration bug, not an infinite wait."""
+    with pytest.raises(ValueError, match="rate must be positive"):
+        RateLimiter(RateLimit(rate=0))
+
+
+def test_session_penalizes_on_429_and_shares_default_bucket(mock_connector):
+    """requirement: a 429 pauses the operation's bucket; undeclared operations use "default"."""
+    answers = iter([httpx.Response(429, json={}), httpx.Response(200, json={})])
+    connector = mock_connector(lambda r: next(answers), policy=RetryPolicy.instant())
+    connector.request("GET", "/orders", operation="orders")
+    assert connector.limiter("orders") is connector.limiter("default")
+    assert connector.limiter("default").tokens < 1000
+
+
+def test_session_gives_up_on_persistent_429(mock_connector):
+    """requirement: persistent 429s end in RateLimitedError after the policy's attempts."""
+    connector = mock_connector(
+        lambda r: httpx.Response(429, json={}), policy=RetryPolicy.instant(2)
+    )
+    with pytest.raises(RateLimitedError):
+        connector.request("GET", "/orders")
+
+
+def test_session_limiters_use_the_context_clock_and_sleep(make_connector):
+    """requirement: limiters measure with context.monotonic and wait with context.sleep
+    (simulated time in the contract suite)."""
+    fake = FakeTime()
+    connector = make_connector(
+        transport_=httpx.MockTransport(lambda r: httpx.Response(200, json={})),
+        oauth=False,
+        monotonic=fake.clock,
+        sleep=fake.sleep,
+    )
+    connector.rate_limits = {"default": RateLimit(rate=2, burst=1)}
+    for _ in range(3):
+        connector.request("GET", "/a")
+    assert fake.slept == [0.5, 0.5]
