@@ -249,6 +249,8 @@ class Emulator(ABC):
         self.random = random.Random(seed)
         self.faults = FaultPlan()
         self.requests: list[RecordedRequest] = []
+        #: benchmarks turn this off so memory stays flat over hundreds of thousands of requests
+        self.record_requests = True
         self._requests_lock = threading.Lock()
         self._used_tokens: set[str] = set()
         self._token_generation: dict[str, int] = {}
@@ -375,6 +377,8 @@ class Emulator(ABC):
         ]
 
     def _record(self, request: RecordedRequest) -> None:
+        if not self.record_requests:
+            return
         with self._requests_lock:
             self.requests.append(request)
 

@@ -127,7 +127,9 @@ class ConnectorContract:
 
     connector_class: ClassVar[type[Connector]]
     emulator_class: ClassVar[type[Emulator]]
+    #: a folder of recorded payloads (as ``RawOrder.payload``) that must all map
     fixtures: ClassVar[Path | None] = None
+    fixture_glob: ClassVar[str] = "order*.json"
     #: enough orders to cross every platform's page size at least twice
     order_count: ClassVar[int] = 120
 
@@ -209,8 +211,8 @@ class ConnectorContract:
         """requirement: every recorded payload maps to a canonical order."""
         if self.fixtures is None:
             pytest.skip("no fixtures folder")
-        paths = sorted(self.fixtures.glob("order*.json"))
-        assert paths, f"no order*.json fixtures in {self.fixtures}"
+        paths = sorted(self.fixtures.glob(self.fixture_glob))
+        assert paths, f"no {self.fixture_glob} fixtures in {self.fixtures}"
         for path in paths:
             order = harness.connector.map_order(json.loads(path.read_text(encoding="utf-8")))
             assert order.connector == harness.connector.name, path.name

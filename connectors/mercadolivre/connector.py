@@ -1,0 +1,394 @@
+"""The Mercado Livre connector: OAuth with rotating refresh tokens, orders, listings, stock."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import timedelta
+from typing import Any, ClassVar
+from urllib.parse import urlencode
+
+import httpx
+
+from connectors.mercadolivre import mapping, paging
+from connectors.mercadolivre.settings import MercadoLivreCredentials, MercadoLivreOptions
+from connectors.mercadolivre.stock import StockPlan, plan_stock
+from erpsync.connector import (
+    Capability,
+    ConnectorContext,
+    ConnectorSettings,
+    HttpConnector,
+    OrderPage,
+    RateLimit,
+    RawOrder,
+    SeenOrders,
+    Window,
+)
+from erpsync.domain import Listing, Order, PushResult, StockUpdate, to_utc
+from erpsync.errors import AuthError, ConfigError, FatalError
+from erpsync.http.auth import OAuth2RefreshAuth
+from erpsync.http.pagination import OffsetPaginator
+
+log = logging.getLogger("erpsync.connectors.mercadolivre")
+
+#: Brazil's consent page (ref: developers.mercadolivre.com.br/pt_br/autenticacao-e-autorizacao)
+AUTHORIZATION_URL = "https://auth.mercadolivre.com.br/authorization"
+#: "mandatory to use in the header x-format-new = true" on shipments
+#: (ref: developers.mercadolibre.com.ar/devsite/manage-shipments)
+NEW_FORMAT = {"x-format-new": "true"}
+#: a window this short that still matches more than the cap cannot be split usefully
+MIN_WINDOW = timedelta(seconds=1)
+
+
+def _limits(rate: float) -> Mapping[str, RateLimit]:
+    """Reads at ``rate`` requests/second (bursts of 2 s), stock writes at half of it."""
+    return {
+        "default": RateLimit(rate=rate, burst=max(1, int(rate * 2))),
+        "stock": RateLimit(rate=rate / 2, burst=max(1, int(rate))),
+    }
+
+
+class MercadoLivreConnector(HttpConnector):
+    """Mercado Livre (MLB) seller account: orders in, listings in, stock out."""
+
+    type = "mercadolivre"
+    platform = mapping.PLATFORM
+    capabilities = frozenset(
+        {
+            Capability.PULL_ORDERS,
+            Capability.PULL_LISTINGS,
+            Capability.PUSH_STOCK,
+            Capability.AUTHORIZE,
+        }
+    )
+    Credentials = MercadoLivreCredentials
+    Options = MercadoLivreOptions
+    default_base_url = "https://api.mercadolibre.com"
+    default_auth_url = "https://api.mercadolibre.com/oauth/token"
+    emulator = "connectors.mercadolivre.emulator:MercadoLivreEmulator"
+    default_headers: ClassVar[Mapping[str, str]] = {"Accept": "application/json"}
+    # PUT /items/{id} with a `variations` array drops the variations it leaves out
+    stock_push_scope = "item"
+    # ML publishes no numbers: throttling is mainly per application (Client ID), shared by every
+    # seller the app serves (ref: developers.mercadolivre.com.br/rate-limit-erro-429, FAQ of
+    # 2026-05-05). Integrators work with ~1500 rpm per seller [R]; we stay well under that
+    # (600 rpm) and at half for writes, which ML singles out for 429s (bulk stock updates) [R].
+    # An app granted a higher quota raises it with options.requests_per_second.
+    rate_limits: ClassVar[Mapping[str, RateLimit]] = _limits(10.0)
+
+    #: largest offset + limit ML serves on /orders/search [U]: integrators stop at 10,000 and ML
+    #: documents the same bound for its claims search (developers.mercadolibre.com.ar,
+    #: "que-es-un-reclamo": offset + limit under 10000); windows matching more are split.
+    search_cap: ClassVar[int] = 10_000
+    #: /users/{id}/items/search serves 1000 results by offset; past that, search_type=scan
+    #: (ref: developers.mercadolivre.com.br/pt_br/itens-e-buscas, "acima de 1000 registros")
+    items_offset_cap: ClassVar[int] = 1_000
+    scan_page_size: ClassVar[int] = 100
+    #: ids per multiget (ref: pt_br/itens-e-buscas "Multiget": up to 20)
+    multiget_size: ClassVar[int] = 20
+    #: ML announced /items/bulk?ids= (same {code, body} answer) to replace /items?ids= [R:
+    #: integrator notes citing items-y-busquedas, deadline 2026-10-25]; the emulator serves both
+    multiget_path: ClassVar[str] = "/items"
+
+    _seller_id: int | None = None
+
+    def __init__(
+        self, settings: ConnectorSettings, context: ConnectorContext | None = None
+    ) -> None:
+        super().__init__(settings, context)
+        rate = self.options.requests_per_second
+        if rate:
+            # per account, so it shadows the class's buckets on this instance only (the
+            # session reads `connector.rate_limits` when it builds a limiter)
+            vars(self)["rate_limits"] = _limits(float(rate))
+
+    # -- auth -----------------------------------------------------------------------------------
+
+    def build_auth(self) -> httpx.Auth:
+        refresh = self.credentials.refresh_token
+        return OAuth2RefreshAuth(
+            token_url=self.auth_url,
+            client_id=self.credentials.client_id,
+            client_secret=self.credentials.client_secret.get_secret_value(),
+            refresh_token=refresh.get_secret_value() if refresh else None,
+            token_store=self.context.token_store,
+            key=self.name,
+            body_format="form",  # ML wants the grant in a form body, never the query (php-sdk#39)
+        )
+
+    def authorization_url(self, state: str) -> str:
+        """The consent page a seller opens to grant this app access (`connectors authorize`)."""
+        query = {
+            "response_type": "code",
+            "client_id": self.credentials.client_id,
+            "redirect_uri": self._redirect_uri(),
+            "state": state,
+        }
+        return f"{AUTHORIZATION_URL}?{urlencode(query)}"
+
+    def exchange_code(self, code: str) -> str:
+        """Trade the `code` from the redirect for tokens, store them, say whose they are."""
+        auth = self._oauth()
+        auth.exchange_code(code.strip(), self._redirect_uri())
+        return self.check().replace("authenticated", "authorised", 1)
+
+    def check(self) -> str:
+        # ref: https://developers.mercadolivre.com.br/pt_br/consultas-de-usuarios (GET /users/me)
+        me = self.request("GET", "/users/me").json()
+        user = int(me["id"])
+        configured = self.options.seller_id
+        if configured and int(configured) != user:
+            raise ConfigError(
+                f"connectors.{self.name}.options.seller_id: {configured}, but the token "
+                f"belongs to seller {user}"
+            )
+        self._seller_id = user
+        return f"authenticated as seller {user} ({me.get('nickname', '?')})"
+
+    def _oauth(self) -> OAuth2RefreshAuth:
+        _ = self.http.client  # builds the auth flow and binds it to the token client
+        auth = self.http.auth
+        if not isinstance(auth, OAuth2RefreshAuth):  # pragma: no cover - build_auth returns one
+            raise AuthError("no OAuth flow configured", connector=self.name)
+        return auth
+
+    def _redirect_uri(self) -> str:
+        uri = self.options.redirect_uri
+        if not uri:
+            raise ConfigError(
+                f"connectors.{self.name}.options.redirect_uri: required to authorise "
+                "(the redirect URI registered for the app in the ML DevCenter)"
+            )
+        return str(uri)
+
+    def seller_id(self) -> int:
+        """The configured seller id, else the authenticated user's (GET /users/me)."""
+        if self._seller_id is None:
+            if self.options.seller_id:
+                self._seller_id = int(self.options.seller_id)
+            else:
+                self.check()
+        assert self._seller_id is not None
+        return self._seller_id
+
+    def classify_error(self, response: httpx.Response) -> Exception | None:
+        """ML's envelope {message, error, status, cause[]} as one readable line."""
+        status = response.status_code
+        if status == 429 or status >= 500:
+            return None  # the session's retriable classification (and Retry-After) applies
+        try:
+            body = response.json()
+        except ValueError:
+            return None
+        message = mapping.error_message(body)
+        if not message:
+            return None
+        text = self.http.redactor.text(f"HTTP {status}: {message}")
+        # a 403 on one item (not the seller's, under review) fails that item, not the run
+        item_write = response.request.method == "PUT"
+        if status == 401 or (status == 403 and not item_write):
+            return AuthError(text, status_code=status)
+        return FatalError(text, status_code=status)
+
+    # -- orders ---------------------------------------------------------------------------------
+
+    def fetch_orders(self, window: Window, seen: SeenOrders) -> Iterator[OrderPage]:
+        """Orders updated in ``window``; then the same window's cancelled ones, which the
+        default search leaves out (ref: pt_br/gerenciamento-de-vendas)."""
+        shipments: dict[str, dict[str, Any] | None] = {}
+        for status in (None, "cancelled"):
+            for results in self._search_orders(window, status):
+                raws = [
+                    self._raw_order(order, shipments)
+                    for order in results
+                    if self._wanted(order, window, seen)
+                ]
+                if raws:
+                    yield OrderPage(orders=raws)
+
+    def map_order(self, payload: Mapping[str, Any]) -> Order:
+        return mapping.order_from_ml(payload, connector=self.name)
+
+    def _search_orders(self, window: Window, status: str | None) -> Iterator[list[dict[str, Any]]]:
+        # ref: https://developers.mercadolivre.com.br/pt_br/gerenciamento-de-vendas (/orders/search)
+        limit = self.options.page_size
+        params: dict[str, Any] = {
+            "seller": self.seller_id(),
+            "order.date_last_updated.from": mapping.ml_time(window.start),
+            "order.date_last_updated.to": mapping.ml_time(window.end),
+            "sort": "date_asc",
+        }
+        if status:
+            params["order.status"] = status
+        totals: list[int] = []
+
+        def records(response: httpx.Response) -> list[dict[str, Any]]:
+            body = response.json()
+            totals.append(int((body.get("paging") or {}).get("total") or 0))
+            return list(body.get("results") or [])
+
+        paginator = OffsetPaginator(
+            limit, total=paging.paging_total, max_offset=self.search_cap - limit
+        )
+        pages = self.paginate(
+            paginator, "/orders/search", records=records, operation="orders", params=params
+        )
+        first = next(pages, [])
+        if totals and totals[0] > self.search_cap:
+            paging.close(pages)  # split before paging past the cap, not after
+            yield from self._split(window, status, totals[0])
+            return
+        if first:
+            yield first
+        yield from pages
+
+    def _split(self, window: Window, status: str | None, total: int) -> Iterator[list[Any]]:
+        if window.end - window.start <= MIN_WINDOW:
+            raise FatalError(
+                f"{total} orders updated between {window.start.isoformat()} and "
+                f"{window.end.isoformat()}: more than the {self.search_cap} a search serves",
+                connector=self.name,
+                endpoint="GET /orders/search",
+            )
+        log.info("%s: %d orders match one search; splitting the window", self.name, total)
+        for half in window.split():
+            yield from self._search_orders(half, status)
+
+    @staticmethod
+    def _wanted(order: Mapping[str, Any], window: Window, seen: SeenOrders) -> bool:
+        updated = to_utc(order["last_updated"])
+        # ML's `to` is inclusive; the engine's windows are half-open [start, end)
+        if not window.start <= updated < window.end:
+            return False
+        return not seen.is_current(str(order["id"]), updated)
+
+    def _raw_order(
+        self, order: dict[str, Any], shipments: dict[str, dict[str, Any] | None]
+    ) -> RawOrder:
+        billing_id = ((order.get("buyer") or {}).get("billing_info") or {}).get("id")
+        shipment_id = (order.get("shipping") or {}).get("id")
+        shipment = None
+        if shipment_id:
+            key = str(shipment_id)
+            if key not in shipments:  # a pack's orders share one shipment
+                shipments[key] = self._shipment(key)
+            shipment = shipments[key]
+        payload = {
+            "order": order,
+            "billing_info": self._billing_info(str(billing_id)) if billing_id else None,
+            "shipment": shipment,
+        }
+        return RawOrder(str(order["id"]), to_utc(order["last_updated"]), payload)
+
+    def _billing_info(self, billing_info_id: str) -> dict[str, Any] | None:
+        # ref: https://developers.mercadolivre.com.br/pt-br/faturamento
+        site = self.options.site_id
+        return self._get_optional(f"/orders/billing-info/{site}/{billing_info_id}", "details")
+
+    def _shipment(self, shipment_id: str) -> dict[str, Any] | None:
+        # ref: https://developers.mercadolivre.com.br/pt_br/gerenciamento-de-envios
+        return self._get_optional(f"/shipments/{shipment_id}", "details", headers=NEW_FORMAT)
+
+    def _get_optional(self, path: str, operation: str, **kwargs: Any) -> dict[str, Any] | None:
+        """A detail that may be missing (404): the order maps without it, with a note."""
+        try:
+            body = self.request("GET", path, operation=operation, **kwargs).json()
+        except FatalError as exc:
+            if exc.status_code != 404:
+                raise
+            log.warning("%s: %s", self.name, exc)
+            return None
+        return body if isinstance(body, dict) else None
+
+    # -- listings -------------------------------------------------------------------------------
+
+    def fetch_listings(self) -> Iterator[list[Listing]]:
+        for ids in self._item_ids():
+            for start in range(0, len(ids), self.multiget_size):
+                bodies = self._multiget(ids[start : start + self.multiget_size])
+                batch = [
+                    listing
+                    for body in bodies.values()
+                    if body is not None
+                    for listing in mapping.listings_from_item(body, connector=self.name)
+                ]
+                if batch:
+                    yield batch
+
+    def _item_ids(self) -> Iterator[list[str]]:
+        """The seller's item ids: by offset up to 1000, by scan + scroll_id beyond."""
+        # ref: https://developers.mercadolivre.com.br/pt_br/itens-e-buscas
+        path = f"/users/{self.seller_id()}/items/search"
+        limit = self.options.page_size
+        totals: list[int] = []
+
+        def records(response: httpx.Response) -> list[str]:
+            body = response.json()
+            totals.append(int((body.get("paging") or {}).get("total") or 0))
+            return [str(item_id) for item_id in body.get("results") or []]
+
+        paginator = OffsetPaginator(
+            limit, total=paging.paging_total, max_offset=self.items_offset_cap - limit
+        )
+        pages = self.paginate(paginator, path, records=records, operation="items")
+        first = next(pages, [])
+        if not totals or totals[0] <= self.items_offset_cap:
+            if first:
+                yield first
+            yield from pages
+            return
+        paging.close(pages)
+        seen: set[str] = set()
+        for ids in self.paginate(
+            paging.ScrollPaginator(self.scan_page_size),
+            path,
+            records=lambda r: [str(i) for i in r.json().get("results") or []],
+            operation="items",
+            params={"search_type": "scan", "limit": self.scan_page_size},
+        ):
+            fresh = [item_id for item_id in ids if item_id not in seen]
+            seen.update(fresh)
+            if fresh:
+                yield fresh
+
+    def _multiget(self, item_ids: Sequence[str]) -> dict[str, dict[str, Any] | None]:
+        """Item bodies by id (None for the ones ML could not return), one call per 20."""
+        # ref: pt_br/itens-e-buscas "Multiget"; include_attributes=all adds the variations'
+        # `attributes` (SELLER_SKU) (ref: pt_br/variacoes)
+        response = self.request(
+            "GET",
+            self.multiget_path,
+            operation="items",
+            params={"ids": ",".join(item_ids), "include_attributes": "all"},
+        )
+        found: dict[str, dict[str, Any] | None] = dict.fromkeys(item_ids)
+        for entry in response.json():
+            body = entry.get("body") or {}
+            if entry.get("code") == 200 and body.get("id"):
+                found[str(body["id"])] = body
+            else:
+                log.warning("%s: multiget: %s", self.name, mapping.error_message(body))
+        return found
+
+    # -- stock ----------------------------------------------------------------------------------
+
+    def push_stock(self, updates: Sequence[StockUpdate]) -> list[PushResult]:
+        """One PUT /items/{id} per item, every variation of it in the same call."""
+        item_ids = list(dict.fromkeys(update.item_id for update in updates))
+        bodies: dict[str, dict[str, Any] | None] = {}
+        for start in range(0, len(item_ids), self.multiget_size):
+            bodies.update(self._multiget(item_ids[start : start + self.multiget_size]))
+        results: dict[int, PushResult] = {}
+        for plan in plan_stock(updates, bodies):
+            results.update(plan.rejected)
+            if plan.body is not None:
+                results.update(self._put_stock(plan))
+        return [results[index] for index in range(len(updates))]
+
+    def _put_stock(self, plan: StockPlan) -> dict[int, PushResult]:
+        # ref: https://developers.mercadolivre.com.br/pt_br/produto-sincronizacao-de-publicacoes
+        try:
+            self.request("PUT", f"/items/{plan.item_id}", operation="stock", json=plan.body)
+        except FatalError as exc:
+            return plan.results(ok=False, error=str(exc.args[0]))
+        return plan.results(ok=True)
