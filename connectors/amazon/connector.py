@@ -1,0 +1,345 @@
+"""AmazonConnector: orders, listings and stock through the Selling Partner API (Amazon.com.br)."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Generator, Iterator, Mapping, Sequence
+from datetime import datetime, timedelta
+from typing import Any, ClassVar
+from urllib.parse import quote
+
+import httpx
+
+from connectors.amazon import mapping
+from connectors.amazon.limits import DOCUMENT_TRANSFER, USAGE_PLANS
+from connectors.amazon.push import StockPusher
+from connectors.amazon.settings import AmazonCredentials, AmazonOptions
+from erpsync.connector import (
+    Capability,
+    HttpConnector,
+    OrderPage,
+    RateLimit,
+    RawOrder,
+    SeenOrders,
+    Window,
+)
+from erpsync.domain import Listing, Order, PushResult, StockUpdate, to_utc
+from erpsync.errors import AuthError, FatalError
+from erpsync.http.auth import OAuth2RefreshAuth
+from erpsync.http.pagination import CursorPaginator
+
+log = logging.getLogger("erpsync.connectors.amazon")
+
+#: getOrders refuses a LastUpdatedBefore later than now - 2 min (ordersV0 model, parameter text)
+ORDERS_LAG = timedelta(minutes=2)
+#: refresh a Restricted Data Token this long before Amazon's expiresIn runs out
+RDT_LEEWAY = timedelta(seconds=60)
+#: the app roles each API needs, for the 403 message
+#: (ref: https://developer-docs.amazon.com/sp-api/docs/role-mappings)
+ROLES = {
+    "/orders/": "Inventory and Order Tracking",
+    "/tokens/": "Direct to Consumer Shipping (Restricted) and Tax Invoicing (Restricted)",
+    "/listings/": "Product Listing",
+    "/feeds/": "Product Listing (or Inventory and Order Tracking)",
+}
+
+
+def iso(when: datetime) -> str:
+    """SP-API query time: ISO 8601 UTC, whole seconds (floored, so a bound never moves later)."""
+    return to_utc(when).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+def sp_error(response: httpx.Response) -> dict[str, str]:
+    """The first entry of an SP-API error envelope, or {} when the body is something else."""
+    try:
+        errors = response.json().get("errors") or []
+    except (ValueError, AttributeError):
+        return {}
+    first = errors[0] if errors and isinstance(errors[0], dict) else {}
+    return {k: str(first.get(k) or "") for k in ("code", "message", "details")}
+
+
+def access_token_expired(response: httpx.Response) -> bool:
+    """SP-API answers an expired access token with 403 (not 401) and "expired" in details
+    (amzn/selling-partner-api-models#4122, #2333): the signal to refresh once and retry."""
+    if response.status_code != 403:
+        return False
+    response.read()
+    return "expired" in sp_error(response).get("details", "").lower()
+
+
+class RestrictedDataAuth(httpx.Auth):
+    """Sends a Restricted Data Token in ``x-amz-access-token`` (in place of the LWA token),
+    getting a fresh one when it is about to expire or Amazon says it has."""
+
+    requires_response_body = True
+
+    def __init__(self, connector: AmazonConnector) -> None:
+        self.connector = connector
+
+    def sync_auth_flow(
+        self, request: httpx.Request
+    ) -> Generator[httpx.Request, httpx.Response, None]:
+        request.headers["x-amz-access-token"] = self.connector.restricted_data_token()
+        response = yield request
+        if access_token_expired(response):
+            token = self.connector.restricted_data_token(force=True)
+            request.headers["x-amz-access-token"] = token
+            yield request
+
+
+class AmazonConnector(HttpConnector):
+    """Amazon Selling Partner API for one seller and marketplace (default Amazon.com.br)."""
+
+    type: ClassVar[str] = "amazon"
+    platform: ClassVar[str] = mapping.PLATFORM
+    capabilities = frozenset(
+        {Capability.PULL_ORDERS, Capability.PULL_LISTINGS, Capability.PUSH_STOCK}
+    )
+    Credentials = AmazonCredentials
+    Options = AmazonOptions
+    # ref: https://developer-docs.amazon.com/sp-api/docs/sp-api-endpoints (BR is in the NA region)
+    default_base_url = "https://sellingpartnerapi-na.amazon.com"
+    # ref: https://developer-docs.amazon.com/sp-api/docs/connecting-to-the-selling-partner-api
+    default_auth_url = "https://api.amazon.com/auth/o2/token"
+    emulator = "connectors.amazon.emulator:AmazonEmulator"
+    rate_limits: ClassVar[Mapping[str, RateLimit]] = {
+        "default": RateLimit(rate=0.5, burst=10),
+        **USAGE_PLANS,
+        "documentTransfer": DOCUMENT_TRANSFER,
+    }
+    # SP-API requires a user-agent naming the app and language
+    # (ref: https://developer-docs.amazon.com/sp-api/docs/include-a-user-agent-header-in-all-requests)
+    default_headers: ClassVar[Mapping[str, str]] = {
+        "User-Agent": f"erpsync/0.1 (Language=Python/{sys.version_info[0]}.{sys.version_info[1]})"
+    }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._rdt: tuple[str, datetime] | None = None
+        #: SKUs fetch_listings saw fulfilled by Amazon (FBA): push_stock never sends them
+        self.fba_skus: set[str] = set()
+
+    # -- auth -----------------------------------------------------------------------------------
+
+    def build_auth(self) -> httpx.Auth:
+        """LWA refresh-token grant; the access token goes in ``x-amz-access-token`` and is
+        cached until expires_in (3600 s) runs out; an expired one comes back as 403."""
+        credentials: AmazonCredentials = self.credentials
+        return OAuth2RefreshAuth(
+            token_url=self.auth_url,
+            client_id=credentials.client_id,
+            client_secret=credentials.client_secret.get_secret_value(),
+            refresh_token=credentials.refresh_token.get_secret_value(),
+            token_store=self.context.token_store,
+            key=self.name,
+            header="x-amz-access-token",
+            value_format="{}",
+            body_format="form",
+            is_expired=access_token_expired,
+        )
+
+    def restricted_data_token(self, *, force: bool = False) -> str:
+        """A cached RDT for getOrders with buyerInfo + shippingAddress.
+
+        The list ("bulk orders") form of the path, ``/orders/v0/orders``, covers every page of
+        getOrders, so one RDT per pull replaces a token and a getOrder call per order. The
+        per-order form is ``/orders/v0/orders/{orderId}`` (tokens_2021-03-01.json, the
+        RestrictedResource.path description; developer-docs "Get authorization to access PII
+        for bulk orders").
+        ref: https://developer-docs.amazon.com/sp-api/docs/tokens-api-v2021-03-01-reference
+        """
+        if self._rdt is not None and not force and self._rdt[1] - RDT_LEEWAY > self.now():
+            return self._rdt[0]
+        resource = {
+            "method": "GET",
+            "path": "/orders/v0/orders",
+            "dataElements": ["buyerInfo", "shippingAddress"],
+        }
+        response = self.request(
+            "POST",
+            "/tokens/2021-03-01/restrictedDataToken",
+            operation="createRestrictedDataToken",
+            json={"restrictedResources": [resource]},
+        )
+        data = response.json()
+        expires = self.now() + timedelta(seconds=int(data.get("expiresIn", 3600)))
+        self._rdt = (str(data["restrictedDataToken"]), expires)
+        self.http.redactor.add(self._rdt[0])
+        return self._rdt[0]
+
+    def classify_error(self, response: httpx.Response) -> Exception | None:
+        """403 from SP-API: a role or authorisation is missing (an expired token was already
+        refreshed once by the auth flow). 400/404: the platform's code, message and details."""
+        path = response.request.url.path
+        area = next((prefix for prefix in ROLES if path.startswith(prefix)), None)
+        if area is None:
+            return None  # not SP-API (a pre-signed S3 document URL): the default applies
+        error = sp_error(response)
+        said = ": ".join(p for p in (error.get("code"), error.get("message")) if p)
+        if response.status_code == 403:
+            if "expired" in error.get("details", "").lower():
+                return AuthError(
+                    f"access token still rejected as expired after a refresh ({said}); "
+                    "check this machine's clock and the app's LWA credentials"
+                )
+            role = ROLES[area]
+            if area == "/orders/" and self.options.restricted_data:
+                role += " (and, for restricted_data, Direct to Consumer Shipping (Restricted))"
+            return AuthError(
+                f"access denied (HTTP 403 {said or 'Unauthorized'}): the app lacks the {role} "
+                f"role or the seller has not authorised it; add the role to the app, then "
+                f"re-authorise: erpsync connectors authorize {self.name}"
+            )
+        if response.status_code in (400, 404) and error:
+            details = f" ({error['details']})" if error.get("details") else ""
+            return FatalError(f"HTTP {response.status_code}: {said}{details}")
+        return None
+
+    # -- orders ---------------------------------------------------------------------------------
+
+    def fetch_orders(self, window: Window, seen: SeenOrders) -> Iterator[OrderPage]:
+        """getOrders by LastUpdatedAfter/Before, 100 a page, then getOrderItems for the new or
+        changed orders only. The checkpoint (Amazon's LastUpdatedBefore) rides on the LAST
+        page: pages come in no time order, so the window is done only when all are in.
+        ref: https://developer-docs.amazon.com/sp-api/docs/orders-api-v0-reference#getorders
+        """
+        end = min(window.end, self.now() - ORDERS_LAG)
+        if window.start >= end:
+            return
+        restricted = bool(self.options.restricted_data)
+        params = {
+            "MarketplaceIds": self.options.marketplace_id,
+            "LastUpdatedAfter": iso(window.start),
+            "LastUpdatedBefore": iso(end),
+            "MaxResultsPerPage": 100,
+        }
+        last: dict[str, Any] = {}
+
+        def orders_of(response: httpx.Response) -> list[dict[str, Any]]:
+            last["payload"] = response.json()["payload"]
+            found: list[dict[str, Any]] = last["payload"].get("Orders") or []
+            return found
+
+        # keep_params: the current ordersV0 reference says "NextToken doesn't affect any
+        # filters that you include in your request; it only impacts the pagination for the
+        # filtered orders response", so the filters are sent again with every NextToken (older
+        # text: "If NextToken is present, that will be used ... instead of other criteria").
+        paginator = CursorPaginator(
+            lambda r: r.json()["payload"].get("NextToken"), keep_params=True
+        )
+        extra: dict[str, Any] = {"auth": RestrictedDataAuth(self)} if restricted else {}
+        checkpoint_sent = False
+        for orders in self.paginate(
+            paginator,
+            "/orders/v0/orders",
+            records=orders_of,
+            operation="getOrders",
+            params=params,
+            **extra,
+        ):
+            done = not paginator.has_next_page
+            raw = [self._raw_order(o, seen, restricted) for o in orders]
+            checkpoint = self._checkpoint(last, end) if done else None
+            checkpoint_sent = done
+            yield OrderPage([r for r in raw if r is not None], checkpoint=checkpoint)
+        if not checkpoint_sent:  # the last page was empty (paginate does not yield it)
+            yield OrderPage([], checkpoint=self._checkpoint(last, end))
+
+    @staticmethod
+    def _checkpoint(last: dict[str, Any], end: datetime) -> datetime:
+        before = (last.get("payload") or {}).get("LastUpdatedBefore")
+        return to_utc(before) if before else end
+
+    def _raw_order(
+        self, order: dict[str, Any], seen: SeenOrders, restricted: bool
+    ) -> RawOrder | None:
+        order_id = str(order["AmazonOrderId"])
+        updated = to_utc(order["LastUpdateDate"])
+        if seen.is_current(order_id, updated):
+            return None  # unchanged since stored: no getOrderItems call
+        items = self._order_items(order_id)
+        payload = {"order": order, "items": items, "restricted_data": restricted}
+        return RawOrder(external_id=order_id, updated_at=updated, payload=payload)
+
+    def _order_items(self, order_id: str) -> list[dict[str, Any]]:
+        """ref: https://developer-docs.amazon.com/sp-api/docs/orders-api-v0-reference#getorderitems"""
+        paginator = CursorPaginator(lambda r: r.json()["payload"].get("NextToken"))
+        items: list[dict[str, Any]] = []
+        for page in self.paginate(
+            paginator,
+            f"/orders/v0/orders/{quote(order_id, safe='')}/orderItems",
+            records=lambda r: list(r.json()["payload"].get("OrderItems") or []),
+            operation="getOrderItems",
+        ):
+            items.extend(page)
+        return items
+
+    def map_order(self, payload: Mapping[str, Any]) -> Order:
+        return mapping.order_from_payload(payload, connector=self.name)
+
+    # -- listings -------------------------------------------------------------------------------
+
+    def listings_path(self, sku: str | None = None) -> str:
+        """Listings Items paths; seller id and SKU URL-encoded (SKUs may hold "/" or spaces;
+        ref: https://developer-docs.amazon.com/sp-api/docs/url-encoding)."""
+        base = f"/listings/2021-08-01/items/{quote(self.options.seller_id, safe='')}"
+        return base if sku is None else f"{base}/{quote(sku, safe='')}"
+
+    def fetch_listings(self) -> Iterator[list[Listing]]:
+        """searchListingsItems, 20 a page (the model's maximum), with summaries, attributes and
+        fulfillmentAvailability; a channel code other than DEFAULT means FBA.
+        ref: https://developer-docs.amazon.com/sp-api/docs/listings-items-api-v2021-08-01-reference#searchlistingsitems
+        """
+        params = {
+            "marketplaceIds": self.options.marketplace_id,
+            "includedData": "summaries,attributes,fulfillmentAvailability",
+            "pageSize": 20,
+        }
+        paginator = CursorPaginator(
+            lambda r: (r.json().get("pagination") or {}).get("nextToken"),
+            token_param="pageToken",  # noqa: S106 - a parameter name
+        )
+        for items in self.paginate(
+            paginator,
+            self.listings_path(),
+            records=lambda r: list(r.json().get("items") or []),
+            operation="searchListingsItems",
+            params=params,
+        ):
+            listings = [
+                mapping.listing_from_item(
+                    item, connector=self.name, marketplace_id=self.options.marketplace_id
+                )
+                for item in items
+            ]
+            self.fba_skus.update(x.item_id for x in listings if x.fulfilled_by_channel)
+            yield listings
+
+    # -- stock ----------------------------------------------------------------------------------
+
+    def push_stock(self, updates: Sequence[StockUpdate]) -> list[PushResult]:
+        """patchListingsItem per SKU, or one JSON_LISTINGS_FEED above ``feed_threshold``."""
+        return StockPusher(self).push(updates)
+
+    def verify_pending(self, updates: Sequence[StockUpdate]) -> list[PushResult]:
+        """Read back accepted pushes (searchListingsItems by SKU): applied, refused, or not yet."""
+        return StockPusher(self).verify(updates)
+
+    def check(self) -> str:
+        """Authenticate and read one listing page."""
+        response = self.request(
+            "GET",
+            self.listings_path(),
+            operation="searchListingsItems",
+            params={"marketplaceIds": self.options.marketplace_id, "pageSize": 1},
+        )
+        count = response.json().get("numberOfResults", 0)
+        return (
+            f"authenticated as seller {self.options.seller_id} on marketplace "
+            f"{self.options.marketplace_id} ({count} listings)"
+        )
+
+
+__all__ = ["AmazonConnector", "access_token_expired"]

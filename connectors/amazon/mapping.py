@@ -1,0 +1,337 @@
+"""Pure mapping of SP-API JSON (Orders v0, Listings Items 2021-08-01, feed reports) to our shapes.
+
+The order payload the connector stores (and quarantine replays) is self-contained::
+
+    {"order": <Orders v0 Order>, "items": [<OrderItem>, ...], "restricted_data": bool}
+
+``restricted_data`` says whether the order was read with a Restricted Data Token, i.e. whether
+Amazon could have sent the buyer and the full shipping address at all.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Iterable, Mapping, Sequence
+from decimal import ROUND_HALF_EVEN, Decimal
+from typing import Any
+
+from erpsync.domain import CENTS, Address, Buyer, Listing, Order, OrderItem, OrderStatus, PushResult
+
+PLATFORM = "Amazon"
+
+# Orders v0 OrderStatus -> ours. Values and meanings from the getOrders `OrderStatuses` text in
+# models/orders-api-model/ordersV0.json (amzn/selling-partner-api-models).
+STATUS: Mapping[str, OrderStatus] = {
+    # pre-order placed, payment not authorised, release date in the future: reserve stock
+    "PendingAvailability": OrderStatus.PENDING,
+    # placed, payment not authorised yet: reserve, Amazon may still cancel it
+    "Pending": OrderStatus.PENDING,
+    # payment authorised, ready to ship, nothing shipped: this is the sale (deduct stock)
+    "Unshipped": OrderStatus.PAID,
+    # some but not all items shipped: still paid-and-open; "shipped" would claim it is done
+    "PartiallyShipped": OrderStatus.PAID,
+    # every item shipped
+    "Shipped": OrderStatus.SHIPPED,
+    # every item shipped; only the seller's invoice confirmation to Amazon is missing, which
+    # is paperwork, not fulfilment: shipped, not "invoiced" (ours means invoiced, not shipped)
+    "InvoiceUnconfirmed": OrderStatus.SHIPPED,
+    # cancelled by the buyer, the seller or Amazon
+    "Canceled": OrderStatus.CANCELLED,
+    # Multi-Channel Fulfillment order that cannot be fulfilled: it will never ship, so any
+    # reservation must be released exactly as for a cancellation
+    "Unfulfillable": OrderStatus.CANCELLED,
+}
+
+#: FulfillmentChannel: AFN = Fulfillment by Amazon (FBA), MFN = merchant fulfilled
+FBA_CHANNEL = "AFN"
+#: the merchant's own channel code in Listings fulfillmentAvailability; anything else
+#: (AMAZON_NA, AMAZON_EU, ...) is an Amazon fulfilment network
+MERCHANT_CHANNEL_CODE = "DEFAULT"
+
+WITHHELD_NO_RDT = "buyer and address withheld: restricted_data is off"
+WITHHELD_NOT_YET = "shipping address not released yet: Amazon shares it from Unshipped on"
+NO_PRICES = "item prices not available yet: Amazon sends ItemPrice once the order is priced"
+
+_UF_BY_NAME = {
+    "ACRE": "AC", "ALAGOAS": "AL", "AMAPA": "AP", "AMAZONAS": "AM", "BAHIA": "BA",
+    "CEARA": "CE", "DISTRITO FEDERAL": "DF", "ESPIRITO SANTO": "ES", "GOIAS": "GO",
+    "MARANHAO": "MA", "MATO GROSSO": "MT", "MATO GROSSO DO SUL": "MS", "MINAS GERAIS": "MG",
+    "PARA": "PA", "PARAIBA": "PB", "PARANA": "PR", "PERNAMBUCO": "PE", "PIAUI": "PI",
+    "RIO DE JANEIRO": "RJ", "RIO GRANDE DO NORTE": "RN", "RIO GRANDE DO SUL": "RS",
+    "RONDONIA": "RO", "RORAIMA": "RR", "SANTA CATARINA": "SC", "SAO PAULO": "SP",
+    "SERGIPE": "SE", "TOCANTINS": "TO",
+}  # fmt: skip
+
+
+def amount(money: Mapping[str, Any] | None) -> Decimal | None:
+    """An SP-API Money object ({CurrencyCode, Amount: "12.34"}) as an exact Decimal."""
+    if not money or money.get("Amount") in (None, ""):
+        return None
+    return Decimal(str(money["Amount"]))
+
+
+def _sum(items: Iterable[Mapping[str, Any]], key: str) -> Decimal:
+    return sum((amount(item.get(key)) or Decimal(0) for item in items), Decimal(0))
+
+
+def unit_price(line_total: Decimal, quantity: int) -> tuple[Decimal, bool]:
+    """Unit price from Amazon's ItemPrice, which is the LINE total (unit x quantity).
+
+    Returns (unit price rounded half-even to cents, whether the division was exact). The domain
+    keeps unit prices to 2 places, so 100.00 / 3 cannot be exact: we keep the order's money
+    exact instead (items_total is the sum of ItemPrice, never of rounded units) and record the
+    exact line total in ``Order.extra["line_totals"]`` for invoicing (NF-e vProd).
+    """
+    unit = line_total / quantity
+    rounded = unit.quantize(CENTS, rounding=ROUND_HALF_EVEN)
+    return rounded, rounded * quantity == line_total
+
+
+def order_from_payload(payload: Mapping[str, Any], *, connector: str) -> Order:
+    """Map one stored payload (order + its items) to an Order. Pure; raises on bad data."""
+    order: Mapping[str, Any] = payload["order"]
+    raw_items: Sequence[Mapping[str, Any]] = payload.get("items") or []
+    status_raw = str(order["OrderStatus"])
+    status = STATUS[status_raw]
+    notes: list[str] = []
+    items, line_totals, priced = _items(raw_items, cancelled=status is OrderStatus.CANCELLED)
+    if not priced and status is not OrderStatus.CANCELLED:
+        notes.append(NO_PRICES)
+    items_total = _sum(raw_items, "ItemPrice")
+    shipping = _sum(raw_items, "ShippingPrice")
+    discount = _sum(raw_items, "PromotionDiscount") + _sum(raw_items, "ShippingDiscount")
+    taxes = _sum(raw_items, "ItemTax") + _sum(raw_items, "ShippingTax")
+    # OrderTotal is what the buyer pays; Amazon omits it on some Pending/Canceled orders, then
+    # the same sum is rebuilt from the lines (BR prices include taxes, so ItemTax is usually 0)
+    total = amount(order.get("OrderTotal"))
+    if total is None:
+        total = items_total + shipping + taxes - discount
+    buyer, address, withheld = _buyer_and_address(order, bool(payload.get("restricted_data")))
+    notes.extend(withheld)
+    extra = _extra(order, raw_items)
+    if line_totals:
+        extra["line_totals"] = line_totals
+    return Order(
+        connector=connector,
+        platform=PLATFORM,
+        external_id=str(order["AmazonOrderId"]),
+        number=str(order["AmazonOrderId"]),
+        status=status,
+        channel_status=status_raw,
+        created_at=order["PurchaseDate"],
+        updated_at=order["LastUpdateDate"],
+        currency=_currency(order, raw_items),
+        items_total=items_total,
+        shipping_cost=shipping,
+        discount=discount,
+        total=total,
+        buyer=buyer,
+        shipping_address=address,
+        items=tuple(items),
+        fulfilled_by_channel=order.get("FulfillmentChannel") == FBA_CHANNEL,
+        extra=extra,
+        notes=tuple(notes),
+    )
+
+
+def _items(
+    raw_items: Sequence[Mapping[str, Any]], *, cancelled: bool
+) -> tuple[list[OrderItem], dict[str, str], bool]:
+    """OrderItems, exact line totals of lines whose unit price had to round, all priced?"""
+    live = [i for i in raw_items if int(i.get("QuantityOrdered") or 0) > 0]
+    # [R] a cancelled order can come back with QuantityOrdered 0 on every line; keep its lines
+    # (quantity 1) so the order still says what was bought. Cancellation moves stock by what
+    # the ledger booked for the order, never by these quantities.
+    keep_zero = cancelled and not live
+    chosen = list(raw_items) if keep_zero else live
+    items: list[OrderItem] = []
+    line_totals: dict[str, str] = {}
+    priced = True
+    for raw in chosen:
+        quantity = max(int(raw.get("QuantityOrdered") or 0), 1)
+        line = amount(raw.get("ItemPrice"))
+        if line is None:
+            priced = False
+            line = Decimal("0.00")
+        price, exact = unit_price(line, quantity)
+        if not exact:
+            line_totals[str(raw.get("OrderItemId"))] = str(line)
+        items.append(
+            OrderItem(
+                sku=raw.get("SellerSKU"),
+                channel_item_id=raw.get("ASIN"),
+                variation_id=None,  # every Amazon variation is its own seller SKU
+                title=raw.get("Title"),
+                quantity=quantity,
+                unit_price=price,
+            )
+        )
+    if not items:
+        raise ValueError("order has no items with a quantity")
+    return items, line_totals, priced
+
+
+def _currency(order: Mapping[str, Any], raw_items: Sequence[Mapping[str, Any]]) -> str:
+    for money in [order.get("OrderTotal")] + [i.get("ItemPrice") for i in raw_items]:
+        if money and money.get("CurrencyCode"):
+            return str(money["CurrencyCode"])
+    return "BRL"
+
+
+def _buyer_and_address(
+    order: Mapping[str, Any], restricted_data: bool
+) -> tuple[Buyer, Address, list[str]]:
+    info: Mapping[str, Any] = order.get("BuyerInfo") or {}
+    ship: Mapping[str, Any] = order.get("ShippingAddress") or {}
+    ext: Mapping[str, Any] = ship.get("ExtendedFields") or {}
+    notes: list[str] = []
+    if not restricted_data:
+        notes.append(WITHHELD_NO_RDT)
+    elif not ship.get("AddressLine1") and not ext.get("StreetName"):
+        notes.append(WITHHELD_NOT_YET)
+    buyer = Buyer(
+        name=info.get("BuyerName") or ship.get("Name"),
+        document=_tax_document(info.get("BuyerTaxInfo") or {}),
+        email=info.get("BuyerEmail"),
+        phone=ship.get("Phone"),
+    )
+    state = ship.get("StateOrRegion")
+    address = Address(
+        # BR addresses carry structured ExtendedFields; AddressLine1..3 are the flat fallback
+        street=ext.get("StreetName") or ship.get("AddressLine1"),
+        number=ext.get("StreetNumber"),
+        complement=ext.get("Complement") or ship.get("AddressLine2"),
+        district=ext.get("Neighborhood") or ship.get("District") or ship.get("County"),
+        city=ship.get("City"),
+        state=_uf(state) if state else None,
+        zip=ship.get("PostalCode"),
+        country=ship.get("CountryCode") or "BR",
+    )
+    return buyer, address, notes
+
+
+def _tax_document(tax_info: Mapping[str, Any]) -> str | None:
+    """The buyer's CPF/CNPJ from BuyerTaxInfo.TaxClassifications.
+
+    [U] The classification names Amazon uses for BR are not documented (the models only say
+    {Name: "type of tax", Value: "buyer's tax identifier"}); BuyerTaxInfo is often null
+    (amzn/selling-partner-api-models#235). We take a classification named CPF or CNPJ, else
+    any value with 11 or 14 digits; the domain validates the check digits.
+    """
+    classes: Sequence[Mapping[str, Any]] = tax_info.get("TaxClassifications") or []
+    named = [c for c in classes if str(c.get("Name", "")).upper() in ("CPF", "CNPJ")]
+    for entry in named or classes:
+        value = str(entry.get("Value") or "")
+        if len("".join(ch for ch in value if ch.isalnum())) in (11, 14):
+            return value
+    return None
+
+
+def _uf(state: str) -> str:
+    """StateOrRegion as a UF: BR addresses come as "SP" or as the state's name."""
+    plain = unicodedata.normalize("NFKD", state).encode("ascii", "ignore").decode().upper()
+    return _UF_BY_NAME.get(" ".join(plain.split()), state)
+
+
+def _extra(order: Mapping[str, Any], raw_items: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    keys = {
+        "marketplace_id": "MarketplaceId",
+        "sales_channel": "SalesChannel",
+        "fulfillment_channel": "FulfillmentChannel",
+        "order_type": "OrderType",
+        "seller_order_id": "SellerOrderId",
+        "ship_service_level": "ShipServiceLevel",
+        "latest_ship_date": "LatestShipDate",
+        "electronic_invoice_status": "ElectronicInvoiceStatus",
+        "is_prime": "IsPrime",
+        "is_business_order": "IsBusinessOrder",
+    }
+    extra: dict[str, Any] = {ours: order[key] for ours, key in keys.items() if key in order}
+    # confirmShipment needs each line's OrderItemId; SKU -> OrderItemId keeps them at hand
+    extra["order_item_ids"] = {
+        str(i.get("SellerSKU")): str(i["OrderItemId"]) for i in raw_items if "OrderItemId" in i
+    }
+    promotions = sorted({p for i in raw_items for p in i.get("PromotionIds") or []})
+    if promotions:
+        extra["promotion_ids"] = promotions
+    return extra
+
+
+def listing_from_item(item: Mapping[str, Any], *, connector: str, marketplace_id: str) -> Listing:
+    """One searchListingsItems item (summaries, attributes, fulfillmentAvailability) -> Listing.
+
+    The seller SKU is both the item id and our SKU: Amazon has no variation ids, every child
+    variation is its own SKU.
+    """
+    sku = str(item["sku"])
+    summaries: Sequence[Mapping[str, Any]] = item.get("summaries") or []
+    summary = next(
+        (s for s in summaries if s.get("marketplaceId") == marketplace_id),
+        summaries[0] if summaries else {},
+    )
+    availability: Sequence[Mapping[str, Any]] = item.get("fulfillmentAvailability") or []
+    codes = [str(a.get("fulfillmentChannelCode")) for a in availability]
+    fba = any(code != MERCHANT_CHANNEL_CODE for code in codes)
+    # FBA listings report the Amazon channel's quantity, merchant ones the DEFAULT channel's
+    own = [a for a, code in zip(availability, codes, strict=True) if fba == (code != "DEFAULT")]
+    quantity = next((a["quantity"] for a in own if a.get("quantity") is not None), None)
+    extra: dict[str, Any] = {
+        "asin": summary.get("asin"),
+        "product_type": summary.get("productType"),
+        "status": list(summary.get("status") or []),
+        "fulfillment_channel_codes": codes,
+    }
+    return Listing(
+        connector=connector,
+        item_id=sku,
+        variation_id=None,
+        sku=sku,
+        title=summary.get("itemName"),
+        fulfilled_by_channel=fba,
+        channel_quantity=int(quantity) if quantity is not None else None,
+        extra={k: v for k, v in extra.items() if v not in (None, [])},
+    )
+
+
+def issue_text(issues: Iterable[Mapping[str, Any]], *, severity: str = "ERROR") -> str:
+    """Listing issues of one severity as one line: "code: message; code: message"."""
+    parts = [
+        f"{i.get('code')}: {i.get('message')}" if i.get("code") else str(i.get("message"))
+        for i in issues
+        if i.get("severity") == severity
+    ]
+    return "; ".join(parts)
+
+
+def push_result(sku: str, response: Mapping[str, Any]) -> PushResult:
+    """A patchListingsItem answer (ListingsItemSubmissionResponse) as a PushResult.
+
+    ACCEPTED means queued for asynchronous processing, not applied: ok and pending. INVALID
+    carries ERROR issues. VALID only answers mode=VALIDATION_PREVIEW (nothing applied).
+    """
+    status = response.get("status")
+    if status == "ACCEPTED":
+        return PushResult(item_id=sku, ok=True, pending=True)
+    if status == "VALID":
+        return PushResult(item_id=sku, ok=True, pending=False)
+    issues: Sequence[Mapping[str, Any]] = response.get("issues") or []
+    message = issue_text(issues) or issue_text(issues, severity="WARNING")
+    return PushResult(item_id=sku, ok=False, error=message or f"submission status {status}")
+
+
+def feed_errors(report: Mapping[str, Any], skus_by_message: Mapping[int, str]) -> dict[str, str]:
+    """SKU -> error text for every message the JSON_LISTINGS_FEED processing report rejected.
+
+    Issues carry messageId (always) and sku (in the v2 report); ERROR issues fail the message,
+    WARNING/INFO ones do not (listings-feed-processing-report-schema-v2).
+    """
+    errors: dict[str, list[str]] = {}
+    for issue in report.get("issues") or []:
+        if issue.get("severity") != "ERROR":
+            continue
+        message_id = issue.get("messageId")
+        sku = issue.get("sku") or skus_by_message.get(int(message_id or 0))
+        if sku is None:
+            continue
+        errors.setdefault(str(sku), []).append(issue_text([issue]))
+    return {sku: "; ".join(texts) for sku, texts in errors.items()}

@@ -1,0 +1,16 @@
+"""The connector contract suite, run against the Amazon emulator."""
+
+from pathlib import Path
+
+from connectors.amazon import AmazonConnector
+from connectors.amazon.emulator import AmazonEmulator
+from erpsync.testing import ConnectorContract
+
+FIXTURES = Path(__file__).resolve().parents[2] / "connectors" / "amazon" / "fixtures"
+
+
+class TestAmazonContract(ConnectorContract):
+    connector_class = AmazonConnector
+    emulator_class = AmazonEmulator
+    fixtures = FIXTURES
+    fixture_glob = "orders/*.json"

@@ -1,0 +1,351 @@
+"""Amazon SP-API mapping on recorded-shape fixtures: statuses, FBA, PII, money edge cases."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pydantic import ValidationError
+
+from connectors.amazon import mapping
+from erpsync.domain import Address, Buyer, Listing, Order, OrderItem, OrderStatus, PushResult
+
+FIXTURES = Path(__file__).resolve().parents[2] / "connectors" / "amazon" / "fixtures"
+
+
+def load(name: str) -> dict[str, Any]:
+    path = FIXTURES / f"{name}.json"
+    if not path.exists():
+        path = FIXTURES / "orders" / f"{name}.json"
+    data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return data
+
+
+def mapped(name: str) -> Order:
+    return mapping.order_from_payload(load(name), connector="amz")
+
+
+D = Decimal
+WHEN_CREATED = datetime(2026, 3, 2, 13, 15, tzinfo=UTC)
+WHEN_UPDATED = datetime(2026, 3, 2, 14, 0, tzinfo=UTC)
+PARTIAL_ADDRESS = Address(city="São Paulo", state="SP", zip="01310100", country="BR")
+
+
+@pytest.mark.parametrize(
+    ("fixture", "status", "channel_status"),
+    [
+        ("pending_availability", OrderStatus.PENDING, "PendingAvailability"),
+        ("pending", OrderStatus.PENDING, "Pending"),
+        ("unshipped_multi_rdt", OrderStatus.PAID, "Unshipped"),
+        ("partially_shipped", OrderStatus.PAID, "PartiallyShipped"),
+        ("shipped_indivisible", OrderStatus.SHIPPED, "Shipped"),
+        ("invoice_unconfirmed", OrderStatus.SHIPPED, "InvoiceUnconfirmed"),
+        ("canceled_zero_qty", OrderStatus.CANCELLED, "Canceled"),
+        ("unfulfillable", OrderStatus.CANCELLED, "Unfulfillable"),
+        ("afn_shipped", OrderStatus.SHIPPED, "Shipped"),
+    ],
+)
+def test_every_order_status_maps(fixture: str, status: OrderStatus, channel_status: str) -> None:
+    """requirement: every Orders v0 OrderStatus maps to ours; the raw value is kept."""
+    order = mapped(fixture)
+    assert (order.status, order.channel_status) == (status, channel_status)
+    assert order.platform == "Amazon"
+    assert order.connector == "amz"
+
+
+def test_status_table_covers_the_model_enum() -> None:
+    """requirement: the table has exactly the eight values the ordersV0 model documents."""
+    assert set(mapping.STATUS) == {
+        "PendingAvailability",
+        "Pending",
+        "Unshipped",
+        "PartiallyShipped",
+        "Shipped",
+        "InvoiceUnconfirmed",
+        "Canceled",
+        "Unfulfillable",
+    }
+
+
+def test_unknown_status_is_a_mapping_failure() -> None:
+    """requirement: an unknown status raises (the engine quarantines the payload)."""
+    payload = load("pending")
+    payload["order"]["OrderStatus"] = "Teleported"
+    with pytest.raises(KeyError, match="Teleported"):
+        mapping.order_from_payload(payload, connector="amz")
+
+
+def test_multi_item_order_with_rdt_maps_exactly() -> None:
+    """requirement: multi-item Unshipped order read with an RDT -> exact Order (buyer CPF,
+    BR ExtendedFields address, shipping, promotion discount, OrderItemIds kept)."""
+    assert mapped("unshipped_multi_rdt") == Order(
+        connector="amz",
+        platform="Amazon",
+        external_id="701-0000003-0000003",
+        number="701-0000003-0000003",
+        status=OrderStatus.PAID,
+        channel_status="Unshipped",
+        created_at=WHEN_CREATED,
+        updated_at=WHEN_UPDATED,
+        currency="BRL",
+        items_total=D("309.80"),
+        shipping_cost=D("19.90"),
+        discount=D("10.00"),
+        total=D("319.70"),
+        buyer=Buyer(
+            name="Maria da Silva",
+            document="12345678909",
+            email="x7k2p9q4r1@marketplace.amazon.com.br",
+            phone="+55 11 98765-4321",
+        ),
+        shipping_address=Address(
+            street="Avenida Paulista",
+            number="1578",
+            complement="Apto 42",
+            district="Bela Vista",
+            city="São Paulo",
+            state="SP",
+            zip="01310100",
+            country="BR",
+        ),
+        items=(
+            OrderItem(
+                sku="CAMISETA-P-AZUL",
+                channel_item_id="B0CAMP0001",
+                title="Camiseta azul P",
+                quantity=2,
+                unit_price=D("79.90"),
+            ),
+            OrderItem(
+                sku="CAMISETA-M-PRETA",
+                channel_item_id="B0CAMM0002",
+                title="Camiseta preta M",
+                quantity=1,
+                unit_price=D("150.00"),
+            ),
+        ),
+        fulfilled_by_channel=False,
+        extra={
+            "marketplace_id": "A2Q3Y263D00KWC",
+            "sales_channel": "Amazon.com.br",
+            "fulfillment_channel": "MFN",
+            "order_type": "StandardOrder",
+            "seller_order_id": "701-0000003-0000003",
+            "ship_service_level": "Std BR Dom",
+            "latest_ship_date": "2026-03-05T02:59:59Z",
+            "electronic_invoice_status": "NotFound",
+            "is_prime": False,
+            "is_business_order": False,
+            "order_item_ids": {
+                "CAMISETA-P-AZUL": "10000000000003",
+                "CAMISETA-M-PRETA": "10000000000004",
+            },
+            "promotion_ids": ["PROMO-10OFF"],
+        },
+        notes=(),
+    )
+
+
+def test_without_rdt_buyer_and_address_are_withheld_with_the_reason() -> None:
+    """requirement: restricted_data off -> order imports, buyer empty, the non-PII part of the
+    address kept, and the reason in notes."""
+    order = mapped("invoice_unconfirmed")
+    assert order.buyer == Buyer()
+    assert order.shipping_address == PARTIAL_ADDRESS
+    assert order.notes == ("buyer and address withheld: restricted_data is off",)
+
+
+def test_item_price_is_the_line_total() -> None:
+    """requirement: unit price = ItemPrice / QuantityOrdered (ItemPrice is unit x qty)."""
+    order = mapped("unshipped_multi_rdt")
+    assert [(i.quantity, i.unit_price) for i in order.items] == [(2, D("79.90")), (1, D("150.00"))]
+    assert "line_totals" not in order.extra
+
+
+def test_indivisible_line_keeps_money_exact() -> None:
+    """requirement: 100.00 for 3 units: unit price rounds to 33.33, items_total stays the sum of
+    ItemPrice (100.00) and the exact line total is kept per OrderItemId."""
+    order = mapped("shipped_indivisible")
+    assert [(i.quantity, i.unit_price) for i in order.items] == [(3, D("33.33"))]
+    assert order.items_total == D("100.00")
+    assert order.shipping_cost == D("15.00")
+    assert order.total == D("115.00")
+    assert order.extra["line_totals"] == {"10000000000007": "100.00"}
+
+
+@pytest.mark.parametrize(
+    ("line", "quantity", "expected"),
+    [
+        (D("159.80"), 2, (D("79.90"), True)),
+        (D("100.00"), 3, (D("33.33"), False)),
+        (D("200.00"), 3, (D("66.67"), False)),
+        (D("0.05"), 2, (D("0.02"), False)),  # half-even: 0.025 -> 0.02
+        (D("1050.00"), 30, (D("35.00"), True)),
+    ],
+)
+def test_unit_price_table(line: Decimal, quantity: int, expected: tuple[Decimal, bool]) -> None:
+    """requirement: unit price is exact Decimal arithmetic, rounded half-even only when needed."""
+    assert mapping.unit_price(line, quantity) == expected
+
+
+def test_shipping_discount_and_business_buyer() -> None:
+    """requirement: ShippingDiscount counts as discount; a CNPJ in BuyerTaxInfo becomes the
+    document; a state given by name becomes its UF; AddressLine1 is the flat street fallback."""
+    order = mapped("business_cnpj_state_name")
+    assert (order.items_total, order.shipping_cost, order.discount, order.total) == (
+        D("1050.00"),
+        D("30.00"),
+        D("30.00"),
+        D("1050.00"),
+    )
+    assert order.buyer.document == "11222333000181"
+    assert order.buyer.name == "Padaria Pão Quente Ltda"
+    assert order.shipping_address.street == "Rua Augusta, 500"
+    assert order.shipping_address.district == "Consolação"
+    assert order.shipping_address.state == "SP"
+    assert order.extra["is_business_order"] is True
+
+
+def test_fba_order_is_flagged() -> None:
+    """requirement: FulfillmentChannel AFN (FBA) orders import flagged fulfilled_by_channel."""
+    order = mapped("afn_shipped")
+    assert order.fulfilled_by_channel is True
+    assert order.extra["fulfillment_channel"] == "AFN"
+    assert mapped("shipped_indivisible").fulfilled_by_channel is False
+
+
+def test_cancelled_order_with_zero_quantities_keeps_its_lines() -> None:
+    """requirement: a Canceled order without OrderTotal and with QuantityOrdered 0 still maps:
+    lines kept (quantity 1, price 0.00), totals 0.00, no 'prices pending' note."""
+    order = mapped("canceled_zero_qty")
+    assert order.status is OrderStatus.CANCELLED
+    assert [(i.sku, i.quantity, i.unit_price) for i in order.items] == [
+        ("CAMISETA-P-AZUL", 1, D("0.00"))
+    ]
+    assert (order.items_total, order.total) == (D("0.00"), D("0.00"))
+    assert order.notes == ("buyer and address withheld: restricted_data is off",)
+
+
+def test_pending_order_without_prices_says_so() -> None:
+    """requirement: a Pending order without ItemPrice/OrderTotal maps with 0.00 and a note."""
+    order = mapped("pending")
+    assert [(i.quantity, i.unit_price) for i in order.items] == [(2, D("0.00"))]
+    assert order.total == D("0.00")
+    assert order.notes == (mapping.NO_PRICES, mapping.WITHHELD_NO_RDT)
+
+
+def test_zero_quantity_lines_are_dropped_when_others_remain() -> None:
+    """requirement: a line cancelled down to 0 units does not become an OrderItem."""
+    payload = load("partially_shipped")
+    payload["items"][1]["QuantityOrdered"] = 0
+    order = mapping.order_from_payload(payload, connector="amz")
+    assert [i.sku for i in order.items] == ["CANECA-AZUL"]
+
+
+def test_rdt_order_without_street_notes_address_not_released() -> None:
+    """requirement: with an RDT but before Unshipped, the address gap is explained."""
+    payload = load("pending_availability")
+    payload["restricted_data"] = True
+    order = mapping.order_from_payload(payload, connector="amz")
+    assert order.notes == (mapping.WITHHELD_NOT_YET,)
+
+
+def test_invalid_buyer_document_fails_mapping() -> None:
+    """requirement: a bad CPF is a mapping failure (quarantine), never stored."""
+    payload = load("unshipped_multi_rdt")
+    tax = payload["order"]["BuyerInfo"]["BuyerTaxInfo"]["TaxClassifications"]
+    tax[0]["Value"] = "123.456.789-00"
+    with pytest.raises(ValidationError, match="invalid CPF"):
+        mapping.order_from_payload(payload, connector="amz")
+
+
+def test_listings_page_maps_skus_and_fba() -> None:
+    """requirement: SKU is the item id (no variation ids); FBA = a channel code not DEFAULT."""
+    page = load("listings_page")
+    listings = [
+        mapping.listing_from_item(item, connector="amz", marketplace_id="A2Q3Y263D00KWC")
+        for item in page["items"]
+    ]
+    assert listings == [
+        Listing(
+            connector="amz",
+            item_id="CAMISETA-P-AZUL",
+            sku="CAMISETA-P-AZUL",
+            title="Camiseta azul P",
+            channel_quantity=12,
+            extra={
+                "asin": "B0CAMP0001",
+                "product_type": "SHIRT",
+                "status": ["BUYABLE", "DISCOVERABLE"],
+                "fulfillment_channel_codes": ["DEFAULT"],
+            },
+        ),
+        Listing(
+            connector="amz",
+            item_id="FONE-BT-FBA",
+            sku="FONE-BT-FBA",
+            title="Fone Bluetooth",
+            fulfilled_by_channel=True,
+            channel_quantity=40,
+            extra={
+                "asin": "B0FONE0001",
+                "product_type": "PRODUCT",
+                "status": ["BUYABLE", "DISCOVERABLE"],
+                "fulfillment_channel_codes": ["AMAZON_NA"],
+            },
+        ),
+        Listing(
+            connector="amz",
+            item_id="CANECA-AZUL",
+            sku="CANECA-AZUL",
+            title="Caneca azul 300 ml",
+            channel_quantity=None,
+            extra={
+                "asin": "B0CANECA01",
+                "product_type": "PRODUCT",
+                "status": ["BUYABLE", "DISCOVERABLE"],
+                "fulfillment_channel_codes": ["DEFAULT"],
+            },
+        ),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("response", "expected"),
+    [
+        (
+            {"sku": "A", "status": "ACCEPTED", "submissionId": "s1", "issues": []},
+            PushResult(item_id="A", ok=True, pending=True),
+        ),
+        (
+            {"sku": "A", "status": "VALID", "submissionId": "s1", "issues": []},
+            PushResult(item_id="A", ok=True, pending=False),
+        ),
+        (
+            load("patch_invalid"),
+            PushResult(item_id="A", ok=False, error="90000900: The attributes are invalid."),
+        ),
+        (
+            {"sku": "A", "status": "INVALID", "issues": []},
+            PushResult(item_id="A", ok=False, error="submission status INVALID"),
+        ),
+    ],
+)
+def test_patch_submission_response(response: dict[str, Any], expected: PushResult) -> None:
+    """requirement: ACCEPTED -> ok+pending; INVALID -> not ok with the ERROR issues' text."""
+    assert mapping.push_result("A", response) == expected
+
+
+def test_feed_report_errors_per_sku() -> None:
+    """requirement: a processing report's ERROR issues fail their SKU (by sku, or by messageId
+    when the issue has no sku); WARNINGs do not."""
+    report = load("feed_report")
+    skus = {1: "CANECA-AZUL", 2: "CANECA-VERDE", 3: "PANO-PRATO"}
+    assert mapping.feed_errors(report, skus) == {
+        "CANECA-VERDE": "90220: 'fulfillment_availability' is required but not supplied.",
+        "PANO-PRATO": "4000003: The Amazon product type specified is invalid or not supported.",
+    }
