@@ -1,0 +1,312 @@
+"""Pure mapping of Magalu Open API JSON (orders, SKUs, stocks) to erpsync's canonical shapes.
+
+Order JSON: ref https://developers.magalu.com/docs/plataforma-do-seller-pedidos/get_order.en/
+(deliveries, items and shipping: .../get_delivery.en/). No I/O here: the engine calls
+``map_order`` on stored payloads too (quarantine replay).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from decimal import Decimal
+from typing import Any
+
+from erpsync.domain import Address, Buyer, Listing, Order, OrderItem, OrderStatus, to_money, to_utc
+
+PLATFORM = "Magalu"
+
+#: Money is an integer plus a `normalizer` (19980 / 100 = R$ 199,80). Every example in the docs
+#: carries `normalizer: 100`; when a node omits it we inherit the enclosing node's, and at the top
+#: we fall back to 100 (centavos), the only value the docs show.
+DEFAULT_NORMALIZER = 100
+
+#: What the whole order says about its lifecycle. `approved` is refined by the deliveries below.
+ORDER_STATUS: dict[str, OrderStatus | None] = {
+    # placed, payment not confirmed yet: nothing is owed to the buyer
+    "new": OrderStatus.PENDING,
+    # payment approved; Magalu keeps `approved` while deliveries are invoiced/shipped/delivered,
+    # so the real progress is read from the deliveries (None = "ask the deliveries")
+    "approved": None,
+    # the buyer or Magalu cancelled the whole order
+    "cancelled": OrderStatus.CANCELLED,
+    # the order's lifecycle is closed: every live delivery reached the buyer
+    "finished": OrderStatus.DELIVERED,
+}
+
+#: Progress of one delivery (shipping unit). Invoices, shipping and delivery are per delivery.
+DELIVERY_STATUS: dict[str, OrderStatus | None] = {
+    # created with the order, payment still pending
+    "new": OrderStatus.PENDING,
+    # paid, waiting for the seller's NF-e
+    "approved": OrderStatus.PAID,
+    # held by Magalu (anti-fraud/SAC) with no defined next step: stays at "paid" until it moves
+    "frozen": OrderStatus.PAID,
+    # the seller's NF-e was attached (POST /deliveries/{id}/invoices)
+    "invoiced": OrderStatus.INVOICED,
+    # handed to the carrier (POST /deliveries/{id}/shippings)
+    "shipped": OrderStatus.SHIPPED,
+    # received by the buyer (POST /deliveries/{id}/finishing)
+    "delivered": OrderStatus.DELIVERED,
+    # this delivery will not happen; it does not hold the order back (None = ignored)
+    "cancelled": None,
+}
+
+_PROGRESS = [
+    OrderStatus.PENDING,
+    OrderStatus.PAID,
+    OrderStatus.INVOICED,
+    OrderStatus.SHIPPED,
+    OrderStatus.DELIVERED,
+]
+
+#: `shipping.logistic_network.id` of deliveries shipped from Magalu's own warehouse (Magalu
+#: Fulfillment). Source [R]: integrator notes reading orders.openapi.yaml, whose example is
+#: `{"id": "fulfillment", "description": "malha-fulfillment"}`; no `is_fulfillment` flag exists.
+FULFILLMENT_NETWORK = "fulfillment"
+
+
+def amount(value: Any, normalizer: Any = DEFAULT_NORMALIZER) -> Decimal:
+    """Integer minor units / normalizer, exactly (Decimal), rounded half-even to cents."""
+    if isinstance(value, bool) or not isinstance(value, int | str | Decimal):
+        raise ValueError(f"not an integer amount: {value!r}")
+    norm = DEFAULT_NORMALIZER if normalizer is None else normalizer
+    if isinstance(norm, bool) or not isinstance(norm, int) or norm <= 0:
+        raise ValueError(f"invalid money normalizer: {normalizer!r}")
+    return to_money(Decimal(str(value)) / Decimal(norm))
+
+
+def money(node: Any, normalizer: Any = DEFAULT_NORMALIZER) -> Decimal:
+    """A money node: a bare integer (parent's normalizer) or {total|value|amount, normalizer}."""
+    if node is None:
+        return Decimal("0.00")
+    if isinstance(node, Mapping):
+        norm = node.get("normalizer", normalizer)
+        for key in ("total", "value", "amount"):
+            if key in node:
+                return amount(node[key], norm)
+        raise ValueError(f"money node without total/value/amount: {sorted(node)}")
+    return amount(node, normalizer)
+
+
+def order_status(order: Mapping[str, Any]) -> OrderStatus:
+    """Order status, using delivery statuses to reach invoiced/shipped/delivered."""
+    raw = order.get("status")
+    if raw not in ORDER_STATUS:
+        raise ValueError(f"unknown Magalu order status {raw!r}")
+    deliveries = _deliveries(order)
+    for delivery in deliveries:
+        if delivery.get("status") not in DELIVERY_STATUS:
+            raise ValueError(f"unknown Magalu delivery status {delivery.get('status')!r}")
+    live = [DELIVERY_STATUS[d["status"]] for d in deliveries if DELIVERY_STATUS[d["status"]]]
+    mapped = ORDER_STATUS[raw]
+    if mapped is OrderStatus.PENDING or mapped is OrderStatus.CANCELLED:
+        return mapped
+    if deliveries and not live:
+        # every delivery was cancelled: nothing will ship, whatever the order status says
+        return OrderStatus.CANCELLED
+    if mapped is OrderStatus.DELIVERED:
+        return mapped
+    # approved: the order is as far as its least advanced live delivery, and at least paid
+    least = min((_PROGRESS.index(s) for s in live if s is not None), default=1)
+    return _PROGRESS[max(least, 1)]
+
+
+def map_order(payload: Mapping[str, Any], connector: str) -> Order:
+    """Map one fetched payload ({"order": {...}} or the bare order) to a canonical Order."""
+    order = payload.get("order", payload)
+    amounts = order.get("amounts") or {}
+    norm = amounts.get("normalizer", DEFAULT_NORMALIZER)
+    deliveries = _deliveries(order)
+    kept, dropped = _item_deliveries(deliveries)
+    items = tuple(_item(item, norm) for d in kept for item in d.get("items") or [])
+    items_total = sum((i.unit_price * i.quantity for i in items), Decimal("0.00"))
+    shipping = _order_money(order, "freight", norm)
+    discount = _order_money(order, "discount", norm)
+    total = money(amounts, norm) if "total" in amounts else items_total + shipping - discount
+    address, notes = _shipping_address(deliveries)
+    notes += tuple(f"delivery {d.get('code')} cancelled: its items are left out" for d in dropped)
+    return Order(
+        connector=connector,
+        platform=PLATFORM,
+        external_id=str(order["id"]),
+        number=order.get("code"),
+        status=order_status(order),
+        channel_status=str(order["status"]),
+        created_at=to_utc(order.get("purchased_at") or order["created_at"]),
+        updated_at=to_utc(order["updated_at"]),
+        currency=str(amounts.get("currency") or "BRL"),
+        items_total=items_total,
+        shipping_cost=shipping,
+        discount=discount,
+        total=total,
+        buyer=_buyer(order.get("customer") or {}),
+        shipping_address=address,
+        items=items,
+        fulfilled_by_channel=_fulfilled_by_magalu(deliveries),
+        extra=_extra(order, deliveries),
+        notes=notes,
+    )
+
+
+def _deliveries(order: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    deliveries = order.get("deliveries") or []
+    if not isinstance(deliveries, list):
+        raise ValueError("deliveries is not a list")
+    return deliveries
+
+
+def _item_deliveries(
+    deliveries: list[Mapping[str, Any]],
+) -> tuple[list[Mapping[str, Any]], list[Mapping[str, Any]]]:
+    """Deliveries whose items the order keeps, and the cancelled ones left out.
+
+    A cancelled delivery of a live order will never ship, so its items must not reserve our
+    stock; when every delivery is cancelled the order itself is cancelled and keeps them all.
+    """
+    live = [d for d in deliveries if d.get("status") != "cancelled"]
+    if not live:
+        return deliveries, []
+    return live, [d for d in deliveries if d.get("status") == "cancelled"]
+
+
+def _item(item: Mapping[str, Any], norm: Any) -> OrderItem:
+    info = item.get("info") or {}
+    quantity = int(item["quantity"])
+    if "unit_price" in item:
+        unit = money(item["unit_price"], norm)
+    else:
+        # no unit price: derive it from the item total (exact, then rounded to cents)
+        total = money((item.get("amounts") or {}).get("total"), norm)
+        unit = to_money(total / quantity)
+    return OrderItem(
+        sku=info.get("sku"),
+        channel_item_id=info.get("id"),
+        title=info.get("name"),
+        quantity=quantity,
+        unit_price=unit,
+    )
+
+
+def _order_money(order: Mapping[str, Any], key: str, norm: Any) -> Decimal:
+    """Order-level freight/discount; when the order omits it, the sum over its deliveries."""
+    amounts = order.get("amounts") or {}
+    if key in amounts:
+        return money(amounts[key], norm)
+    total = Decimal("0.00")
+    for delivery in _deliveries(order):
+        d_amounts = delivery.get("amounts") or {}
+        total += money(d_amounts.get(key), d_amounts.get("normalizer", norm))
+    return total
+
+
+def _buyer(customer: Mapping[str, Any]) -> Buyer:
+    document = customer.get("document_number")
+    kind = customer.get("customer_type")
+    if document and kind in {"cpf", "cnpj"}:
+        expected = 11 if kind == "cpf" else 14
+        digits = "".join(ch for ch in str(document) if ch.isalnum())
+        if len(digits) != expected:
+            raise ValueError(f"customer_type {kind} but the document has {len(digits)} characters")
+        document = digits
+    return Buyer(
+        name=customer.get("name"),
+        document=document,
+        email=customer.get("email"),
+        phone=_phone(customer.get("phones") or []),
+    )
+
+
+def _phone(phones: Sequence[Mapping[str, Any]]) -> str | None:
+    for phone in phones:
+        number = "".join(ch for ch in str(phone.get("number") or "") if ch.isdigit())
+        if number:
+            country = str(phone.get("country_code") or "55")
+            return f"+{country}{phone.get('area_code') or ''}{number}"
+    return None
+
+
+def _address(node: Mapping[str, Any]) -> Address:
+    return Address(
+        street=node.get("street"),
+        number=None if node.get("number") is None else str(node.get("number")),
+        complement=node.get("complement"),
+        district=node.get("district"),
+        city=node.get("city"),
+        state=node.get("state"),
+        zip=node.get("zipcode"),
+    )
+
+
+def _shipping_address(deliveries: list[Mapping[str, Any]]) -> tuple[Address, tuple[str, ...]]:
+    addresses = [
+        ((d.get("shipping") or {}).get("recipient") or {}).get("address") for d in deliveries
+    ]
+    found = [a for a in addresses if a]
+    if not found:
+        return Address(), ("no shipping address in the deliveries",)
+    mapped = [_address(a) for a in found]
+    notes: tuple[str, ...] = ()
+    if len(set(mapped)) > 1:
+        notes = (f"deliveries ship to {len(set(mapped))} addresses; kept the first delivery's",)
+    return mapped[0], notes
+
+
+def _is_fulfillment(delivery: Mapping[str, Any]) -> bool:
+    network = (delivery.get("shipping") or {}).get("logistic_network") or {}
+    return network.get("id") == FULFILLMENT_NETWORK
+
+
+def _fulfilled_by_magalu(deliveries: list[Mapping[str, Any]]) -> bool:
+    """True when every live delivery ships from Magalu's warehouse (never touches our stock)."""
+    live = [d for d in deliveries if d.get("status") != "cancelled"] or deliveries
+    return bool(live) and all(_is_fulfillment(d) for d in live)
+
+
+def _extra(order: Mapping[str, Any], deliveries: list[Mapping[str, Any]]) -> dict[str, Any]:
+    """Delivery ids/codes/statuses: invoices, shipping and labels are per delivery."""
+    channel = order.get("channel") or {}
+    return {
+        "code": order.get("code"),
+        "channel_id": channel.get("id"),
+        "approved_at": order.get("approved_at"),
+        "delivery_ids": [d.get("id") for d in deliveries],
+        "deliveries": [
+            {
+                "id": d.get("id"),
+                "code": d.get("code"),
+                "status": d.get("status"),
+                "fulfillment": _is_fulfillment(d),
+            }
+            for d in deliveries
+        ],
+    }
+
+
+def map_listing(sku: Mapping[str, Any], connector: str, quantity: int | None = None) -> Listing:
+    """One portfolio SKU is one listing: Magalu has no variation ids (variations are SKUs)."""
+    group = sku.get("group") or {}
+    return Listing(
+        connector=connector,
+        item_id=str(sku["sku"]),
+        variation_id=None,
+        sku=str(sku["sku"]),
+        title=sku.get("title"),
+        channel_quantity=quantity,
+        extra={"status": sku.get("status"), "group_id": group.get("id")},
+    )
+
+
+def available_quantity(stocks: Mapping[str, Any], channel_id: str | None = None) -> int | None:
+    """AVAILABLE quantity from GET /portfolios/stocks/{sku}; None when no stock is registered.
+
+    The response lists one entry per (type, channel). We keep the configured channel, or the
+    first channel seen, so one channel's quantity is never added to another's.
+    """
+    entries = [e for e in stocks.get("results") or [] if e.get("type", "AVAILABLE") == "AVAILABLE"]
+    if not entries:
+        return None
+    wanted = channel_id or (entries[0].get("channel") or {}).get("id")
+    chosen = [e for e in entries if (e.get("channel") or {}).get("id") in (wanted, None)]
+    if not chosen:
+        return None
+    return sum(int(e.get("quantity") or 0) for e in chosen)

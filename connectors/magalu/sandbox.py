@@ -1,0 +1,215 @@
+"""Deterministic Magalu sandbox data: portfolio SKUs and orders in the Open API's JSON shapes.
+
+The emulator serves what these builders return. Shapes follow the doc examples
+(https://developers.magalu.com/docs/plataforma-do-seller-pedidos/get_order.en/ and
+.../seller-produtos/get_skus_list/); customers, SKUs, CEPs and UFs come from
+fixtures/sandbox_catalog.json (valid CPF/CNPJ check digits, real cities).
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+CATALOG_PATH = Path(__file__).with_name("fixtures") / "sandbox_catalog.json"
+
+#: one of each, cycled, so ~10 sandbox orders cover every status and the odd shapes
+KINDS = (
+    "new",
+    "approved",
+    "invoiced",
+    "shipped",
+    "finished",
+    "cancelled",
+    "multi_delivery",
+    "frozen",
+    "fulfillment",
+    "normalizer_1000",
+)
+
+#: (order status, delivery statuses) per kind
+_STATUSES: dict[str, tuple[str, tuple[str, ...]]] = {
+    "new": ("new", ("new",)),
+    "approved": ("approved", ("approved",)),
+    "invoiced": ("approved", ("invoiced",)),
+    "shipped": ("approved", ("shipped",)),
+    "finished": ("finished", ("delivered",)),
+    "cancelled": ("cancelled", ("cancelled",)),
+    "multi_delivery": ("approved", ("shipped", "invoiced")),
+    "frozen": ("approved", ("frozen",)),
+    "fulfillment": ("approved", ("shipped",)),
+    "normalizer_1000": ("approved", ("approved",)),
+}
+
+
+def load_catalog() -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(CATALOG_PATH.read_text(encoding="utf-8"))
+    return data
+
+
+def iso(moment: datetime) -> str:
+    """Milliseconds and Z, as the docs write times ("2024-07-04T19:30:28.993Z")."""
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def sku_resource(entry: dict[str, Any], channel_id: str) -> dict[str, Any]:
+    """One element of GET /seller/v1/portfolios/skus `results`."""
+    resource: dict[str, Any] = {
+        "sku": entry["sku"],
+        "title": entry["title"],
+        "description": entry["title"],
+        "status": "PUBLISHED",
+        "url_marketplace": [
+            {
+                "channel": channel_id,
+                "url": f"https://www.magazineluiza.com.br/p/{entry['sku'].lower()}/",
+            }
+        ],
+        "condition": "NEW",
+        "perishable": False,
+        "brand": entry["brand"],
+        "channels": [{"id": channel_id}],
+        "identifiers": [],
+        "has_ean": False,
+    }
+    if entry.get("group"):
+        resource["group"] = {"id": entry["group"], "main_variation": entry["sku"].endswith("-M")}
+    return resource
+
+
+def _money(total: int, norm: int, **extra: int) -> dict[str, Any]:
+    return {"currency": "BRL", "normalizer": norm, "total": total, **extra}
+
+
+def build_order(
+    rng: random.Random,
+    catalog: dict[str, Any],
+    *,
+    number: int,
+    kind: str,
+    updated_at: datetime,
+) -> dict[str, Any]:
+    """One order of ``kind`` (see KINDS) updated at ``updated_at``, fully deterministic."""
+    status, delivery_statuses = _STATUSES[kind]
+    norm = 1000 if kind == "normalizer_1000" else 100
+    scale = norm // 100
+    customer = rng.choice(catalog["customers"])
+    code = str(1_500_170_000_000_000 + number)
+    purchased = updated_at - timedelta(minutes=rng.randint(30, 48 * 60))
+    deliveries = []
+    for n, delivery_status in enumerate(delivery_statuses, start=1):
+        items = _items(rng, catalog, norm, scale)
+        freight = rng.choice((0, 990, 1590, 2290)) * scale
+        network = {"id": "fulfillment", "description": "malha-fulfillment"}
+        deliveries.append(
+            {
+                "id": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
+                "code": f"{code}-{n}",
+                "status": delivery_status,
+                "seller": catalog["seller"],
+                "amounts": _money(
+                    sum(i["amounts"]["total"] for i in items) + freight,
+                    norm,
+                ),
+                "items": items,
+                "shipping": {
+                    "recipient": {
+                        "name": customer["name"],
+                        "document_number": customer["document_number"],
+                        "address": {**customer["address"], "country": "BR", "reference": None},
+                    },
+                    "provider": {
+                        "id": "magalu_entregas",
+                        "name": "magalu_entregas",
+                        "description": "Magalu Entregas",
+                        "extras": {},
+                    },
+                    "logistic_network": network if kind == "fulfillment" else None,
+                },
+            }
+        )
+    items_total = sum(i["amounts"]["total"] for d in deliveries for i in d["items"])
+    freight_total = sum(d["amounts"]["total"] for d in deliveries) - items_total
+    discount = min(rng.choice((0, 0, 500, 1000)) * scale, items_total // 2)
+    total = items_total + freight_total - discount
+    return {
+        "id": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
+        "code": code,
+        "status": status,
+        "created_at": iso(purchased),
+        "purchased_at": iso(purchased),
+        "approved_at": None if status == "new" else iso(purchased + timedelta(minutes=4)),
+        "updated_at": iso(updated_at),
+        "channel": catalog["channel"],
+        "customer": {
+            "name": customer["name"],
+            "customer_type": customer["customer_type"],
+            "document_number": customer["document_number"],
+            "email": customer["email"],
+            "birth_date": None,
+            "phones": [
+                {
+                    "area_code": customer["phone"][0],
+                    "country_code": "55",
+                    "number": customer["phone"][1],
+                    "type": "mobile",
+                }
+            ],
+        },
+        "payments": [
+            {
+                "gateway": {"document": "58159109000156"},
+                "description": "Pix",
+                "extras": {},
+                "installments": 1,
+                "method": "pix",
+                "currency": "BRL",
+                "normalizer": norm,
+                "amount": total,
+            }
+        ],
+        "amounts": _money(
+            total,
+            norm,
+        )
+        | {
+            "discount": _money(discount, norm, shared=0),
+            "freight": _money(freight_total, norm, shared=0),
+        },
+        "deliveries": deliveries,
+    }
+
+
+def _items(rng: random.Random, catalog: dict[str, Any], norm: int, scale: int) -> list[Any]:
+    chosen = rng.sample(catalog["skus"], k=rng.randint(1, 3))
+    items = []
+    for seq, entry in enumerate(chosen, start=1):
+        quantity = rng.randint(1, 3)
+        # normalizer 1000 orders carry sub-cent prices, as that normalizer allows
+        unit = entry["price"] * scale + (5 if scale > 1 else 0)
+        items.append(
+            {
+                "sequencial": str(seq),
+                "info": {
+                    "sku": entry["sku"],
+                    "id": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
+                    "name": entry["title"],
+                    "description": entry["title"],
+                    "images": [],
+                    "attributes": [],
+                    "extras": {},
+                },
+                "quantity": quantity,
+                "unit_price": {"currency": "BRL", "normalizer": norm, "value": unit},
+                "amounts": _money(unit * quantity, norm)
+                | {
+                    "discount": _money(0, norm, shared=0),
+                    "freight": _money(0, norm, shared=0),
+                },
+            }
+        )
+    return items

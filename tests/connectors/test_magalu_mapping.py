@@ -1,0 +1,322 @@
+"""Magalu mapping specs: fixture payloads (Open API shapes) -> exact canonical objects."""
+
+from __future__ import annotations
+
+import copy
+import json
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from connectors.magalu import mapping
+from erpsync.domain import Address, Buyer, Listing, Order, OrderItem, OrderStatus
+
+FIXTURES = Path(__file__).resolve().parents[2] / "connectors" / "magalu" / "fixtures"
+
+
+def load(name: str) -> dict[str, Any]:
+    return json.loads((FIXTURES / f"{name}.json").read_text(encoding="utf-8"))
+
+
+def map_fixture(name: str) -> Order:
+    return mapping.map_order({"order": load(name)}, "mg")
+
+
+@pytest.mark.parametrize(
+    ("fixture", "status", "channel_status"),
+    [
+        ("order_new", OrderStatus.PENDING, "new"),
+        ("order_approved_multi_item", OrderStatus.PAID, "approved"),
+        ("order_frozen", OrderStatus.PAID, "approved"),
+        ("order_invoiced", OrderStatus.INVOICED, "approved"),
+        ("order_shipped", OrderStatus.SHIPPED, "approved"),
+        ("order_finished", OrderStatus.DELIVERED, "finished"),
+        ("order_cancelled", OrderStatus.CANCELLED, "cancelled"),
+        ("order_multi_delivery", OrderStatus.INVOICED, "approved"),
+        ("order_fulfillment", OrderStatus.SHIPPED, "approved"),
+    ],
+)
+def test_every_status_maps(fixture: str, status: OrderStatus, channel_status: str) -> None:
+    """requirement: order status + delivery statuses give our status; the raw one is kept."""
+    order = map_fixture(fixture)
+    assert (order.status, order.channel_status) == (status, channel_status)
+
+
+@pytest.mark.parametrize(
+    ("order_status", "delivery_statuses", "expected"),
+    [
+        ("new", ["new"], OrderStatus.PENDING),
+        ("approved", ["approved"], OrderStatus.PAID),
+        ("approved", ["new"], OrderStatus.PAID),
+        ("approved", ["frozen"], OrderStatus.PAID),
+        ("approved", ["invoiced", "shipped"], OrderStatus.INVOICED),
+        ("approved", ["shipped", "delivered"], OrderStatus.SHIPPED),
+        ("approved", ["delivered", "delivered"], OrderStatus.DELIVERED),
+        ("approved", ["delivered", "cancelled"], OrderStatus.DELIVERED),
+        ("approved", ["cancelled", "cancelled"], OrderStatus.CANCELLED),
+        ("approved", [], OrderStatus.PAID),
+        ("finished", ["delivered"], OrderStatus.DELIVERED),
+        ("finished", ["cancelled"], OrderStatus.CANCELLED),
+        ("cancelled", ["approved"], OrderStatus.CANCELLED),
+    ],
+)
+def test_status_table(
+    order_status: str, delivery_statuses: list[str], expected: OrderStatus
+) -> None:
+    """requirement: an order is as far as its least advanced live delivery, at least paid."""
+    order = {"status": order_status, "deliveries": [{"status": s} for s in delivery_statuses]}
+    assert mapping.order_status(order) == expected
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"status": "paid"}, "unknown Magalu order status 'paid'"),
+        ({"deliveries": [{"status": "lost"}]}, "unknown Magalu delivery status 'lost'"),
+    ],
+)
+def test_unknown_status_fails_for_quarantine(change: dict[str, Any], message: str) -> None:
+    """requirement: a status we do not know is an error (quarantine), never a silent guess."""
+    order = {"status": "approved", "deliveries": [{"status": "approved"}]} | change
+    with pytest.raises(ValueError, match=message):
+        mapping.order_status(order)
+
+
+def test_new_order_maps_exactly() -> None:
+    """requirement: buyer (CPF, phone), address, items, money and delivery extra are mapped."""
+    assert map_fixture("order_new") == Order(
+        connector="mg",
+        platform="Magalu",
+        external_id="a1b2c3d4-0001-4e5f-8a9b-000000000001",
+        number="1500170942837801",
+        status=OrderStatus.PENDING,
+        channel_status="new",
+        created_at=datetime(2026, 9, 10, 13, 5, tzinfo=UTC),
+        updated_at=datetime(2026, 9, 10, 15, 20, 11, 482000, tzinfo=UTC),
+        items_total=Decimal("99.80"),
+        shipping_cost=Decimal("15.90"),
+        discount=Decimal("0.00"),
+        total=Decimal("115.70"),
+        buyer=Buyer(
+            name="Maria Souza",
+            document="52601815906",
+            email="maria.souza@example.com",
+            phone="+5511991232233",
+        ),
+        shipping_address=Address(
+            street="Avenida Paulista",
+            number="1578",
+            complement="Conjunto 41",
+            district="Bela Vista",
+            city="São Paulo",
+            state="SP",
+            zip="01310200",
+        ),
+        items=(
+            OrderItem(
+                sku="CAMISETA-AZ-M",
+                channel_item_id="0c1f0001-5b7e-4c2a-9d1e-002972681700",
+                title="Camiseta Azul M",
+                quantity=2,
+                unit_price=Decimal("49.90"),
+            ),
+        ),
+        extra={
+            "code": "1500170942837801",
+            "channel_id": "9fe0d853-732b-4e4a-a0b0-cff988ed043d",
+            "approved_at": None,
+            "delivery_ids": ["6c764401-436d-4659-8cec-170942837801"],
+            "deliveries": [
+                {
+                    "id": "6c764401-436d-4659-8cec-170942837801",
+                    "code": "1500170942837801-1",
+                    "status": "new",
+                    "fulfillment": False,
+                }
+            ],
+        },
+    )
+
+
+def test_multi_item_with_discount_freight_and_cnpj_buyer() -> None:
+    """requirement: several items, order discount and freight, a CNPJ buyer."""
+    order = map_fixture("order_approved_multi_item")
+    assert [(i.sku, i.quantity, i.unit_price) for i in order.items] == [
+        ("CAMISETA-AZ-M", 1, Decimal("49.90")),
+        ("CANECA-300", 3, Decimal("29.99")),
+        ("LIVRO-PY-01", 1, Decimal("199.80")),
+    ]
+    assert (order.items_total, order.shipping_cost, order.discount, order.total) == (
+        Decimal("339.67"),
+        Decimal("22.90"),
+        Decimal("10.00"),
+        Decimal("352.57"),
+    )
+    assert order.buyer.document == "75749118000116"
+    assert (order.shipping_address.city, order.shipping_address.state) == ("Rio de Janeiro", "RJ")
+
+
+def test_multi_delivery_keeps_every_delivery_and_drops_cancelled_items() -> None:
+    """requirement: delivery ids/codes/statuses are kept; a cancelled delivery reserves nothing."""
+    order = map_fixture("order_multi_delivery")
+    assert order.extra["delivery_ids"] == [
+        "6c764401-436d-4659-8cec-170942837807",
+        "6c764402-436d-4659-8cec-170942837807",
+        "6c764403-436d-4659-8cec-170942837807",
+    ]
+    assert [(d["code"], d["status"]) for d in order.extra["deliveries"]] == [
+        ("1500170942837807-1", "shipped"),
+        ("1500170942837807-2", "invoiced"),
+        ("1500170942837807-3", "cancelled"),
+    ]
+    assert [i.sku for i in order.items] == ["CAMISETA-AZ-M", "CANECA-300"]
+    assert order.notes == ("delivery 1500170942837807-3 cancelled: its items are left out",)
+    # the platform's own total is kept as Magalu reports it
+    assert (order.items_total, order.shipping_cost, order.total) == (
+        Decimal("79.89"),
+        Decimal("18.90"),
+        Decimal("298.59"),
+    )
+
+
+def test_cancelled_order_keeps_its_items() -> None:
+    """requirement: a cancelled order still lists what was sold (the engine returns stock)."""
+    order = map_fixture("order_cancelled")
+    assert (order.status, [i.sku for i in order.items]) == (OrderStatus.CANCELLED, ["LIVRO-PY-01"])
+
+
+def test_normalizer_1000_and_odd_cents() -> None:
+    """requirement: amount / normalizer is exact Decimal, then half-even to cents (never float)."""
+    order = map_fixture("order_normalizer_1000")
+    assert [i.unit_price for i in order.items] == [Decimal("130.00"), Decimal("19.98")]
+    assert (order.items_total, order.shipping_cost, order.discount, order.total) == (
+        Decimal("169.96"),
+        Decimal("15.00"),
+        Decimal("5.00"),
+        Decimal("179.96"),
+    )
+
+
+def test_missing_normalizer_defaults_to_100() -> None:
+    """requirement: without a normalizer, amounts are centavos (the only value the docs show)."""
+    order = map_fixture("order_no_normalizer")
+    assert (order.items[0].unit_price, order.shipping_cost, order.total) == (
+        Decimal("19.99"),
+        Decimal("10.01"),
+        Decimal("69.98"),
+    )
+
+
+@pytest.mark.parametrize(
+    ("node", "normalizer", "expected"),
+    [
+        (19980, 100, Decimal("199.80")),
+        ({"total": 19980, "normalizer": 100}, 100, Decimal("199.80")),
+        ({"value": 12345, "normalizer": 1000}, 100, Decimal("12.34")),
+        ({"value": 12355, "normalizer": 1000}, 100, Decimal("12.36")),
+        ({"amount": 1}, 100, Decimal("0.01")),
+        ({"total": 7}, None, Decimal("0.07")),
+        (None, 100, Decimal("0.00")),
+        ("250", 100, Decimal("2.50")),
+    ],
+)
+def test_money_nodes(node: Any, normalizer: Any, expected: Decimal) -> None:
+    """requirement: money nodes are integers over a normalizer, inherited from the parent."""
+    assert mapping.money(node, normalizer) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "normalizer", "message"),
+    [
+        (19.98, 100, "not an integer amount: 19.98"),
+        (100, 0, "invalid money normalizer: 0"),
+        (100, "100", "invalid money normalizer: '100'"),
+    ],
+)
+def test_bad_money_is_refused(value: Any, normalizer: Any, message: str) -> None:
+    """requirement: floats and broken normalizers are mapping errors, not guesses."""
+    with pytest.raises(ValueError, match=message):
+        mapping.amount(value, normalizer)
+
+
+def test_fulfillment_delivery_is_fulfilled_by_channel() -> None:
+    """requirement: Magalu Fulfillment deliveries (logistic_network fulfillment) are flagged."""
+    order = map_fixture("order_fulfillment")
+    assert order.fulfilled_by_channel is True
+    assert order.extra["deliveries"][0]["fulfillment"] is True
+    assert map_fixture("order_shipped").fulfilled_by_channel is False
+
+
+def test_customer_type_must_match_the_document() -> None:
+    """requirement: customer_type cpf with a 14-character document is refused."""
+    payload = load("order_new")
+    payload["customer"]["document_number"] = "75749118000116"
+    with pytest.raises(ValueError, match="customer_type cpf but the document has 14 characters"):
+        mapping.map_order({"order": payload}, "mg")
+
+
+def test_invalid_cpf_fails_in_domain_validation() -> None:
+    """requirement: an invalid buyer document fails mapping (quarantine), masked."""
+    payload = load("order_new")
+    payload["customer"]["document_number"] = "52601815900"
+    with pytest.raises(ValueError, match=r"invalid CPF \*+00"):
+        mapping.map_order({"order": payload}, "mg")
+
+
+def test_differing_delivery_addresses_are_noted() -> None:
+    """requirement: an order shipping to several addresses says which one was kept."""
+    payload = copy.deepcopy(load("order_multi_delivery"))
+    payload["deliveries"][1]["shipping"]["recipient"]["address"]["zipcode"] = "01311000"
+    order = mapping.map_order({"order": payload}, "mg")
+    assert order.shipping_address.zip == "01310200"
+    assert "deliveries ship to 2 addresses; kept the first delivery's" in order.notes
+
+
+def test_bare_order_payload_is_accepted() -> None:
+    """requirement: quarantine replay may hold the bare order JSON."""
+    assert mapping.map_order(load("order_shipped"), "mg") == map_fixture("order_shipped")
+
+
+def test_sku_is_a_listing() -> None:
+    """requirement: each SKU is its own listing (item_id = sku, no variation id)."""
+    sku = load("skus_page")["results"][0]
+    assert mapping.map_listing(sku, "mg", 17) == Listing(
+        connector="mg",
+        item_id="CAMISETA-AZ-M",
+        variation_id=None,
+        sku="CAMISETA-AZ-M",
+        title="Camiseta Azul M",
+        channel_quantity=17,
+        extra={"status": "PUBLISHED", "group_id": "CAMISETA-AZ"},
+    )
+
+
+@pytest.mark.parametrize(
+    ("results", "channel", "expected"),
+    [
+        ([{"type": "AVAILABLE", "quantity": 17, "channel": {"id": "c1"}}], None, 17),
+        ([{"type": "AVAILABLE", "quantity": 17, "channel": {"id": "c1"}}], "c1", 17),
+        ([{"type": "AVAILABLE", "quantity": 17, "channel": {"id": "c1"}}], "c2", None),
+        (
+            [
+                {"type": "RESERVED", "quantity": 3, "channel": {"id": "c1"}},
+                {"type": "AVAILABLE", "quantity": 5, "channel": {"id": "c1"}},
+                {"type": "AVAILABLE", "quantity": 9, "channel": {"id": "c2"}},
+            ],
+            None,
+            5,
+        ),
+        ([], None, None),
+    ],
+)
+def test_available_quantity(results: list[Any], channel: str | None, expected: int | None) -> None:
+    """requirement: the AVAILABLE quantity of one channel, None when none is registered."""
+    assert mapping.available_quantity({"results": results}, channel) == expected
+
+
+def test_stock_fixture_reads_back() -> None:
+    """requirement: the documented stock response shape reads as its AVAILABLE quantity."""
+    assert mapping.available_quantity(load("stock_camiseta")) == 17
