@@ -9,7 +9,8 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -48,6 +49,29 @@ class Output:
         """Print machine-readable data (only in --json mode)."""
         sys.stdout.write(json.dumps(payload, indent=2, ensure_ascii=False, default=str) + "\n")
         sys.stdout.flush()
+
+    @contextmanager
+    def progress(self, unit: str) -> Iterator[Callable[[str], Callable[[int], None]]]:
+        """Yield ``track(name) -> advance(n)``: a live counter per connector on a terminal,
+        nothing otherwise (cron gets the one-line summaries only)."""
+        if not self.interactive:
+            yield lambda name: lambda n: None
+            return
+        from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+        columns = (
+            SpinnerColumn(),
+            TextColumn("{task.description}"),
+            TextColumn(f"{{task.completed}} {unit}"),
+            TimeElapsedColumn(),
+        )
+        with Progress(*columns, console=self.err, transient=True) as bar:
+
+            def track(name: str) -> Callable[[int], None]:
+                task = bar.add_task(name, total=None)
+                return lambda n: bar.advance(task, n)
+
+            yield track
 
     def table(self, title: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
         rows = [["" if v is None else str(v) for v in row] for row in rows]

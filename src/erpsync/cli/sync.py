@@ -103,13 +103,13 @@ def _pull(
         for n in select_connectors(config, names)
         if Capability.PULL_ORDERS in resolve(config.connectors[n].type).capabilities
     ]
-    with st.locked() as store:
+    with st.locked() as store, output.progress("orders") as track:
         outcomes = run_all(
             config,
             store,
             selected,
             "pull-orders",
-            lambda c: pull_one(c, store, since=since, dry_run=dry_run),
+            lambda c: pull_one(c, store, since=since, dry_run=dry_run, on_page=track(c.name)),
             record=not dry_run,
             context=build_context(config, store, dry_run=dry_run),
         )
@@ -148,13 +148,15 @@ def _push(
         if Capability.PUSH_STOCK in resolve(config.connectors[n].type).capabilities
     ]
     safety = config.stock.safety_stock
-    with st.locked() as store:
+    with st.locked() as store, output.progress("listings") as track:
         outcomes = run_all(
             config,
             store,
             selected,
             "push-stock",
-            lambda c: push_one(c, store, safety_stock=safety, full=full, dry_run=dry_run),
+            lambda c: push_one(
+                c, store, safety_stock=safety, full=full, dry_run=dry_run, on_batch=track(c.name)
+            ),
             record=not dry_run,
         )
     for outcome in outcomes:
