@@ -44,7 +44,7 @@ def root(
 ) -> None:
     """Global options, shared by every command."""
     logging.basicConfig(
-        level=logging.DEBUG if verbose else logging.WARNING if quiet else logging.INFO,
+        level=logging.DEBUG if verbose else logging.ERROR if quiet else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
         force=True,

@@ -57,7 +57,11 @@ class PullReport:
 
 
 class StoreSeen:
-    """SeenOrders backed by the store: one indexed lookup per question."""
+    """SeenOrders backed by the store: one indexed lookup per question.
+
+    Asked once per order the platform lists, so it uses a plain read connection rather than
+    an ORM session (which costs several times the query itself).
+    """
 
     def __init__(self, store: Store, connector: str) -> None:
         self.store = store
@@ -66,9 +70,9 @@ class StoreSeen:
     def is_current(self, external_id: str, updated_at: datetime | None) -> bool:
         if updated_at is None:
             return False
-        with self.store.session(readonly=True) as session:
-            stored = orders.stored_versions(session, self.connector, [external_id])
-        return stored.get(external_id) == updated_at
+        with self.store.reader() as connection:
+            stored = orders.stored_updated_at(connection, self.connector, external_id)
+        return stored == updated_at
 
 
 def pull_window(connector: Connector, store: Store, since: datetime | None) -> Window:
@@ -152,7 +156,7 @@ def apply_order(
     known: set[str],
 ) -> None:
     """Upsert one mapped order and apply its stock transition, exactly once."""
-    row = orders.get_order(session, order.connector, order.external_id)
+    row = orders.order_state(session, order.connector, order.external_id)
     if row is not None and row.updated_at > order.updated_at:
         report.stale += 1  # an older snapshot (overlap, replay, out-of-order): never go back
         return
@@ -166,7 +170,7 @@ def apply_order(
         session, order, transition, location=location, kits=kits, known=known
     )
     report.unknown_skus.update(unknown)
-    orders.save_order(session, order, raw, transition.effect.value)
+    orders.save_order(session, order, raw, transition.effect.value, state=row)
     if row is None:
         report.new += 1
         report.changes.append(f"new {order.external_id} {order.status.value}")

@@ -122,6 +122,14 @@ class Store:
                 session.rollback()
                 raise
 
+    @contextmanager
+    def reader(self) -> Iterator[Connection]:
+        """A bare read connection without the write lock, for look-ups on hot paths."""
+        with self.engine.connect() as connection:
+            if self.engine.dialect.name == "sqlite":
+                connection = connection.execution_options(**{_BEGIN_OPTION: "DEFERRED"})
+            yield connection
+
     def close(self) -> None:
         """Close every pooled connection."""
         self.engine.dispose()

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import functools
+import importlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import case, func
+from sqlalchemy import CursorResult, Table, case, func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -35,6 +38,18 @@ def key_exists(s: Session, key: str) -> bool:
     return s.exec(query).first() is not None
 
 
+_MOVEMENTS: Table = StockMovement.__table__  # type: ignore[attr-defined]
+#: backends with INSERT ... ON CONFLICT DO NOTHING; others take the SAVEPOINT path below
+_UPSERT_DIALECTS = frozenset({"sqlite", "postgresql"})
+
+
+@functools.cache
+def _insert_once(dialect: str) -> Any:
+    """INSERT ... ON CONFLICT (idempotency_key) DO NOTHING, built once per dialect."""
+    upsert = importlib.import_module(f"sqlalchemy.dialects.{dialect}")
+    return upsert.insert(_MOVEMENTS).on_conflict_do_nothing(index_elements=["idempotency_key"])
+
+
 def record(
     s: Session,
     *,
@@ -57,6 +72,21 @@ def record(
     """
     if bucket not in BUCKETS:
         raise ValueError(f"unknown stock bucket {bucket!r} (expected one of {', '.join(BUCKETS)})")
+    values = {
+        "sku": sku,
+        "location": location,
+        "bucket": bucket,
+        "quantity": quantity,
+        "reason": reason,
+        "reference": reference,
+        "idempotency_key": key,
+        "created_at": at or utcnow(),
+    }
+    dialect = s.get_bind().dialect.name
+    if key is not None and dialect in _UPSERT_DIALECTS:
+        # one statement, and the UNIQUE constraint decides even against a concurrent writer
+        result = s.execute(_insert_once(dialect), values)
+        return bool(cast(CursorResult[Any], result).rowcount == 1)
     if key is not None and key_exists(s, key):
         return False
     movement = StockMovement(

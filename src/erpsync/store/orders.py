@@ -3,10 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, and_, delete, or_
+from sqlalchemy import (
+    ColumnElement,
+    CursorResult,
+    Table,
+    and_,
+    bindparam,
+    delete,
+    insert,
+    or_,
+    update,
+)
+from sqlalchemy.engine import Connection
 from sqlmodel import Session, col, select
 
 from erpsync.domain import Address, Buyer, Order, OrderItem, utcnow
@@ -27,6 +39,46 @@ _ADDRESS = {
     "ship_zip": "zip",
     "ship_country": "country",
 }
+
+
+@dataclass(frozen=True)
+class OrderState:
+    """What the pull engine needs to know of a stored order, read without the ORM."""
+
+    id: int
+    status: str
+    updated_at: datetime
+    stock_effect: str
+
+
+_ORDERS: Table = OrderRow.__table__  # type: ignore[attr-defined]
+_ITEMS: Table = OrderItemRow.__table__  # type: ignore[attr-defined]
+
+
+# Statements built once with bound parameters: SQLAlchemy then compiles each only once, where
+# building them per call (values inlined) cost more CPU than the HTTP calls of a pull.
+_STATE = select(_ORDERS.c.id, _ORDERS.c.status, _ORDERS.c.updated_at, _ORDERS.c.stock_effect).where(
+    _ORDERS.c.connector == bindparam("p_connector"),
+    _ORDERS.c.external_id == bindparam("p_external_id"),
+)
+_INSERT_ORDER = insert(_ORDERS)
+_UPDATE_ORDER = update(_ORDERS).where(_ORDERS.c.id == bindparam("p_id"))
+_DELETE_ITEMS = delete(_ITEMS).where(_ITEMS.c.order_id == bindparam("p_id"))
+_INSERT_ITEMS = insert(_ITEMS)
+
+
+def order_state(s: Session, connector: str, external_id: str) -> OrderState | None:
+    """The stored state of one order (one indexed look-up, no ORM objects), or None."""
+    row = s.execute(_STATE, {"p_connector": connector, "p_external_id": external_id}).first()
+    return None if row is None else OrderState(*row)
+
+
+def stored_updated_at(connection: Connection, connector: str, external_id: str) -> datetime | None:
+    """The stored ``updated_at`` of one order, on a bare connection (the pull's hot path)."""
+    row = connection.execute(
+        _STATE, {"p_connector": connector, "p_external_id": external_id}
+    ).first()
+    return None if row is None else row.updated_at
 
 
 def get_order(s: Session, connector: str, external_id: str) -> OrderRow | None:
@@ -76,8 +128,14 @@ def save_order(
     stock_effect: str,
     *,
     at: datetime | None = None,
-) -> OrderRow:
+    state: OrderState | bool | None = True,
+) -> int:
     """Insert or update one order and replace its items; marks it seen now (``at``).
+
+    ``state`` is the caller's fresh ``order_state`` (None: not stored yet), which saves a
+    look-up on the hot path; left at True, it is read here. Written with SQL expressions rather
+    than ORM objects: this runs once per pulled order, and the ORM's unit of work costs more
+    than the rest of the pull. Returns the order's row id.
 
     Raises:
         ValueError: ``stock_effect`` is not one the store knows.
@@ -85,34 +143,33 @@ def save_order(
     if stock_effect not in STOCK_EFFECTS:
         raise ValueError(f"unknown stock effect {stock_effect!r}")
     now = at or utcnow()
-    row = get_order(s, order.connector, order.external_id)
+    if state is True:
+        state = order_state(s, order.connector, order.external_id)
     values = _order_values(order, raw, stock_effect)
-    if row is None:
-        row = OrderRow(**values, imported_at=now, last_seen_at=now)
-        s.add(row)
-        s.flush()
+    if isinstance(state, OrderState):
+        order_id = state.id
+        s.execute(_UPDATE_ORDER, {**values, "last_seen_at": now, "p_id": order_id})
+        s.execute(_DELETE_ITEMS, {"p_id": order_id})
     else:
-        for name, value in values.items():
-            setattr(row, name, value)
-        row.last_seen_at = now
-        s.add(row)
-        s.execute(delete(OrderItemRow).where(col(OrderItemRow.order_id) == row.id))
-    assert row.id is not None
-    for line, item in enumerate(order.items, start=1):
-        s.add(
-            OrderItemRow(
-                order_id=row.id,
-                line=line,
-                sku=item.sku,
-                channel_item_id=item.channel_item_id,
-                variation_id=item.variation_id,
-                title=item.title,
-                quantity=item.quantity,
-                unit_price=item.unit_price,
-            )
-        )
-    s.flush()
-    return row
+        result = s.execute(_INSERT_ORDER, {**values, "imported_at": now, "last_seen_at": now})
+        order_id = int(cast(CursorResult[Any], result).inserted_primary_key[0])  # type: ignore[index]
+    s.execute(
+        _INSERT_ITEMS,
+        [
+            {
+                "order_id": order_id,
+                "line": line,
+                "sku": item.sku,
+                "channel_item_id": item.channel_item_id,
+                "variation_id": item.variation_id,
+                "title": item.title,
+                "quantity": item.quantity,
+                "unit_price": item.unit_price,
+            }
+            for line, item in enumerate(order.items, start=1)
+        ],
+    )
+    return order_id
 
 
 def stored_versions(s: Session, connector: str, external_ids: Iterable[str]) -> dict[str, datetime]:
