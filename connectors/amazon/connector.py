@@ -26,7 +26,6 @@ from erpsync.connector import (
 )
 from erpsync.domain import Listing, Order, PushResult, StockUpdate, to_utc
 from erpsync.errors import AuthError, FatalError
-from erpsync.http.auth import OAuth2RefreshAuth
 from erpsync.http.pagination import CursorPaginator
 
 log = logging.getLogger("erpsync.connectors.amazon")
@@ -126,14 +125,7 @@ class AmazonConnector(HttpConnector):
     def build_auth(self) -> httpx.Auth:
         """LWA refresh-token grant; the access token goes in ``x-amz-access-token`` and is
         cached until expires_in (3600 s) runs out; an expired one comes back as 403."""
-        credentials: AmazonCredentials = self.credentials
-        return OAuth2RefreshAuth(
-            token_url=self.auth_url,
-            client_id=credentials.client_id,
-            client_secret=credentials.client_secret.get_secret_value(),
-            refresh_token=credentials.refresh_token.get_secret_value(),
-            token_store=self.context.token_store,
-            key=self.name,
+        return self.oauth_refresh(
             header="x-amz-access-token",
             value_format="{}",
             body_format="form",

@@ -28,7 +28,6 @@ from erpsync.connector import (
 )
 from erpsync.domain import Listing, Order, PushResult, StockUpdate, to_utc
 from erpsync.errors import AuthError, FatalError
-from erpsync.http.auth import OAuth2RefreshAuth, fingerprint
 from erpsync.http.pagination import OffsetPaginator
 
 ORDERS_PATH = "/seller/v1/orders"
@@ -127,17 +126,7 @@ class MagaluConnector(HttpConnector):
         code refreshing successfully uses a form body too. The refresh token that comes back is
         stored whether or not it changed (rotation is not documented).
         """
-        refresh_token = self.creds.refresh_token.get_secret_value()
-        return OAuth2RefreshAuth(
-            token_url=self.auth_url,
-            client_id=self.creds.client_id,
-            client_secret=self.creds.client_secret.get_secret_value(),
-            refresh_token=refresh_token,
-            token_store=self.context.token_store,
-            key=self.name,
-            seed=fingerprint(refresh_token),
-            body_format="form",
-        )
+        return self.oauth_refresh(body_format="form")
 
     # -- orders --------------------------------------------------------------------------------
 

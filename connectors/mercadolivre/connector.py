@@ -105,14 +105,7 @@ class MercadoLivreConnector(HttpConnector):
     # -- auth -----------------------------------------------------------------------------------
 
     def build_auth(self) -> httpx.Auth:
-        refresh = self.credentials.refresh_token
-        return OAuth2RefreshAuth(
-            token_url=self.auth_url,
-            client_id=self.credentials.client_id,
-            client_secret=self.credentials.client_secret.get_secret_value(),
-            refresh_token=refresh.get_secret_value() if refresh else None,
-            token_store=self.context.token_store,
-            key=self.name,
+        return self.oauth_refresh(
             body_format="form",  # ML wants the grant in a form body, never the query (php-sdk#39)
         )
 

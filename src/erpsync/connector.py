@@ -33,7 +33,7 @@ from erpsync.errors import FatalError
 if TYPE_CHECKING:
     import httpx
 
-    from erpsync.http.auth import TokenStore
+    from erpsync.http.auth import OAuth2RefreshAuth, TokenStore
     from erpsync.http.pagination import Paginator
     from erpsync.http.ratelimit import RateLimiter
     from erpsync.http.retry import RetryPolicy
@@ -249,6 +249,24 @@ class HttpConnector(Connector):
     def build_auth(self) -> httpx.Auth | None:
         """The httpx.Auth flow for this platform (see ``erpsync.http.auth``)."""
         return None
+
+    def oauth_refresh(self, **flow: Any) -> OAuth2RefreshAuth:
+        """The shared OAuth2 refresh-token flow, fed from the usual credentials fields
+        (``client_id``, ``client_secret``, ``refresh_token``); ``flow`` configures the rest
+        (header, value_format, body_format, is_expired, ...)."""
+        from erpsync.http.auth import OAuth2RefreshAuth
+
+        credentials = self.credentials
+        refresh = getattr(credentials, "refresh_token", None)
+        return OAuth2RefreshAuth(
+            token_url=self.auth_url,
+            client_id=credentials.client_id,
+            client_secret=credentials.client_secret.get_secret_value(),
+            refresh_token=refresh.get_secret_value() if refresh is not None else None,
+            token_store=self.context.token_store,
+            key=self.name,
+            **flow,
+        )
 
     def limiter(self, operation: str) -> RateLimiter:
         return self.http.limiter(operation)

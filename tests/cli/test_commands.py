@@ -2,6 +2,8 @@
 
 import textwrap
 
+from tests.engine.fakes import FakeConnector
+
 import pytest
 
 
@@ -169,3 +171,30 @@ def test_a_failing_connector_exits_1_and_is_recorded(run, workdir):
     runs = {r["connector"]: r for r in run("status", "--json").json()["runs"]}
     assert runs["broken"]["outcome"] == "failed"
     assert runs["broken"]["error"] == "platform said no"
+
+
+def test_quarantine_list_and_replay(run, workdir, monkeypatch):
+    """requirement: unmappable payloads are kept with the error, and replayed once fixed."""
+    config = (workdir / "erpsync.yaml").read_text()
+    (workdir / "erpsync.yaml").write_text(config + "      broken: [G00003]\n")
+    assert "1 quarantined" in run("pull-orders").stderr
+    [item] = run("quarantine", "list", "--json").json()
+    assert item["external_id"] == "G00003"
+    assert item["error"] == "ValueError: field 'total' is not a number"
+
+    still = run("quarantine", "replay")
+    assert still.exit_code == 1 and "0 imported, 1 still failing" in still.stderr
+
+    monkeypatch.setattr(FakeConnector, "map_order", fixed_map_order)
+    done = run("quarantine", "replay")
+    assert done.exit_code == 0 and "1 imported, 0 still failing" in done.stderr
+    assert run("quarantine", "list", "--json").json() == []
+    assert run("orders", "show", "shop:G00003", "--json").json()["external_id"] == "G00003"
+
+
+original_map_order = FakeConnector.map_order
+
+
+def fixed_map_order(self, payload):
+    """The mapping after an upgrade that understands the payload."""
+    return original_map_order(self, {**payload, "broken": False})

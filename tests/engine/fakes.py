@@ -41,6 +41,7 @@ class FakeOptions(BaseModel):
     page_size: int = 50
     generate: int = 0  # > 0: serve this many generated orders (crash-safety test)
     page_delay: float = 0.0
+    broken: list[str] = []  # ids of generated orders whose payload does not map
 
 
 class FakeConnector(Connector):
@@ -63,6 +64,8 @@ class FakeConnector(Connector):
         self.checkpoints = False
         if self.options.generate:
             self.orders = generated_orders(self.options.generate)
+            for order in self.orders:
+                order["broken"] = order["id"] in self.options.broken
 
     def fetch_orders(self, window: Window, seen: SeenOrders) -> Iterator[OrderPage]:
         matching = sorted(
