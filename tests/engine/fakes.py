@@ -60,6 +60,8 @@ class FakeConnector(Connector):
         self.listings: list[Listing] = []
         self.pushed: list[StockUpdate] = []
         self.fail_skus: set[str] = set()
+        self.accept_async = False  # answer pushes as accepted-but-pending (Magalu's 202)
+        self.lost_skus: set[str] = set()  # pending pushes the channel silently dropped
         self.fail_after_pages: int | None = None
         self.checkpoints = False
         if self.options.generate:
@@ -133,9 +135,26 @@ class FakeConnector(Connector):
                 continue
             self.pushed.append(update)
             results.append(
-                PushResult(item_id=update.item_id, variation_id=update.variation_id, ok=True)
+                PushResult(
+                    item_id=update.item_id,
+                    variation_id=update.variation_id,
+                    ok=True,
+                    pending=self.accept_async,
+                )
             )
         return results
+
+    def verify_pending(self, updates: Sequence[StockUpdate]) -> list[PushResult]:
+        self.verified = list(updates)
+        return [
+            PushResult(
+                item_id=u.item_id,
+                variation_id=u.variation_id,
+                ok=u.sku not in self.lost_skus,
+                error="push not applied" if u.sku in self.lost_skus else None,
+            )
+            for u in updates
+        ]
 
 
 def generated_orders(count: int) -> list[dict[str, Any]]:

@@ -109,3 +109,19 @@ def test_dry_run_plans_without_sending(connector, store):
     assert connector.pushed == []
     with store.session() as session:
         assert listings.pushed(session, [1]) == {}
+
+
+def test_asynchronous_pushes_are_read_back_and_resent_when_lost(connector, store):
+    """requirement: a push accepted asynchronously (202) is read back on the next run, and
+    one that never took effect is sent again."""
+    connector.listings = [listing("MLB1", "SKU-A"), listing("MLB2", "SKU-B")]
+    pull_listings(connector, store)
+    connector.accept_async = True
+    assert push_stock(connector, store, safety_stock=0).pending == 2
+    connector.pushed.clear()
+    connector.lost_skus = {"SKU-B"}
+    push_stock(connector, store, safety_stock=0, dry_run=True)
+    assert not hasattr(connector, "verified")  # a dry run reads nothing back, writes nothing
+    push_stock(connector, store, safety_stock=0)
+    assert {u.sku for u in connector.verified} == {"SKU-A", "SKU-B"}
+    assert sent(connector) == {("MLB2", None): 50}

@@ -127,7 +127,8 @@ def push_stock(
     on_batch: Callable[[int], None] | None = None,
 ) -> PushReport:
     """Plan, then send what changed and record each listing's outcome."""
-    _verify_pending(connector, store)
+    if not dry_run:
+        _verify_pending(connector, store)
     report = plan_push(connector, store, safety_stock=safety_stock, full=full)
     if dry_run:
         return report
