@@ -2,9 +2,9 @@
 
 import textwrap
 
-from tests.engine.fakes import FakeConnector
-
 import pytest
+
+from tests.engine.fakes import FakeConnector
 
 
 def test_help_lists_every_command(run):
