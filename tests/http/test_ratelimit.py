@@ -170,3 +170,19 @@ def test_session_limiters_use_the_context_clock_and_sleep(make_connector):
     for _ in range(3):
         connector.request("GET", "/a")
     assert fake.slept == [0.5, 0.5]
+
+
+def test_a_slow_first_request_does_not_put_the_client_ahead_of_the_server(fake):
+    """requirement: no early send after the burst. The server's full bucket starts refilling
+    when the first request arrives, not when the client sent it; a client counting from the
+    send would fire the first post-burst request one latency early and get a 429."""
+    from erpsync.emulation import TokenBucket
+
+    client = limiter(fake, rate=1.0, burst=2)
+    server = TokenBucket(rate=1.0, burst=2, clock=fake.clock)
+    latencies = [0.5, 0.0, 0.0, 0.0, 0.0]  # a slow first request, then instant ones
+    for latency in latencies:
+        client.acquire()
+        fake.now += latency  # the request travels
+        assert server.try_take(), f"429 at t={fake.now}"
+        client.observe(response(200))

@@ -59,6 +59,8 @@ class RateLimiter:
         self._updated = clock()
         #: consecutive 429s without a success in between: grows the pause
         self._strikes = 0
+        #: when the last token taken from a full bucket was sent (see ``_settle``)
+        self._sent_full: float | None = None
 
     @property
     def tokens(self) -> float:
@@ -71,9 +73,12 @@ class RateLimiter:
         """Take one token, sleeping until it is available. Returns the seconds waited."""
         with self._lock:
             now = self._clock()
-            self._refill(now)
+            self._settle(now)  # the previous such request got no observe()/penalize()
+            full = self._tokens >= self.burst
             self._tokens -= 1.0
             ready_at = max(now, self._updated) + max(0.0, -self._tokens) / self.rate
+            if full:
+                self._sent_full = ready_at
         wait = ready_at - now
         if wait > 0:
             self._sleep(wait)
@@ -88,6 +93,7 @@ class RateLimiter:
         """
         with self._lock:
             now = self._clock()
+            self._sent_full = None  # the pause below re-anchors the bucket
             self._refill(now)
             self._strikes += 1
             if seconds is None:
@@ -101,7 +107,7 @@ class RateLimiter:
         headers = response.headers
         with self._lock:
             now = self._clock()
-            self._refill(now)
+            self._settle(now)
             self._strikes = 0
             # ref: https://developer-docs.amazon.com/sp-api/docs/usage-plans-and-rate-limits
             # (x-amzn-RateLimit-Limit: the operation's current rate in requests per second)
@@ -116,6 +122,20 @@ class RateLimiter:
                 reset = _reset_seconds(_first(headers, *_RESET))
                 if reset is not None:
                     self._pause(now, reset)
+
+    def _settle(self, now: float) -> None:
+        """Refill, then re-anchor after a token taken from a full bucket.
+
+        The server's bucket was full too, so it starts refilling when our request *arrives*,
+        not when we sent it; counting from the send puts us ahead of the server by the
+        request's latency, and once the burst is spent the next request lands that much early
+        (a 429). The answer comes after the arrival: forget the refill credited between send
+        and answer (at most one token).
+        """
+        self._refill(now)
+        if self._sent_full is not None:
+            self._tokens -= min(1.0, max(0.0, now - self._sent_full) * self.rate)
+            self._sent_full = None
 
     def _refill(self, now: float) -> None:
         if now > self._updated:

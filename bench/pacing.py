@@ -1,0 +1,377 @@
+"""Pacing benchmark: does erpsync use each marketplace's rate limits fully, and never overrun them?
+
+    .venv/bin/python bench/pacing.py                      # 300 orders, 200 SKUs, all platforms
+    .venv/bin/python bench/pacing.py --orders 1000 --skus 400 --platform amazon
+    .venv/bin/python bench/pacing.py --scale 50           # one time scale for every phase
+
+Each platform's emulator runs in-process behind a recorder; emulator and connector share one
+scaled clock (bench/pacing_kit.py: ScaledClock), so Amazon's getOrderItems (0.5 req/s, burst
+30) takes seconds, not minutes. Every phase runs at a scale that puts its pacing operation at
+about --rps real requests/second (leaving CPU headroom, so the figures show the limiter and not
+this machine); all times printed are *platform* seconds.
+
+Limits enforced: Amazon's emulator enforces the documented SP-API usage plans
+(connectors/amazon/limits.py). Mercado Livre and Magalu publish no numbers, so the bench wraps
+their emulators in token buckets set to the connector's *declared* limits: what is measured is
+whether erpsync spends what it declares without overrunning it.
+
+Phases per platform: first pull of N orders, a re-read of the whole window with nothing
+changed, a pull after 10% of the orders changed, listings pull, a push of M stock changes (for
+Amazon: M patchListingsItem, then M more changes through a JSON_LISTINGS_FEED).
+
+Printed per phase and rate-limit operation: calls, 429s (and how many came after the
+operation's first burst), bound s, achieved s, fraction = bound/achieved; per pull, requests
+per order and per-order (detail) requests. Targets: fraction >= 90% wherever the phase is
+limit-bound, no 429 after the first burst, no detail request for an unchanged order.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from pacing_kit import (
+    LIMIT_BOUND,
+    Call,
+    Classifier,
+    Enforcer,
+    Phase,
+    Recorder,
+    ScaledClock,
+    amazon_listings,
+    amazon_op,
+    analyse,
+    fraction,
+    levels,
+    magalu_listings,
+    magalu_op,
+    mercadolivre_listings,
+    mercadolivre_op,
+    scale_for,
+)
+
+from connectors.amazon.connector import AmazonConnector
+from connectors.amazon.emulator import AmazonEmulator
+from connectors.amazon.limits import USAGE_PLANS
+from connectors.magalu.connector import MagaluConnector
+from connectors.magalu.emulator import MagaluEmulator
+from connectors.mercadolivre.connector import MercadoLivreConnector
+from connectors.mercadolivre.emulator import MercadoLivreEmulator
+from erpsync.connector import ConnectorContext, ConnectorSettings, HttpConnector, RateLimit
+from erpsync.emulation import Emulator, EmulatorTransport, TokenBucket
+from erpsync.engine.listings import pull_listings
+from erpsync.engine.pull import pull_orders
+from erpsync.engine.push import push_stock
+from erpsync.http.auth import MemoryTokenStore
+from erpsync.http.retry import RetryPolicy
+from erpsync.store import Store, ledger, open_store, products
+
+#: phases with nothing to pace (everything within burst) run at most this fast
+MAX_SCALE = 100.0
+
+
+@dataclass
+class Platform:
+    key: str
+    connector_class: type[HttpConnector]
+    emulator_class: type[Emulator]
+    classify: Classifier
+    add_listings: Callable[[Emulator, int], list[str]]
+    #: the limits the emulator side enforces (None: the emulator enforces its own)
+    enforced: Mapping[str, RateLimit] | None
+    why: str
+    detail: frozenset[str]
+    #: phase -> the operation whose rate sets the phase's time scale
+    pacing: dict[str, str | None] = field(default_factory=dict)
+
+
+PLATFORMS = {
+    "amazon": Platform(
+        "amazon",
+        AmazonConnector,
+        AmazonEmulator,
+        amazon_op,
+        amazon_listings,
+        None,
+        "documented SP-API usage plans, enforced by the emulator (connectors/amazon/limits.py)",
+        frozenset({"getOrderItems", "getOrder"}),
+        {"pull": "getOrderItems", "listings": "searchListingsItems", "push": "patchListingsItem"},
+    ),
+    "mercadolivre": Platform(
+        "mercadolivre",
+        MercadoLivreConnector,
+        MercadoLivreEmulator,
+        mercadolivre_op,
+        mercadolivre_listings,
+        MercadoLivreConnector.rate_limits,
+        "ML publishes no numbers (limits are per app): the bench enforces the connector's "
+        "declared buckets",
+        frozenset({"billing-info", "shipments/{id}", "orders/{id}"}),
+        {"pull": "default", "listings": "default", "push": "stock"},
+    ),
+    "magalu": Platform(
+        "magalu",
+        MagaluConnector,
+        MagaluEmulator,
+        magalu_op,
+        magalu_listings,
+        MagaluConnector.rate_limits,
+        "Magalu's numbers are not in the docs we could read: the bench enforces the "
+        "connector's declared buckets",
+        frozenset({"orders/{id}"}),
+        {"pull": "orders", "listings": "skus", "push": "stock_write"},
+    ),
+}
+
+
+# -- one platform's run -------------------------------------------------------------------------
+
+
+class Run:
+    """One platform: emulator + connector on a shared scaled clock, and its phases."""
+
+    def __init__(self, platform: Platform, args: argparse.Namespace, folder: Path) -> None:
+        self.platform = platform
+        self.args = args
+        self.clock = ScaledClock(1.0)
+        kwargs: dict[str, Any] = {"seed": 1, "clock": self.clock.now, "sandbox_orders": 0}
+        self.emulator = platform.emulator_class(**kwargs)
+        now = self.clock.now()
+        self.window_start = now - timedelta(days=10)
+        self.order_ids = self.emulator.seed_orders(
+            args.orders, start=self.window_start, end=now - timedelta(minutes=10)
+        )
+        self.skus = platform.add_listings(self.emulator, args.skus)
+        self.limits: Mapping[str, RateLimit]
+        if platform.enforced is None:
+            assert isinstance(self.emulator, AmazonEmulator)
+            self.limits = USAGE_PLANS
+            self.buckets: Mapping[str, TokenBucket] = self.emulator.buckets
+            inner: Any = self.emulator.app
+        else:
+            self.limits = platform.enforced
+            enforcer = Enforcer(self.emulator, self.limits, self.clock, platform.classify)
+            self.buckets = enforcer.buckets
+            inner = enforcer
+        self.recorder = Recorder(inner, self.clock, platform.classify)
+        self.transport = EmulatorTransport(self.recorder)
+        self.tokens = MemoryTokenStore()
+        self.connector = self.connect()
+        self.store: Store = open_store(f"sqlite:///{folder}/{platform.key}.db")
+        self.phases: list[Phase] = []
+        self.outcomes: list[Any] = []
+        self.notes: list[str] = []
+        self.ok_so_far: dict[str, int] = {}
+
+    def connect(self) -> HttpConnector:
+        cls = self.platform.connector_class
+        settings = ConnectorSettings(
+            name=self.platform.key,
+            type=cls.type,
+            credentials=cls.Credentials(**self.emulator.credentials()),
+            options=cls.Options(**self.emulator.options()),
+            base_url=f"http://{self.platform.key}.bench",
+        )
+        context = ConnectorContext(
+            token_store=self.tokens,
+            transport=self.transport,
+            # production policy (6 attempts, jittered back-off), waiting on the scaled clock
+            retry_policy=RetryPolicy(sleep=self.clock.sleep),
+            clock=self.clock.now,
+            sleep=self.clock.sleep,
+            monotonic=self.clock.monotonic,
+        )
+        return cls(settings, context)
+
+    def phase(
+        self,
+        name: str,
+        pacing: str | None,
+        action: Callable[[], Any],
+        other_wait: Callable[[list[Call]], float] | None = None,
+    ) -> Phase:
+        rate = self.limits[pacing].rate if pacing is not None and pacing in self.limits else None
+        scale = self.args.scale or scale_for(rate, self.args.rps, MAX_SCALE)
+        self.clock.set_scale(scale)
+        start_levels = levels(self.buckets)
+        first = len(self.recorder.calls)
+        start = self.clock.monotonic()
+        outcome = action()
+        end = self.clock.monotonic()
+        calls = self.recorder.calls[first:]
+        phase = Phase(name, scale, start, end, calls, start_levels)
+        phase.other_wait = other_wait(calls) if other_wait else 0.0
+        analyse(phase, self.limits, self.ok_so_far)
+        self.phases.append(phase)
+        self.outcomes.append(outcome)
+        self.notes.append("")
+        return phase
+
+    def pull(self, name: str, per: int, since: datetime | None = None) -> Phase:
+        """A pull phase; ``per``: the orders it is about (requests/order divides by it)."""
+        phase = self.phase(
+            name,
+            self.platform.pacing["pull"],
+            lambda: pull_orders(self.connector, self.store, since=since),
+        )
+        report = self.outcomes[-1]
+        detail = sum(1 for c in phase.calls if c.label in self.platform.detail)
+        self.notes[-1] = (
+            f"{report.fetched} orders fetched ({report.new} new, {report.updated} updated); "
+            f"{len(phase.calls) / max(1, per):.2f} requests/order over {per} orders, "
+            f"{detail} per-order requests"
+        )
+        return phase
+
+    def stock(self, quantity: Callable[[int], int]) -> None:
+        with self.store.session() as session:
+            for n, sku in enumerate(self.skus):
+                if products.get_product(session, sku) is None:
+                    products.upsert_product(session, sku, name=sku)
+                ledger.set_on_hand(session, sku, "main", quantity(n))
+
+    def run(self) -> None:
+        pacing = self.platform.pacing
+        orders = len(self.order_ids)
+        self.pull("pull: first", orders)
+        # the whole window again, nothing changed: only list calls may be made
+        self.pull("pull: unchanged", orders, since=self.window_start - timedelta(minutes=1))
+        changed = self.order_ids[:: max(1, orders // max(1, orders // 10))]
+        for order_id in changed:
+            self.emulator.update_order(order_id)  # a touch: its update time becomes now
+        self.clock.advance(150)  # past Amazon's 2-minute getOrders lag (an idle seller)
+        self.pull(f"pull: {len(changed)} changed", len(changed))
+        self.phase(
+            "listings pull",
+            pacing["listings"],
+            lambda: pull_listings(self.connector, self.store),
+        )
+        self.stock(lambda n: 10 + n % 40)
+        if self.platform.key != "amazon":
+            self.phase(
+                f"push: {len(self.skus)} SKUs",
+                pacing["push"],
+                lambda: push_stock(self.connector, self.store, safety_stock=0),
+            )
+            return
+        self.amazon_pushes()
+
+    def amazon_pushes(self) -> None:
+        """PATCH per SKU (feed_threshold raised to M), then M more changes through a feed."""
+        base = self.connector.settings
+        options = base.options.model_copy(update={"feed_threshold": len(self.skus)})
+        self.connector.settings = dataclasses.replace(base, options=options)
+        self.phase(
+            f"push: {len(self.skus)} PATCH",
+            "patchListingsItem",
+            lambda: push_stock(self.connector, self.store, safety_stock=0),
+        )
+        self.connector.settings = base
+        self.stock(lambda n: 60 + n % 40)
+        poll = float(self.connector.options.feed_poll_seconds)
+
+        def polling(calls: list[Call]) -> float:
+            # feed processing, not a rate limit: the connector sleeps between getFeed polls
+            feeds = sum(1 for c in calls if c.label == "createFeed")
+            return max(0, sum(1 for c in calls if c.label == "getFeed") - feeds) * poll
+
+        self.phase(
+            f"push: {len(self.skus)} via feed",
+            "getFeed",
+            lambda: push_stock(self.connector, self.store, safety_stock=0),
+            other_wait=polling,
+        )
+
+    def close(self) -> None:
+        self.connector.close()
+        self.transport.close()
+        self.store.close()
+
+
+# -- report ------------------------------------------------------------------------------------
+
+
+def report(run: Run) -> list[str]:
+    """Print the platform's table; return the targets it misses."""
+    platform = run.platform
+    print(f"\n== {platform.key}: {platform.why}")
+    used = {op for phase in run.phases for op in phase.ops}
+    declared = [f"{op} {lim.rate:.3g}/s burst {lim.burst}" for op, lim in run.limits.items()]
+    print(f"   enforced (used): {', '.join(d for d in declared if d.split()[0] in used)}")
+    print(
+        f"   {'phase / operation':34s} {'calls':>6s} {'429s(late)':>10s} {'bound s':>9s} "
+        f"{'achieved s':>11s} {'fraction':>8s}"
+    )
+    misses: list[str] = []
+    for phase, line in zip(run.phases, run.notes, strict=True):
+        print(
+            f"   {phase.name + f' (x{phase.scale:g})':34s} {len(phase.calls):6d} "
+            f"{phase.throttled:10d} {phase.bound:9.1f} {phase.achieved:11.1f} "
+            f"{fraction(phase.bound, phase.achieved):>8s}"
+        )
+        for figures in sorted(phase.ops.values(), key=lambda f: -f.calls):
+            throttled = f"{figures.throttled}({figures.late_throttled})"
+            print(
+                f"     {figures.op:32s} {figures.calls:6d} {throttled:>10s} "
+                f"{figures.bound:9.1f} {figures.achieved:11.1f} "
+                f"{fraction(figures.bound, figures.achieved):>8s}"
+            )
+            if figures.late_throttled:
+                misses.append(f"{phase.name}: {figures.late_throttled} 429s on {figures.op}")
+        if phase.other_wait:
+            print(f"     (bound includes {phase.other_wait:.0f} s of feed processing polls)")
+        if line:
+            print(f"     {line}")
+        if phase.bound >= LIMIT_BOUND and phase.bound < 0.9 * phase.achieved:
+            misses.append(f"{phase.name}: {fraction(phase.bound, phase.achieved)} of the bound")
+        detail = sum(1 for c in phase.calls if c.label in platform.detail)
+        if phase.name == "pull: unchanged" and detail:  # the only phase with no change
+            misses.append(f"{phase.name}: {detail} per-order requests for unchanged orders")
+    return misses
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--orders", type=int, default=300, help="orders seeded (N)")
+    parser.add_argument("--skus", type=int, default=200, help="stock changes pushed (M)")
+    parser.add_argument("--scale", type=float, default=None, help="one time scale for all")
+    parser.add_argument("--rps", type=float, default=40.0, help="real req/s per phase (auto)")
+    parser.add_argument("--platform", choices=sorted(PLATFORMS), action="append")
+    args = parser.parse_args()
+    print(
+        "bound per operation = max(0, calls - tokens at its first call) / rate; phase bound = "
+        "the phase's successful calls replayed in order through ideal buckets (sequential "
+        "client, zero latency): >= max over operations, <= their sum. fraction = bound / "
+        "achieved (platform seconds); '-': nothing had to wait for a limit."
+    )
+    misses: list[str] = []
+    started = time.monotonic()
+    for key in args.platform or list(PLATFORMS):
+        with tempfile.TemporaryDirectory() as tmp:
+            run = Run(PLATFORMS[key], args, Path(tmp))
+            try:
+                run.run()
+            finally:
+                run.close()
+            misses += [f"{key}: {m}" for m in report(run)]
+    print(f"\nwall time {time.monotonic() - started:.1f} s")
+    if misses:
+        print("targets missed:\n  " + "\n  ".join(misses))
+        return 1
+    print(
+        "targets met: >= 90% of the limit-bound rate, no 429 after the first burst, "
+        "no per-order request for unchanged orders"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,361 @@
+"""Pacing benchmark kit: scaled clock, timing recorder, limit enforcement, bounds, platform maps.
+
+Used by bench/pacing.py. Everything here measures in *platform seconds* (the scaled clock), so
+figures read as if the run had taken real time against the real platform.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from connectors.amazon.emulator import AmazonEmulator
+from connectors.magalu import sandbox as magalu_sandbox
+from connectors.magalu.emulator import MagaluEmulator
+from connectors.mercadolivre.emulator import MercadoLivreEmulator
+from erpsync.connector import RateLimit
+from erpsync.domain import utcnow
+from erpsync.emulation import Emulator, TokenBucket
+
+#: (label for the report, rate-limit operation or None when the endpoint is not limited)
+Classifier = Callable[[str, str], tuple[str, str | None]]
+
+
+class ScaledClock:
+    """Platform time that runs ``scale`` times faster than real time.
+
+    One instance is shared by the emulator (its datetime clock, so its token buckets, token
+    TTLs and Amazon's 2-minute lag all scale) and the connector (ConnectorContext clock,
+    monotonic and sleep, so its rate limiters and retry back-off scale the same way). Both read
+    the same underlying ``time.monotonic()``, so the two sides never drift apart.
+    """
+
+    def __init__(self, scale: float, start: datetime | None = None) -> None:
+        self._lock = threading.Lock()
+        self._real0 = time.monotonic()
+        self._virtual0 = 0.0
+        self.scale = scale
+        self.epoch = start or utcnow()
+
+    def monotonic(self) -> float:
+        """Platform seconds since the clock was made."""
+        with self._lock:
+            return self._virtual0 + (time.monotonic() - self._real0) * self.scale
+
+    def now(self) -> datetime:
+        return self.epoch + timedelta(seconds=self.monotonic())
+
+    def sleep(self, seconds: float) -> None:
+        if seconds > 0:
+            time.sleep(seconds / self.scale)
+
+    def set_scale(self, scale: float) -> None:
+        """Change the speed from now on; platform time stays continuous (call between phases,
+        when nothing is sleeping on the old scale)."""
+        with self._lock:
+            self._virtual0 += (time.monotonic() - self._real0) * self.scale
+            self._real0 = time.monotonic()
+            self.scale = scale
+
+    def advance(self, seconds: float) -> None:
+        """Let ``seconds`` of platform time pass at once (idle time between runs)."""
+        with self._lock:
+            self._virtual0 += seconds
+
+
+@dataclass
+class Call:
+    """One request the emulator received: platform time of arrival, what, and the answer."""
+
+    at: float
+    label: str
+    op: str | None
+    method: str
+    path: str
+    status: int | None = None
+
+
+class Recorder:
+    """Outermost ASGI wrapper: records every request with its platform arrival time."""
+
+    def __init__(self, app: ASGIApp, clock: ScaledClock, classify: Classifier) -> None:
+        self.app = app
+        self.clock = clock
+        self.classify = classify
+        self.calls: list[Call] = []
+        self._lock = threading.Lock()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        label, op = self.classify(scope["method"], scope["path"])
+        call = Call(self.clock.monotonic(), label, op, scope["method"], scope["path"])
+        with self._lock:
+            self.calls.append(call)
+
+        async def noting(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                call.status = message["status"]
+            await send(message)
+
+        await self.app(scope, receive, noting)
+
+
+class Enforcer:
+    """ASGI wrapper enforcing token buckets per operation, answering the platform's own 429.
+
+    For platforms that publish no numbers (Mercado Livre, Magalu): the buckets are the
+    connector's *declared* limits, so the bench checks that erpsync uses what it declares fully
+    and never overruns it.
+    """
+
+    def __init__(
+        self,
+        emulator: Emulator,
+        limits: Mapping[str, RateLimit],
+        clock: ScaledClock,
+        classify: Classifier,
+    ) -> None:
+        self.emulator = emulator
+        self.app = emulator.app
+        self.classify = classify
+        self.buckets = {
+            op: TokenBucket(limit.rate, max(1, int(limit.burst)), clock=clock.monotonic)
+            for op, limit in limits.items()
+        }
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            _, op = self.classify(scope["method"], scope["path"])
+            bucket = self.buckets.get(op) if op else None
+            if bucket is not None and not bucket.try_take():
+                response = self.emulator.rate_limit_response(None)
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+def levels(buckets: Mapping[str, TokenBucket]) -> dict[str, float]:
+    """Tokens each server bucket holds now."""
+    found = {}
+    for op, bucket in buckets.items():
+        with bucket._lock:
+            bucket._refill()
+            found[op] = bucket._tokens
+    return found
+
+
+@dataclass
+class OpFigures:
+    """One rate-limit operation within a phase."""
+
+    op: str
+    calls: int = 0
+    throttled: int = 0
+    late_throttled: int = 0
+    first: float | None = None
+    last: float | None = None
+    bound: float = 0.0
+
+    @property
+    def achieved(self) -> float:
+        return (self.last - self.first) if self.first is not None and self.last is not None else 0
+
+
+@dataclass
+class Phase:
+    """What one phase did: its calls, its platform-time span and its limit-bound minimum."""
+
+    name: str
+    scale: float
+    start: float
+    end: float
+    calls: list[Call]
+    start_levels: dict[str, float]
+    #: seconds the phase must wait for reasons other than rate limits (feed processing polls)
+    other_wait: float = 0.0
+    ops: dict[str, OpFigures] = field(default_factory=dict)
+    bound: float = 0.0
+
+    @property
+    def achieved(self) -> float:
+        return self.end - self.start
+
+    @property
+    def throttled(self) -> int:
+        return sum(1 for c in self.calls if c.status == 429)
+
+
+def analyse(phase: Phase, limits: Mapping[str, RateLimit], ok_so_far: dict[str, int]) -> None:
+    """Fill ``phase.ops`` and ``phase.bound``.
+
+    Per operation: bound = max(0, calls - tokens)/rate, tokens being what the server bucket
+    held when the operation's first call arrived (at most its burst). The phase bound replays
+    the phase's successful calls, in their order, through ideal buckets starting at the
+    server's levels, with zero latency: the fastest a one-request-at-a-time client making
+    exactly these calls could go. It is >= the max over operations (buckets refill in parallel,
+    but a sequential client cannot spend a refilled token while it waits on another bucket)
+    and <= their sum.
+    """
+    for call in phase.calls:
+        if call.op is None or call.op not in limits:
+            continue
+        figures = phase.ops.setdefault(call.op, OpFigures(call.op))
+        if call.status == 429:
+            figures.throttled += 1
+            if ok_so_far.get(call.op, 0) >= limits[call.op].burst:
+                figures.late_throttled += 1
+            continue
+        figures.calls += 1
+        ok_so_far[call.op] = ok_so_far.get(call.op, 0) + 1
+        figures.first = call.at if figures.first is None else figures.first
+        figures.last = call.at
+    for op, figures in phase.ops.items():
+        limit = limits[op]
+        waited = (figures.first or phase.start) - phase.start
+        tokens = min(
+            float(limit.burst), phase.start_levels.get(op, limit.burst) + waited * limit.rate
+        )
+        figures.bound = max(0.0, figures.calls - tokens) / limit.rate
+    ok = [c for c in phase.calls if c.status != 429]
+    phase.bound = replay(ok, limits, phase.start_levels) + phase.other_wait
+
+
+def replay(
+    calls: Iterable[Call], limits: Mapping[str, RateLimit], start: dict[str, float]
+) -> float:
+    """Seconds an ideal sequential client needs for ``calls`` (see ``analyse``)."""
+    now = 0.0
+    tokens = {op: start.get(op, float(limit.burst)) for op, limit in limits.items()}
+    updated = dict.fromkeys(limits, 0.0)
+    for call in calls:
+        if call.op is None or call.op not in limits:
+            continue
+        limit = limits[call.op]
+        level = min(float(limit.burst), tokens[call.op] + (now - updated[call.op]) * limit.rate)
+        if level < 1.0:
+            now += (1.0 - level) / limit.rate
+            level = 1.0
+        tokens[call.op] = level - 1.0
+        updated[call.op] = now
+    return now
+
+
+#: a phase or operation is limit-bound when its bound is at least this many platform seconds
+LIMIT_BOUND = 1.0
+
+
+def fraction(bound: float, achieved: float) -> str:
+    """bound/achieved as a percentage; "-" when nothing had to wait for a limit."""
+    if bound < LIMIT_BOUND or achieved <= 0:
+        return "-"
+    return f"{100 * bound / achieved:.0f}%"
+
+
+def scale_for(rate: float | None, rps: float, max_scale: float) -> float:
+    """A time scale putting ``rate`` (platform req/s) at ``rps`` real req/s, capped."""
+    if not rate:
+        return max_scale
+    return max(1.0, min(max_scale, rps / rate))
+
+
+# -- each platform: its operations, and M more listings ------------------------------------------
+
+
+def amazon_op(method: str, path: str) -> tuple[str, str | None]:
+    parts = path.strip("/").split("/")
+    if path == "/auth/o2/token":
+        return "LWA token", None
+    if path.startswith("/s3/"):
+        return "S3 document", None  # a pre-signed URL: no SP-API usage plan
+    if path.startswith("/tokens/"):
+        op = "createRestrictedDataToken"
+    elif path.startswith("/orders/v0/orders"):
+        op = {3: "getOrders", 4: "getOrder"}.get(len(parts), "getOrderItems")
+    elif path.startswith("/listings/"):
+        op = "searchListingsItems" if len(parts) == 4 else "getListingsItem"
+        op = "patchListingsItem" if method == "PATCH" else op
+    elif path.startswith("/feeds/2021-06-30/documents"):
+        op = "createFeedDocument" if method == "POST" else "getFeedDocument"
+    elif path.startswith("/feeds/2021-06-30/feeds"):
+        op = "createFeed" if method == "POST" else "getFeed"
+    else:
+        return path, None
+    return op, op
+
+
+def mercadolivre_op(method: str, path: str) -> tuple[str, str | None]:
+    # the connector's operations: PUT /items/{id} is "stock"; every read shares "default"
+    if path == "/oauth/token":
+        return "oauth/token", None
+    if method == "PUT" and path.startswith("/items/"):
+        return "PUT items/{id}", "stock"
+    for prefix, label in (
+        ("/orders/search", "orders/search"),
+        ("/orders/billing-info/", "billing-info"),
+        ("/orders/", "orders/{id}"),
+        ("/shipments/", "shipments/{id}"),
+        ("/items", "items multiget"),
+    ):
+        if path.startswith(prefix):
+            return label, "default"
+    return ("items/search" if path.endswith("/items/search") else path), "default"
+
+
+def magalu_op(method: str, path: str) -> tuple[str, str | None]:
+    if path == "/oauth/token":
+        return "oauth/token", None
+    if path == "/seller/v1/orders":
+        return "orders", "orders"
+    if path.startswith("/seller/v1/orders/"):
+        return "orders/{id}", "default"
+    if path.startswith("/seller/v1/portfolios/skus"):
+        return "skus", "skus"
+    if path.startswith("/seller/v1/portfolios/stocks/"):
+        op = "stock_write" if method == "PATCH" else "stock_read"
+        return op, op
+    return path, "default"
+
+
+def amazon_listings(emulator: Emulator, count: int) -> list[str]:
+    assert isinstance(emulator, AmazonEmulator)
+    template = emulator.catalog[0]
+    stamp = emulator.clock().isoformat()
+    skus = [f"BENCH-{n:05d}" for n in range(count)]
+    for n, sku in enumerate(skus):
+        emulator.listings[sku] = {
+            **template,
+            "sku": sku,
+            "asin": f"B0BENCH{n:05d}",
+            "title": f"Produto {n}",
+            "quantity": 0,
+            "fba": False,
+            "created": stamp,
+            "updated": stamp,
+        }
+    return skus
+
+
+def mercadolivre_listings(emulator: Emulator, count: int) -> list[str]:
+    assert isinstance(emulator, MercadoLivreEmulator)
+    emulator.add_items(count)
+    return [f"BULK-{5000 + n}" for n in range(count)]
+
+
+def magalu_listings(emulator: Emulator, count: int) -> list[str]:
+    assert isinstance(emulator, MagaluEmulator)
+    skus = [f"BENCH-{n:05d}" for n in range(count)]
+    stamp = magalu_sandbox.iso(emulator.clock())
+    with emulator._state:
+        for sku in skus:
+            entry = {"sku": sku, "title": sku, "brand": "Bench", "price": 1000, "stock": 0}
+            emulator.skus[sku] = magalu_sandbox.sku_resource(entry, emulator.channel_id)
+            emulator.stock[sku] = 0
+            emulator.stock_updated[sku] = stamp
+    return skus
