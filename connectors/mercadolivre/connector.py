@@ -188,9 +188,11 @@ class MercadoLivreConnector(HttpConnector):
     def fetch_orders(self, window: Window, seen: SeenOrders) -> Iterator[OrderPage]:
         """Orders updated in ``window``; then the same window's cancelled ones, which the
         default search leaves out (ref: pt_br/gerenciamento-de-vendas)."""
-        shipments: dict[str, dict[str, Any] | None] = {}
         for status in (None, "cancelled"):
             for results in self._search_orders(window, status):
+                # a pack's orders share one shipment and come together: cache it per page only,
+                # so memory stays flat however many orders the window holds
+                shipments: dict[str, dict[str, Any] | None] = {}
                 raws = [
                     self._raw_order(order, shipments)
                     for order in results

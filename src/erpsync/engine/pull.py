@@ -26,6 +26,8 @@ from erpsync.store import Store, cursors, orders, products, quarantine
 log = logging.getLogger("erpsync.pull")
 
 CURSOR = "orders"
+#: change lines a report keeps (for --dry-run and --json); counts are always complete
+MAX_CHANGES = 1000
 #: what a mapping may raise on a payload it cannot read; anything else is a bug and propagates
 MAPPING_ERRORS = (ValueError, ValidationError, KeyError, TypeError, LookupError, ArithmeticError)
 
@@ -43,6 +45,13 @@ class PullReport:
     unknown_skus: set[str] = field(default_factory=set)
     changes: list[str] = field(default_factory=list)
     cursor: datetime | None = None
+
+    def note(self, change: str) -> None:
+        """Keep a line about one change; past MAX_CHANGES only count it (memory stays flat)."""
+        if len(self.changes) < MAX_CHANGES:
+            self.changes.append(change)
+        elif len(self.changes) == MAX_CHANGES:
+            self.changes.append("... (more changes not listed)")
 
     def counts(self) -> dict[str, int]:
         return {
@@ -136,7 +145,7 @@ def _apply_page(
             reason = _one_line(exc)
             quarantine.add(session, connector.name, raw.external_id, raw.payload, reason)
             report.quarantined += 1
-            report.changes.append(f"quarantine {raw.external_id}: {reason}")
+            report.note(f"quarantine {raw.external_id}: {reason}")
             log.warning("%s: order %s quarantined: %s", connector.name, raw.external_id, reason)
             continue
         unchecked = {i.sku for i in order.items if i.sku} - checked
@@ -171,14 +180,13 @@ def apply_order(
     )
     report.unknown_skus.update(unknown)
     orders.save_order(session, order, raw, transition.effect.value, state=row)
+    stock = f" (stock: {transition.action.value})" if transition.action is not None else ""
     if row is None:
         report.new += 1
-        report.changes.append(f"new {order.external_id} {order.status.value}")
+        report.note(f"new {order.external_id} {order.status.value}{stock}")
     else:
         report.updated += 1
-        report.changes.append(f"update {order.external_id} {row.status} -> {order.status.value}")
-    if transition.action is not None:
-        report.changes[-1] += f" (stock: {transition.action.value})"
+        report.note(f"update {order.external_id} {row.status} -> {order.status.value}{stock}")
 
 
 def _one_line(exc: BaseException) -> str:
