@@ -123,6 +123,10 @@ def test_connectors_list(run, workdir):
         (("pull-orders", "--connector", "ghost"), "unknown connector 'ghost' (configured: shop)"),
         (("pull-orders", "--since", "yesterday"), "--since: 'yesterday' is not a date"),
         (("listings", "link", "shop", "MLB1", "NOPE"), "unknown SKU 'NOPE'"),
+        (("listings", "link", "shop", "", "SKU-A"), "listing '': expected ITEM or ITEM:VARIATION"),
+        (("listings", "link", "shop", "MLB1:", "SKU-A"), "expected ITEM or ITEM:VARIATION"),
+        (("push-stock", "--explain"), "--explain shows a plan: use it with --dry-run"),
+        (("stock", "import", "missing.csv"), "missing.csv: file not found"),
     ],
 )
 def test_user_errors_are_one_line_with_exit_code_2(run, workdir, args, message):
@@ -198,3 +202,61 @@ original_map_order = FakeConnector.map_order
 def fixed_map_order(self, payload):
     """The mapping after an upgrade that understands the payload."""
     return original_map_order(self, {**payload, "broken": False})
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (
+            b"sku,quantity\nSKU-A,99999999999999999999\n",
+            "line 2: quantity 99999999999999999999 is out of range",
+        ),
+        (b"sku,quantity\nSKU-A,-1\n", "line 2: quantity -1 is out of range"),
+        (b"sku,quantity\nSKU-A,dez\n", "line 2: quantity 'dez' is not a whole number"),
+        (b"sku,quantity\nNOPE,1\n", "line 2: unknown SKU 'NOPE'"),
+        (b"sku,qty\nSKU-A,1\n", "line 1: unknown column 'qty'"),
+        (b"sku,quantity\nSKU-A,1,extra\n", "line 2: more values than columns"),
+        (b'sku,quantity\n"SKU-A,1\n', "malformed CSV"),
+        (b"\xff\xfe\x00\x81\x8d", "not a text file"),
+    ],
+    ids=[
+        "overflow",
+        "negative",
+        "not-a-number",
+        "unknown-sku",
+        "unknown-column",
+        "extra-value",
+        "bad-quoting",
+        "binary",
+    ],
+)
+def test_bad_stock_csv_is_one_line_and_writes_nothing(run, workdir, content, message):
+    """requirement: bad input gets a clear error (file and line) and loses nothing."""
+    run("products", "import", "products.csv")
+    run("stock", "set", "SKU-A", "5")
+    (workdir / "stock.csv").write_bytes(content)
+    result = run("stock", "import", "stock.csv")
+    assert result.exit_code == 2
+    assert message in result.stderr and "Traceback" not in result.stderr
+    assert {r["sku"]: r["on_hand"] for r in run("stock", "list", "--json").json()}["SKU-A"] == 5
+
+
+def test_stock_csv_saved_by_excel_in_windows_1252_is_read(run, workdir):
+    run("products", "import", "products.csv")
+    (workdir / "stock.csv").write_bytes(
+        "SKU,Quantity,Location\nSKU-A,7,depósito\n".encode("cp1252")
+    )
+    assert run("stock", "import", "stock.csv").exit_code == 0
+    rows = run("stock", "list", "--location", "depósito", "--json").json()
+    assert {r["sku"]: r["on_hand"] for r in rows}["SKU-A"] == 7
+
+
+def test_a_bad_lock_wait_setting_is_a_user_error(run, workdir, monkeypatch):
+    monkeypatch.setenv("ERPSYNC_LOCK_WAIT", "abc")
+    result = run("pull-orders")
+    assert result.exit_code == 2
+    assert "ERPSYNC_LOCK_WAIT: 'abc' is not a number of seconds" in result.stderr
+
+
+def test_since_accepts_a_space_between_date_and_time(run, workdir):
+    assert run("pull-orders", "--since", "2026-11-01 10:00:00-03:00").exit_code == 0

@@ -160,3 +160,22 @@ def test_dry_run_writes_nothing(connector, store):
         assert quarantine.open_items(session) == []
         assert cursors.get_cursor(session, "shop", "orders") is None
     assert levels(store, "SKU-A") == (100, 0)
+
+
+def test_a_quarantined_order_keeps_no_personal_data_in_its_error(connector, store, monkeypatch):
+    """requirement: documents are personal data: a mapping error names the field, not the CPF."""
+    original = type(connector).map_order
+
+    def with_bad_cpf(self, payload):
+        order = original(self, payload)
+        data = order.model_dump()
+        data["buyer"] = {"name": "Ana", "document": "471.852.036-36"}
+        return type(order).model_validate(data)
+
+    monkeypatch.setattr(type(connector), "map_order", with_bad_cpf)
+    connector.orders = [payload("1")]
+    pull(connector, store, T0 + timedelta(minutes=1))
+    with store.session() as session:
+        [item] = quarantine.open_items(session)
+    assert item.error.startswith("ValidationError: buyer.document: Value error, invalid CPF")
+    assert "036-36" not in item.error and "03636" not in item.error

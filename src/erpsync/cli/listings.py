@@ -96,14 +96,16 @@ def link(
     listing: Annotated[str, typer.Argument(metavar="ITEM[:VARIATION]")],
     sku: str,
 ) -> None:
-    """Link a listing to a SKU by hand (kept when the channel reports none)."""
+    """Link a listing to a SKU by hand (a manual link wins over the channel's SKU field)."""
     from erpsync.errors import ConfigError
     from erpsync.store import listings, products
 
     st, output = state(ctx), out(ctx)
     if connector not in st.config().connectors:
         raise ConfigError(f"unknown connector {connector!r}")
-    item_id, _, variation_id = listing.partition(":")
+    item_id, sep, variation_id = (part.strip() for part in listing.partition(":"))
+    if not item_id or (sep and not variation_id):
+        raise ConfigError(f"listing {listing!r}: expected ITEM or ITEM:VARIATION")
     with st.locked() as store, store.session() as session:
         if products.get_product(session, sku) is None:
             raise ConfigError(f"unknown SKU {sku!r} (add it with `erpsync products import`)")

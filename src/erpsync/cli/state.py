@@ -46,7 +46,7 @@ class State:
         """The store, with this process as the only erpsync run writing to it."""
         from erpsync.engine.lock import run_lock
 
-        wait = float(os.environ.get("ERPSYNC_LOCK_WAIT", "5"))
+        wait = _lock_wait(os.environ.get("ERPSYNC_LOCK_WAIT", "5"))
         with run_lock(self.config().database, wait_seconds=wait):
             yield self.store()
 
@@ -84,3 +84,15 @@ def _install_redaction(secrets: list[str]) -> None:
     """Every log line passes through the redactor, whatever module logged it."""
     for handler in logging.getLogger().handlers:
         handler.addFilter(_RedactingFilter(secrets))
+
+
+def _lock_wait(text: str) -> float:
+    from erpsync.errors import ConfigError
+
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = -1.0
+    if not 0 <= seconds <= 3600:
+        raise ConfigError(f"ERPSYNC_LOCK_WAIT: {text!r} is not a number of seconds (0 to 3600)")
+    return seconds

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from erpsync.cli.state import out, state
+from erpsync.store.csvfile import MAX_QUANTITY
 
 app = typer.Typer(help="Stock levels per SKU and location.", no_args_is_help=True)
 LocationOpt = Annotated[
@@ -58,7 +58,7 @@ def list_stock(
 def set_stock(
     ctx: typer.Context,
     sku: str,
-    quantity: Annotated[int, typer.Argument(metavar="QTY", min=0)],
+    quantity: Annotated[int, typer.Argument(metavar="QTY", min=0, max=MAX_QUANTITY)],
     location: LocationOpt = None,
 ) -> None:
     """Set the on-hand quantity of a SKU (writes an adjusting movement to the ledger)."""
@@ -81,55 +81,15 @@ def import_stock(
         Path, typer.Argument(metavar="FILE.csv", help="columns: sku,quantity[,location]")
     ],
 ) -> None:
-    """Set on-hand quantities from a CSV; all rows or none."""
+    """Set on-hand quantities from a CSV (UTF-8 or Windows-1252); all rows or none."""
     from erpsync.errors import ConfigError
-    from erpsync.store import ledger, products
+    from erpsync.store import ledger
 
     st, output = state(ctx), out(ctx)
     default = st.config().stock.default_location
-    rows = _read_stock_csv(file, default)
     with st.locked() as store, store.session() as session:
-        missing = sorted(
-            {sku for sku, _, _, _ in rows}
-            - products.known_skus(session, {sku for sku, _, _, _ in rows})
-        )
-        if missing:
-            raise ConfigError(f"{file}: unknown SKUs: {', '.join(missing[:10])}")
-        for sku, quantity, loc, _ in rows:
-            ledger.set_on_hand(session, sku, loc, quantity, reason="import", reference=str(file))
-    output.info(f"{len(rows)} stock levels imported from {file}")
-
-
-def _read_stock_csv(file: Path, default_location: str) -> list[tuple[str, int, str, int]]:
-    from erpsync.errors import ConfigError
-
-    try:
-        with file.open(newline="", encoding="utf-8-sig") as handle:
-            reader = csv.DictReader(handle)
-            if not reader.fieldnames or not {"sku", "quantity"} <= set(reader.fieldnames):
-                raise ConfigError(f"{file}: needs the columns sku,quantity[,location]")
-            rows = []
-            for line, row in enumerate(reader, start=2):
-                quantity = _quantity(row)
-                if quantity is None:
-                    raise ConfigError(f"{file}:{line}: bad row {row!r}")
-                rows.append(
-                    (
-                        row["sku"].strip(),
-                        quantity,
-                        (row.get("location") or default_location).strip(),
-                        line,
-                    )
-                )
-            return rows
-    except FileNotFoundError:
-        raise ConfigError(f"{file}: file not found") from None
-
-
-def _quantity(row: dict[str, str]) -> int | None:
-    """The row's quantity, or None when the row is not a SKU and a whole number >= 0."""
-    try:
-        quantity = int(row["quantity"])
-    except (ValueError, TypeError):
-        return None
-    return quantity if quantity >= 0 and (row.get("sku") or "").strip() else None
+        try:
+            count = ledger.import_stock_csv(session, file, default_location=default)
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from None
+    output.info(f"{count} stock levels imported from {file}")

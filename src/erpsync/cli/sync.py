@@ -49,13 +49,19 @@ def push_stock(
     ctx: typer.Context,
     connector: ConnectorOpt = None,
     dry_run: DryRunOpt = False,
-    explain: Annotated[bool, typer.Option(help="With --dry-run: show the arithmetic")] = False,
+    explain: Annotated[
+        bool, typer.Option(help="Show the arithmetic per listing (needs --dry-run)")
+    ] = False,
     full: Annotated[
         bool, typer.Option("--full", help="Send every listing, changed or not")
     ] = False,
     json_out: JsonOpt = False,
 ) -> None:
     """Push each listing's available stock to its channel (only what changed, unless --full)."""
+    if explain and not dry_run:
+        from erpsync.errors import ConfigError
+
+        raise ConfigError("--explain shows a plan: use it with --dry-run (nothing is sent)")
     st, output = state(ctx), out(ctx, json_out)
     outcomes = _push(st, output, connector, dry_run, explain, full)
     _finish(output, outcomes, json_out)
@@ -80,7 +86,9 @@ def _parse_since(value: str | None) -> datetime | None:
     from erpsync.domain import to_utc
     from erpsync.errors import ConfigError
 
-    text = value if "T" in value else f"{value}T00:00:00+00:00"
+    text = value.strip().replace(" ", "T", 1)
+    if "T" not in text:
+        text += "T00:00:00+00:00"  # a bare date is midnight UTC
     try:
         return to_utc(text)
     except ValueError:

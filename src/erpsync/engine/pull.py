@@ -190,5 +190,13 @@ def apply_order(
 
 
 def _one_line(exc: BaseException) -> str:
-    text = " ".join(str(exc).split())
-    return f"{type(exc).__name__}: {text}"[:500]
+    """The mapping error as one line, without the offending values: pydantic's own text
+    repeats each input (a buyer's CPF, say), and this line goes to logs and the quarantine."""
+    if isinstance(exc, ValidationError):
+        text = "; ".join(
+            f"{'.'.join(str(part) for part in err['loc']) or 'order'}: {err['msg']}"
+            for err in exc.errors(include_url=False, include_input=False, include_context=False)
+        )
+    else:
+        text = str(exc)
+    return f"{type(exc).__name__}: {' '.join(text.split())}"[:500]

@@ -7,6 +7,7 @@ import importlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, Table, case, func
@@ -14,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from erpsync.domain import utcnow
+from erpsync.store import csvfile
 from erpsync.store.tables import BUCKETS, StockMovement
 
 CHUNK = 500
@@ -188,3 +190,31 @@ def movements(
     if reference is not None:
         query = query.where(StockMovement.reference == reference)
     return list(s.exec(query.order_by(col(StockMovement.id).desc()).limit(limit)).all())
+
+
+def import_stock_csv(s: Session, path: Path, *, default_location: str) -> int:
+    """Set on-hand levels from a CSV (sku,quantity[,location]); all rows or none.
+
+    Raises:
+        ValueError: "<file>: line N: <problem>" (unknown SKU, bad quantity, malformed CSV).
+    """
+    from erpsync.store.products import known_skus
+
+    rows = []
+    for line, record in csvfile.read_rows(
+        path, required=("sku", "quantity"), allowed=("sku", "quantity", "location")
+    ):
+        if not record["sku"]:
+            raise ValueError(f"{path}: line {line}: empty sku")
+        try:
+            quantity = csvfile.quantity(record["quantity"])
+        except ValueError as exc:
+            raise ValueError(f"{path}: line {line}: {exc}") from None
+        rows.append((line, record["sku"], quantity, record.get("location") or default_location))
+    known = known_skus(s, {sku for _, sku, _, _ in rows})
+    for line, sku, _, _ in rows:
+        if sku not in known:
+            raise ValueError(f"{path}: line {line}: unknown SKU {sku!r}")
+    for _, sku, quantity, location in rows:
+        set_on_hand(s, sku, location, quantity, reason="import", reference=str(path))
+    return len(rows)

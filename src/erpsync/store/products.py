@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -14,6 +13,7 @@ from stdnum import ean
 from stdnum.exceptions import ValidationError as StdnumError
 
 from erpsync.domain import utcnow
+from erpsync.store import csvfile
 from erpsync.store.tables import KitComponent, Product
 
 CHUNK = 500
@@ -150,31 +150,25 @@ def parse_components(text: str) -> list[tuple[str, int]]:
         component, star, amount = chunk.partition("*")
         if not component.strip() or (star and not amount.strip().isdigit()):
             raise ValueError(f"bad component {chunk.strip()!r} (expected SKU*QUANTITY)")
-        parts.append((component.strip(), int(amount) if star else 1))
+        per_kit = (
+            csvfile.quantity(amount.strip(), what="component quantity", minimum=1) if star else 1
+        )
+        parts.append((component.strip(), per_kit))
     return parts
 
 
 def _read_csv(path: Path) -> list[_Row]:
     rows: list[_Row] = []
     seen: dict[str, int] = {}
-    with path.open(newline="", encoding="utf-8-sig") as handle:
-        reader = csv.DictReader(handle)
-        columns = [c.strip().lower() for c in reader.fieldnames or []]
-        unknown = [c for c in columns if c not in CSV_COLUMNS]
-        if "sku" not in columns or unknown:
-            problem = f"unknown column {unknown[0]!r}" if unknown else "missing column 'sku'"
-            raise ValueError(f"{path}: line 1: {problem} (columns: {', '.join(CSV_COLUMNS)})")
-        reader.fieldnames = columns
-        for record in reader:
-            line = reader.line_num
-            try:
-                rows.append(_parse_row(line, record, seen))
-            except ValueError as exc:
-                raise ValueError(f"{path}: line {line}: {exc}") from None
+    for line, record in csvfile.read_rows(path, required=("sku",), allowed=CSV_COLUMNS):
+        try:
+            rows.append(_parse_row(line, record, seen))
+        except ValueError as exc:
+            raise ValueError(f"{path}: line {line}: {exc}") from None
     return rows
 
 
-def _parse_row(line: int, record: dict[str, str | None], seen: dict[str, int]) -> _Row:
+def _parse_row(line: int, record: dict[str, str], seen: dict[str, int]) -> _Row:
     sku = (record.get("sku") or "").strip()
     if not sku:
         raise ValueError("empty sku")
