@@ -88,6 +88,9 @@ class MagaluConnector(HttpConnector):
     capabilities = frozenset(
         {Capability.PULL_ORDERS, Capability.PULL_LISTINGS, Capability.PUSH_STOCK}
     )
+    # offset paging over a filter on the update time: an order updated mid-pull shifts
+    # the pages, so the engine re-reads the window until a pass finds nothing new
+    stable_paging = False
     Credentials = MagaluCredentials
     Options = MagaluOptions
     default_base_url = "https://api.magalu.com"

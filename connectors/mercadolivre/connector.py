@@ -61,6 +61,9 @@ class MercadoLivreConnector(HttpConnector):
             Capability.AUTHORIZE,
         }
     )
+    # offset paging over a filter on the update time: an order updated mid-pull shifts
+    # the pages, so the engine re-reads the window until a pass finds nothing new
+    stable_paging = False
     Credentials = MercadoLivreCredentials
     Options = MercadoLivreOptions
     default_base_url = "https://api.mercadolibre.com"

@@ -162,6 +162,9 @@ class Connector:
     Options: ClassVar[builtins.type[BaseModel]] = NoSettings
     #: how far back each pull re-reads, against clock skew and late writes
     default_overlap: ClassVar[timedelta] = timedelta(minutes=10)
+    #: False for offset-paged order searches: a record updated mid-pull shifts the pages and
+    #: another may be skipped, so the engine re-reads the window until a pass finds nothing new
+    stable_paging: ClassVar[bool] = True
     #: "item": when one variation of an item changes, push all of the item's variations together
     stock_push_scope: ClassVar[Literal["listing", "item"]] = "listing"
 

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict
 from erpsync.connector import Capability, Connector, OrderPage, RawOrder, SeenOrders, Window
 from erpsync.domain import Listing, Order, PushResult, StockUpdate
 from erpsync.errors import FatalError
+from erpsync.http.pagination import PaginationCapReached
 
 T0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 
@@ -184,3 +185,43 @@ class ExplodingConnector(Connector):
 
     def fetch_orders(self, window: Window, seen: SeenOrders) -> Iterator[OrderPage]:
         raise FatalError("platform said no", connector=self.name)
+
+
+class OffsetPagedConnector(FakeConnector):
+    """Pages like an offset API over a live, filtered result: each page re-runs the query, so
+    an order updated mid-pull leaves the result and shifts the later ones (ML, Magalu).
+    ``cap``: like Magalu's _offset limit, refuse to page past it."""
+
+    stable_paging = False
+    cap: int | None = None
+    after_first_page: Any = None  # a callable run once, after the first page is served
+
+    def fetch_orders(self, window: Window, seen: SeenOrders) -> Iterator[OrderPage]:
+        def live() -> list[dict[str, Any]]:
+            return sorted(
+                (
+                    o
+                    for o in self.orders
+                    if window.start <= datetime.fromisoformat(o["updated"]) < window.end
+                ),
+                key=lambda o: o["id"],
+            )
+
+        size, offset = self.options.page_size, 0
+        while True:
+            if self.cap is not None and offset >= self.cap:
+                raise PaginationCapReached(f"offset {offset} would pass the cap", offset=offset)
+            chunk = live()[offset : offset + size]
+            if not chunk:
+                return
+            yield OrderPage(
+                [
+                    RawOrder(p["id"], datetime.fromisoformat(p["updated"]), p)
+                    for p in chunk
+                    if not seen.is_current(p["id"], datetime.fromisoformat(p["updated"]))
+                ]
+            )
+            if self.after_first_page is not None:
+                hook, self.after_first_page = self.after_first_page, None
+                hook()
+            offset += size

@@ -179,3 +179,80 @@ def test_a_quarantined_order_keeps_no_personal_data_in_its_error(connector, stor
         [item] = quarantine.open_items(session)
     assert item.error.startswith("ValidationError: buyer.document: Value error, invalid CPF")
     assert "036-36" not in item.error and "03636" not in item.error
+
+
+def offset_connector(**attrs):
+    from erpsync.connector import ConnectorSettings
+    from tests.engine.fakes import FakeOptions, OffsetPagedConnector
+
+    connector = OffsetPagedConnector(
+        ConnectorSettings(name="shop", type="fake", options=FakeOptions(page_size=3))
+    )
+    for name, value in attrs.items():
+        setattr(connector, name, value)
+    return connector
+
+
+def test_an_order_updated_mid_pull_does_not_make_another_one_skipped(store):
+    """requirement: offset paging over a live result loses nothing. Order 0 is updated after
+    page 1 (it leaves the window), every later record shifts back by one and order 3 falls
+    between pages; the engine reads the window again and finds it."""
+    connector = offset_connector()
+    connector.orders = [payload(str(n), updated=T0 + timedelta(seconds=n)) for n in range(8)]
+
+    def update_order_0():
+        connector.orders[0] = payload("0", updated=T0 + timedelta(hours=2))
+
+    connector.after_first_page = update_order_0
+    report = pull(connector, store, T0 + timedelta(minutes=1))
+    with store.session() as session:
+        stored = {r.external_id for r in orders.list_orders(session, connector="shop")}
+    assert stored == {str(n) for n in range(8)}
+    assert report.new == 8
+    with store.session() as session:
+        assert cursors.get_cursor(session, "shop", "orders") == T0 + timedelta(minutes=1)
+
+
+def test_a_window_the_platform_will_not_page_through_is_split(store):
+    """requirement: a platform's paging cap (Magalu's _offset) splits the window, not fails it."""
+    connector = offset_connector(cap=6)
+    connector.orders = [payload(str(n), updated=T0 - timedelta(hours=n)) for n in range(20)]
+    report = pull(connector, store, T0 + timedelta(minutes=1))
+    assert report.new == 20
+    with store.session() as session:
+        assert len(orders.list_orders(session, connector="shop")) == 20
+
+
+@pytest.mark.parametrize(
+    ("status", "after_edit"),
+    [
+        ("paid", {"SKU-A": (98, 0), "SKU-B": (50, 0)}),
+        ("pending", {"SKU-A": (100, 2), "SKU-B": (50, 0)}),
+    ],
+)
+def test_a_line_removed_from_a_held_order_gives_its_stock_back(
+    connector, store, status, after_edit
+):
+    """requirement: a partially cancelled order (a cancelled delivery, a line at 0) returns the
+    stock of what it no longer asks for, once, and a later full cancel returns the rest."""
+    connector.orders = [payload("1", status, items=[("SKU-A", 2), ("SKU-B", 1)])]
+    pull(connector, store, T0 + timedelta(minutes=1))
+    edited = payload("1", status, updated=T0 + timedelta(minutes=2), items=[("SKU-A", 2)])
+    connector.orders = [edited]
+    pull(connector, store, T0 + timedelta(minutes=3))
+    pull(connector, store, T0 + timedelta(minutes=4), since=T0)  # a replay changes nothing
+    assert {sku: levels(store, sku) for sku in after_edit} == after_edit
+    cancelled = payload("1", "cancelled", updated=T0 + timedelta(minutes=5), items=[("SKU-A", 2)])
+    connector.orders = [cancelled]
+    pull(connector, store, T0 + timedelta(minutes=6))
+    assert (levels(store, "SKU-A"), levels(store, "SKU-B")) == ((100, 0), (50, 0))
+
+
+def test_a_later_version_that_maps_closes_the_quarantine_item(connector, store):
+    connector.orders = [payload("1", broken=True)]
+    pull(connector, store, T0 + timedelta(minutes=1))
+    connector.orders = [payload("1", updated=T0 + timedelta(minutes=2))]
+    report = pull(connector, store, T0 + timedelta(minutes=3))
+    assert report.new == 1
+    with store.session() as session:
+        assert quarantine.open_items(session) == []

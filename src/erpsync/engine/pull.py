@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import ValidationError
@@ -21,11 +21,16 @@ from erpsync.connector import Connector, OrderPage, Window
 from erpsync.domain import Order
 from erpsync.engine.effects import Effect, decide
 from erpsync.engine.stock import apply_transition
+from erpsync.http.pagination import PaginationCapReached
 from erpsync.store import Store, cursors, orders, products, quarantine
 
 log = logging.getLogger("erpsync.pull")
 
 CURSOR = "orders"
+#: extra passes over a window whose paging may skip records (see _WindowReader)
+CONFIRMATION_PASSES = 2
+#: the narrowest window split further when a platform caps paging
+MIN_SPLIT = timedelta(seconds=1)
 #: change lines a report keeps (for --dry-run and --json); counts are always complete
 MAX_CHANGES = 1000
 #: what a mapping may raise on a payload it cannot read; anything else is a bug and propagates
@@ -107,25 +112,92 @@ def pull_orders(
     """Pull one connector's changed orders into the store. See the module docstring."""
     window = pull_window(connector, store, since)
     report = PullReport(connector.name, window=window)
-    checkpoint: datetime | None = None
     with store.session() as session:
         kits = products.kit_components(session)
-    for page in connector.fetch_orders(window, StoreSeen(store, connector.name)):
-        with store.session() as session:
-            _apply_page(session, connector, page, report, kits)
-            if page.checkpoint is not None:
-                checkpoint = page.checkpoint
-                if not dry_run:
-                    cursors.advance_cursor(session, connector.name, CURSOR, checkpoint)
-            if dry_run:
-                session.rollback()
-        if on_page:
-            on_page(len(page.orders))
-    final = checkpoint if checkpoint is not None else window.end
-    if not dry_run:
-        with store.session() as session:
-            report.cursor = cursors.advance_cursor(session, connector.name, CURSOR, final)
+    run = _WindowReader(connector, store, report, kits, dry_run, on_page)
+    complete = run.read_until_stable(window)
+    if dry_run:
+        return report
+    if not complete:
+        log.warning(
+            "%s: orders kept moving between pages; the cursor stays so the next run reads "
+            "this window again",
+            connector.name,
+        )
+        return report
+    final = run.checkpoint if run.checkpoint is not None else window.end
+    with store.session() as session:
+        report.cursor = cursors.advance_cursor(session, connector.name, CURSOR, final)
     return report
+
+
+class _WindowReader:
+    """Reads a window page by page, one transaction per page; splits windows a platform will
+    not page through, and re-reads windows whose paging may skip records."""
+
+    def __init__(
+        self,
+        connector: Connector,
+        store: Store,
+        report: PullReport,
+        kits: Any,
+        dry_run: bool,
+        on_page: Callable[[int], None] | None,
+    ) -> None:
+        self.connector = connector
+        self.store = store
+        self.report = report
+        self.kits = kits
+        self.dry_run = dry_run
+        self.on_page = on_page
+        self.seen = StoreSeen(store, connector.name)
+        self.checkpoint: datetime | None = None
+
+    def read_until_stable(self, window: Window) -> bool:
+        """Read ``window``; for offset-paged platforms, read it again until a pass finds
+        nothing new. An order updated while we page leaves the filtered result and shifts
+        every later record back by one, so the record at a page boundary is skipped; the
+        next pass finds it (unchanged orders cost no detail calls). False: still moving."""
+        self.read(window)
+        if self.connector.stable_paging or self.dry_run:
+            return True
+        for _ in range(CONFIRMATION_PASSES):
+            if self.read(window) == 0:
+                return True
+            log.info("%s: orders shifted between pages; reading the window again", self.name)
+        return False
+
+    @property
+    def name(self) -> str:
+        return self.connector.name
+
+    def read(self, window: Window) -> int:
+        """Commit every page of ``window``; return how many orders came."""
+        try:
+            return sum(
+                self._commit(page) for page in self.connector.fetch_orders(window, self.seen)
+            )
+        except PaginationCapReached:
+            # the platform will not page this far: read each half (pages already committed
+            # stay; their orders are current now, so the halves skip them)
+            if window.end - window.start <= MIN_SPLIT:
+                raise
+            log.info("%s: too many orders in one window; splitting it", self.name)
+            first, second = window.split()
+            return self.read(first) + self.read(second)
+
+    def _commit(self, page: OrderPage) -> int:
+        with self.store.session() as session:
+            _apply_page(session, self.connector, page, self.report, self.kits)
+            if page.checkpoint is not None:
+                self.checkpoint = page.checkpoint
+                if not self.dry_run:
+                    cursors.advance_cursor(session, self.name, CURSOR, page.checkpoint)
+            if self.dry_run:
+                session.rollback()
+        if self.on_page:
+            self.on_page(len(page.orders))
+        return len(page.orders)
 
 
 def _apply_page(
@@ -137,6 +209,8 @@ def _apply_page(
 ) -> None:
     checked: set[str] = set()
     known: set[str] = set()
+    # a later version of a quarantined order that maps fine closes its quarantine item
+    quarantined = quarantine.open_ids(session, connector.name)
     for raw in page.orders:
         report.fetched += 1
         try:
@@ -153,6 +227,8 @@ def _apply_page(
             known |= products.known_skus(session, unchecked)
             checked |= unchecked
         apply_order(session, connector, order, raw.payload, report, kits, known)
+        if raw.external_id in quarantined:
+            quarantine.resolve_order(session, connector.name, raw.external_id)
 
 
 def apply_order(

@@ -15,7 +15,7 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from erpsync.domain import Order
-from erpsync.engine.effects import Action, Transition
+from erpsync.engine.effects import Action, Effect, Transition
 from erpsync.store import ledger
 from erpsync.store.ledger import StockLevel
 from erpsync.store.tables import StockMovement
@@ -62,13 +62,16 @@ def apply_transition(
     """Write the ledger movements of one transition; return the unknown SKUs of the order.
 
     Releases and returns undo exactly what the ledger booked for this order (not what the
-    order says now), so an order edited between reservation and payment cannot leak stock.
+    order says now), and while an order holds stock its booked units follow its edits, so an
+    edited order cannot leak stock.
     """
     units, unknown = demand(order, kits, known)
     action = transition.action
-    if action is None:
-        return unknown
     reference = order_reference(order)
+    if action is None:
+        if transition.effect in _HOLDING:
+            _follow_edits(session, order, reference, units, _HOLDING[transition.effect], location)
+        return unknown
     moves: list[tuple[str, str, str, int, str]] = []  # sku, location, bucket, qty, reason
     if action in (Action.CONVERT, Action.RELEASE):
         for (sku, loc), qty in _booked(session, reference, "reserved").items():
@@ -94,6 +97,42 @@ def apply_transition(
             key=f"{reference}:{action.value}:{bucket}:{sku}:{loc}",
         )
     return unknown
+
+
+#: effects under which the ledger holds an order's units, and in which bucket
+_HOLDING = {Effect.RESERVED: "reserved", Effect.DEDUCTED: "on_hand"}
+
+
+def _follow_edits(
+    session: Session,
+    order: Order,
+    reference: str,
+    units: dict[str, int],
+    bucket: str,
+    location: str,
+) -> None:
+    """Make the units booked for a still-held order match what it asks for now: a line
+    cancelled or reduced on the channel (a cancelled Magalu delivery, an Amazon line at 0)
+    gives its stock back; one added takes it. Keyed by the order's version, so a replay of
+    the same version books nothing."""
+    sign = 1 if bucket == "reserved" else -1
+    booked: dict[str, int] = defaultdict(int)
+    for (sku, _), quantity in _booked(session, reference, bucket).items():
+        booked[sku] += quantity
+    version = order.updated_at.isoformat()
+    for sku in sorted(set(booked) | set(units)):
+        delta = sign * units.get(sku, 0) - booked.get(sku, 0)
+        if delta:
+            ledger.record(
+                session,
+                sku=sku,
+                location=location,
+                bucket=bucket,
+                quantity=delta,
+                reason="order-edit",
+                reference=reference,
+                key=f"{reference}:edit:{version}:{bucket}:{sku}",
+            )
 
 
 @dataclass(frozen=True)

@@ -60,6 +60,14 @@ def open_items(s: Session, connector: str | None = None) -> list[QuarantineRow]:
     return list(s.exec(query.order_by(col(QuarantineRow.id))).all())
 
 
+def open_ids(s: Session, connector: str) -> set[str]:
+    """The external ids of a connector's open items (no payloads loaded)."""
+    query = select(QuarantineRow.external_id).where(
+        QuarantineRow.connector == connector, col(QuarantineRow.resolved_at).is_(None)
+    )
+    return {external_id for external_id in s.exec(query).all() if external_id is not None}
+
+
 def get_item(s: Session, item_id: int) -> QuarantineRow | None:
     return s.get(QuarantineRow, item_id)
 
