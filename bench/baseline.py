@@ -73,6 +73,7 @@ def pull(url: str, info: dict[str, Any], db: str) -> None:
         "CREATE TABLE orders (id TEXT PRIMARY KEY, status TEXT, total TEXT, updated TEXT, raw TEXT)"
     )
     conn.execute("CREATE TABLE items (order_id TEXT, sku TEXT, quantity INT, price TEXT)")
+    conn.execute("CREATE INDEX items_order ON items (order_id)")  # replacing an order's items
     seller = info["options"]["seller_id"]
     with httpx.Client(base_url=url, timeout=30) as client:
         client.headers["Authorization"] = f"Bearer {token(client, info)}"
