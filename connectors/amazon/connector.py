@@ -199,6 +199,9 @@ class AmazonConnector(HttpConnector):
         """
         end = min(window.end, self.now() - ORDERS_LAG)
         if window.start >= end:
+            # nothing Amazon will answer for yet: a checkpoint at `end` keeps the cursor where
+            # it is (it never moves back), instead of the engine moving it to the window's end
+            yield OrderPage([], checkpoint=end)
             return
         restricted = bool(self.options.restricted_data)
         params = {

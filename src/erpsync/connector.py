@@ -206,6 +206,13 @@ class Connector:
         """Send quantities; return one result per update (a failure is a result, not a raise)."""
         raise self._unsupported(Capability.PUSH_STOCK)
 
+    def verify_pending(self, updates: Sequence[StockUpdate]) -> list[PushResult]:
+        """Read back pushes the channel accepted asynchronously; ok=False for one that never
+        took effect (the engine then sends it again). By default a push is trusted."""
+        return [
+            PushResult(item_id=u.item_id, variation_id=u.variation_id, ok=True) for u in updates
+        ]
+
     def check(self) -> str:
         """Prove the configuration works (authenticate, reach the platform); say what was seen."""
         return "configuration is valid"
@@ -221,8 +228,8 @@ class HttpConnector(Connector):
     """A connector that speaks an HTTP API through the shared client, limiter and retries.
 
     Subclasses set ``default_base_url``, ``rate_limits`` (operation name -> bucket, with a
-    ``"default"`` entry), ``emulator`` (dotted path to the ``create_app`` factory of its emulator,
-    used when ``sandbox: true``) and implement ``build_auth``.
+    ``"default"`` entry), ``emulator`` ("package.module:EmulatorClass", instantiated with its
+    defaults when ``sandbox: true``) and implement ``build_auth``.
     """
 
     default_base_url: ClassVar[str]

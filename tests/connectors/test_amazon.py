@@ -149,10 +149,12 @@ def test_empty_window_still_checkpoints(emu, time, make) -> None:
 
 
 def test_window_inside_the_settling_lag_asks_nothing(emu, time, make) -> None:
-    """requirement: a window starting after now - 2 min sends no request Amazon would refuse."""
+    """requirement: a window starting after now - 2 min sends no request Amazon would refuse,
+    and its checkpoint keeps the cursor from jumping over the settling lag."""
     connector = make()
     window = Window(time.now() - timedelta(minutes=1), time.now())
-    assert list(connector.fetch_orders(window, NothingSeen())) == []
+    [page] = list(connector.fetch_orders(window, NothingSeen()))
+    assert page.orders == [] and page.checkpoint == time.now() - timedelta(minutes=2)
     assert emu.requests_to(ORDERS) == []
 
 

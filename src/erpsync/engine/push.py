@@ -148,9 +148,6 @@ def push_stock(
 def _verify_pending(connector: Connector, store: Store) -> None:
     """Read back pushes the channel accepted asynchronously; a push that never took effect
     is marked failed, so this run sends it again."""
-    verify = getattr(connector, "verify_pending", None)
-    if verify is None:
-        return
     with store.session() as session:
         rows = {r.id: r for r in listings.list_listings(session, connector.name)}
         pending = [p for p in listings.pushed(session, list(rows)).values() if p.pending]
@@ -166,7 +163,7 @@ def _verify_pending(connector: Connector, store: Store) -> None:
         for p in pending
         if p.quantity is not None
     ]
-    results: list[PushResult] = verify(updates)
+    results = connector.verify_pending(updates)
     ids = {
         (rows[p.listing_id].item_id, rows[p.listing_id].variation_id or None): p for p in pending
     }
