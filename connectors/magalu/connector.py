@@ -259,8 +259,6 @@ class MagaluConnector(HttpConnector):
         `{slug, message, details:[{field, location, slug, message}]}`.
         """
         status = response.status_code
-        if status == 429 or status >= 500:
-            return None  # the HTTP layer retries these
         text = _describe_error(response)
         if status == 401:
             reason = response.headers.get("x-authorization-error")

@@ -170,8 +170,6 @@ class MercadoLivreConnector(HttpConnector):
     def classify_error(self, response: httpx.Response) -> Exception | None:
         """ML's envelope {message, error, status, cause[]} as one readable line."""
         status = response.status_code
-        if status == 429 or status >= 500:
-            return None  # the session's retriable classification (and Retry-After) applies
         try:
             body = response.json()
         except ValueError:

@@ -310,7 +310,8 @@ class HttpConnector(Connector):
         )
 
     def classify_error(self, response: httpx.Response) -> Exception | None:
-        """Hook: turn a platform-specific error response into an erpsync error, or None."""
+        """Hook: describe a platform's non-retriable error (4xx other than 408/429) as an
+        erpsync error, or None for the default. 429, 408 and 5xx never reach it."""
         return None
 
     def close(self) -> None:

@@ -264,7 +264,10 @@ class HttpSession:
                         RetriableError, endpoint, f"HTTP {status} with a body that is not JSON"
                     ) from None
             return response
-        error = self.connector.classify_error(response)
+        # 429, 408 and 5xx are retried the same way on every platform (Retry-After honoured);
+        # only the rest is the connector's to describe
+        retriable = status in (408, 429) or status >= 500
+        error = None if retriable else self.connector.classify_error(response)
         if error is None:
             error = self._default_error(response, endpoint)
         if isinstance(error, ConnectorError):
