@@ -219,9 +219,7 @@ class MagaluConnector(HttpConnector):
                 json=body,
                 headers=self._headers(),
             )
-        except AuthError:
-            raise
-        except FatalError as exc:
+        except FatalError as exc:  # this SKU refused (400/404): its result only
             return PushResult(item_id=update.item_id, ok=False, error=str(exc))
         # 202 Accepted: Magalu applies stock asynchronously; verify_pending reads it back later
         pending = response.status_code == httpx.codes.ACCEPTED
