@@ -258,11 +258,13 @@ class HttpSession:
             limiter.observe(response)
             if expect_json and status not in (204, 205):
                 try:
-                    response.json()
+                    parsed = response.json()
                 except ValueError:
                     raise self._error(
                         RetriableError, endpoint, f"HTTP {status} with a body that is not JSON"
                     ) from None
+                # parsed once here, so the connector's response.json() costs nothing again
+                response.json = lambda **_: parsed  # type: ignore[method-assign]
             return response
         # 429, 408 and 5xx are retried the same way on every platform (Retry-After honoured);
         # only the rest is the connector's to describe
