@@ -38,7 +38,10 @@ RDT_LEEWAY = timedelta(seconds=60)
 #: (ref: https://developer-docs.amazon.com/sp-api/docs/role-mappings)
 ROLES = {
     "/orders/": "Inventory and Order Tracking",
-    "/tokens/": "Direct to Consumer Shipping (Restricted) and Tax Invoicing (Restricted)",
+    # ref: developer-docs.amazon.com/sp-api/docs/get-authorization-to-access-pii-for-bulk-orders
+    # (shippingAddress: Direct-to-Consumer Shipping; buyerInfo: Tax Invoicing or Tax Remittance)
+    "/tokens/": "Direct-to-Consumer Shipping (Restricted) role for addresses and the Tax "
+    "Invoicing or Tax Remittance (Restricted)",
     "/listings/": "Product Listing",
     "/feeds/": "Product Listing (or Inventory and Order Tracking)",
 }

@@ -126,6 +126,8 @@ def test_connectors_list(run, workdir):
         (("listings", "link", "shop", "", "SKU-A"), "listing '': expected ITEM or ITEM:VARIATION"),
         (("listings", "link", "shop", "MLB1:", "SKU-A"), "expected ITEM or ITEM:VARIATION"),
         (("push-stock", "--explain"), "--explain shows a plan: use it with --dry-run"),
+        (("quarantine", "replay", "999"), "no open quarantine item 999"),
+        (("orders", "list", "--status", "bogus"), "--status: 'bogus' is not an order status"),
         (("stock", "import", "missing.csv"), "missing.csv: file not found"),
     ],
 )

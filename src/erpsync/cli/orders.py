@@ -22,8 +22,13 @@ def list_orders(
     json_out: JsonOpt = False,
 ) -> None:
     """List orders, most recently updated first."""
+    from erpsync.domain import OrderStatus
+    from erpsync.errors import ConfigError
     from erpsync.store import orders
 
+    if status is not None and status not in OrderStatus.__members__.values():
+        known = ", ".join(s.value for s in OrderStatus)
+        raise ConfigError(f"--status: {status!r} is not an order status ({known})")
     st, output = state(ctx), out(ctx, json_out)
     with st.store().session() as session:
         rows = orders.list_orders(session, connector=connector, status=status, limit=limit)

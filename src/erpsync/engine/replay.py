@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from erpsync.config import Config
 from erpsync.engine.pull import MAPPING_ERRORS, PullReport, _one_line, apply_order
 from erpsync.engine.runner import build_context, open_connector
+from erpsync.errors import ConfigError
 from erpsync.store import Store, products, quarantine
 
 
@@ -14,6 +15,9 @@ def replay_quarantine(config: Config, store: Store, ids: Sequence[int] | None) -
     """Return (imported, still failing). Items of connectors no longer configured are skipped."""
     with store.session() as session:
         items = [q for q in quarantine.open_items(session) if ids is None or q.id in ids]
+    missing = sorted(set(ids or ()) - {q.id for q in items})
+    if missing:
+        raise ConfigError(f"no open quarantine item {missing[0]} (see `erpsync quarantine list`)")
     done = failed = 0
     context = build_context(config, store)
     for connector_name in sorted({q.connector for q in items}):
