@@ -373,7 +373,14 @@ class MercadoLivreConnector(HttpConnector):
         item_ids = list(dict.fromkeys(update.item_id for update in updates))
         bodies: dict[str, dict[str, Any] | None] = {}
         for start in range(0, len(item_ids), self.multiget_size):
-            bodies.update(self._multiget(item_ids[start : start + self.multiget_size]))
+            chunk = item_ids[start : start + self.multiget_size]
+            try:
+                bodies.update(self._multiget(chunk))
+            except FatalError as exc:
+                # one bad id (a mistyped manual link) must not stop the other items' pushes:
+                # these items fail as unknown, each with its own result
+                log.warning("%s: %s", self.name, exc)
+                bodies.update(dict.fromkeys(chunk))
         results: dict[int, PushResult] = {}
         for plan in plan_stock(updates, bodies):
             results.update(plan.rejected)

@@ -616,3 +616,22 @@ def test_token_request_never_carries_secrets_in_the_url(
     (call,) = emu.requests_to("/oauth/token")
     url = urlsplit(f"http://x{call.path}")
     assert parse_qs(url.query) == {} and call.query == {}
+
+
+def test_a_refused_multiget_fails_its_items_not_the_whole_push(
+    emu: MercadoLivreEmulator, connect: Callable[..., MercadoLivreConnector]
+) -> None:
+    """requirement: one bad item id (a mistyped manual link) fails its own result; the other
+    items are still pushed."""
+    connector = connect()
+    connector.check()
+    connector.multiget_size = 1  # one multiget per item, so only the bad one is refused
+    emu.faults.add("status", status=400, path="/items", times=1)
+    results = connector.push_stock(
+        [
+            StockUpdate(item_id="MLB-TYPO", quantity=1),
+            StockUpdate(item_id="MLB3100000002", quantity=4),
+        ]
+    )
+    assert [r.ok for r in results] == [False, True]
+    assert emu.stock_of("MLB3100000002") == 4
