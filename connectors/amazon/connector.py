@@ -238,10 +238,18 @@ class AmazonConnector(HttpConnector):
             **extra,
         ):
             done = not paginator.has_next_page
-            raw = [self._raw_order(o, seen, restricted) for o in orders]
+            current = seen.current_of(
+                {str(o["AmazonOrderId"]): to_utc(o["LastUpdateDate"]) for o in orders}
+            )
+            # unchanged since stored: no getOrderItems call
+            raw = [
+                self._raw_order(o, restricted)
+                for o in orders
+                if str(o["AmazonOrderId"]) not in current
+            ]
             checkpoint = self._checkpoint(last, end) if done else None
             checkpoint_sent = done
-            yield OrderPage([r for r in raw if r is not None], checkpoint=checkpoint)
+            yield OrderPage(raw, checkpoint=checkpoint)
         if not checkpoint_sent:  # the last page was empty (paginate does not yield it)
             yield OrderPage([], checkpoint=self._checkpoint(last, end))
 
@@ -250,13 +258,9 @@ class AmazonConnector(HttpConnector):
         before = (last.get("payload") or {}).get("LastUpdatedBefore")
         return to_utc(before) if before else end
 
-    def _raw_order(
-        self, order: dict[str, Any], seen: SeenOrders, restricted: bool
-    ) -> RawOrder | None:
+    def _raw_order(self, order: dict[str, Any], restricted: bool) -> RawOrder:
         order_id = str(order["AmazonOrderId"])
         updated = to_utc(order["LastUpdateDate"])
-        if seen.is_current(order_id, updated):
-            return None  # unchanged since stored: no getOrderItems call
         items = self._order_items(order_id)
         payload = {"order": order, "items": items, "restricted_data": restricted}
         return RawOrder(external_id=order_id, updated_at=updated, payload=payload)

@@ -150,12 +150,16 @@ class MagaluConnector(HttpConnector):
             headers=self._headers(),
         )
         for records in pages:
-            raws = []
-            for order in records:
-                updated_at = to_utc(order["updated_at"]) if order.get("updated_at") else None
-                if seen.is_current(str(order["id"]), updated_at):
-                    continue
-                raws.append(RawOrder(str(order["id"]), updated_at, {"order": order}))
+            versions = {
+                str(order["id"]): to_utc(order["updated_at"]) if order.get("updated_at") else None
+                for order in records
+            }
+            current = seen.current_of(versions)
+            raws = [
+                RawOrder(str(order["id"]), versions[str(order["id"])], {"order": order})
+                for order in records
+                if str(order["id"]) not in current
+            ]
             yield OrderPage(orders=raws)
 
     def map_order(self, payload: Mapping[str, Any]) -> Order:

@@ -195,9 +195,7 @@ class MercadoLivreConnector(HttpConnector):
                 # so memory stays flat however many orders the window holds
                 shipments: dict[str, dict[str, Any] | None] = {}
                 raws = [
-                    self._raw_order(order, shipments)
-                    for order in results
-                    if self._wanted(order, window, seen)
+                    self._raw_order(order, shipments) for order in _wanted(results, window, seen)
                 ]
                 if raws:
                     yield OrderPage(orders=raws)
@@ -249,14 +247,6 @@ class MercadoLivreConnector(HttpConnector):
         log.info("%s: %d orders match one search; splitting the window", self.name, total)
         for half in window.split():
             yield from self._search_orders(half, status)
-
-    @staticmethod
-    def _wanted(order: Mapping[str, Any], window: Window, seen: SeenOrders) -> bool:
-        updated = to_utc(order["last_updated"])
-        # ML's `to` is inclusive; the engine's windows are half-open [start, end)
-        if not window.start <= updated < window.end:
-            return False
-        return not seen.is_current(str(order["id"]), updated)
 
     def _raw_order(
         self, order: dict[str, Any], shipments: dict[str, dict[str, Any] | None]
@@ -395,3 +385,17 @@ class MercadoLivreConnector(HttpConnector):
         except FatalError as exc:
             return plan.results(ok=False, error=str(exc.args[0]))
         return plan.results(ok=True)
+
+
+def _wanted(
+    results: list[dict[str, Any]], window: Window, seen: SeenOrders
+) -> list[dict[str, Any]]:
+    """The page's orders inside the window whose stored copy is older (or missing)."""
+    # ML's `to` is inclusive; the engine's windows are half-open [start, end)
+    inside = {
+        str(order["id"]): to_utc(order["last_updated"])
+        for order in results
+        if window.start <= to_utc(order["last_updated"]) < window.end
+    }
+    current = seen.current_of(inside)
+    return [o for o in results if str(o["id"]) in inside and str(o["id"]) not in current]

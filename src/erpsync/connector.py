@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict
 
@@ -93,15 +93,20 @@ class OrderPage:
     checkpoint: datetime | None = None
 
 
-class SeenOrders(Protocol):
+class SeenOrders:
     """What the store already holds, so connectors skip detail calls for unchanged orders."""
 
     def is_current(self, external_id: str, updated_at: datetime | None) -> bool:
         """True when the stored copy of this order already has this ``updated_at``."""
-        ...
+        raise NotImplementedError
+
+    def current_of(self, versions: Mapping[str, datetime | None]) -> set[str]:
+        """The ids among ``versions`` (external_id -> updated_at) already stored at that
+        version: ask once per page rather than once per order."""
+        return {i for i, updated_at in versions.items() if self.is_current(i, updated_at)}
 
 
-class NothingSeen:
+class NothingSeen(SeenOrders):
     """A SeenOrders for dry runs and tests: every order is new."""
 
     def is_current(self, external_id: str, updated_at: datetime | None) -> bool:

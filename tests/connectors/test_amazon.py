@@ -20,6 +20,7 @@ from erpsync.connector import (
     ConnectorSettings,
     NothingSeen,
     OrderPage,
+    SeenOrders,
     Window,
 )
 from erpsync.domain import OrderStatus, StockUpdate
@@ -34,7 +35,7 @@ TOKEN = "/auth/o2/token"
 MARKETPLACE = "A2Q3Y263D00KWC"
 
 
-class SeenSet:
+class SeenSet(SeenOrders):
     """SeenOrders holding (id, updated_at) pairs the store already has."""
 
     def __init__(self, current: dict[str, datetime]) -> None:
@@ -285,8 +286,9 @@ def test_restricted_data_without_the_roles_names_them(emu, time, make) -> None:
         pull(make(restricted_data=True), time)
     assert str(raised.value) == (
         "amz POST /tokens/2021-03-01/restrictedDataToken: access denied (HTTP 403 Unauthorized: "
-        "Access to requested resource is denied.): the app lacks the Direct to Consumer Shipping "
-        "(Restricted) and Tax Invoicing (Restricted) role or the seller has not authorised it; "
+        "Access to requested resource is denied.): the app lacks the Direct-to-Consumer Shipping "
+        "(Restricted) role for addresses and the Tax Invoicing or Tax Remittance (Restricted) "
+        "role or the seller has not authorised it; "
         "add the role to the app, then re-authorise: erpsync connectors authorize amz"
     )
 

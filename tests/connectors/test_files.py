@@ -20,6 +20,7 @@ from erpsync.connector import (
     ConnectorSettings,
     NothingSeen,
     OrderPage,
+    SeenOrders,
     Window,
 )
 from erpsync.domain import Address, Buyer, Listing, Order, OrderItem, OrderStatus, StockUpdate
@@ -134,7 +135,7 @@ CSV_HEADER = (
 CSV_ROW = "X-2,paid,2026-03-01T10:00:00Z,2026-03-01T10:00:00Z,10.00,10.00,CANECA-01,1,10.00\n"
 
 
-class Seen:
+class Seen(SeenOrders):
     """A SeenOrders holding the given (external_id, updated_at) versions."""
 
     def __init__(self, *versions: tuple[str, datetime | None]) -> None:

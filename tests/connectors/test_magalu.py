@@ -13,7 +13,7 @@ from connectors.magalu import MagaluConnector
 from connectors.magalu.connector import UPDATED_AT_FILTERS, MagaluPaginator
 from connectors.magalu.emulator import MagaluEmulator
 from connectors.magalu.settings import MagaluCredentials, MagaluOptions
-from erpsync.connector import ConnectorContext, ConnectorSettings, NothingSeen, Window
+from erpsync.connector import ConnectorContext, ConnectorSettings, NothingSeen, SeenOrders, Window
 from erpsync.domain import PushResult, StockUpdate
 from erpsync.emulation import EmulatorTransport
 from erpsync.errors import AuthError, FatalError
@@ -169,7 +169,7 @@ def test_orders_seen_unchanged_are_skipped(emu: MagaluEmulator, rig: Rig) -> Non
     """requirement: an order whose updated_at we already store is not yielded again."""
     ids = seed(emu, 3)
 
-    class Seen:
+    class Seen(SeenOrders):
         def is_current(self, external_id: str, updated_at: datetime | None) -> bool:
             return external_id == ids[1]
 

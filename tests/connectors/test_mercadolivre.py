@@ -19,6 +19,7 @@ from erpsync.connector import (
     ConnectorSettings,
     NothingSeen,
     RateLimit,
+    SeenOrders,
     Window,
 )
 from erpsync.domain import OrderStatus, PushResult, StockUpdate, to_utc
@@ -43,7 +44,7 @@ class Clock:
         self.now += timedelta(**delta)
 
 
-class Seen:
+class Seen(SeenOrders):
     """The store's view: these orders are stored with these update times."""
 
     def __init__(self, stored: dict[str, datetime]) -> None:

@@ -9,7 +9,7 @@ plus the ledger's idempotency keys make that re-read change nothing.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -17,7 +17,7 @@ from typing import Any
 from pydantic import ValidationError
 from sqlmodel import Session
 
-from erpsync.connector import Connector, OrderPage, Window
+from erpsync.connector import Connector, OrderPage, SeenOrders, Window
 from erpsync.domain import Order
 from erpsync.engine.effects import Effect, decide
 from erpsync.engine.stock import apply_transition
@@ -70,7 +70,7 @@ class PullReport:
         }
 
 
-class StoreSeen:
+class StoreSeen(SeenOrders):
     """SeenOrders backed by the store: one indexed lookup per question.
 
     Asked once per order the platform lists, so it uses a plain read connection rather than
@@ -87,6 +87,11 @@ class StoreSeen:
         with self.store.reader() as connection:
             stored = orders.stored_updated_at(connection, self.connector, external_id)
         return stored == updated_at
+
+    def current_of(self, versions: Mapping[str, datetime | None]) -> set[str]:
+        with self.store.reader() as connection:
+            stored = orders.stored_versions(connection, self.connector, list(versions))
+        return {i for i, updated_at in versions.items() if stored.get(i) == updated_at}
 
 
 def pull_window(connector: Connector, store: Store, since: datetime | None) -> Window:

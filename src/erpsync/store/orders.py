@@ -61,6 +61,10 @@ _STATE = select(_ORDERS.c.id, _ORDERS.c.status, _ORDERS.c.updated_at, _ORDERS.c.
     _ORDERS.c.connector == bindparam("p_connector"),
     _ORDERS.c.external_id == bindparam("p_external_id"),
 )
+_VERSIONS = select(_ORDERS.c.external_id, _ORDERS.c.updated_at).where(
+    _ORDERS.c.connector == bindparam("p_connector"),
+    _ORDERS.c.external_id.in_(bindparam("p_ids", expanding=True)),
+)
 _INSERT_ORDER = insert(_ORDERS)
 _UPDATE_ORDER = update(_ORDERS).where(_ORDERS.c.id == bindparam("p_id"))
 _DELETE_ITEMS = delete(_ITEMS).where(_ITEMS.c.order_id == bindparam("p_id"))
@@ -172,16 +176,17 @@ def save_order(
     return order_id
 
 
-def stored_versions(s: Session, connector: str, external_ids: Iterable[str]) -> dict[str, datetime]:
+def stored_versions(
+    connection: Connection | Session, connector: str, external_ids: Iterable[str]
+) -> dict[str, datetime]:
     """external_id -> stored ``updated_at`` for those of ``external_ids`` already stored."""
     ids = list(dict.fromkeys(external_ids))
     found: dict[str, datetime] = {}
     for start in range(0, len(ids), CHUNK):
-        query = select(OrderRow.external_id, OrderRow.updated_at).where(
-            OrderRow.connector == connector,
-            col(OrderRow.external_id).in_(ids[start : start + CHUNK]),
+        rows = connection.execute(
+            _VERSIONS, {"p_connector": connector, "p_ids": ids[start : start + CHUNK]}
         )
-        found.update({external_id: updated for external_id, updated in s.exec(query).all()})
+        found.update({external_id: updated for external_id, updated in rows})
     return found
 
 
