@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, ClassVar
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 import httpx
 
@@ -27,7 +27,7 @@ from erpsync.connector import (
     Window,
 )
 from erpsync.domain import Listing, Order, PushResult, StockUpdate, to_utc
-from erpsync.errors import AuthError, FatalError
+from erpsync.errors import AuthError, ConfigError, FatalError
 from erpsync.http.pagination import OffsetPaginator
 
 ORDERS_PATH = "/seller/v1/orders"
@@ -52,6 +52,16 @@ ORDERS_MAX_OFFSET = 5000
 #: Stock PATCH body `type`: the sellable quantity (ref: integrator code consistent across
 #: codebases; `{"quantity": N, "type": "AVAILABLE"}` plus `channel.id` when the seller has one).
 STOCK_TYPE = "AVAILABLE"
+#: ref: https://developers.magalu.com/docs/first-steps/create-an-application/authentication-authorization
+AUTHORIZATION_URL = "https://id.magalu.com/login"
+#: the seller scopes erpsync uses: orders and deliveries (read), SKUs (read), stocks (read, write)
+SCOPES = (
+    "open:order-order-seller:read",
+    "open:order-delivery-seller:read",
+    "open:portfolio-skus-seller:read",
+    "open:portfolio-stocks-seller:read",
+    "open:portfolio-stocks-seller:write",
+)
 
 
 class MagaluPaginator(OffsetPaginator):
@@ -86,7 +96,12 @@ class MagaluConnector(HttpConnector):
     type = "magalu"
     platform = mapping.PLATFORM
     capabilities = frozenset(
-        {Capability.PULL_ORDERS, Capability.PULL_LISTINGS, Capability.PUSH_STOCK}
+        {
+            Capability.PULL_ORDERS,
+            Capability.PULL_LISTINGS,
+            Capability.PUSH_STOCK,
+            Capability.AUTHORIZE,
+        }
     )
     # offset paging over a filter on the update time: an order updated mid-pull shifts
     # the pages, so the engine re-reads the window until a pass finds nothing new
@@ -243,6 +258,35 @@ class MagaluConnector(HttpConnector):
         return results
 
     # -- checks and errors ---------------------------------------------------------------------
+
+    def authorization_url(self, state: str) -> str:
+        """ID Magalu's consent page; the seller picks the store (tenant) there.
+
+        ref: https://developers.magalu.com/docs/first-steps/create-an-application/authentication-authorization
+        """
+        query = {
+            "client_id": self.creds.client_id,
+            "redirect_uri": self._redirect_uri(),
+            "scope": " ".join(SCOPES),
+            "response_type": "code",
+            "choose_tenants": "true",
+            "state": state,
+        }
+        return f"{AUTHORIZATION_URL}?{urlencode(query, quote_via=quote)}"
+
+    def exchange_code(self, code: str) -> str:
+        """Trade the redirect's ``code`` for tokens (a JSON body, as the docs' example posts
+        it; the refresh grant is a form), store them, and prove they work."""
+        self.http.oauth.exchange_code(code.strip(), self._redirect_uri(), body_format="json")
+        return self.check().replace("authenticated", "authorised", 1)
+
+    def _redirect_uri(self) -> str:
+        if not self.opts.redirect_uri:
+            raise ConfigError(
+                f"connectors.{self.name}.options.redirect_uri: required to authorise "
+                "(the redirect URI registered for the app on ID Magalu)"
+            )
+        return str(self.opts.redirect_uri)
 
     def check(self) -> str:
         """Authenticate and read one order page."""

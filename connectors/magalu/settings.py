@@ -22,7 +22,8 @@ class MagaluCredentials(BaseModel):
 
     client_id: str = Field(min_length=1)
     client_secret: SecretStr
-    refresh_token: SecretStr
+    #: leave it out and run `erpsync connectors authorize NAME` to get one
+    refresh_token: SecretStr | None = None
 
 
 class MagaluOptions(BaseModel):

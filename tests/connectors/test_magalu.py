@@ -452,3 +452,27 @@ def test_sandbox_account_covers_every_status(clock: Clock) -> None:
     assert any(
         (d["shipping"]["logistic_network"] or {}).get("id") == "fulfillment" for d in deliveries
     )
+
+
+def test_authorize_builds_the_consent_url_and_trades_the_code_as_json(
+    emu: MagaluEmulator, make_rig: Any
+) -> None:
+    """requirement: `erpsync connectors authorize` works for Magalu: ID Magalu's consent page
+    with the seller scopes and tenant choice, then the code exchange (a JSON body), stored."""
+    rig = make_rig(redirect_uri="https://erpsync.example/magalu/callback")
+    url = rig.connector.authorization_url("st4te")
+    assert url.startswith("https://id.magalu.com/login?client_id=")
+    assert "choose_tenants=true" in url and "state=st4te" in url
+    assert "open%3Aportfolio-stocks-seller%3Awrite" in url
+    said = rig.connector.exchange_code(emu.issue_authorization_code())
+    assert said.startswith("authorised with ID Magalu")
+    [exchange] = [r for r in emu.requests_to("/oauth/token") if b"authorization_code" in r.body]
+    assert exchange.headers["content-type"].startswith("application/json")
+    assert exchange.json()["redirect_uri"] == "https://erpsync.example/magalu/callback"
+    assert rig.tokens.load("mg") is not None
+
+
+def test_authorize_without_a_redirect_uri_says_which_key_is_missing(make_rig: Any) -> None:
+    rig = make_rig(redirect_uri=None)
+    with pytest.raises(Exception, match=r"connectors\.mg\.options\.redirect_uri: required"):
+        rig.connector.authorization_url("x")

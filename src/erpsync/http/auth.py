@@ -295,19 +295,34 @@ class OAuth2RefreshAuth(httpx.Auth):
     # -- the token endpoint --------------------------------------------------------------------
 
     def exchange_code(
-        self, code: str, redirect_uri: str, code_verifier: str | None = None
+        self,
+        code: str,
+        redirect_uri: str,
+        code_verifier: str | None = None,
+        *,
+        body_format: Literal["form", "json"] | None = None,
     ) -> Tokens:
-        """Trade an authorization code for tokens (``authorization_code`` grant) and store them."""
+        """Trade an authorization code for tokens (``authorization_code`` grant) and store them.
+
+        ``body_format`` overrides the flow's for this call (ID Magalu takes the code exchange
+        as JSON but the refresh as a form).
+        """
         body = {"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri}
         if code_verifier:
             body["code_verifier"] = code_verifier
         self.redactor.add(code, code_verifier)
         with self._lock, self.store.refresh_lock(self.key):
-            return self._token_request(body, previous=None)
+            return self._token_request(body, previous=None, body_format=body_format)
 
-    def _token_request(self, grant: dict[str, str], *, previous: Tokens | None) -> Tokens:
+    def _token_request(
+        self,
+        grant: dict[str, str],
+        *,
+        previous: Tokens | None,
+        body_format: Literal["form", "json"] | None = None,
+    ) -> Tokens:
         """POST the token endpoint; persist the answer before anyone uses it."""
-        response = self._post_token(grant)
+        response = self._post_token(grant, body_format or self.body_format)
         tokens = self._parse_tokens(response, grant["grant_type"], previous)
         self.redactor.add(tokens.access_token, tokens.refresh_token)
         # persist first: the old refresh token is dead once the server has rotated it
@@ -316,9 +331,9 @@ class OAuth2RefreshAuth(httpx.Auth):
         log.info("%s: obtained a new access token (%s grant)", self.key, grant["grant_type"])
         return tokens
 
-    def _post_token(self, grant: dict[str, str]) -> httpx.Response:
+    def _post_token(self, grant: dict[str, str], body_format: str) -> httpx.Response:
         body = {**grant, **self.extra_params}
-        kwargs: dict[str, Any] = {"json": body} if self.body_format == "json" else {"data": body}
+        kwargs: dict[str, Any] = {"json": body} if body_format == "json" else {"data": body}
         if self.client_auth == "basic":
             kwargs["auth"] = httpx.BasicAuth(self.client_id, self.client_secret or "")
         else:
