@@ -99,6 +99,9 @@ class AmazonConnector(HttpConnector):
     capabilities = frozenset(
         {Capability.PULL_ORDERS, Capability.PULL_LISTINGS, Capability.PUSH_STOCK}
     )
+    # one JSON_LISTINGS_FEED holds up to 25,000 messages and createFeed refills once every two
+    # minutes: hand the whole push over at once rather than one feed per 200 SKUs
+    push_batch_size = 10_000
     Credentials = AmazonCredentials
     Options = AmazonOptions
     # ref: https://developer-docs.amazon.com/sp-api/docs/sp-api-endpoints (BR is in the NA region)

@@ -170,6 +170,9 @@ class Connector:
     #: False for offset-paged order searches: a record updated mid-pull shifts the pages and
     #: another may be skipped, so the engine re-reads the window until a pass finds nothing new
     stable_paging: ClassVar[bool] = True
+    #: updates per push_stock call: the engine records each batch's outcome before the next,
+    #: so a huge catalogue is not lost to one failure; platforms with bulk uploads take more
+    push_batch_size: ClassVar[int] = 200
     #: "item": when one variation of an item changes, push all of the item's variations together
     stock_push_scope: ClassVar[Literal["listing", "item"]] = "listing"
 

@@ -21,9 +21,6 @@ from erpsync.store.tables import ListingRow
 
 log = logging.getLogger("erpsync.push")
 
-#: updates handed to a connector per call, so a huge catalogue is recorded as it goes
-BATCH = 200
-
 
 @dataclass(frozen=True)
 class PlannedPush:
@@ -135,8 +132,9 @@ def push_stock(
     to_send = [p for p in report.plan if p.send]
     by_ref = {p.ref: p for p in to_send}
     rows = _rows_by_id(store, connector.name)
-    for start in range(0, len(to_send), BATCH):
-        batch = to_send[start : start + BATCH]
+    size = connector.push_batch_size
+    for start in range(0, len(to_send), size):
+        batch = to_send[start : start + size]
         updates = [_update(rows[p.listing_id], p) for p in batch]
         results = connector.push_stock(updates)
         _record(store, connector, results, by_ref, report)
