@@ -256,3 +256,15 @@ def test_a_later_version_that_maps_closes_the_quarantine_item(connector, store):
     assert report.new == 1
     with store.session() as session:
         assert quarantine.open_items(session) == []
+
+
+def test_an_unmappable_order_does_not_hold_the_cursor_of_a_re_read_window(store):
+    """requirement: the re-reads of offset-paged windows stop on orders stored or changed; a
+    quarantined order, yielded by every pass, must not keep the cursor from moving."""
+    connector = offset_connector()
+    connector.orders = [payload("1"), payload("2", broken=True)]
+    report = pull(connector, store, T0 + timedelta(minutes=1))
+    assert (report.new, report.quarantined) == (1, 2)  # pass 2 stored nothing new: done
+    with store.session() as session:
+        assert cursors.get_cursor(session, "shop", "orders") == T0 + timedelta(minutes=1)
+        assert len(quarantine.open_items(session)) == 1

@@ -162,12 +162,17 @@ class _WindowReader:
         """Read ``window``; for offset-paged platforms, read it again until a pass finds
         nothing new. An order updated while we page leaves the filtered result and shifts
         every later record back by one, so the record at a page boundary is skipped; the
-        next pass finds it (unchanged orders cost no detail calls). False: still moving."""
+        next pass finds it (unchanged orders cost no detail calls). False: still moving.
+
+        "Nothing new" counts orders stored or changed by the pass: an unmappable order comes
+        back in every pass (it is quarantined, not stored) and must not hold the cursor."""
         self.read(window)
         if self.connector.stable_paging or self.dry_run:
             return True
         for _ in range(CONFIRMATION_PASSES):
-            if self.read(window) == 0:
+            before = self.report.new + self.report.updated
+            self.read(window)
+            if self.report.new + self.report.updated == before:
                 return True
             log.info("%s: orders shifted between pages; reading the window again", self.name)
         return False
