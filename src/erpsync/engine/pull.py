@@ -221,6 +221,8 @@ def _apply_page(
     known: set[str] = set()
     # a later version of a quarantined order that maps fine closes its quarantine item
     quarantined = quarantine.open_ids(session, connector.name)
+    # the page's stored states in one query, read inside this write transaction
+    states = orders.order_states(session, connector.name, [raw.external_id for raw in page.orders])
     for raw in page.orders:
         report.fetched += 1
         try:
@@ -236,7 +238,10 @@ def _apply_page(
         if unchecked:
             known |= products.known_skus(session, unchecked)
             checked |= unchecked
-        apply_order(session, connector, order, raw.payload, report, kits, known)
+        state = states.get(order.external_id)
+        saved = apply_order(session, connector, order, raw.payload, report, kits, known, state)
+        if saved is not None:
+            states[order.external_id] = saved  # the same order twice in one page
         if raw.external_id in quarantined:
             quarantine.resolve_order(session, connector.name, raw.external_id)
 
@@ -249,15 +254,22 @@ def apply_order(
     report: PullReport,
     kits: Any,
     known: set[str],
-) -> None:
-    """Upsert one mapped order and apply its stock transition, exactly once."""
-    row = orders.order_state(session, order.connector, order.external_id)
+    row: orders.OrderState | bool | None = True,
+) -> orders.OrderState | None:
+    """Upsert one mapped order and apply its stock transition, exactly once.
+
+    ``row`` is the order's stored state when the caller read it already (None: not stored);
+    left at True it is read here. Returns the new state, or None when nothing was written.
+    """
+    if row is True:
+        row = orders.order_state(session, order.connector, order.external_id)
+    assert row is None or isinstance(row, orders.OrderState)
     if row is not None and row.updated_at > order.updated_at:
         report.stale += 1  # an older snapshot (overlap, replay, out-of-order): never go back
-        return
+        return None
     if row is not None and row.updated_at == order.updated_at and row.status == order.status:
         report.unchanged += 1
-        return
+        return None
     previous = Effect(row.stock_effect) if row is not None else Effect.NONE
     transition = decide(previous, order.status, fulfilled_by_channel=order.fulfilled_by_channel)
     location = connector.settings.locations[0]
@@ -265,7 +277,7 @@ def apply_order(
         session, order, transition, location=location, kits=kits, known=known
     )
     report.unknown_skus.update(unknown)
-    orders.save_order(session, order, raw, transition.effect.value, state=row)
+    order_id = orders.save_order(session, order, raw, transition.effect.value, state=row)
     stock = f" (stock: {transition.action.value})" if transition.action is not None else ""
     if row is None:
         report.new += 1
@@ -273,6 +285,9 @@ def apply_order(
     else:
         report.updated += 1
         report.note(f"update {order.external_id} {row.status} -> {order.status.value}{stock}")
+    return orders.OrderState(
+        order_id, order.status.value, order.updated_at, transition.effect.value
+    )
 
 
 def _one_line(exc: BaseException) -> str:

@@ -18,6 +18,7 @@ from sqlalchemy import (
     or_,
     update,
 )
+from sqlalchemy import select as core_select
 from sqlalchemy.engine import Connection
 from sqlmodel import Session, col, select
 
@@ -65,6 +66,16 @@ _VERSIONS = select(_ORDERS.c.external_id, _ORDERS.c.updated_at).where(
     _ORDERS.c.connector == bindparam("p_connector"),
     _ORDERS.c.external_id.in_(bindparam("p_ids", expanding=True)),
 )
+_STATES = core_select(  # sqlmodel's select types at most four columns
+    _ORDERS.c.external_id,
+    _ORDERS.c.id,
+    _ORDERS.c.status,
+    _ORDERS.c.updated_at,
+    _ORDERS.c.stock_effect,
+).where(
+    _ORDERS.c.connector == bindparam("p_connector"),
+    _ORDERS.c.external_id.in_(bindparam("p_ids", expanding=True)),
+)
 _INSERT_ORDER = insert(_ORDERS)
 _UPDATE_ORDER = update(_ORDERS).where(_ORDERS.c.id == bindparam("p_id"))
 _DELETE_ITEMS = delete(_ITEMS).where(_ITEMS.c.order_id == bindparam("p_id"))
@@ -75,6 +86,16 @@ def order_state(s: Session, connector: str, external_id: str) -> OrderState | No
     """The stored state of one order (one indexed look-up, no ORM objects), or None."""
     row = s.execute(_STATE, {"p_connector": connector, "p_external_id": external_id}).first()
     return None if row is None else OrderState(*row)
+
+
+def order_states(s: Session, connector: str, external_ids: Iterable[str]) -> dict[str, OrderState]:
+    """``order_state`` for many orders in one query per CHUNK ids (a page of a pull)."""
+    ids = list(dict.fromkeys(external_ids))
+    found: dict[str, OrderState] = {}
+    for start in range(0, len(ids), CHUNK):
+        rows = s.execute(_STATES, {"p_connector": connector, "p_ids": ids[start : start + CHUNK]})
+        found.update({external_id: OrderState(*rest) for external_id, *rest in rows})
+    return found
 
 
 def stored_updated_at(connection: Connection, connector: str, external_id: str) -> datetime | None:
