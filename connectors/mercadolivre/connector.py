@@ -25,7 +25,7 @@ from erpsync.connector import (
     Window,
 )
 from erpsync.domain import Listing, Order, PushResult, StockUpdate, to_utc
-from erpsync.errors import AuthError, ConfigError, FatalError
+from erpsync.errors import AuthError, ConfigError, FatalError, RetriableError
 from erpsync.http.auth import OAuth2RefreshAuth
 from erpsync.http.pagination import OffsetPaginator
 
@@ -38,6 +38,8 @@ AUTHORIZATION_URL = "https://auth.mercadolivre.com.br/authorization"
 NEW_FORMAT = {"x-format-new": "true"}
 #: a window this short that still matches more than the cap cannot be split usefully
 MIN_WINDOW = timedelta(seconds=1)
+#: searches re-read after one delivered fewer orders than its total, before giving up
+MAX_REREADS = 2
 
 
 def _limits(rate: float) -> Mapping[str, RateLimit]:
@@ -61,9 +63,10 @@ class MercadoLivreConnector(HttpConnector):
             Capability.AUTHORIZE,
         }
     )
-    # offset paging over a filter on the update time: an order updated mid-pull shifts
-    # the pages, so the engine re-reads the window until a pass finds nothing new
-    stable_paging = False
+    # the order search pages by offset over a live result, but tells its total: the
+    # connector re-reads a search that delivered fewer orders (see _search_orders), so the
+    # engine need not re-read every window
+    stable_paging = True
     Credentials = MercadoLivreCredentials
     Options = MercadoLivreOptions
     default_base_url = "https://api.mercadolibre.com"
@@ -203,7 +206,13 @@ class MercadoLivreConnector(HttpConnector):
     def map_order(self, payload: Mapping[str, Any]) -> Order:
         return mapping.order_from_ml(payload, connector=self.name)
 
-    def _search_orders(self, window: Window, status: str | None) -> Iterator[list[dict[str, Any]]]:
+    def _search_orders(
+        self, window: Window, status: str | None, rereads: int = 0
+    ) -> Iterator[list[dict[str, Any]]]:
+        """Every page of one search. The search pages by offset over a live result: an order
+        updated while we page leaves it and shifts the later ones back, so one at a page
+        boundary is skipped. ML reports the result's total on the first page, so a pass that
+        delivered fewer distinct orders is read again (already-stored orders cost nothing)."""
         # ref: https://developers.mercadolivre.com.br/pt_br/gerenciamento-de-vendas (/orders/search)
         limit = self.options.page_size
         params: dict[str, Any] = {
@@ -215,11 +224,14 @@ class MercadoLivreConnector(HttpConnector):
         if status:
             params["order.status"] = status
         totals: list[int] = []
+        delivered: set[str] = set()
 
         def records(response: httpx.Response) -> list[dict[str, Any]]:
             body = response.json()
             totals.append(int((body.get("paging") or {}).get("total") or 0))
-            return list(body.get("results") or [])
+            results = list(body.get("results") or [])
+            delivered.update(str(order["id"]) for order in results)
+            return results
 
         paginator = OffsetPaginator(
             limit, total=paging.paging_total, max_offset=self.search_cap - limit
@@ -235,6 +247,16 @@ class MercadoLivreConnector(HttpConnector):
         if first:
             yield first
         yield from pages
+        if totals and len(delivered) < totals[0]:
+            if rereads >= MAX_REREADS:
+                raise RetriableError(
+                    f"orders kept moving while paging {window.start.isoformat()} to "
+                    f"{window.end.isoformat()}; the next run reads the window again",
+                    connector=self.name,
+                    endpoint="GET /orders/search",
+                )
+            log.info("%s: orders shifted between pages; reading the search again", self.name)
+            yield from self._search_orders(window, status, rereads + 1)
 
     def _split(self, window: Window, status: str | None, total: int) -> Iterator[list[Any]]:
         if window.end - window.start <= MIN_WINDOW:

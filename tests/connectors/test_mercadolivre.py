@@ -636,3 +636,26 @@ def test_a_refused_multiget_fails_its_items_not_the_whole_push(
     )
     assert [r.ok for r in results] == [False, True]
     assert emu.stock_of("MLB3100000002") == 4
+
+
+def test_an_order_updated_mid_search_does_not_make_another_one_skipped(
+    emu: MercadoLivreEmulator, clock: Clock, connect: Callable[..., MercadoLivreConnector]
+) -> None:
+    """requirement: the search pages by offset over a live result. When an order read on page
+    1 is updated (it leaves the window), every later order shifts back by one and the one at
+    the page boundary would be skipped; paging.total shows it, so the search is read again."""
+    ids = seed(emu, 120)
+    connector = connect()
+    stored: dict[str, datetime] = {}
+    seen = Seen(stored)
+    delivered: list[str] = []
+    window = Window(WINDOW.start, NOW)
+    for number, page in enumerate(connector.fetch_orders(window, seen)):
+        for raw in page.orders:
+            delivered.append(raw.external_id)
+            stored[raw.external_id] = raw.updated_at  # as the engine commits each page
+        if number == 0:
+            clock.advance(minutes=1)
+            emu.update_order(page.orders[0].external_id)  # now outside the window
+    assert set(delivered) == set(ids)
+    assert len(delivered) == len(set(delivered))
