@@ -27,7 +27,7 @@ from erpsync.connector import (
     Window,
 )
 from erpsync.domain import Listing, Order, PushResult, StockUpdate, to_utc
-from erpsync.errors import AuthError, ConfigError, FatalError
+from erpsync.errors import AuthError, FatalError
 from erpsync.http.pagination import OffsetPaginator
 
 ORDERS_PATH = "/seller/v1/orders"
@@ -266,7 +266,7 @@ class MagaluConnector(HttpConnector):
         """
         query = {
             "client_id": self.creds.client_id,
-            "redirect_uri": self._redirect_uri(),
+            "redirect_uri": self.redirect_uri(),
             "scope": " ".join(SCOPES),
             "response_type": "code",
             "choose_tenants": "true",
@@ -277,16 +277,8 @@ class MagaluConnector(HttpConnector):
     def exchange_code(self, code: str) -> str:
         """Trade the redirect's ``code`` for tokens (a JSON body, as the docs' example posts
         it; the refresh grant is a form), store them, and prove they work."""
-        self.http.oauth.exchange_code(code.strip(), self._redirect_uri(), body_format="json")
+        self.http.oauth.exchange_code(code.strip(), self.redirect_uri(), body_format="json")
         return self.check().replace("authenticated", "authorised", 1)
-
-    def _redirect_uri(self) -> str:
-        if not self.opts.redirect_uri:
-            raise ConfigError(
-                f"connectors.{self.name}.options.redirect_uri: required to authorise "
-                "(the redirect URI registered for the app on ID Magalu)"
-            )
-        return str(self.opts.redirect_uri)
 
     def check(self) -> str:
         """Authenticate and read one order page."""

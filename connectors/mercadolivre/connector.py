@@ -26,7 +26,6 @@ from erpsync.connector import (
 )
 from erpsync.domain import Listing, Order, PushResult, StockUpdate, to_utc
 from erpsync.errors import AuthError, ConfigError, FatalError, RetriableError
-from erpsync.http.auth import OAuth2RefreshAuth
 from erpsync.http.pagination import OffsetPaginator
 
 log = logging.getLogger("erpsync.connectors.mercadolivre")
@@ -120,15 +119,14 @@ class MercadoLivreConnector(HttpConnector):
         query = {
             "response_type": "code",
             "client_id": self.credentials.client_id,
-            "redirect_uri": self._redirect_uri(),
+            "redirect_uri": self.redirect_uri(),
             "state": state,
         }
         return f"{AUTHORIZATION_URL}?{urlencode(query)}"
 
     def exchange_code(self, code: str) -> str:
         """Trade the `code` from the redirect for tokens, store them, say whose they are."""
-        auth = self._oauth()
-        auth.exchange_code(code.strip(), self._redirect_uri())
+        self.http.oauth.exchange_code(code.strip(), self.redirect_uri())
         return self.check().replace("authenticated", "authorised", 1)
 
     def check(self) -> str:
@@ -143,22 +141,6 @@ class MercadoLivreConnector(HttpConnector):
             )
         self._seller_id = user
         return f"authenticated as seller {user} ({me.get('nickname', '?')})"
-
-    def _oauth(self) -> OAuth2RefreshAuth:
-        _ = self.http.client  # builds the auth flow and binds it to the token client
-        auth = self.http.auth
-        if not isinstance(auth, OAuth2RefreshAuth):  # pragma: no cover - build_auth returns one
-            raise AuthError("no OAuth flow configured", connector=self.name)
-        return auth
-
-    def _redirect_uri(self) -> str:
-        uri = self.options.redirect_uri
-        if not uri:
-            raise ConfigError(
-                f"connectors.{self.name}.options.redirect_uri: required to authorise "
-                "(the redirect URI registered for the app in the ML DevCenter)"
-            )
-        return str(uri)
 
     def seller_id(self) -> int:
         """The configured seller id, else the authenticated user's (GET /users/me)."""

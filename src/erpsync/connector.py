@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 from pydantic import BaseModel, ConfigDict
 
 from erpsync.domain import Listing, Order, PushResult, StockUpdate, utcnow
-from erpsync.errors import FatalError
+from erpsync.errors import ConfigError, FatalError
 
 if TYPE_CHECKING:
     import httpx
@@ -285,6 +285,16 @@ class HttpConnector(Connector):
             key=self.name,
             **flow,
         )
+
+    def redirect_uri(self) -> str:
+        """``options.redirect_uri``, which a consent flow (``connectors authorize``) needs."""
+        uri = getattr(self.options, "redirect_uri", None)
+        if not uri:
+            raise ConfigError(
+                f"connectors.{self.name}.options.redirect_uri: required to authorise "
+                f"(the redirect URI registered for the app with {self.platform})"
+            )
+        return str(uri)
 
     def limiter(self, operation: str) -> RateLimiter:
         return self.http.limiter(operation)

@@ -71,22 +71,15 @@ class PullReport:
 
 
 class StoreSeen(SeenOrders):
-    """SeenOrders backed by the store: one indexed lookup per question.
-
-    Asked once per order the platform lists, so it uses a plain read connection rather than
-    an ORM session (which costs several times the query itself).
-    """
+    """SeenOrders backed by the store. Asked for every order the platform lists, so it uses
+    a plain read connection rather than an ORM session (which costs more than the query)."""
 
     def __init__(self, store: Store, connector: str) -> None:
         self.store = store
         self.connector = connector
 
     def is_current(self, external_id: str, updated_at: datetime | None) -> bool:
-        if updated_at is None:
-            return False
-        with self.store.reader() as connection:
-            stored = orders.stored_updated_at(connection, self.connector, external_id)
-        return stored == updated_at
+        return bool(self.current_of({external_id: updated_at}))
 
     def current_of(self, versions: Mapping[str, datetime | None]) -> set[str]:
         with self.store.reader() as connection:

@@ -98,14 +98,6 @@ def order_states(s: Session, connector: str, external_ids: Iterable[str]) -> dic
     return found
 
 
-def stored_updated_at(connection: Connection, connector: str, external_id: str) -> datetime | None:
-    """The stored ``updated_at`` of one order, on a bare connection (the pull's hot path)."""
-    row = connection.execute(
-        _STATE, {"p_connector": connector, "p_external_id": external_id}
-    ).first()
-    return None if row is None else row.updated_at
-
-
 def get_order(s: Session, connector: str, external_id: str) -> OrderRow | None:
     """The stored row of one order, or None."""
     query = select(OrderRow).where(
