@@ -24,7 +24,7 @@ from erpsync.connector import (
     SeenOrders,
     Window,
 )
-from erpsync.domain import Listing, Order, PushResult, StockUpdate, to_utc
+from erpsync.domain import Listing, Order, PushResult, StockUpdate
 from erpsync.errors import AuthError, ConfigError, FatalError, RetriableError
 from erpsync.http.pagination import OffsetPaginator
 
@@ -179,9 +179,7 @@ class MercadoLivreConnector(HttpConnector):
                 # a pack's orders share one shipment and come together: cache it per page only,
                 # so memory stays flat however many orders the window holds
                 shipments: dict[str, dict[str, Any] | None] = {}
-                raws = [
-                    self._raw_order(order, shipments) for order in _wanted(results, window, seen)
-                ]
+                raws = [self._raw_order(order, shipments) for order in _wanted(results, seen)]
                 if raws:
                     yield OrderPage(orders=raws)
 
@@ -268,7 +266,7 @@ class MercadoLivreConnector(HttpConnector):
             "billing_info": self._billing_info(str(billing_id)) if billing_id else None,
             "shipment": shipment,
         }
-        return RawOrder(str(order["id"]), to_utc(order["last_updated"]), payload)
+        return RawOrder(str(order["id"]), mapping.order_version(order), payload)
 
     def _billing_info(self, billing_info_id: str) -> dict[str, Any] | None:
         # ref: https://developers.mercadolivre.com.br/pt-br/faturamento
@@ -391,15 +389,14 @@ class MercadoLivreConnector(HttpConnector):
         return plan.results(ok=True)
 
 
-def _wanted(
-    results: list[dict[str, Any]], window: Window, seen: SeenOrders
-) -> list[dict[str, Any]]:
-    """The page's orders inside the window whose stored copy is older (or missing)."""
-    # ML's `to` is inclusive; the engine's windows are half-open [start, end)
-    inside = {
-        str(order["id"]): to_utc(order["last_updated"])
-        for order in results
-        if window.start <= to_utc(order["last_updated"]) < window.end
-    }
-    current = seen.current_of(inside)
-    return [o for o in results if str(o["id"]) in inside and str(o["id"]) not in current]
+def _wanted(results: list[dict[str, Any]], seen: SeenOrders) -> list[dict[str, Any]]:
+    """The page's orders whose stored copy is older (or missing).
+
+    Every order the search returns is kept: the search filters on `order.date_last_updated`,
+    and a second filter here on another field (`last_updated`, which the documented example
+    shows months older) dropped orders without a word. ML's `to` is inclusive, so an order
+    on a window boundary comes twice; the second time it is already current and costs nothing.
+    """
+    versions = {str(order["id"]): mapping.order_version(order) for order in results}
+    current = seen.current_of(versions)
+    return [order for order in results if str(order["id"]) not in current]

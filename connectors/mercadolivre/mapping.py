@@ -8,12 +8,15 @@ An order payload is self-contained, as the connector stores it for quarantine re
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
-from erpsync.domain import Address, Buyer, Listing, Order, OrderItem, OrderStatus, to_money
+from erpsync import documents
+from erpsync.domain import Address, Buyer, Listing, Order, OrderItem, OrderStatus, to_money, to_utc
+from erpsync.lenient import NO_ADDRESS, Lenient
 
 PLATFORM = "Mercado Livre"
 #: Brasília time, as ML writes its dates and as its search filters take them
@@ -51,6 +54,15 @@ _SHIPPABLE = frozenset({"paid", "partially_refunded"})
 # outside ML: neither tells us, so they stay PAID until shipped.
 _INVOICE_GATED = frozenset({"drop_off", "xd_drop_off", "xd_same_day", "cross_docking"})
 _LABEL_READY = frozenset({"ready_to_print", "printed", "ready_for_pickup", "ready_for_dropoff"})
+
+#: ML hides the buyer's destination until the order is paid (ref: pt_br/gerenciamento-de-envios,
+#: "O endereço do comprador em destination ficará ofuscado até que o pagamento do pedido seja
+#: confirmado"); its template shows the hidden fields as "XXXXXXX"
+_MASK = re.compile(r"^X+$", re.IGNORECASE)
+MASKED_ADDRESS = (
+    "shipping address partly hidden by Mercado Livre until the order is paid; "
+    "filled when the paid order is read again"
+)
 
 #: payments whose shipping_cost never reached the seller
 _VOID_PAYMENTS = frozenset({"rejected", "cancelled", "refunded", "charged_back"})
@@ -98,16 +110,36 @@ def logistic_type(shipment: Mapping[str, Any] | None) -> str | None:
     return str(value) if value else None
 
 
+def order_version(order: Mapping[str, Any]) -> datetime:
+    """The newer of `date_last_updated` and `last_updated`: the order's version.
+
+    The search filters on `order.date_last_updated`, and its documented result carries both
+    fields with different values (ref: pt_br/gerenciamento-de-vendas, search example:
+    date_last_updated 2020-02-14T02:55:49.811Z, last_updated 2019-05-28T15:16:04-04:00). No
+    page says which changes move which [U], so a change to either is a new version.
+    """
+    moments = [
+        to_utc(order[key]) for key in ("date_last_updated", "last_updated") if order.get(key)
+    ]
+    return max(moments) if moments else to_utc(order["date_created"])
+
+
 def order_from_ml(payload: Mapping[str, Any], *, connector: str) -> Order:
-    """Map one stored payload ({"order", "billing_info", "shipment"}) to an Order."""
+    """Map one stored payload ({"order", "billing_info", "shipment"}) to an Order.
+
+    Only the id, the lines and their quantities may fail it (-> quarantine): the buyer's
+    document and the address are read softly (erpsync.lenient), empty with a note when bad.
+    """
     order = payload["order"]
     shipment = payload.get("shipment")
     billing = _billing_info(payload.get("billing_info"))
-    notes: list[str] = []
+    soft = Lenient()
     if billing is None:
-        notes.append("buyer document not available: the order has no billing info")
+        soft.notes.append("buyer document not available: the order has no billing info")
     if shipment is None and (order.get("shipping") or {}).get("id"):
-        notes.append("shipping address not available: the shipment was not fetched")
+        soft.notes.append("shipping address not available: the shipment was not fetched")
+    buyer = _buyer(order, billing, soft)
+    address = _address(shipment, billing, soft)
     items_total = to_money(order["total_amount"])
     shipping_cost = _shipping_cost(order, shipment)
     discount = _discount(order)
@@ -121,18 +153,18 @@ def order_from_ml(payload: Mapping[str, Any], *, connector: str) -> Order:
         status=order_status(order, shipment),
         channel_status=str(order["status"]),
         created_at=order["date_created"],
-        updated_at=order.get("last_updated") or order["date_created"],
+        updated_at=order_version(order),
         currency=str(order.get("currency_id") or "BRL"),
         items_total=items_total,
         shipping_cost=shipping_cost,
         discount=discount,
         total=items_total + shipping_cost - discount,
-        buyer=_buyer(order, billing),
-        shipping_address=_address(shipment, billing),
+        buyer=buyer,
+        shipping_address=address,
         items=tuple(_item(line) for line in order["order_items"]),
         fulfilled_by_channel=logistic_type(shipment) == "fulfillment",
-        extra=_extra(order, shipment),
-        notes=tuple(notes),
+        extra={**_extra(order, shipment), **soft.extra},
+        notes=tuple(soft.notes),
     )
 
 
@@ -176,53 +208,77 @@ def _discount(order: Mapping[str, Any]) -> Decimal:
 
 def _billing_info(body: Mapping[str, Any] | None) -> Mapping[str, Any] | None:
     # ref: developers.mercadolivre.com.br/pt-br/faturamento: {"site_id", "buyer": {"cust_id",
-    # "billing_info": {"name", "last_name", "identification": {"type", "number"}, "address"}}}
+    # "billing_info": {"name", "last_name", "identification": {"type", "number"}, "address"}}}.
+    # identification.type for MLB: CPF or RG (individuals), CNPJ (businesses).
     if not body:
         return None
     info = (body.get("buyer") or {}).get("billing_info")
     return info or None
 
 
-def _buyer(order: Mapping[str, Any], billing: Mapping[str, Any] | None) -> Buyer:
+def _buyer(order: Mapping[str, Any], billing: Mapping[str, Any] | None, soft: Lenient) -> Buyer:
     ml_buyer = order.get("buyer") or {}
-    if billing:
-        name = _join(billing.get("name"), billing.get("last_name"))
-        document = (billing.get("identification") or {}).get("number")
-    else:
-        name, document = None, None
+    identification = (billing or {}).get("identification") or {}
+    name = _join((billing or {}).get("name"), (billing or {}).get("last_name"))
     name = name or _join(ml_buyer.get("first_name"), ml_buyer.get("last_name"))
-    return Buyer(name=name or ml_buyer.get("nickname"), document=document)
+    return soft.buyer(
+        name=name or ml_buyer.get("nickname"),
+        document=identification.get("number"),
+        document_type=identification.get("type"),
+    )
 
 
-def _address(shipment: Mapping[str, Any] | None, billing: Mapping[str, Any] | None) -> Address:
+def _address(
+    shipment: Mapping[str, Any] | None, billing: Mapping[str, Any] | None, soft: Lenient
+) -> Address:
     """Delivery address from the shipment (new format); the billing address when there is none."""
     destination = (shipment or {}).get("destination") or {}
     # x-format-new's destination.shipping_address; `receiver_address` is its old-format twin
     ship = destination.get("shipping_address") or (shipment or {}).get("receiver_address")
     if ship:
-        return Address(
-            street=ship.get("street_name"),
-            number=_text(ship.get("street_number")),
-            complement=ship.get("comment"),
-            district=_name(ship.get("neighborhood")),
-            city=_name(ship.get("city")),
-            state=(ship.get("state") or {}).get("id"),  # ISO 3166-2 "BR-SP"
-            zip=ship.get("zip_code"),
-            country=(ship.get("country") or {}).get("id") or "BR",
+        unmasked = {key: value for key, value in ship.items() if not _masked(value)}
+        if len(unmasked) < len(ship):
+            soft.notes.append(MASKED_ADDRESS)
+        state = unmasked.get("state") or {}
+        return soft.address(
+            street=unmasked.get("street_name"),
+            number=unmasked.get("street_number"),
+            complement=unmasked.get("comment"),
+            district=_name(unmasked.get("neighborhood")),
+            city=_name(unmasked.get("city")),
+            state=state.get("id") or state.get("name"),  # ISO 3166-2 "BR-SP"
+            zip=unmasked.get("zip_code"),
+            country=(unmasked.get("country") or {}).get("id"),
         )
     address = (billing or {}).get("address")
     if address:
-        return Address(
+        # the documented MLB billing address gives the state by name only (pt-br/faturamento)
+        state = address.get("state") or {}
+        return soft.address(
+            "billing address",
             street=address.get("street_name"),
-            number=_text(address.get("street_number")),
+            number=address.get("street_number"),
             complement=address.get("comment"),
             district=address.get("neighborhood"),
             city=address.get("city_name"),
-            state=(address.get("state") or {}).get("code"),
+            state=_uf_or_name(state),
             zip=address.get("zip_code"),
-            country=address.get("country_id") or "BR",
+            country=address.get("country_id"),
         )
-    return Address()
+    return NO_ADDRESS
+
+
+def _uf_or_name(state: Mapping[str, Any]) -> Any:
+    """`state.code` when it is a UF, else `state.name` (other sites' codes are not UFs)."""
+    code = state.get("code")
+    try:
+        return documents.uf(str(code)) if code else state.get("name")
+    except ValueError:
+        return state.get("name") or code
+
+
+def _masked(value: Any) -> bool:
+    return isinstance(value, str) and bool(_MASK.match(value.strip()))
 
 
 def _extra(order: Mapping[str, Any], shipment: Mapping[str, Any] | None) -> dict[str, Any]:

@@ -9,6 +9,7 @@ Contribuinte") is validated here because stdnum has no module for it.
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from stdnum.br import cnpj as _cnpj
 from stdnum.br import cpf as _cpf
@@ -45,6 +46,18 @@ UFS = frozenset(
         "TO",
     ]
 )
+#: state names (upper case, accents and extra spaces removed) -> UF. Platforms send the name
+#: alone in places: Mercado Livre's billing address (`"state": {"name": "Rio de Janeiro"}`,
+#: pt-br/faturamento, MLB example) and Amazon's StateOrRegion.
+UF_BY_NAME = {
+    "ACRE": "AC", "ALAGOAS": "AL", "AMAPA": "AP", "AMAZONAS": "AM", "BAHIA": "BA",
+    "CEARA": "CE", "DISTRITO FEDERAL": "DF", "ESPIRITO SANTO": "ES", "GOIAS": "GO",
+    "MARANHAO": "MA", "MATO GROSSO": "MT", "MATO GROSSO DO SUL": "MS", "MINAS GERAIS": "MG",
+    "PARA": "PA", "PARAIBA": "PB", "PARANA": "PR", "PERNAMBUCO": "PE", "PIAUI": "PI",
+    "RIO DE JANEIRO": "RJ", "RIO GRANDE DO NORTE": "RN", "RIO GRANDE DO SUL": "RS",
+    "RONDONIA": "RO", "RORAIMA": "RR", "SANTA CATARINA": "SC", "SAO PAULO": "SP",
+    "SERGIPE": "SE", "TOCANTINS": "TO",
+}  # fmt: skip
 _NON_ALNUM = re.compile(r"[^0-9A-Za-z]")
 _NON_DIGIT = re.compile(r"\D")
 
@@ -90,10 +103,13 @@ def cep(value: str) -> str:
 
 
 def uf(value: str) -> str:
-    """Return a Brazilian state code (UF) in upper case, or raise ValueError."""
+    """Return the UF of a UF, an ISO "BR-UF" code or a state name; raise ValueError otherwise."""
     code = value.strip().upper()
     if code.startswith("BR-"):  # ISO 3166-2, as Mercado Livre's new shipment format sends it
         code = code[3:]
+    if code not in UFS:
+        plain = unicodedata.normalize("NFKD", code).encode("ascii", "ignore").decode()
+        code = UF_BY_NAME.get(" ".join(plain.split()), code)
     if code not in UFS:
         raise ValueError(f"not a Brazilian state (UF): {value!r}")
     return code

@@ -188,7 +188,7 @@ def test_order_without_billing_info_or_shipment_notes_what_is_missing() -> None:
     """requirement: withheld fields are empty and explained in notes."""
     result = mapped(2000009000000118)
     assert result.buyer == Buyer(name="Felipe Souza", document=None)
-    assert result.shipping_address == Address()
+    assert result.shipping_address == Address(country=None)  # nothing received, not even "BR"
     assert result.notes == ("buyer document not available: the order has no billing info",)
 
 
@@ -228,12 +228,16 @@ def test_old_shipment_format_receiver_address_is_read_too() -> None:
     )
 
 
-def test_invalid_buyer_document_fails_mapping() -> None:
-    """requirement: a bad CPF is a mapping error (quarantine), not a silently stored order."""
+def test_invalid_buyer_document_is_left_empty_with_a_note_not_quarantined() -> None:
+    """requirement: a bad CPF never holds the order (issue 12): the document is empty, kept as
+    given in extra with its type, and a note (masked) says why."""
     payload = order(2000009000000101)
     payload["billing_info"]["buyer"]["billing_info"]["identification"]["number"] = "12345678900"
-    with pytest.raises(ValueError, match="invalid CPF"):
-        mapping.order_from_ml(payload, connector="ml")
+    result = mapping.order_from_ml(payload, connector="ml")
+    assert result.buyer.document is None
+    assert result.extra["buyer_document"] == {"type": "CPF", "number": "12345678900"}
+    (note,) = result.notes
+    assert note.startswith("buyer document left empty: invalid CPF *********00")
 
 
 def test_items_map_to_listings_per_variation_with_seller_sku() -> None:
