@@ -22,7 +22,7 @@ from starlette.routing import BaseRoute, Route
 
 from connectors.mercadolivre import sandbox, shapes
 from connectors.mercadolivre.emulator_items import ItemsMixin, error
-from connectors.mercadolivre.mapping import ml_time
+from connectors.mercadolivre.shapes import ml_time, utc_time
 from erpsync.domain import utcnow
 from erpsync.emulation import Emulator, bearer_token, read_form
 
@@ -62,9 +62,11 @@ class MercadoLivreEmulator(ItemsMixin, Emulator):
         self.orders: dict[int, dict[str, Any]] = {}
         self.shipments: dict[int, dict[str, Any]] = {}
         self.billing: dict[str, dict[str, Any]] = {}
+        #: shipment id -> its orders (a pack's orders share one): masking needs their status
+        self.shipment_orders: dict[int, list[int]] = {}
         self.buyers = [sandbox.make_buyer(self.random, i) for i in range(24)]
         self.serial = 0
-        #: parsed (last_updated, date_created) per order, and search results per query: a
+        #: parsed (date_last_updated, date_created) per order, and search results per query: a
         #: benchmark pages 100k orders, and re-filtering them for every page would dominate
         self._times: dict[int, tuple[datetime, datetime]] = {}
         self._searches: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
@@ -125,9 +127,12 @@ class MercadoLivreEmulator(ItemsMixin, Emulator):
                 ids.append(str(order_id))
         return ids
 
-    def update_order(self, external_id: str, **changes: Any) -> None:
+    def update_order(self, external_id: str, *, record: bool = True, **changes: Any) -> None:
         """Set order fields (e.g. status="paid"); `shipment_status` / `substatus` go to its
-        shipment. Either way the order's last_updated becomes now."""
+        shipment. `date_last_updated` becomes now; `last_updated` too unless ``record`` is
+        False (which changes move only date_last_updated is not documented [U]; the documented
+        result shows last_updated months older, so the emulator has both cases)."""
+        now = self.clock()
         with self.lock:
             order = self.orders[int(external_id)]
             shipment = self.shipments.get((order.get("shipping") or {}).get("id") or 0)
@@ -136,10 +141,38 @@ class MercadoLivreEmulator(ItemsMixin, Emulator):
                     shipment["status"] = changes.pop("shipment_status")
                 if "substatus" in changes:
                     shipment["substatus"] = changes.pop("substatus")
-                shipment["last_updated"] = ml_time(self.clock())
+                shipment["last_updated"] = ml_time(now)
             order.update(changes)
-            order["last_updated"] = ml_time(self.clock())
+            order["date_last_updated"] = utc_time(now)
+            if record:
+                order["last_updated"] = ml_time(now)
             self._index(order)
+
+    def pay_order(self, external_id: str) -> None:
+        """The buyer pays: payment approved, order paid, destination unmasked. Payment lives
+        on its own resource, so only the order's date_last_updated moves."""
+        now = ml_time(self.clock())
+        with self.lock:
+            order = self.orders[int(external_id)]
+            for payment in order["payments"]:
+                payment.update(
+                    status="approved",
+                    status_detail="accredited",
+                    date_approved=now,
+                    date_last_modified=now,
+                )
+            paid = round(sum(p["total_paid_amount"] for p in order["payments"]), 2)
+            tags = ["paid", "not_delivered"] + [t for t in order["tags"] if t == "pack_order"]
+        self.update_order(
+            external_id,
+            record=False,
+            status="paid",
+            paid_amount=paid,
+            date_closed=now,
+            tags=tags,
+            shipment_status="ready_to_ship",
+            substatus="invoice_pending",
+        )
 
     def cancel_order(self, external_id: str) -> None:
         now = ml_time(self.clock())
@@ -163,6 +196,8 @@ class MercadoLivreEmulator(ItemsMixin, Emulator):
         self._index(order)
         if spec.shipment_id and spec.shipment_id not in self.shipments:
             self.shipments[spec.shipment_id] = shapes.shipment_json(spec)
+        if spec.shipment_id:
+            self.shipment_orders.setdefault(spec.shipment_id, []).append(spec.order_id)
         if spec.billing_info_id:
             self.billing[spec.billing_info_id] = shapes.billing_info_json(spec)
 
@@ -303,7 +338,8 @@ class MercadoLivreEmulator(ItemsMixin, Emulator):
         )
 
     def _index(self, order: dict[str, Any]) -> None:
-        updated, created = _time(order["last_updated"]), _time(order["date_created"])
+        # the search filters on date_last_updated, not on last_updated
+        updated, created = _time(order["date_last_updated"]), _time(order["date_created"])
         assert updated is not None and created is not None
         self._times[order["id"]] = (updated, created)
         self._searches.clear()
@@ -354,9 +390,13 @@ class MercadoLivreEmulator(ItemsMixin, Emulator):
     async def shipment(self, request: Request) -> Response:
         if self.caller(request) is None:
             return self.unauthorized()
-        found = self.shipments.get(request.path_params["shipment_id"])
+        shipment_id = request.path_params["shipment_id"]
+        found = self.shipments.get(shipment_id)
         if found is None:
             return error(404, "Shipment not found", "not_found")
+        orders = [self.orders[i] for i in self.shipment_orders.get(shipment_id, ())]
+        if orders and all(order["status"] in shapes.UNPAID for order in orders):
+            found = shapes.masked(found)
         if request.headers.get("x-format-new") != "true":
             return JSONResponse(_old_format(found))
         return JSONResponse(copy.deepcopy(found))

@@ -251,19 +251,23 @@ def mix_spec(
     """The ``serial``-th order of the mix. ``pack``: (pack_id, shipment_id) for pack members."""
     status, lines, shipment, logistic, cost, _ = ORDER_MIX[serial % len(ORDER_MIX)]
     pack_id, shipment_id = pack if pack else (None, 40000000000 + order_id % 10**9)
+    created = updated - timedelta(hours=2 + serial % 5)
     return OrderSpec(
         order_id=order_id,
         status=status,
         lines=lines,
         buyer=buyer,
         updated=updated,
-        created=updated - timedelta(hours=2 + serial % 5),
+        created=created,
         shipment_id=shipment_id,
         shipment_status=shipment,
         logistic_type=logistic,
         shipping_cost=cost,
         pack_id=pack_id,
         billing_info_id=str(600000000000000000 + order_id % 10**12),
+        # every third order's last_updated lags its date_last_updated, as in the documented
+        # search result (ref: pt_br/gerenciamento-de-vendas): the search filters on the latter
+        record_updated=created + timedelta(minutes=10) if serial % 3 == 1 else None,
     )
 
 

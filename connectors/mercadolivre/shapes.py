@@ -4,17 +4,39 @@ Field names and values follow the public docs: orders and their statuses
 (developers.mercadolivre.com.br/pt_br/gerenciamento-de-vendas), billing info (pt-br/faturamento),
 shipments in the `x-format-new` format (pt_br/gerenciamento-de-envios: `logistic`, `destination`,
 `lead_time`; no `order_id` since 2025-10 [R]).
+
+The emulator is a witness independent of the connector: nothing here imports its mapping.
 """
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
-from connectors.mercadolivre.mapping import ml_time
-
 SELLER_ID = 241910555
+#: Brasília time, as ML writes most of its dates
+BRT = timezone(timedelta(hours=-3))
+#: what the shipments page's template shows for a hidden address field
+MASK = "XXXXXXX"
+#: destination fields hidden until the order is paid (ref: pt_br/gerenciamento-de-envios: "O
+#: endereço do comprador em destination ficará ofuscado até que o pagamento do pedido seja
+#: confirmado"; the template masks address_line, street_name, street_number, comment, zip_code)
+MASKED_FIELDS = ("address_line", "street_name", "street_number", "comment", "zip_code")
+#: order statuses before payment: the destination is still masked
+UNPAID = frozenset({"confirmed", "payment_required", "payment_in_process", "partially_paid"})
+
+
+def ml_time(moment: datetime) -> str:
+    """ML's usual form: milliseconds and the -03:00 offset (`last_updated`, `date_created`)."""
+    return moment.astimezone(BRT).isoformat(timespec="milliseconds")
+
+
+def utc_time(moment: datetime) -> str:
+    """`date_last_updated`'s form in the documented search result: UTC with "Z", e.g.
+    2020-02-14T02:55:49.811Z (ref: pt_br/gerenciamento-de-vendas, search example)."""
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 @dataclass(frozen=True)
@@ -75,6 +97,9 @@ class OrderSpec:
     pack_id: int | None = None
     coupon: float = 0.0
     billing_info_id: str | None = None
+    #: `last_updated` when it differs from `updated` (`date_last_updated`): the documented
+    #: search result has last_updated months older than date_last_updated
+    record_updated: datetime | None = None
 
 
 def order_json(spec: OrderSpec) -> dict[str, Any]:
@@ -98,7 +123,10 @@ def order_json(spec: OrderSpec) -> dict[str, Any]:
     return {
         "id": spec.order_id,
         "date_created": ml_time(spec.created),
-        "last_updated": ml_time(spec.updated),
+        # both update fields, as the documented search result has them; the search filters on
+        # date_last_updated (ref: pt_br/gerenciamento-de-vendas)
+        "date_last_updated": utc_time(spec.updated),
+        "last_updated": ml_time(spec.record_updated or spec.updated),
         "date_closed": ml_time(spec.created) if spec.status != "confirmed" else None,
         "expiration_date": ml_time(spec.created + timedelta(days=28)),
         "status": spec.status,
@@ -275,6 +303,15 @@ def shipment_json(spec: OrderSpec) -> dict[str, Any]:
         "tags": [],
         "type": "forward",
     }
+
+
+def masked(shipment: dict[str, Any]) -> dict[str, Any]:
+    """The shipment as ML shows it before payment: destination address fields "XXXXXXX"."""
+    hidden = copy.deepcopy(shipment)
+    address = (hidden.get("destination") or {}).get("shipping_address")
+    if address:
+        address.update(dict.fromkeys(MASKED_FIELDS, MASK))
+    return hidden
 
 
 def billing_info_json(spec: OrderSpec) -> dict[str, Any]:

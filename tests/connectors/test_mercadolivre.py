@@ -389,9 +389,21 @@ def test_order_payload_is_self_contained_and_maps(
         "pending_cancel",
         "invalid",
     }
-    assert all(o.buyer.document and o.shipping_address.zip for o in orders.values())
+    assert all(o.buyer.document for o in orders.values())
+    # ML masks the destination until payment (the zip comes once the order is paid)
+    unpaid = {"confirmed", "payment_required", "payment_in_process", "partially_paid"}
     assert all(
-        raw.updated_at == to_utc(raw.payload["order"]["last_updated"]) for raw in raws.values()
+        bool(o.shipping_address.zip) is (o.channel_status not in unpaid) for o in orders.values()
+    )
+    # the version is the newer of the two update fields, which differ for some orders
+    assert all(
+        raw.updated_at
+        == max(to_utc(raw.payload["order"][key]) for key in ("date_last_updated", "last_updated"))
+        for raw in raws.values()
+    )
+    assert any(
+        raw.payload["order"]["date_last_updated"] != raw.payload["order"]["last_updated"]
+        for raw in raws.values()
     )
 
 
@@ -447,12 +459,12 @@ def test_emulator_search_hides_cancelled_unless_asked_and_filters_by_offset_date
     assert "cancelled" not in {o["status"] for o in default["results"]}
     assert {o["status"] for o in cancelled["results"]} == {"cancelled"}
     assert default["paging"]["total"] + cancelled["paging"]["total"] == 15
-    middle = sorted(o["last_updated"] for o in default["results"])[5]
+    middle = sorted(o["date_last_updated"] for o in default["results"])[5]
     later = connector.request(
         "GET", "/orders/search", params={**base, "order.date_last_updated.from": middle}
     ).json()
     assert later["paging"]["total"] == default["paging"]["total"] - 5
-    assert middle.endswith("-03:00")
+    assert middle.endswith("Z")
 
 
 def test_emulator_answers_bad_tokens_with_mls_401_envelope(
@@ -659,3 +671,85 @@ def test_an_order_updated_mid_search_does_not_make_another_one_skipped(
             emu.update_order(page.orders[0].external_id)  # now outside the window
     assert set(delivered) == set(ids)
     assert len(delivered) == len(set(delivered))
+
+
+# -- the platform's documented quirks (issue 12) ---------------------------------------------------
+
+
+def test_emulator_orders_carry_both_update_fields_and_the_search_filters_on_date_last_updated(
+    emu: MercadoLivreEmulator, connect: Callable[..., MercadoLivreConnector]
+) -> None:
+    """requirement: as in the documented search result, an order has `date_last_updated`
+    (UTC, "Z") and `last_updated` (with an offset), and they can differ; the search filters on
+    date_last_updated."""
+    seed(emu, 15)
+    connector = connect()
+    body = connector.request(
+        "GET", "/orders/search", params={"seller": SELLER, "limit": 50, "offset": 0}
+    ).json()
+    orders = body["results"]
+    assert all(o["date_last_updated"].endswith("Z") for o in orders)
+    assert all(o["last_updated"].endswith("-03:00") for o in orders)
+    differing = [o for o in orders if to_utc(o["date_last_updated"]) != to_utc(o["last_updated"])]
+    assert differing and all(
+        to_utc(o["last_updated"]) < to_utc(o["date_last_updated"]) for o in differing
+    )
+    # a window holding only such an order's date_last_updated still finds it
+    target = differing[0]
+    moment = to_utc(target["date_last_updated"])
+    found = connector.request(
+        "GET",
+        "/orders/search",
+        params={
+            "seller": SELLER,
+            "order.date_last_updated.from": moment.isoformat(),
+            "order.date_last_updated.to": moment.isoformat(),
+        },
+    ).json()
+    assert [o["id"] for o in found["results"]] == [target["id"]]
+
+
+def test_a_pending_order_paid_later_is_read_again_though_only_date_last_updated_moved(
+    emu: MercadoLivreEmulator, clock: Clock, connect: Callable[..., MercadoLivreConnector]
+) -> None:
+    """requirement: paying moves date_last_updated only (last_updated stays); the next pull
+    reads the order again and it becomes paid. Filtering on last_updated lost it silently."""
+    seed(emu, 15)
+    connector = connect()
+    stored = {r.external_id: r.updated_at for r in fetched(connector)}
+    pending = next(i for i, o in emu.orders.items() if o["status"] == "payment_required")
+    before = emu.orders[pending]["last_updated"]
+    clock.advance(hours=1)
+    emu.pay_order(str(pending))
+    assert emu.orders[pending]["last_updated"] == before
+    later = Window(NOW, NOW + timedelta(hours=2))
+    raws = fetched(connector, later, Seen(dict(stored)))
+    assert [raw.external_id for raw in raws] == [str(pending)]
+    assert raws[0].updated_at == clock.now
+    assert connector.map_order(raws[0].payload).status == OrderStatus.PAID
+
+
+def test_the_destination_is_masked_until_payment_and_filled_when_the_paid_order_is_read_again(
+    emu: MercadoLivreEmulator, clock: Clock, connect: Callable[..., MercadoLivreConnector]
+) -> None:
+    """requirement: before payment the shipment's destination shows "XXXXXXX" (shipments
+    page); the unpaid order still maps (its reservation is made), without the masked fields
+    and with a note; paid and read again, the address is complete."""
+    seed(emu, 15)
+    connector = connect()
+    raws = {raw.external_id: raw for raw in fetched(connector)}
+    pending = next(i for i, o in emu.orders.items() if o["status"] == "payment_required")
+    raw = raws[str(pending)]
+    destination = raw.payload["shipment"]["destination"]["shipping_address"]
+    assert destination["zip_code"] == "XXXXXXX" and destination["street_name"] == "XXXXXXX"
+    unpaid = connector.map_order(raw.payload)
+    assert unpaid.status == OrderStatus.PENDING
+    assert unpaid.shipping_address.zip is None and unpaid.shipping_address.city
+    assert any("hidden by Mercado Livre until the order is paid" in n for n in unpaid.notes)
+    clock.advance(hours=1)
+    emu.pay_order(str(pending))
+    (again,) = fetched(connector, Window(NOW, NOW + timedelta(hours=2)))
+    paid = connector.map_order(again.payload)
+    assert paid.status == OrderStatus.PAID
+    assert paid.shipping_address.zip and paid.shipping_address.street
+    assert not any("hidden" in n for n in paid.notes)
