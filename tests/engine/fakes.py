@@ -98,7 +98,13 @@ class FakeConnector(Connector):
         if payload["broken"]:
             raise ValueError("field 'total' is not a number")
         items = [
-            {"sku": i["sku"], "quantity": i["qty"], "unit_price": i["price"], "title": i["sku"]}
+            {
+                "sku": i["sku"],
+                "quantity": i["qty"],
+                "unit_price": i["price"],
+                "title": i["sku"],
+                "channel_item_id": i.get("item"),
+            }
             for i in payload["items"]
         ]
         total = sum(Decimal(i["price"]) * i["qty"] for i in payload["items"])

@@ -27,10 +27,11 @@ from erpsync.engine.effects import decide
         (E.DEDUCTED, S.SHIPPED, E.DEDUCTED, None),
         (E.DEDUCTED, S.PENDING, E.DEDUCTED, None),
         (E.DEDUCTED, S.CANCELLED, E.RETURNED, A.RETURN),
-        # cancelled is terminal for stock, whatever stale snapshot arrives later
-        (E.RELEASED, S.PAID, E.RELEASED, None),
-        (E.RETURNED, S.PENDING, E.RETURNED, None),
-        (E.CLOSED, S.PAID, E.CLOSED, None),
+        # a newer version after a cancellation: the channel reverted it, stock is booked again
+        (E.RELEASED, S.PAID, E.DEDUCTED, A.DEDUCT),
+        (E.RETURNED, S.PENDING, E.RESERVED, A.RESERVE),
+        (E.CLOSED, S.PAID, E.DEDUCTED, A.DEDUCT),
+        (E.RETURNED, S.CANCELLED, E.RETURNED, None),
     ],
 )
 def test_transition_table(previous, status, effect, action):

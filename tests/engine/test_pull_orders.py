@@ -268,3 +268,46 @@ def test_an_unmappable_order_does_not_hold_the_cursor_of_a_re_read_window(store)
     with store.session() as session:
         assert cursors.get_cursor(session, "shop", "orders") == T0 + timedelta(minutes=1)
         assert len(quarantine.open_items(session)) == 1
+
+
+@pytest.mark.parametrize(
+    ("first", "again", "expected"),
+    [("paid", "paid", (98, 0)), ("pending", "pending", (100, 2)), ("cancelled", "paid", (98, 0))],
+)
+def test_a_cancellation_the_channel_reverts_books_again_exactly_once(
+    connector, store, first, again, expected
+):
+    """requirement: cancelled, then paid (or pending) again in a newer version: booked once more,
+    and `status` names the order."""
+    from erpsync.engine import reports
+
+    updates = [(first, 0), ("cancelled", 2), (again, 4)]
+    for status, minute in updates:
+        connector.orders = [
+            payload("1", status, updated=T0 + timedelta(minutes=minute), items=[("SKU-A", 2)])
+        ]
+        pull(connector, store, T0 + timedelta(minutes=minute + 1))
+    assert levels(store, "SKU-A") == expected
+    # replays and overlapping windows of that version book nothing more
+    pull(connector, store, T0 + timedelta(minutes=6), since=T0 - timedelta(days=1))
+    pull(connector, store, T0 + timedelta(minutes=7))
+    assert levels(store, "SKU-A") == expected
+    with store.session() as session:
+        reinstated = reports.status_summary(session)["reinstated"]
+    assert [(r["connector"], r["external_id"]) for r in reinstated] == [("shop", "1")]
+    # and a second cancellation gives the stock back again
+    connector.orders = [
+        payload("1", "cancelled", updated=T0 + timedelta(minutes=8), items=[("SKU-A", 2)])
+    ]
+    pull(connector, store, T0 + timedelta(minutes=9))
+    assert levels(store, "SKU-A") == (100, 0)
+
+
+def test_a_cancelled_and_a_paid_snapshot_of_the_same_version_keep_the_cancellation(
+    connector, store
+):
+    connector.orders = [payload("1", "cancelled", items=[("SKU-A", 2)])]
+    pull(connector, store, T0 + timedelta(minutes=1))
+    connector.orders = [payload("1", "paid", items=[("SKU-A", 2)])]
+    pull(connector, store, T0 + timedelta(minutes=2), since=T0 - timedelta(days=1))
+    assert levels(store, "SKU-A") == (100, 0)

@@ -140,3 +140,30 @@ def test_a_database_from_a_newer_erpsync_is_refused(tmp_path):
         f"cannot migrate the database {tmp_path}/new.db: Can't locate revision identified by "
         "'0099_future' (was it written by a newer erpsync?)"
     )
+
+
+def test_upgrading_parks_the_unbooked_lines_of_orders_holding_stock(tmp_path):
+    """requirement: lines an older erpsync skipped (SKU unknown at pull time) are parked by the
+    upgrade, so the next product import or pull books them; booked lines stay booked."""
+    url = f"sqlite:///{tmp_path}/old.db"
+    engine = make_engine(url)
+    db.upgrade(engine, "0001_initial")
+    with engine.begin() as connection:
+        for statement in FIRST_SCHEMA_ROWS:
+            connection.exec_driver_sql(statement)
+        connection.exec_driver_sql(
+            "INSERT INTO order_items (order_id, line, sku, quantity, unit_price) "
+            "VALUES (1, 2, 'CAM-G', 1, '10.00')"
+        )
+        connection.exec_driver_sql(
+            "INSERT INTO stock_movements (sku, location, bucket, quantity, reason, reference, "
+            "idempotency_key, created_at) VALUES ('CAM-P', 'main', 'on_hand', -1, 'sale', "
+            "'order:ml:1', 'k2', '2024-05-01T13:00:00.000000+00:00')"
+        )
+    db.upgrade(engine)
+    with engine.connect() as connection:
+        states = connection.exec_driver_sql(
+            "SELECT sku, stock FROM order_items ORDER BY line"
+        ).fetchall()
+    engine.dispose()
+    assert states == [("CAM-P", "booked"), ("CAM-G", "parked")]

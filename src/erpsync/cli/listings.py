@@ -97,11 +97,13 @@ def link(
     sku: str,
 ) -> None:
     """Link a listing to a SKU by hand (a manual link wins over the channel's SKU field)."""
+    from erpsync.engine.parked import book_parked, selling_locations
     from erpsync.errors import ConfigError
     from erpsync.store import listings, products
 
     st, output = state(ctx), out(ctx)
-    if connector not in st.config().connectors:
+    config = st.config()
+    if connector not in config.connectors:
         raise ConfigError(f"unknown connector {connector!r}")
     item_id, sep, variation_id = (part.strip() for part in listing.partition(":"))
     if not item_id or (sep and not variation_id):
@@ -110,4 +112,12 @@ def link(
         if products.get_product(session, sku) is None:
             raise ConfigError(f"unknown SKU {sku!r} (add it with `erpsync products import`)")
         listings.link(session, connector, item_id, variation_id or None, sku)
+        parked = book_parked(
+            session,
+            locations=selling_locations(config),
+            default_location=config.stock.default_location,
+            connector=connector,
+        )
     output.info(f"{connector} {listing} -> {sku}")
+    if parked.summary():
+        output.info(str(parked.summary()))

@@ -59,13 +59,23 @@ def import_products(
     ],
 ) -> None:
     """Create or update products from a CSV (components as "SKU1*2;SKU2*1")."""
+    from erpsync.engine.parked import book_parked, selling_locations
     from erpsync.errors import ConfigError
     from erpsync.store import products
 
     st, output = state(ctx), out(ctx)
+    config = st.config()
     with st.locked() as store, store.session() as session:
         try:
             count = products.import_products_csv(session, file)
         except ValueError as exc:
             raise ConfigError(str(exc)) from None
+        # same transaction: orders pulled before their products book their stock now
+        parked = book_parked(
+            session,
+            locations=selling_locations(config),
+            default_location=config.stock.default_location,
+        )
     output.info(f"{count} products imported from {file}")
+    if parked.summary():
+        output.info(str(parked.summary()))

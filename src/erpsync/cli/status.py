@@ -52,6 +52,18 @@ def status(
             ["connector", "sku", "orders"],
             [(u["connector"], u["sku"], u["orders"]) for u in summary["unknown_skus"]],
         )
+    if summary["parked_lines"]:
+        output.table(
+            "order lines parked: stock booked once their SKU is known",
+            ["connector", "sku", "orders", "units"],
+            [(p["connector"], p["sku"], p["orders"], p["units"]) for p in summary["parked_lines"]],
+        )
+    if summary["reinstated"]:
+        output.table(
+            "cancellations reverted by the channel: stock booked again",
+            ["connector", "order", "booked at"],
+            [(r["connector"], r["external_id"], r["booked_at"]) for r in summary["reinstated"]],
+        )
     if summary["withheld"]:
         output.table(
             "orders with withheld data",

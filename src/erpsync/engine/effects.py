@@ -9,9 +9,11 @@ An order's effect on stock is a small state machine kept on the order row (``sto
 
 "paid+" is any of paid, invoiced, shipped, delivered. Each arrow is applied at most once,
 because the engine writes the new state and the ledger movements in one transaction, and every
-movement carries an idempotency key made of the order and the transition. States only move
-forward: a stale "pending" seen after "paid" (overlapping windows, replays, out-of-order
-notifications) changes nothing, and cancelled orders never come back to life in the ledger.
+movement carries an idempotency key made of the order, its version and the transition. States
+only move forward: a stale "pending" seen after "paid" (overlapping windows, replays,
+out-of-order notifications) changes nothing. The one way back is a channel reverting a
+cancellation: a newer version of a released/returned/closed order that is pending or paid+
+again reserves or deducts again (``reinstated``), once for that version.
 Orders fulfilled by the channel (Full, FBA) ship from the channel's warehouse: always "none".
 """
 
@@ -46,6 +48,8 @@ class Action(StrEnum):
 class Transition:
     effect: Effect
     action: Action | None
+    #: a cancelled order the channel brought back: stock is booked again
+    reinstated: bool = False
 
 
 _PAID_OR_LATER = frozenset(
@@ -59,8 +63,16 @@ def decide(
 ) -> Transition:
     """Given the effect already applied and the order's new status, say what to do now."""
     previous = Effect(previous)
-    if fulfilled_by_channel or previous in _TERMINAL:
+    if fulfilled_by_channel:
         return Transition(previous, None)
+    if previous in _TERMINAL:
+        # the caller passes only newer versions: pending or paid+ after a cancellation means
+        # the channel reverted it (a refund undone, a cancellation disputed)
+        if status is OrderStatus.CANCELLED:
+            return Transition(previous, None)
+        if status in _PAID_OR_LATER:
+            return Transition(Effect.DEDUCTED, Action.DEDUCT, reinstated=True)
+        return Transition(Effect.RESERVED, Action.RESERVE, reinstated=True)
     if status is OrderStatus.CANCELLED:
         if previous is Effect.RESERVED:
             return Transition(Effect.RELEASED, Action.RELEASE)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from erpsync.connector import Connector
+from erpsync.engine.parked import book_parked
 from erpsync.store import Store, listings
 
 
@@ -12,9 +13,10 @@ from erpsync.store import Store, listings
 class ListingsReport:
     connector: str
     count: int = 0
+    parked_booked: int = 0
 
     def counts(self) -> dict[str, int]:
-        return {"listings": self.count}
+        return {"listings": self.count, "parked_booked": self.parked_booked}
 
 
 def pull_listings(connector: Connector, store: Store) -> ListingsReport:
@@ -23,4 +25,10 @@ def pull_listings(connector: Connector, store: Store) -> ListingsReport:
     for batch in connector.fetch_listings():
         with store.session() as session:
             report.count += listings.upsert_listings(session, connector.name, batch)
+    with store.session() as session:  # a listing's SKU may resolve order lines parked so far
+        location = {connector.name: connector.settings.locations[0]}
+        parked = book_parked(
+            session, locations=location, default_location="", connector=connector.name
+        )
+    report.parked_booked = parked.booked
     return report

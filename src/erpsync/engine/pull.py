@@ -19,10 +19,19 @@ from sqlmodel import Session
 
 from erpsync.connector import Connector, OrderPage, SeenOrders, Window
 from erpsync.domain import Order
-from erpsync.engine.effects import Effect, decide
-from erpsync.engine.stock import apply_transition
+from erpsync.engine.effects import Action, Effect, decide
+from erpsync.engine.parked import book_parked
+from erpsync.engine.stock import (
+    Applied,
+    Catalogue,
+    LineStock,
+    apply_transition,
+    holding_bucket,
+    line_key,
+    unknown_skus,
+)
 from erpsync.http.pagination import PaginationCapReached
-from erpsync.store import Store, cursors, orders, products, quarantine
+from erpsync.store import Store, cursors, listings, orders, products, quarantine
 
 log = logging.getLogger("erpsync.pull")
 
@@ -111,8 +120,11 @@ def pull_orders(
     window = pull_window(connector, store, since)
     report = PullReport(connector.name, window=window)
     with store.session() as session:
-        kits = products.kit_components(session)
-    run = _WindowReader(connector, store, report, kits, dry_run, on_page)
+        if not dry_run:  # lines parked by an earlier pull whose SKU has become known since
+            location = {connector.name: connector.settings.locations[0]}
+            book_parked(session, locations=location, default_location="", connector=connector.name)
+        catalogue = load_catalogue(session, connector.name)
+    run = _WindowReader(connector, store, report, catalogue, dry_run, on_page)
     complete = run.read_until_stable(window)
     if dry_run:
         return report
@@ -138,14 +150,14 @@ class _WindowReader:
         connector: Connector,
         store: Store,
         report: PullReport,
-        kits: Any,
+        catalogue: Catalogue,
         dry_run: bool,
         on_page: Callable[[int], None] | None,
     ) -> None:
         self.connector = connector
         self.store = store
         self.report = report
-        self.kits = kits
+        self.catalogue = catalogue
         self.dry_run = dry_run
         self.on_page = on_page
         self.seen = StoreSeen(store, connector.name)
@@ -191,7 +203,7 @@ class _WindowReader:
 
     def _commit(self, page: OrderPage) -> int:
         with self.store.session() as session:
-            _apply_page(session, self.connector, page, self.report, self.kits)
+            _apply_page(session, self.connector, page, self.report, self.catalogue)
             if page.checkpoint is not None:
                 self.checkpoint = page.checkpoint
                 if not self.dry_run:
@@ -208,10 +220,9 @@ def _apply_page(
     connector: Connector,
     page: OrderPage,
     report: PullReport,
-    kits: Any,
+    catalogue: Catalogue,
 ) -> None:
     checked: set[str] = set()
-    known: set[str] = set()
     # a later version of a quarantined order that maps fine closes its quarantine item
     quarantined = quarantine.open_ids(session, connector.name)
     # the page's stored states in one query, read inside this write transaction
@@ -229,10 +240,10 @@ def _apply_page(
             continue
         unchecked = {i.sku for i in order.items if i.sku} - checked
         if unchecked:
-            known |= products.known_skus(session, unchecked)
+            catalogue.known |= products.known_skus(session, unchecked)
             checked |= unchecked
         state = states.get(order.external_id)
-        saved = apply_order(session, connector, order, raw.payload, report, kits, known, state)
+        saved = apply_order(session, connector, order, raw.payload, report, catalogue, state)
         if saved is not None:
             states[order.external_id] = saved  # the same order twice in one page
         if raw.external_id in quarantined:
@@ -245,8 +256,7 @@ def apply_order(
     order: Order,
     raw: dict[str, Any],
     report: PullReport,
-    kits: Any,
-    known: set[str],
+    catalogue: Catalogue,
     row: orders.OrderState | bool | None = True,
 ) -> orders.OrderState | None:
     """Upsert one mapped order and apply its stock transition, exactly once.
@@ -265,13 +275,26 @@ def apply_order(
         return None
     previous = Effect(row.stock_effect) if row is not None else Effect.NONE
     transition = decide(previous, order.status, fulfilled_by_channel=order.fulfilled_by_channel)
-    location = connector.settings.locations[0]
-    unknown = apply_transition(
-        session, order, transition, location=location, kits=kits, known=known
+    if transition.reinstated and row is not None and row.updated_at == order.updated_at:
+        # same version, other status: no telling which came last, and a cancellation stands
+        report.stale += 1
+        return None
+    previous_lines: dict[str, str] = {}
+    if row is not None and holding_bucket(row.stock_effect) is not None:
+        previous_lines = {line_key(i): i.stock for i in orders.order_items(session, row.id)}
+    applied = apply_transition(
+        session,
+        order,
+        transition,
+        location=connector.settings.locations[0],
+        catalogue=catalogue,
+        previous_lines=previous_lines,
     )
-    report.unknown_skus.update(unknown)
-    order_id = orders.save_order(session, order, raw, transition.effect.value, state=row)
-    stock = f" (stock: {transition.action.value})" if transition.action is not None else ""
+    report.unknown_skus.update(unknown_skus(order, catalogue))
+    order_id = orders.save_order(
+        session, order, raw, transition.effect.value, state=row, line_stock=applied.lines
+    )
+    stock = _stock_note(order, transition.action, applied)
     if row is None:
         report.new += 1
         report.note(f"new {order.external_id} {order.status.value}{stock}")
@@ -281,6 +304,27 @@ def apply_order(
     return orders.OrderState(
         order_id, order.status.value, order.updated_at, transition.effect.value
     )
+
+
+def load_catalogue(session: Session, connector: str) -> Catalogue:
+    """Kits and the connector's listing links (which make their SKUs known) for a pull."""
+    links = listings.sku_links(session, connector)
+    return Catalogue(products.kit_components(session), set(links.values()), links)
+
+
+def _stock_note(order: Order, action: Action | None, applied: Applied) -> str:
+    """What a change line says about stock: only what was booked, and which lines wait."""
+    notes = []
+    if action is not None and applied.moved:
+        notes.append(f"stock: {action.value}")
+    parked = [
+        item.sku or f"item {item.channel_item_id}"
+        for item, state in zip(order.items, applied.lines, strict=True)
+        if state is LineStock.PARKED
+    ]
+    if parked:
+        notes.append(f"parked until known: {', '.join(parked)}")
+    return f" ({'; '.join(notes)})" if notes else ""
 
 
 def _one_line(exc: BaseException) -> str:

@@ -5,7 +5,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from erpsync.config import Config
-from erpsync.engine.pull import MAPPING_ERRORS, PullReport, _one_line, apply_order
+from erpsync.engine.pull import (
+    MAPPING_ERRORS,
+    PullReport,
+    _one_line,
+    apply_order,
+    load_catalogue,
+)
 from erpsync.engine.runner import build_context, open_connector
 from erpsync.errors import ConfigError
 from erpsync.store import Store, products, quarantine
@@ -39,9 +45,10 @@ def replay_quarantine(config: Config, store: Store, ids: Sequence[int] | None) -
                         )
                         failed += 1
                         continue
-                    kits = products.kit_components(session)
-                    known = products.known_skus(session, {i.sku for i in order.items if i.sku})
-                    apply_order(session, connector, order, item.payload, report, kits, known)
+                    catalogue = load_catalogue(session, connector_name)
+                    skus = {i.sku for i in order.items if i.sku}
+                    catalogue.known |= products.known_skus(session, skus)
+                    apply_order(session, connector, order, item.payload, report, catalogue)
                     assert item.id is not None
                     quarantine.resolve(session, item.id)
                     done += 1

@@ -14,6 +14,7 @@ from erpsync.store.tables import (
     Product,
     PushedStock,
     QuarantineRow,
+    StockMovement,
     SyncCursor,
     SyncRun,
 )
@@ -28,6 +29,8 @@ def status_summary(session: Session, *, runs: int = 20) -> dict[str, Any]:
             for c in session.exec(select(SyncCursor).order_by(col(SyncCursor.connector))).all()
         ],
         "unknown_skus": _unknown_skus(session),
+        "parked_lines": _parked_lines(session),
+        "reinstated": _reinstated(session),
         "withheld": _withheld(session),
         "push_errors": _push_errors(session),
         "quarantine": session.exec(
@@ -95,3 +98,37 @@ def _push_errors(session: Session) -> list[dict[str, Any]]:
         {"connector": listing.connector, "listing": listing.ref, "error": pushed.last_error}
         for listing, pushed in rows
     ]
+
+
+def _parked_lines(session: Session) -> list[dict[str, Any]]:
+    """Order lines whose stock waits for their SKU to become known (see engine.parked)."""
+    sku = func.coalesce(OrderItemRow.sku, "(no SKU)")
+    rows = session.exec(
+        select(
+            OrderRow.connector,
+            sku,
+            func.count(func.distinct(OrderRow.id)),
+            func.sum(OrderItemRow.quantity),
+        )
+        .join(OrderRow, col(OrderItemRow.order_id) == col(OrderRow.id))
+        .where(OrderItemRow.stock == "parked")
+        .group_by(col(OrderRow.connector), sku)
+        .order_by(col(OrderRow.connector), sku)
+    ).all()
+    return [{"connector": c, "sku": s, "orders": n, "units": int(u)} for c, s, n, u in rows]
+
+
+def _reinstated(session: Session, limit: int = 50) -> list[dict[str, Any]]:
+    """Orders a channel brought back after a cancellation, whose stock was booked again."""
+    rows = session.exec(
+        select(StockMovement.reference, func.max(StockMovement.created_at))
+        .where(col(StockMovement.reason).startswith("reinstated-"))
+        .group_by(col(StockMovement.reference))
+        .order_by(func.max(StockMovement.created_at).desc())
+        .limit(limit)
+    ).all()
+    found = []
+    for reference, at in rows:
+        _, connector, external_id = (reference or "::").split(":", 2)
+        found.append({"connector": connector, "external_id": external_id, "booked_at": str(at)})
+    return found

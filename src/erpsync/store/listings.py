@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlmodel import Session, col, select
 
 from erpsync.domain import Listing, utcnow
-from erpsync.store.tables import ListingRow, PushedStock
+from erpsync.store.tables import ListingRow, Product, PushedStock
 
 CHUNK = 500
 
@@ -89,6 +89,16 @@ def link(
     s.add(row)
     s.flush()
     return row
+
+
+def sku_links(s: Session, connector: str) -> dict[tuple[str, str], str]:
+    """(item id, variation id or "") -> SKU, for the connector's listings linked to a product."""
+    query = (
+        select(ListingRow.item_id, ListingRow.variation_id, ListingRow.sku)
+        .join(Product, col(Product.sku) == col(ListingRow.sku))
+        .where(ListingRow.connector == connector)
+    )
+    return {(item, variation): sku for item, variation, sku in s.exec(query).all() if sku}
 
 
 def list_listings(s: Session, connector: str | None = None) -> list[ListingRow]:

@@ -146,8 +146,12 @@ def save_order(
     *,
     at: datetime | None = None,
     state: OrderState | bool | None = True,
+    line_stock: Sequence[str] | None = None,
 ) -> int:
     """Insert or update one order and replace its items; marks it seen now (``at``).
+
+    ``line_stock`` is each line's stock state (erpsync.engine.stock.LineStock), "none" if
+    not given.
 
     ``state`` is the caller's fresh ``order_state`` (None: not stored yet), which saves a
     look-up on the hot path; left at True, it is read here. Written with SQL expressions rather
@@ -182,11 +186,17 @@ def save_order(
                 "title": item.title,
                 "quantity": item.quantity,
                 "unit_price": item.unit_price,
+                "stock": line_stock[line - 1] if line_stock is not None else "none",
             }
             for line, item in enumerate(order.items, start=1)
         ],
     )
     return order_id
+
+
+def set_line_stock(s: Session, item_id: int, stock: str) -> None:
+    """Record what stock did with one order line."""
+    s.execute(update(_ITEMS).where(_ITEMS.c.id == item_id).values(stock=stock))
 
 
 def stored_versions(

@@ -19,6 +19,9 @@ from erpsync.store.types import DecimalText, JsonText, UtcDateTime
 BUCKETS = ("on_hand", "reserved")
 LISTING_SOURCES = ("channel", "manual")
 STOCK_EFFECTS = ("none", "reserved", "deducted", "released", "returned", "closed")
+#: what stock did with one order line: nothing (the order holds no stock), booked, parked (its
+#: SKU is not known yet: booked when it becomes known), waived (known only after it shipped)
+LINE_STOCK = ("none", "booked", "parked", "waived")
 RUN_OUTCOMES = ("running", "ok", "failed", "dry-run")
 
 
@@ -171,12 +174,14 @@ class OrderRow(SQLModel, table=True):
 
 
 class OrderItemRow(SQLModel, table=True):
-    """One line of an order; deleted with its order."""
+    """One line of an order; deleted with its order. ``stock`` is one of LINE_STOCK."""
 
     __tablename__ = "order_items"
     __table_args__ = (
         UniqueConstraint("order_id", "line", name="uq_order_items_order_line"),
+        CheckConstraint(_one_of("stock", LINE_STOCK), name="ck_order_items_stock"),
         Index("ix_order_items_sku", "sku"),
+        Index("ix_order_items_stock", "stock"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -188,6 +193,7 @@ class OrderItemRow(SQLModel, table=True):
     title: str | None = None
     quantity: int
     unit_price: Decimal = Field(sa_type=DecimalText)
+    stock: str = Field(default="none", sa_column_kwargs={"server_default": text("'none'")})
 
 
 class SyncCursor(SQLModel, table=True):
