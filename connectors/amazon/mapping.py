@@ -10,12 +10,12 @@ Amazon could have sent the buyer and the full shipping address at all.
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
 from erpsync.domain import CENTS, Address, Buyer, Listing, Order, OrderItem, OrderStatus, PushResult
+from erpsync.lenient import Lenient
 
 PLATFORM = "Amazon"
 
@@ -49,18 +49,10 @@ FBA_CHANNEL = "AFN"
 MERCHANT_CHANNEL_CODE = "DEFAULT"
 
 WITHHELD_NO_RDT = "buyer and address withheld: restricted_data is off"
-WITHHELD_NOT_YET = "shipping address not released yet: Amazon shares it from Unshipped on"
+WITHHELD_NOT_YET = "shipping address not released yet: Amazon shares it once the order is Unshipped"
 NO_PRICES = "item prices not available yet: Amazon sends ItemPrice once the order is priced"
-
-_UF_BY_NAME = {
-    "ACRE": "AC", "ALAGOAS": "AL", "AMAPA": "AP", "AMAZONAS": "AM", "BAHIA": "BA",
-    "CEARA": "CE", "DISTRITO FEDERAL": "DF", "ESPIRITO SANTO": "ES", "GOIAS": "GO",
-    "MARANHAO": "MA", "MATO GROSSO": "MT", "MATO GROSSO DO SUL": "MS", "MINAS GERAIS": "MG",
-    "PARA": "PA", "PARAIBA": "PB", "PARANA": "PR", "PERNAMBUCO": "PE", "PIAUI": "PI",
-    "RIO DE JANEIRO": "RJ", "RIO GRANDE DO NORTE": "RN", "RIO GRANDE DO SUL": "RS",
-    "RONDONIA": "RO", "RORAIMA": "RR", "SANTA CATARINA": "SC", "SAO PAULO": "SP",
-    "SERGIPE": "SE", "TOCANTINS": "TO",
-}  # fmt: skip
+#: statuses before Amazon releases the shipping address (it shares it from Unshipped on)
+_NOT_RELEASED = frozenset({"Pending", "PendingAvailability"})
 
 
 def amount(money: Mapping[str, Any] | None) -> Decimal | None:
@@ -106,9 +98,9 @@ def order_from_payload(payload: Mapping[str, Any], *, connector: str) -> Order:
     total = amount(order.get("OrderTotal"))
     if total is None:
         total = items_total + shipping + taxes - discount
-    buyer, address, withheld = _buyer_and_address(order, bool(payload.get("restricted_data")))
-    notes.extend(withheld)
-    extra = _extra(order, raw_items)
+    soft = Lenient(notes=notes)
+    buyer, address = _buyer_and_address(order, bool(payload.get("restricted_data")), soft)
+    extra = {**_extra(order, raw_items), **soft.extra}
     if line_totals:
         extra["line_totals"] = line_totals
     return Order(
@@ -179,58 +171,65 @@ def _currency(order: Mapping[str, Any], raw_items: Sequence[Mapping[str, Any]]) 
 
 
 def _buyer_and_address(
-    order: Mapping[str, Any], restricted_data: bool
-) -> tuple[Buyer, Address, list[str]]:
+    order: Mapping[str, Any], restricted_data: bool, soft: Lenient
+) -> tuple[Buyer, Address]:
+    """Buyer and address, read softly: a bad document, CEP or state is empty plus a note."""
     info: Mapping[str, Any] = order.get("BuyerInfo") or {}
     ship: Mapping[str, Any] = order.get("ShippingAddress") or {}
     ext: Mapping[str, Any] = ship.get("ExtendedFields") or {}
-    notes: list[str] = []
     if not restricted_data:
-        notes.append(WITHHELD_NO_RDT)
+        soft.notes.append(WITHHELD_NO_RDT)
     elif not ship.get("AddressLine1") and not ext.get("StreetName"):
-        notes.append(WITHHELD_NOT_YET)
-    buyer = Buyer(
+        soft.notes.append(_not_received(str(order["OrderStatus"])))
+    document, kind = _tax_document(info.get("BuyerTaxInfo") or {})
+    buyer = soft.buyer(
         name=info.get("BuyerName") or ship.get("Name"),
-        document=_tax_document(info.get("BuyerTaxInfo") or {}),
+        document=document,
+        document_type=kind,
         email=info.get("BuyerEmail"),
         phone=ship.get("Phone"),
     )
-    state = ship.get("StateOrRegion")
-    address = Address(
+    address = soft.address(
         # BR addresses carry structured ExtendedFields; AddressLine1..3 are the flat fallback
         street=ext.get("StreetName") or ship.get("AddressLine1"),
         number=ext.get("StreetNumber"),
         complement=ext.get("Complement") or ship.get("AddressLine2"),
         district=ext.get("Neighborhood") or ship.get("District") or ship.get("County"),
         city=ship.get("City"),
-        state=_uf(state) if state else None,
+        state=ship.get("StateOrRegion"),  # "SP" or the state's name: documents.uf takes both
         zip=ship.get("PostalCode"),
-        country=ship.get("CountryCode") or "BR",
+        country=ship.get("CountryCode"),
     )
-    return buyer, address, notes
+    return buyer, address
 
 
-def _tax_document(tax_info: Mapping[str, Any]) -> str | None:
-    """The buyer's CPF/CNPJ from BuyerTaxInfo.TaxClassifications.
+def _not_received(status: str) -> str:
+    """Why an order read with an RDT has no street, worded by the order's actual state."""
+    if status in _NOT_RELEASED:
+        return WITHHELD_NOT_YET
+    if STATUS.get(status) is OrderStatus.CANCELLED:
+        return f"no shipping address: Amazon does not share it for a {status} order"
+    return (
+        f"shipping address not received: Amazon sent none for this {status} order, "
+        "though it was read with a Restricted Data Token"
+    )
+
+
+def _tax_document(tax_info: Mapping[str, Any]) -> tuple[str | None, str | None]:
+    """The buyer's document and its classification name, from BuyerTaxInfo.TaxClassifications.
 
     [U] The classification names Amazon uses for BR are not documented (the models only say
     {Name: "type of tax", Value: "buyer's tax identifier"}); BuyerTaxInfo is often null
     (amzn/selling-partner-api-models#235). We take a classification named CPF or CNPJ, else
-    any value with 11 or 14 digits; the domain validates the check digits.
+    any value with 11 or 14 characters; erpsync.lenient checks it (a bad one is a note).
     """
     classes: Sequence[Mapping[str, Any]] = tax_info.get("TaxClassifications") or []
     named = [c for c in classes if str(c.get("Name", "")).upper() in ("CPF", "CNPJ")]
     for entry in named or classes:
         value = str(entry.get("Value") or "")
         if len("".join(ch for ch in value if ch.isalnum())) in (11, 14):
-            return value
-    return None
-
-
-def _uf(state: str) -> str:
-    """StateOrRegion as a UF: BR addresses come as "SP" or as the state's name."""
-    plain = unicodedata.normalize("NFKD", state).encode("ascii", "ignore").decode().upper()
-    return _UF_BY_NAME.get(" ".join(plain.split()), state)
+            return value, (str(entry["Name"]) if named else None)
+    return None, None
 
 
 def _extra(order: Mapping[str, Any], raw_items: Sequence[Mapping[str, Any]]) -> dict[str, Any]:

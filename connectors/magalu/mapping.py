@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 from erpsync.domain import Address, Buyer, Listing, Order, OrderItem, OrderStatus, to_money, to_utc
+from erpsync.lenient import NO_ADDRESS, Lenient
 
 PLATFORM = "Magalu"
 
@@ -123,8 +124,14 @@ def map_order(payload: Mapping[str, Any], connector: str) -> Order:
     shipping = _order_money(order, "freight", norm)
     discount = _order_money(order, "discount", norm)
     total = money(amounts, norm) if "total" in amounts else items_total + shipping - discount
-    address, notes = _shipping_address(deliveries)
-    notes += tuple(f"delivery {d.get('code')} cancelled: its items are left out" for d in dropped)
+    # only the id, the items and their quantities may fail the order; the buyer's document and
+    # the address are read softly (erpsync.lenient): a bad one is an empty field and a note
+    soft = Lenient()
+    buyer = _buyer(order.get("customer") or {}, soft)
+    address = _shipping_address(deliveries, soft)
+    soft.notes.extend(
+        f"delivery {d.get('code')} cancelled: its items are left out" for d in dropped
+    )
     return Order(
         connector=connector,
         platform=PLATFORM,
@@ -139,12 +146,12 @@ def map_order(payload: Mapping[str, Any], connector: str) -> Order:
         shipping_cost=shipping,
         discount=discount,
         total=total,
-        buyer=_buyer(order.get("customer") or {}),
+        buyer=buyer,
         shipping_address=address,
         items=items,
         fulfilled_by_channel=_fulfilled_by_magalu(deliveries),
-        extra=_extra(order, deliveries),
-        notes=notes,
+        extra={**_extra(order, deliveries), **soft.extra},
+        notes=tuple(soft.notes),
     )
 
 
@@ -199,18 +206,13 @@ def _order_money(order: Mapping[str, Any], key: str, norm: Any) -> Decimal:
     return total
 
 
-def _buyer(customer: Mapping[str, Any]) -> Buyer:
-    document = customer.get("document_number")
+def _buyer(customer: Mapping[str, Any], soft: Lenient) -> Buyer:
     kind = customer.get("customer_type")
-    if document and kind in {"cpf", "cnpj"}:
-        expected = 11 if kind == "cpf" else 14
-        digits = "".join(ch for ch in str(document) if ch.isalnum())
-        if len(digits) != expected:
-            raise ValueError(f"customer_type {kind} but the document has {len(digits)} characters")
-        document = digits
-    return Buyer(
+    return soft.buyer(
         name=customer.get("name"),
-        document=document,
+        document=customer.get("document_number"),
+        # customer_type cpf/cnpj says which document it must be; a mismatch is a note
+        document_type=str(kind).upper() if kind in {"cpf", "cnpj"} else None,
         email=customer.get("email"),
         phone=_phone(customer.get("phones") or []),
     )
@@ -225,10 +227,10 @@ def _phone(phones: Sequence[Mapping[str, Any]]) -> str | None:
     return None
 
 
-def _address(node: Mapping[str, Any]) -> Address:
-    return Address(
+def _address(node: Mapping[str, Any], soft: Lenient) -> Address:
+    return soft.address(
         street=node.get("street"),
-        number=None if node.get("number") is None else str(node.get("number")),
+        number=node.get("number"),
         complement=node.get("complement"),
         district=node.get("district"),
         city=node.get("city"),
@@ -237,18 +239,20 @@ def _address(node: Mapping[str, Any]) -> Address:
     )
 
 
-def _shipping_address(deliveries: list[Mapping[str, Any]]) -> tuple[Address, tuple[str, ...]]:
+def _shipping_address(deliveries: list[Mapping[str, Any]], soft: Lenient) -> Address:
     addresses = [
         ((d.get("shipping") or {}).get("recipient") or {}).get("address") for d in deliveries
     ]
     found = [a for a in addresses if a]
     if not found:
-        return Address(), ("no shipping address in the deliveries",)
-    mapped = [_address(a) for a in found]
-    notes: tuple[str, ...] = ()
-    if len(set(mapped)) > 1:
-        notes = (f"deliveries ship to {len(set(mapped))} addresses; kept the first delivery's",)
-    return mapped[0], notes
+        soft.notes.append("no shipping address in the deliveries")
+        return NO_ADDRESS
+    distinct = {_address(a, Lenient()) for a in found}
+    if len(distinct) > 1:
+        soft.notes.append(
+            f"deliveries ship to {len(distinct)} addresses; kept the first delivery's"
+        )
+    return _address(found[0], soft)
 
 
 def _is_fulfillment(delivery: Mapping[str, Any]) -> bool:

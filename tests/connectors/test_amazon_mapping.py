@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from pydantic import ValidationError
 
 from connectors.amazon import mapping
 from erpsync.domain import Address, Buyer, Listing, Order, OrderItem, OrderStatus, PushResult
@@ -254,13 +253,65 @@ def test_rdt_order_without_street_notes_address_not_released() -> None:
     assert order.notes == (mapping.WITHHELD_NOT_YET,)
 
 
-def test_invalid_buyer_document_fails_mapping() -> None:
-    """requirement: a bad CPF is a mapping failure (quarantine), never stored."""
+def test_invalid_buyer_document_is_left_empty_with_a_note_not_quarantined() -> None:
+    """requirement: a bad CPF never holds the order (issue 12): empty document, the value kept
+    as given with its type in extra, a masked note; the order (and its stock effect) goes on."""
     payload = load("unshipped_multi_rdt")
     tax = payload["order"]["BuyerInfo"]["BuyerTaxInfo"]["TaxClassifications"]
     tax[0]["Value"] = "123.456.789-00"
-    with pytest.raises(ValidationError, match="invalid CPF"):
-        mapping.order_from_payload(payload, connector="amz")
+    order = mapping.order_from_payload(payload, connector="amz")
+    assert order.status is OrderStatus.PAID
+    assert order.buyer.document is None
+    assert order.extra["buyer_document"] == {"type": tax[0]["Name"], "number": "123.456.789-00"}
+    assert [n for n in order.notes if "123" in n] == []
+    assert any(n.startswith("buyer document left empty: invalid CPF") for n in order.notes)
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "note"),
+    [
+        ("PostalCode", "0131-010", "shipping address: CEP '0131-010' is not 8 digits; left empty"),
+        ("StateOrRegion", "Ontario", "shipping address: state 'Ontario' is not a Brazilian state"),
+    ],
+)
+def test_a_bad_cep_or_state_is_an_empty_field_and_a_note(field: str, value: str, note: str) -> None:
+    """requirement: only id, lines and quantities may quarantine an order."""
+    payload = load("unshipped_multi_rdt")
+    payload["order"]["ShippingAddress"][field] = value
+    order = mapping.order_from_payload(payload, connector="amz")
+    assert any(n.startswith(note) for n in order.notes)
+    assert getattr(order.shipping_address, "zip" if field == "PostalCode" else "state") is None
+
+
+@pytest.mark.parametrize(
+    ("status", "note"),
+    [
+        ("Pending", mapping.WITHHELD_NOT_YET),
+        ("PendingAvailability", mapping.WITHHELD_NOT_YET),
+        (
+            "Unshipped",
+            "shipping address not received: Amazon sent none for this Unshipped order, "
+            "though it was read with a Restricted Data Token",
+        ),
+        (
+            "Shipped",
+            "shipping address not received: Amazon sent none for this Shipped order, "
+            "though it was read with a Restricted Data Token",
+        ),
+        ("Canceled", "no shipping address: Amazon does not share it for a Canceled order"),
+    ],
+)
+def test_with_restricted_data_and_no_address_the_note_follows_the_order_state(
+    status: str, note: str
+) -> None:
+    """requirement: "shares it from Unshipped on" only for orders not Unshipped yet; nothing
+    received means no country either (not "BR")."""
+    payload = load("unshipped_multi_rdt")
+    payload["order"]["OrderStatus"] = status
+    del payload["order"]["ShippingAddress"]
+    order = mapping.order_from_payload(payload, connector="amz")
+    assert note in order.notes
+    assert order.shipping_address == Address(country=None)
 
 
 def test_listings_page_maps_skus_and_fba() -> None:

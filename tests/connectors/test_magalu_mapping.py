@@ -250,20 +250,39 @@ def test_fulfillment_delivery_is_fulfilled_by_channel() -> None:
     assert map_fixture("order_shipped").fulfilled_by_channel is False
 
 
-def test_customer_type_must_match_the_document() -> None:
-    """requirement: customer_type cpf with a 14-character document is refused."""
+@pytest.mark.parametrize(
+    ("document", "note"),
+    [
+        ("75749118000116", "buyer document left empty: invalid CPF"),  # a CNPJ typed cpf
+        ("52601815900", "buyer document left empty: invalid CPF *********00"),
+    ],
+)
+def test_a_bad_buyer_document_is_left_empty_with_a_note_not_quarantined(
+    document: str, note: str
+) -> None:
+    """requirement: a document that does not match its customer_type, or has bad check digits,
+    never holds the order (issue 12): empty, kept as given with its type, a masked note."""
     payload = load("order_new")
-    payload["customer"]["document_number"] = "75749118000116"
-    with pytest.raises(ValueError, match="customer_type cpf but the document has 14 characters"):
-        mapping.map_order({"order": payload}, "mg")
+    payload["customer"]["document_number"] = document
+    order = mapping.map_order({"order": payload}, "mg")
+    assert order.buyer.document is None
+    assert order.extra["buyer_document"] == {"type": "CPF", "number": document}
+    assert any(n.startswith(note) for n in order.notes)
+    assert all(document not in n for n in order.notes)
 
 
-def test_invalid_cpf_fails_in_domain_validation() -> None:
-    """requirement: an invalid buyer document fails mapping (quarantine), masked."""
+@pytest.mark.parametrize(
+    ("field", "value", "attribute"), [("zipcode", "0131", "zip"), ("state", "XX", "state")]
+)
+def test_a_bad_cep_or_state_is_an_empty_field_and_a_note(
+    field: str, value: str, attribute: str
+) -> None:
+    """requirement: only id, lines and quantities may quarantine an order."""
     payload = load("order_new")
-    payload["customer"]["document_number"] = "52601815900"
-    with pytest.raises(ValueError, match=r"invalid CPF \*+00"):
-        mapping.map_order({"order": payload}, "mg")
+    payload["deliveries"][0]["shipping"]["recipient"]["address"][field] = value
+    order = mapping.map_order({"order": payload}, "mg")
+    assert getattr(order.shipping_address, attribute) is None
+    assert any(f"{value!r}" in n and "left empty" in n for n in order.notes)
 
 
 def test_differing_delivery_addresses_are_noted() -> None:
