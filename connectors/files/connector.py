@@ -99,6 +99,9 @@ class FilesConnector(Connector):
         # (seen.is_current). A file left in the inbox is therefore re-read as a no-op.
         for path in self.inbox_files():
             found = self._read_orders(path)
+            if isinstance(found, str):
+                yield OrderPage(orders=[], rejected=[f"{path.name}: {found}"])
+                continue
             if found is None:
                 continue
             fresh = [
@@ -120,8 +123,9 @@ class FilesConnector(Connector):
             payload, connector=self.name, platform=self.files_options.platform
         )
 
-    def _read_orders(self, path: Path) -> list[formats.FileOrder] | None:
-        """The orders in one file, or None when the file was rejected or could not be read."""
+    def _read_orders(self, path: Path) -> list[formats.FileOrder] | str | None:
+        """The orders in one file; the reason when the file was rejected; None when it could
+        not be read (gone, no permission: retried next run)."""
         try:
             data = path.read_bytes()
         except OSError as exc:
@@ -132,7 +136,7 @@ class FilesConnector(Connector):
             return formats.read_orders(path.name, data)
         except formats.FileRejected as exc:
             self._reject(path, str(exc))
-            return None
+            return str(exc)
 
     def _reject(self, path: Path, reason: str) -> None:
         if self.context.dry_run:

@@ -87,10 +87,13 @@ class OrderPage:
     ``checkpoint``: a time the connector guarantees every change before it has now been yielded
     (e.g. Amazon's ``LastUpdatedBefore``). The engine may move the cursor there after committing
     the page; without it, the cursor moves to the window's end once the whole window is done.
+    ``rejected``: inputs refused as a whole ("name: reason", e.g. an unreadable order file); the
+    run is then recorded as partial.
     """
 
     orders: list[RawOrder]
     checkpoint: datetime | None = None
+    rejected: list[str] = field(default_factory=list)
 
 
 class SeenOrders:

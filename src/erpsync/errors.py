@@ -10,6 +10,9 @@
         ├── FatalError                permanent: other 4xx, a payload we cannot read
         └── AuthError                 credentials rejected; re-authorise the connector
 
+Exit codes without an exception: 3 when every connector ran but some records failed (a push
+rejected for some listings, orders newly quarantined, files rejected); 130 on Ctrl-C.
+
 Every message is one line, says what and where (file and key, or connector and endpoint), and
 never carries a secret: messages about HTTP exchanges are built from redacted URLs only.
 The CLI's error boundary (``erpsync.cli``) is the only place that turns these into a printed
@@ -21,7 +24,9 @@ from __future__ import annotations
 EXIT_OK = 0
 EXIT_FAILURE = 1
 EXIT_CONFIG = 2
+EXIT_PARTIAL = 3  # the run completed, but some records failed or were refused: look at status
 EXIT_LOCKED = 75  # EX_TEMPFAIL: cron can tell "busy, try later" from a real failure
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report a Ctrl-C
 
 
 class ErpsyncError(Exception):

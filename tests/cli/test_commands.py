@@ -92,7 +92,7 @@ def test_stock_set_and_list(run, workdir):
 def test_push_stock_dry_run_explains(run, workdir):
     run("products", "import", "products.csv")
     run("stock", "set", "SKU-A", "10")
-    run("listings", "link", "shop", "MLB1", "SKU-A")
+    run("listings", "link", "--force", "shop", "MLB1", "SKU-A")
     result = run("push-stock", "--dry-run", "--explain")
     assert result.exit_code == 0, result.stderr
     assert "on hand 10 - reserved 0 - safety 1 = 9" in result.stdout
@@ -100,7 +100,7 @@ def test_push_stock_dry_run_explains(run, workdir):
 
 def test_listings_link_and_list(run, workdir):
     run("products", "import", "products.csv")
-    assert run("listings", "link", "shop", "MLB9:77", "SKU-B").exit_code == 0
+    assert run("listings", "link", "--force", "shop", "MLB9:77", "SKU-B").exit_code == 0
     [row] = run("listings", "list", "--json").json()
     assert (row["item_id"], row["variation_id"], row["sku"], row["source"]) == (
         "MLB9",

@@ -43,6 +43,7 @@ class FakeOptions(BaseModel):
     generate: int = 0  # > 0: serve this many generated orders (crash-safety test)
     page_delay: float = 0.0
     broken: list[str] = []  # ids of generated orders whose payload does not map
+    fail_skus: list[str] = []  # pushes of these SKUs are refused ("item is paused")
 
 
 class FakeConnector(Connector):
@@ -60,7 +61,7 @@ class FakeConnector(Connector):
         self.orders: list[dict[str, Any]] = []
         self.listings: list[Listing] = []
         self.pushed: list[StockUpdate] = []
-        self.fail_skus: set[str] = set()
+        self.fail_skus: set[str] = set(self.options.fail_skus)
         self.accept_async = False  # answer pushes as accepted-but-pending (Magalu's 202)
         self.lost_skus: set[str] = set()  # pending pushes the channel silently dropped
         self.fail_after_pages: int | None = None

@@ -7,6 +7,7 @@ imported inside command bodies so that `erpsync --help` stays fast.
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from typing import Annotated
 
@@ -15,7 +16,13 @@ import typer
 from erpsync.cli import connectors, listings, orders, products, quarantine, status, stock, sync
 from erpsync.cli.output import Output
 from erpsync.cli.state import State
-from erpsync.errors import EXIT_CONFIG, EXIT_FAILURE, ConfigError, ErpsyncError
+from erpsync.errors import (
+    EXIT_CONFIG,
+    EXIT_FAILURE,
+    EXIT_INTERRUPTED,
+    ConfigError,
+    ErpsyncError,
+)
 
 app = typer.Typer(
     name="erpsync",
@@ -70,11 +77,17 @@ def main(argv: list[str] | None = None) -> None:
     """Run the CLI: domain errors become one line on stderr and an exit code, never a traceback.
 
     Typer (in standalone mode) handles usage errors, --help and typer.Exit itself and ends with
-    SystemExit; our own errors propagate out of it and are turned into one line here.
+    SystemExit; our own errors propagate out of it and are turned into one line here. Typer
+    turns Ctrl-C into a silent exit 130: we say "interrupted" (the runner has recorded it).
     """
     output = Output()
     try:
         app(args=argv, prog_name="erpsync")
+    except SystemExit as exc:
+        if exc.code == EXIT_INTERRUPTED:
+            output.error("interrupted")
+            _exit_now_if_threads(EXIT_INTERRUPTED)
+        raise
     except ConfigError as exc:
         for problem in exc.problems:
             output.error(problem)
@@ -84,7 +97,24 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         output.error("interrupted")
-        sys.exit(130)
+        _exit_now_if_threads(EXIT_INTERRUPTED)
+        sys.exit(EXIT_INTERRUPTED)
     except OSError as exc:
         output.error(f"{exc.strerror or exc}: {exc.filename}" if exc.filename else str(exc))
         sys.exit(EXIT_FAILURE)
+
+
+def _exit_now_if_threads(code: int) -> None:
+    """Exit without waiting for connector threads still pulling (Ctrl-C on several).
+
+    Their runs are already recorded as interrupted; what they committed is whole pages, and an
+    open transaction is rolled back by SQLite, as after a kill.
+    """
+    import threading
+
+    if threading.active_count() > 1 and any(
+        t.name.startswith("erpsync") for t in threading.enumerate()
+    ):
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)

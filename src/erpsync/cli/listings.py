@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -52,6 +52,8 @@ def list_listings(
     from erpsync.store import listings
 
     st, output = state(ctx), out(ctx, json_out)
+    if connector is not None:
+        st.config().connector(connector)  # an unknown name is a usage error
     with st.store().session() as session:
         rows = listings.list_listings(session, connector)
         pushed = listings.pushed(session, [r.id for r in rows if r.id is not None])
@@ -92,25 +94,33 @@ def list_listings(
 @app.command("link")
 def link(
     ctx: typer.Context,
-    connector: str,
+    connector: Annotated[str, typer.Argument(metavar="CONNECTOR")],
     listing: Annotated[str, typer.Argument(metavar="ITEM[:VARIATION]")],
-    sku: str,
+    sku: Annotated[str, typer.Argument(metavar="SKU")],
+    force: Annotated[
+        bool,
+        typer.Option("--force", help="Link a listing `listings pull` has not seen (yet)"),
+    ] = False,
 ) -> None:
-    """Link a listing to a SKU by hand (a manual link wins over the channel's SKU field)."""
+    """Link a listing to a SKU by hand (a manual link wins over the channel's SKU field).
+
+    The listing must be one `erpsync listings pull` found on the channel, unless --force.
+    """
     from erpsync.engine.parked import book_parked, selling_locations
     from erpsync.errors import ConfigError
     from erpsync.store import listings, products
 
     st, output = state(ctx), out(ctx)
     config = st.config()
-    if connector not in config.connectors:
-        raise ConfigError(f"unknown connector {connector!r}")
+    config.connector(connector)  # an unknown name is a usage error
     item_id, sep, variation_id = (part.strip() for part in listing.partition(":"))
     if not item_id or (sep and not variation_id):
         raise ConfigError(f"listing {listing!r}: expected ITEM or ITEM:VARIATION")
     with st.locked() as store, store.session() as session:
         if products.get_product(session, sku) is None:
             raise ConfigError(f"unknown SKU {sku!r} (add it with `erpsync products import`)")
+        if not force and listings.get_listing(session, connector, item_id, variation_id) is None:
+            raise ConfigError(_no_such_listing(session, connector, item_id, listing))
         listings.link(session, connector, item_id, variation_id or None, sku)
         parked = book_parked(
             session,
@@ -121,3 +131,20 @@ def link(
     output.info(f"{connector} {listing} -> {sku}")
     if parked.summary():
         output.info(str(parked.summary()))
+
+
+def _no_such_listing(session: Any, connector: str, item_id: str, listing: str) -> str:
+    from erpsync.store import listings
+
+    variations = [
+        r.variation_id
+        for r in listings.list_listings(session, connector)
+        if r.item_id == item_id and r.variation_id
+    ]
+    if variations:
+        shown = ", ".join(f"{item_id}:{v}" for v in variations[:10])
+        return f"{connector} has no listing {listing!r}; its variations are {shown}"
+    return (
+        f"{connector} has no listing {listing!r} among the listings pulled: check the id, run "
+        f"`erpsync listings pull -C {connector}`, or link it anyway with --force"
+    )

@@ -30,6 +30,8 @@ def list_orders(
         known = ", ".join(s.value for s in OrderStatus)
         raise ConfigError(f"--status: {status!r} is not an order status ({known})")
     st, output = state(ctx), out(ctx, json_out)
+    if connector is not None:
+        st.config().connector(connector)  # an unknown name is a usage error
     with st.store().session() as session:
         rows = orders.list_orders(session, connector=connector, status=status, limit=limit)
         found = [orders.load_order(session, r.connector, r.external_id) for r in rows]

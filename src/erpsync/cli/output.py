@@ -76,10 +76,11 @@ class Output:
     def table(self, title: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
         rows = [["" if v is None else str(v) for v in row] for row in rows]
         if not self.out.is_terminal:
-            # plain, tab-separated: greppable, and stable for scripts that do not use --json
-            self.out.print("\t".join(columns), markup=False)
-            for row in rows:
-                self.out.print("\t".join(row), markup=False)
+            # plain, tab-separated (real tabs: rich would expand them), never cut: greppable,
+            # and stable for scripts that do not use --json
+            lines = ["\t".join(columns)] + ["\t".join(row) for row in rows]
+            sys.stdout.write("".join(line + "\n" for line in lines))
+            sys.stdout.flush()
             return
         table = Table(title=title)
         for column in columns:

@@ -21,6 +21,8 @@ def list_quarantine(
     from erpsync.store import quarantine
 
     st, output = state(ctx), out(ctx, json_out)
+    if connector is not None:
+        st.config().connector(connector)  # an unknown name is a usage error
     with st.store().session() as session:
         items = quarantine.open_items(session, connector)
     data = [

@@ -19,10 +19,16 @@ def status(
 ) -> None:
     """Show the last runs, cursors, errors, unknown SKUs and quarantined payloads."""
     from erpsync.engine import reports
+    from erpsync.engine.lock import run_lock_held
 
     st, output = state(ctx), out(ctx, json_out)
     with st.store().session() as session:
         summary: dict[str, Any] = reports.status_summary(session)
+    running = [r for r in summary["runs"] if r["outcome"] == "running"]
+    if running and not run_lock_held(st.config().database):
+        # a run records "running" first; no process holds the run lock, so it was killed
+        for r in running:
+            r["outcome"] = "died"
     if json_out:
         output.data(summary)
         return

@@ -127,6 +127,7 @@ def _pull(
             output.info(
                 f"{outcome.connector}: {r.fetched} fetched, {r.new} new, {r.updated} updated, "
                 f"{r.quarantined} quarantined"
+                + (f", {len(r.rejected)} files rejected" if r.rejected else "")
                 + (f", {len(r.unknown_skus)} unknown SKUs" if r.unknown_skus else "")
                 + (" (dry run)" if dry_run else "")
             )
@@ -206,20 +207,28 @@ def _print_plan(output: Output, report: Any, explain: bool) -> None:
 
 
 def _finish(output: Output, outcomes: list[Outcome], json_out: bool) -> None:
+    """Exit 1 when a connector failed, else 3 when some records failed (see errors.py)."""
+    from erpsync.errors import EXIT_FAILURE, EXIT_PARTIAL
+
     if json_out:
         output.data([_outcome_json(o) for o in outcomes])
     for outcome in outcomes:
         if not outcome.ok:
             output.error(f"{outcome.connector}: {outcome.error}")
+        elif outcome.shortfall:
+            output.error(f"{outcome.connector}: partial: {outcome.shortfall}")
     if any(not o.ok for o in outcomes):
-        raise typer.Exit(1)
+        raise typer.Exit(EXIT_FAILURE)
+    if any(o.shortfall for o in outcomes):
+        raise typer.Exit(EXIT_PARTIAL)
 
 
 def _outcome_json(outcome: Outcome) -> dict[str, Any]:
     data: dict[str, Any] = {
         "connector": outcome.connector,
         "ok": outcome.ok,
-        "error": outcome.error,
+        "outcome": outcome.state,
+        "error": outcome.error or outcome.shortfall,
         "counts": outcome.counts,
     }
     report = outcome.report

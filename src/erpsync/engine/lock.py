@@ -47,3 +47,28 @@ def run_lock(
         raise StoreError(f"cannot create the lock file {path}: {exc.strerror or exc}") from exc
     with held:
         yield
+
+
+def run_lock_held(store_url: str) -> bool:
+    """True while some process holds the run lock of the database at ``store_url``.
+
+    Tries the lock without waiting and lets it go at once; never creates the lock file (a
+    database whose lock file does not exist has never had a run).
+    """
+    import fcntl
+    import os
+
+    path = urls.lock_path(store_url, LOCK_SUFFIX)
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    except OSError:
+        return False
+    finally:
+        os.close(fd)  # closing the descriptor releases a lock we took
+    return False

@@ -56,6 +56,10 @@ class PullReport:
     unchanged: int = 0
     stale: int = 0
     quarantined: int = 0
+    #: orders quarantined by this run that were not quarantined before it
+    newly_quarantined: int = 0
+    #: inputs the connector refused as a whole (a files connector's unreadable file)
+    rejected: list[str] = field(default_factory=list)
     unknown_skus: set[str] = field(default_factory=set)
     changes: list[str] = field(default_factory=list)
     cursor: datetime | None = None
@@ -75,8 +79,23 @@ class PullReport:
             "unchanged": self.unchanged,
             "stale": self.stale,
             "quarantined": self.quarantined,
+            "newly_quarantined": self.newly_quarantined,
+            "rejected": len(self.rejected),
             "unknown_skus": len(self.unknown_skus),
         }
+
+    def shortfall(self) -> str | None:
+        """What this run could not take in (new to this run), or None: makes the run partial."""
+        parts = []
+        if self.newly_quarantined:
+            parts.append(f"{_plural(self.newly_quarantined, 'order')} quarantined")
+        if self.rejected:
+            parts.append(f"{_plural(len(self.rejected), 'file')} rejected")
+        return ", ".join(parts) or None
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" + ("" if count == 1 else "s")
 
 
 class StoreSeen(SeenOrders):
@@ -227,6 +246,7 @@ def _apply_page(
     quarantined = quarantine.open_ids(session, connector.name)
     # the page's stored states in one query, read inside this write transaction
     states = orders.order_states(session, connector.name, [raw.external_id for raw in page.orders])
+    report.rejected.extend(page.rejected)
     for raw in page.orders:
         report.fetched += 1
         try:
@@ -235,6 +255,9 @@ def _apply_page(
             reason = _one_line(exc)
             quarantine.add(session, connector.name, raw.external_id, raw.payload, reason)
             report.quarantined += 1
+            if raw.external_id not in quarantined:
+                report.newly_quarantined += 1
+                quarantined.add(raw.external_id)
             report.note(f"quarantine {raw.external_id}: {reason}")
             log.warning("%s: order %s quarantined: %s", connector.name, raw.external_id, reason)
             continue

@@ -57,6 +57,12 @@ class PushReport:
             "skus_without_listing": len(self.skus_without_listing),
         }
 
+    def shortfall(self) -> str | None:
+        """The listings this run failed to update, or None: makes the run partial."""
+        if not self.failed:
+            return None
+        return f"{self.failed} listing{'' if self.failed == 1 else 's'} failed"
+
 
 def plan_push(
     connector: Connector, store: Store, *, safety_stock: int, full: bool = False

@@ -4,6 +4,10 @@ Each connector runs in its own thread with its own HTTP client. Platform rate li
 CPU, bound a pull, so threads overlap the waiting; SQLite serialises the short write
 transactions (WAL + busy_timeout). One connector failing never stops the others: its error is
 recorded in ``sync_runs`` and reported as one line, and the command exits 1.
+
+A connector that ran but could not take in everything (a push that failed for some listings,
+orders newly quarantined, files rejected) is recorded as "partial" (the CLI exits 3). Ctrl-C
+records every run still going as "interrupted" and re-raises.
 """
 
 from __future__ import annotations
@@ -29,10 +33,18 @@ log = logging.getLogger("erpsync.runner")
 @dataclass
 class Outcome:
     connector: str
+    #: False: the connector failed (``error`` says why)
     ok: bool
     report: Any = None
     error: str | None = None
     counts: dict[str, int] = field(default_factory=dict)
+    #: what an ok run could not take in ("2 listings failed"); the run is then partial
+    shortfall: str | None = None
+
+    @property
+    def state(self) -> str:
+        """The run's outcome as sync_runs records it: ok, partial or failed."""
+        return "failed" if not self.ok else "partial" if self.shortfall else "ok"
 
 
 def select_connectors(config: Config, names: Sequence[str] | None) -> list[str]:
@@ -76,16 +88,20 @@ def run_all(
     redactor = Redactor(config.secrets())
     ctx = context or build_context(config, store)
 
+    unfinished: dict[str, int] = {}
+
     def one(name: str) -> Outcome:
         run_id = None
         if record:
             with store.session() as session:
                 run_id = runs.start_run(session, command, name)
+            unfinished[name] = run_id
         try:
             with open_connector(config, name, ctx) as connector:
                 report = job(connector)
             counts = report.counts() if hasattr(report, "counts") else {}
-            outcome = Outcome(name, True, report, counts=counts)
+            shortfall = report.shortfall() if hasattr(report, "shortfall") else None
+            outcome = Outcome(name, True, report, counts=counts, shortfall=shortfall)
         except ErpsyncError as exc:
             outcome = Outcome(name, False, error=redactor.text(_describe(exc, name)))
         except Exception as exc:  # a bug in one connector must not take the others down
@@ -96,16 +112,37 @@ def run_all(
                 runs.finish_run(
                     session,
                     run_id,
-                    "ok" if outcome.ok else "failed",
+                    outcome.state,
                     outcome.counts,
-                    outcome.error,
+                    outcome.error or outcome.shortfall,
                 )
+            unfinished.pop(name, None)
         return outcome
 
-    if len(names) <= 1:
-        return [one(n) for n in names]
-    with ThreadPoolExecutor(max_workers=min(len(names), 8), thread_name_prefix="erpsync") as pool:
-        return list(pool.map(one, names))
+    try:
+        if len(names) <= 1:
+            return [one(n) for n in names]
+        pool = ThreadPoolExecutor(max_workers=min(len(names), 8), thread_name_prefix="erpsync")
+        try:
+            return list(pool.map(one, names))
+        finally:
+            # on Ctrl-C, do not wait here for the other connectors to finish their pull
+            pool.shutdown(wait=False, cancel_futures=True)
+    except KeyboardInterrupt:
+        _record_interrupted(store, dict(unfinished))
+        raise
+
+
+def _record_interrupted(store: Store, unfinished: dict[str, int]) -> None:
+    """Mark the runs Ctrl-C cut short; their committed pages stay (each page is atomic)."""
+    if not unfinished:
+        return
+    try:
+        with store.session() as session:
+            for run_id in unfinished.values():
+                runs.finish_run(session, run_id, "interrupted", {}, "interrupted (Ctrl-C)")
+    except Exception:  # the store may be what we were waiting on; the lock check covers it
+        log.debug("could not record the interrupted runs", exc_info=True)
 
 
 def _describe(exc: ErpsyncError, connector: str) -> str:

@@ -22,7 +22,7 @@ STOCK_EFFECTS = ("none", "reserved", "deducted", "released", "returned", "closed
 #: what stock did with one order line: nothing (the order holds no stock), booked, parked (its
 #: SKU is not known yet: booked when it becomes known), waived (known only after it shipped)
 LINE_STOCK = ("none", "booked", "parked", "waived")
-RUN_OUTCOMES = ("running", "ok", "failed", "dry-run")
+RUN_OUTCOMES = ("running", "ok", "failed", "dry-run", "partial", "interrupted")
 
 
 def _one_of(column: str, values: tuple[str, ...]) -> str:
