@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from erpsync.domain import Listing, Order, StockUpdate, to_utc
+from erpsync.lenient import Lenient
 
 ORDER_FIELDS = (
     "external_id",
@@ -115,7 +116,34 @@ def order_from_dict(data: Any, *, connector: str, platform: str) -> Order:
     if not fields.get("channel_status"):
         # files carry our own status vocabulary; the "raw" channel status is the same word
         fields["channel_status"] = fields.get("status")
-    return Order.model_validate({**fields, "connector": connector, "platform": platform})
+    soft = _soft_fields(fields)
+    return Order.model_validate(
+        {
+            **fields,
+            "connector": connector,
+            "platform": platform,
+            "extra": soft.extra,
+            "notes": tuple(soft.notes),
+        }
+    )
+
+
+def _soft_fields(fields: dict[str, Any]) -> Lenient:
+    """Check the buyer's document, the CEP and the UF softly, in place: a bad one is emptied
+    with a note (only id, items and quantities may send an order to the quarantine)."""
+    soft = Lenient()
+    buyer = fields.get("buyer")
+    if isinstance(buyer, Mapping) and isinstance(buyer.get("document"), str):
+        fields["buyer"] = {**buyer, "document": soft.document(buyer["document"])}
+    address = fields.get("shipping_address")
+    if isinstance(address, Mapping):
+        address = dict(address)
+        if isinstance(address.get("state"), str):
+            address["state"] = soft.uf(address["state"])
+        if isinstance(address.get("zip"), str):
+            address["zip"] = soft.cep(address["zip"])
+        fields["shipping_address"] = address
+    return soft
 
 
 def order_from_rows(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:

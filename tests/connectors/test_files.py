@@ -241,7 +241,6 @@ def test_csv_with_semicolons_and_bom_groups_rows_by_external_id(
         ({**MINIMAL, "created_at": "2026-03-01T10:00:00"}, "time without a UTC offset"),
         ({**MINIMAL, "total": "10,00"}, "not an amount: '10,00'"),
         ({**MINIMAL, "items": []}, "items"),
-        ({**MINIMAL, "buyer": {"document": "123.456.789-00"}}, "invalid CPF"),
         (["not", "an", "order"], "an order must be a JSON object, got a list"),
     ],
 )
@@ -260,6 +259,33 @@ def test_unmappable_order_goes_to_the_engine_not_to_rejected(
     with pytest.raises((ValueError, ValidationError), match=message):
         connector.map_order(bad.payload)
     assert tree(inbox) == ["mixed.json"]
+
+
+def test_a_bad_document_cep_or_state_imports_the_order_with_empty_fields_and_notes(
+    inbox: Path, tmp_path: Path
+) -> None:
+    """requirement: only id, lines and quantities may quarantine an order (issue 12): a bad
+    CPF, CEP or UF is left empty with a note; the document is kept as given in extra."""
+    order = {
+        **MINIMAL,
+        "buyer": {"name": "Ana", "document": "123.456.789-00"},
+        "shipping_address": {"city": "Niterói", "state": "Rio de Janeiro", "zip": "2400-000"},
+    }
+    write(inbox, "a.json", [order])
+    connector = make(tmp_path)
+
+    [page] = pull(connector)
+
+    mapped = connector.map_order(page.orders[0].payload)
+    assert mapped.buyer.document is None and mapped.buyer.name == "Ana"
+    assert mapped.extra["buyer_document"] == {"type": None, "number": "123.456.789-00"}
+    assert mapped.shipping_address.state == "RJ"  # a state name is read as its UF
+    assert mapped.shipping_address.zip is None
+    assert [note.split(":")[0] for note in mapped.notes] == [
+        "buyer document left empty",
+        "shipping address",
+    ]
+    assert all("123.456" not in note for note in mapped.notes)
 
 
 def test_an_id_listed_twice_in_one_json_file_keeps_the_later_object(
