@@ -16,12 +16,14 @@ from connectors.amazon.limits import DOCUMENT_TRANSFER, USAGE_PLANS
 from connectors.amazon.push import StockPusher
 from connectors.amazon.settings import AmazonCredentials, AmazonOptions
 from erpsync.connector import (
-    Capability,
     HttpConnector,
+    ListingSource,
     OrderPage,
+    OrderSource,
     RateLimit,
     RawOrder,
     SeenOrders,
+    StockSink,
     Window,
 )
 from erpsync.domain import Listing, Order, PushResult, StockUpdate, to_utc
@@ -91,19 +93,16 @@ class RestrictedDataAuth(httpx.Auth):
             yield request
 
 
-class AmazonConnector(HttpConnector):
+class AmazonConnector(
+    HttpConnector[AmazonCredentials, AmazonOptions], OrderSource, ListingSource, StockSink
+):
     """Amazon Selling Partner API for one seller and marketplace (default Amazon.com.br)."""
 
     type: ClassVar[str] = "amazon"
     platform: ClassVar[str] = mapping.PLATFORM
-    capabilities = frozenset(
-        {Capability.PULL_ORDERS, Capability.PULL_LISTINGS, Capability.PUSH_STOCK}
-    )
     # one JSON_LISTINGS_FEED holds up to 25,000 messages and createFeed refills once every two
     # minutes: hand the whole push over at once rather than one feed per 200 SKUs
     push_batch_size = 10_000
-    Credentials = AmazonCredentials
-    Options = AmazonOptions
     # ref: https://developer-docs.amazon.com/sp-api/docs/sp-api-endpoints (BR is in the NA region)
     default_base_url = "https://sellingpartnerapi-na.amazon.com"
     # ref: https://developer-docs.amazon.com/sp-api/docs/connecting-to-the-selling-partner-api
@@ -216,13 +215,6 @@ class AmazonConnector(HttpConnector):
             "LastUpdatedBefore": iso(end),
             "MaxResultsPerPage": 100,
         }
-        last: dict[str, Any] = {}
-
-        def orders_of(response: httpx.Response) -> list[dict[str, Any]]:
-            last["payload"] = response.json()["payload"]
-            found: list[dict[str, Any]] = last["payload"].get("Orders") or []
-            return found
-
         # keep_params: the current ordersV0 reference says "NextToken doesn't affect any
         # filters that you include in your request; it only impacts the pagination for the
         # filtered orders response", so the filters are sent again with every NextToken (older
@@ -231,35 +223,28 @@ class AmazonConnector(HttpConnector):
             lambda r: r.json()["payload"].get("NextToken"), keep_params=True
         )
         extra: dict[str, Any] = {"auth": RestrictedDataAuth(self)} if restricted else {}
-        checkpoint_sent = False
-        for orders in self.paginate(
+        for page in self.paginate(
             paginator,
             "/orders/v0/orders",
-            records=orders_of,
+            records=_orders_of,
             operation="getOrders",
             params=params,
             **extra,
         ):
-            done = not paginator.has_next_page
-            current = seen.current_of(
-                {str(o["AmazonOrderId"]): to_utc(o["LastUpdateDate"]) for o in orders}
-            )
+            orders = page.records
+            if not orders and not page.last:
+                continue
+            versions = {str(o["AmazonOrderId"]): to_utc(o["LastUpdateDate"]) for o in orders}
+            current = seen.current_of(versions) if versions else set()
             # unchanged since stored: no getOrderItems call
             raw = [
                 self._raw_order(o, restricted)
                 for o in orders
                 if str(o["AmazonOrderId"]) not in current
             ]
-            checkpoint = self._checkpoint(last, end) if done else None
-            checkpoint_sent = done
+            # the window is done only when the last page is in: the checkpoint rides on it
+            checkpoint = _checkpoint(page.response, end) if page.last else None
             yield OrderPage(raw, checkpoint=checkpoint)
-        if not checkpoint_sent:  # the last page was empty (paginate does not yield it)
-            yield OrderPage([], checkpoint=self._checkpoint(last, end))
-
-    @staticmethod
-    def _checkpoint(last: dict[str, Any], end: datetime) -> datetime:
-        before = (last.get("payload") or {}).get("LastUpdatedBefore")
-        return to_utc(before) if before else end
 
     def _raw_order(self, order: dict[str, Any], restricted: bool) -> RawOrder:
         order_id = str(order["AmazonOrderId"])
@@ -278,7 +263,7 @@ class AmazonConnector(HttpConnector):
             records=lambda r: list(r.json()["payload"].get("OrderItems") or []),
             operation="getOrderItems",
         ):
-            items.extend(page)
+            items.extend(page.records)
         return items
 
     def map_order(self, payload: Mapping[str, Any]) -> Order:
@@ -306,18 +291,20 @@ class AmazonConnector(HttpConnector):
             lambda r: (r.json().get("pagination") or {}).get("nextToken"),
             token_param="pageToken",  # noqa: S106 - a parameter name
         )
-        for items in self.paginate(
+        for page in self.paginate(
             paginator,
             self.listings_path(),
             records=lambda r: list(r.json().get("items") or []),
             operation="searchListingsItems",
             params=params,
         ):
+            if not page.records:
+                continue
             listings = [
                 mapping.listing_from_item(
                     item, connector=self.name, marketplace_id=self.options.marketplace_id
                 )
-                for item in items
+                for item in page.records
             ]
             self.fba_skus.update(x.item_id for x in listings if x.fulfilled_by_channel)
             yield listings
@@ -345,6 +332,16 @@ class AmazonConnector(HttpConnector):
             f"authenticated as seller {self.options.seller_id} on marketplace "
             f"{self.options.marketplace_id} ({count} listings)"
         )
+
+
+def _orders_of(response: httpx.Response) -> list[dict[str, Any]]:
+    return list(response.json()["payload"].get("Orders") or [])
+
+
+def _checkpoint(response: httpx.Response, end: datetime) -> datetime:
+    """Amazon's ``LastUpdatedBefore`` of the last page, else the window's (lagged) end."""
+    before = (response.json().get("payload") or {}).get("LastUpdatedBefore")
+    return to_utc(before) if before else end
 
 
 __all__ = ["AmazonConnector", "access_token_expired"]

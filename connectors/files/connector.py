@@ -14,17 +14,20 @@ from pathlib import Path
 from typing import Any
 
 from erpsync.connector import (
-    Capability,
     Connector,
     ConnectorContext,
     ConnectorSettings,
+    ListingSource,
+    NoSettings,
     OrderPage,
+    OrderSource,
     RawOrder,
     SeenOrders,
+    StockSink,
     Window,
 )
 from erpsync.domain import Listing, Order, PushResult, StockUpdate
-from erpsync.errors import ConfigError, FatalError
+from erpsync.errors import FatalError
 
 from . import formats
 from .settings import FilesOptions
@@ -35,23 +38,16 @@ log = logging.getLogger(__name__)
 _PARTIAL_SUFFIXES = (".tmp", ".part")
 
 
-class FilesConnector(Connector):
+class FilesConnector(Connector[NoSettings, FilesOptions], OrderSource, ListingSource, StockSink):
     """Orders from a folder of canonical JSON/CSV files; stock to a CSV per push."""
 
     type = "files"
     platform = "files"
-    capabilities = frozenset(
-        {Capability.PULL_ORDERS, Capability.PUSH_STOCK, Capability.PULL_LISTINGS}
-    )
-    Options = FilesOptions
 
     def __init__(
         self, settings: ConnectorSettings, context: ConnectorContext | None = None
     ) -> None:
         super().__init__(settings, context)
-        if not isinstance(settings.options, FilesOptions):
-            raise ConfigError(f"connectors.{settings.name}.options: inbox is required")
-        self.files_options: FilesOptions = settings.options
         #: relative option paths resolve against this folder. The config carries no file path,
         #: so it is the working directory; a caller that knows the config's folder may set it.
         self.base_dir = Path.cwd()
@@ -65,20 +61,20 @@ class FilesConnector(Connector):
 
     @property
     def inbox(self) -> Path:
-        return self.path(self.files_options.inbox)
+        return self.path(self.options.inbox)
 
     @property
     def rejected(self) -> Path:
-        return self.path(self.files_options.rejected_folder)
+        return self.path(self.options.rejected_folder)
 
     @property
     def processed(self) -> Path | None:
-        folder = self.files_options.processed
+        folder = self.options.processed
         return None if folder is None else self.path(folder)
 
     @property
     def outbox(self) -> Path | None:
-        folder = self.files_options.outbox
+        folder = self.options.outbox
         return None if folder is None else self.path(folder)
 
     def inbox_files(self) -> list[Path]:
@@ -120,7 +116,7 @@ class FilesConnector(Connector):
 
     def map_order(self, payload: Mapping[str, Any]) -> Order:
         return formats.order_from_payload(
-            payload, connector=self.name, platform=self.files_options.platform
+            payload, connector=self.name, platform=self.options.platform
         )
 
     def _read_orders(self, path: Path) -> list[formats.FileOrder] | str | None:
@@ -161,7 +157,7 @@ class FilesConnector(Connector):
         becomes a listing whose item_id is the SKU itself: the stock CSV then covers every
         product the channel has sold.
         """
-        listings_file = self.files_options.listings_file
+        listings_file = self.options.listings_file
         if listings_file is not None:
             yield self._listings_from_file(self.path(listings_file))
             return

@@ -11,19 +11,22 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, ClassVar
-from urllib.parse import quote, urlencode
+from urllib.parse import quote
 
 import httpx
 
 from connectors.magalu import mapping
 from connectors.magalu.settings import MAX_PAGE_SIZE, MagaluCredentials, MagaluOptions
 from erpsync.connector import (
-    Capability,
     HttpConnector,
+    ListingSource,
+    OAuthConsent,
     OrderPage,
+    OrderSource,
     RateLimit,
     RawOrder,
     SeenOrders,
+    StockSink,
     Window,
 )
 from erpsync.domain import Listing, Order, PushResult, StockUpdate, to_utc
@@ -90,24 +93,26 @@ class MagaluPaginator(OffsetPaginator):
         params[self.limit_param or "_limit"] = self.limit
 
 
-class MagaluConnector(HttpConnector):
+class MagaluConnector(
+    HttpConnector[MagaluCredentials, MagaluOptions], OrderSource, ListingSource, StockSink
+):
     """Magalu Open API: pulls orders by update time, lists SKUs, pushes stock per SKU."""
 
     type = "magalu"
     platform = mapping.PLATFORM
-    capabilities = frozenset(
-        {
-            Capability.PULL_ORDERS,
-            Capability.PULL_LISTINGS,
-            Capability.PUSH_STOCK,
-            Capability.AUTHORIZE,
-        }
-    )
     # offset paging over a filter on the update time: an order updated mid-pull shifts
     # the pages, so the engine re-reads the window until a pass finds nothing new
-    stable_paging = False
-    Credentials = MagaluCredentials
-    Options = MagaluOptions
+    reread_until_stable = True
+    #: ID Magalu's consent page; the seller picks the store (tenant) there. The code exchange
+    #: posts JSON, as the docs' example does (the refresh grant is a form, see build_auth).
+    #: ref: https://developers.magalu.com/docs/first-steps/create-an-application/authentication-authorization
+    consent = OAuthConsent(
+        AUTHORIZATION_URL,
+        scopes=SCOPES,
+        code_exchange="json",
+        params={"choose_tenants": "true"},
+        spaces="%20",
+    )
     default_base_url = "https://api.magalu.com"
     default_auth_url = "https://id.magalu.com/oauth/token"
     emulator = "connectors.magalu.emulator:MagaluEmulator"
@@ -122,18 +127,6 @@ class MagaluConnector(HttpConnector):
         "stock_read": RateLimit.per_minute(400, burst=5),
         "stock_write": RateLimit.per_minute(300, burst=5),
     }
-
-    @property
-    def creds(self) -> MagaluCredentials:
-        credentials = self.settings.credentials
-        assert isinstance(credentials, MagaluCredentials)
-        return credentials
-
-    @property
-    def opts(self) -> MagaluOptions:
-        options = self.settings.options
-        assert isinstance(options, MagaluOptions)
-        return options
 
     def build_auth(self) -> httpx.Auth:
         """ID Magalu refresh grant, form-encoded.
@@ -157,14 +150,17 @@ class MagaluConnector(HttpConnector):
         since, until = UPDATED_AT_FILTERS
         params = {since: _iso(window.start), until: _iso(window.end), "_sort": ORDERS_SORT}
         pages = self.paginate(
-            MagaluPaginator(self.opts.page_size, max_offset=ORDERS_MAX_OFFSET),
+            MagaluPaginator(self.options.page_size, max_offset=ORDERS_MAX_OFFSET),
             ORDERS_PATH,
             records=_results,
             operation="orders",
             params=params,
             headers=self._headers(),
         )
-        for records in pages:
+        for page in pages:
+            records = page.records
+            if not records:
+                continue
             versions = {
                 str(order["id"]): to_utc(order["updated_at"]) if order.get("updated_at") else None
                 for order in records
@@ -185,20 +181,22 @@ class MagaluConnector(HttpConnector):
     def fetch_listings(self) -> Iterator[list[Listing]]:
         """Every portfolio SKU as a listing. ref: https://developers.magalu.com/docs/seller-produtos/get_skus_list/"""
         pages = self.paginate(
-            MagaluPaginator(min(self.opts.page_size, MAX_PAGE_SIZE)),
+            MagaluPaginator(min(self.options.page_size, MAX_PAGE_SIZE)),
             SKUS_PATH,
             records=_results,
             operation="skus",
             headers=self._headers(),
         )
-        for records in pages:
+        for page in pages:
+            if not page.records:
+                continue
             yield [
                 mapping.map_listing(
                     sku,
                     self.name,
-                    self.read_stock(str(sku["sku"])) if self.opts.listing_stock else None,
+                    self.read_stock(str(sku["sku"])) if self.options.listing_stock else None,
                 )
-                for sku in records
+                for sku in page.records
             ]
 
     def read_stock(self, sku: str) -> int | None:
@@ -215,7 +213,7 @@ class MagaluConnector(HttpConnector):
             if exc.status_code == 404:
                 return None
             raise
-        return mapping.available_quantity(response.json(), self.opts.channel_id)
+        return mapping.available_quantity(response.json(), self.options.channel_id)
 
     def push_stock(self, updates: Sequence[StockUpdate]) -> list[PushResult]:
         """One PATCH per SKU (no batch endpoint exists); 202 means accepted, applied later.
@@ -227,8 +225,8 @@ class MagaluConnector(HttpConnector):
 
     def _push_one(self, update: StockUpdate) -> PushResult:
         body: dict[str, Any] = {"quantity": update.quantity, "type": STOCK_TYPE}
-        if self.opts.channel_id:
-            body["channel"] = {"id": self.opts.channel_id}
+        if self.options.channel_id:
+            body["channel"] = {"id": self.options.channel_id}
         try:
             response = self.request(
                 "PATCH",
@@ -259,34 +257,13 @@ class MagaluConnector(HttpConnector):
 
     # -- checks and errors ---------------------------------------------------------------------
 
-    def authorization_url(self, state: str) -> str:
-        """ID Magalu's consent page; the seller picks the store (tenant) there.
-
-        ref: https://developers.magalu.com/docs/first-steps/create-an-application/authentication-authorization
-        """
-        query = {
-            "client_id": self.creds.client_id,
-            "redirect_uri": self.redirect_uri(),
-            "scope": " ".join(SCOPES),
-            "response_type": "code",
-            "choose_tenants": "true",
-            "state": state,
-        }
-        return f"{AUTHORIZATION_URL}?{urlencode(query, quote_via=quote)}"
-
-    def exchange_code(self, code: str) -> str:
-        """Trade the redirect's ``code`` for tokens (a JSON body, as the docs' example posts
-        it; the refresh grant is a form), store them, and prove they work."""
-        self.http.oauth.exchange_code(code.strip(), self.redirect_uri(), body_format="json")
-        return self.check().replace("authenticated", "authorised", 1)
-
     def check(self) -> str:
         """Authenticate and read one order page."""
         response = self.request(
             "GET", ORDERS_PATH, operation="orders", params={"_limit": 1}, headers=self._headers()
         )
         page = _page_meta(response)
-        channel = f", channel {self.opts.channel_id}" if self.opts.channel_id else ""
+        channel = f", channel {self.options.channel_id}" if self.options.channel_id else ""
         max_limit = page.get("max_limit", "?")
         return f"authenticated with ID Magalu{channel}; orders readable (max_limit {max_limit})"
 
@@ -322,7 +299,7 @@ class MagaluConnector(HttpConnector):
     def _headers(self) -> dict[str, str]:
         """X-Channel-Id when configured: some doc pages require it, the token already scopes
         the tenant according to integrators, so it is sent only when the user sets one."""
-        return {"X-Channel-Id": self.opts.channel_id} if self.opts.channel_id else {}
+        return {"X-Channel-Id": self.options.channel_id} if self.options.channel_id else {}
 
     @staticmethod
     def _stock_path(sku: str) -> str:

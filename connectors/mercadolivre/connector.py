@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import timedelta
 from typing import Any, ClassVar
-from urllib.parse import urlencode
 
 import httpx
 
@@ -14,14 +14,15 @@ from connectors.mercadolivre import mapping, paging
 from connectors.mercadolivre.settings import MercadoLivreCredentials, MercadoLivreOptions
 from connectors.mercadolivre.stock import StockPlan, plan_stock
 from erpsync.connector import (
-    Capability,
-    ConnectorContext,
-    ConnectorSettings,
     HttpConnector,
+    ListingSource,
+    OAuthConsent,
     OrderPage,
+    OrderSource,
     RateLimit,
     RawOrder,
     SeenOrders,
+    StockSink,
     Window,
 )
 from erpsync.domain import Listing, Order, PushResult, StockUpdate
@@ -49,25 +50,21 @@ def _limits(rate: float) -> Mapping[str, RateLimit]:
     }
 
 
-class MercadoLivreConnector(HttpConnector):
+class MercadoLivreConnector(
+    HttpConnector[MercadoLivreCredentials, MercadoLivreOptions],
+    OrderSource,
+    ListingSource,
+    StockSink,
+):
     """Mercado Livre (MLB) seller account: orders in, listings in, stock out."""
 
     type = "mercadolivre"
     platform = mapping.PLATFORM
-    capabilities = frozenset(
-        {
-            Capability.PULL_ORDERS,
-            Capability.PULL_LISTINGS,
-            Capability.PUSH_STOCK,
-            Capability.AUTHORIZE,
-        }
-    )
     # the order search pages by offset over a live result, but tells its total: the
     # connector re-reads a search that delivered fewer orders (see _search_orders), so the
     # engine need not re-read every window
-    stable_paging = True
-    Credentials = MercadoLivreCredentials
-    Options = MercadoLivreOptions
+    reread_until_stable = False
+    consent = OAuthConsent(AUTHORIZATION_URL)
     default_base_url = "https://api.mercadolibre.com"
     default_auth_url = "https://api.mercadolibre.com/oauth/token"
     emulator = "connectors.mercadolivre.emulator:MercadoLivreEmulator"
@@ -97,15 +94,10 @@ class MercadoLivreConnector(HttpConnector):
 
     _seller_id: int | None = None
 
-    def __init__(
-        self, settings: ConnectorSettings, context: ConnectorContext | None = None
-    ) -> None:
-        super().__init__(settings, context)
+    def limits(self) -> Mapping[str, RateLimit]:
+        """The class's buckets, unless this account's app was granted another rate."""
         rate = self.options.requests_per_second
-        if rate:
-            # per account, so it shadows the class's buckets on this instance only (the
-            # session reads `connector.rate_limits` when it builds a limiter)
-            vars(self)["rate_limits"] = _limits(float(rate))
+        return _limits(float(rate)) if rate else self.rate_limits
 
     # -- auth -----------------------------------------------------------------------------------
 
@@ -113,21 +105,6 @@ class MercadoLivreConnector(HttpConnector):
         return self.oauth_refresh(
             body_format="form",  # ML wants the grant in a form body, never the query (php-sdk#39)
         )
-
-    def authorization_url(self, state: str) -> str:
-        """The consent page a seller opens to grant this app access (`connectors authorize`)."""
-        query = {
-            "response_type": "code",
-            "client_id": self.credentials.client_id,
-            "redirect_uri": self.redirect_uri(),
-            "state": state,
-        }
-        return f"{AUTHORIZATION_URL}?{urlencode(query)}"
-
-    def exchange_code(self, code: str) -> str:
-        """Trade the `code` from the redirect for tokens, store them, say whose they are."""
-        self.http.oauth.exchange_code(code.strip(), self.redirect_uri())
-        return self.check().replace("authenticated", "authorised", 1)
 
     def check(self) -> str:
         # ref: https://developers.mercadolivre.com.br/pt_br/consultas-de-usuarios (GET /users/me)
@@ -203,31 +180,24 @@ class MercadoLivreConnector(HttpConnector):
         }
         if status:
             params["order.status"] = status
-        totals: list[int] = []
-        delivered: set[str] = set()
-
-        def records(response: httpx.Response) -> list[dict[str, Any]]:
-            body = response.json()
-            totals.append(int((body.get("paging") or {}).get("total") or 0))
-            results = list(body.get("results") or [])
-            delivered.update(str(order["id"]) for order in results)
-            return results
-
         paginator = OffsetPaginator(
             limit, total=paging.paging_total, max_offset=self.search_cap - limit
         )
         pages = self.paginate(
-            paginator, "/orders/search", records=records, operation="orders", params=params
+            paginator, "/orders/search", records=_results, operation="orders", params=params
         )
-        first = next(pages, [])
-        if totals and totals[0] > self.search_cap:
+        first = next(pages, None)
+        total = (paging.paging_total(first.response) or 0) if first else 0
+        if total > self.search_cap:
             paging.close(pages)  # split before paging past the cap, not after
-            yield from self._split(window, status, totals[0])
+            yield from self._split(window, status, total)
             return
-        if first:
-            yield first
-        yield from pages
-        if totals and len(delivered) < totals[0]:
+        delivered: set[str] = set()
+        for page in itertools.chain([first] if first else [], pages):
+            delivered.update(str(order["id"]) for order in page.records)
+            if page.records:
+                yield page.records
+        if first and len(delivered) < total:
             if rereads >= MAX_REREADS:
                 raise RetriableError(
                     f"orders kept moving while paging {window.start.isoformat()} to "
@@ -308,33 +278,27 @@ class MercadoLivreConnector(HttpConnector):
         # ref: https://developers.mercadolivre.com.br/pt_br/itens-e-buscas
         path = f"/users/{self.seller_id()}/items/search"
         limit = self.options.page_size
-        totals: list[int] = []
-
-        def records(response: httpx.Response) -> list[str]:
-            body = response.json()
-            totals.append(int((body.get("paging") or {}).get("total") or 0))
-            return [str(item_id) for item_id in body.get("results") or []]
-
         paginator = OffsetPaginator(
             limit, total=paging.paging_total, max_offset=self.items_offset_cap - limit
         )
-        pages = self.paginate(paginator, path, records=records, operation="items")
-        first = next(pages, [])
-        if not totals or totals[0] <= self.items_offset_cap:
-            if first:
-                yield first
-            yield from pages
+        pages = self.paginate(paginator, path, records=_item_ids_of, operation="items")
+        first = next(pages, None)
+        total = (paging.paging_total(first.response) or 0) if first else 0
+        if total <= self.items_offset_cap:
+            for page in itertools.chain([first] if first else [], pages):
+                if page.records:
+                    yield page.records
             return
         paging.close(pages)
         seen: set[str] = set()
-        for ids in self.paginate(
+        for page in self.paginate(
             paging.ScrollPaginator(self.scan_page_size),
             path,
-            records=lambda r: [str(i) for i in r.json().get("results") or []],
+            records=_item_ids_of,
             operation="items",
             params={"search_type": "scan", "limit": self.scan_page_size},
         ):
-            fresh = [item_id for item_id in ids if item_id not in seen]
+            fresh = [item_id for item_id in page.records if item_id not in seen]
             seen.update(fresh)
             if fresh:
                 yield fresh
@@ -387,6 +351,14 @@ class MercadoLivreConnector(HttpConnector):
         except FatalError as exc:
             return plan.results(ok=False, error=str(exc.args[0]))
         return plan.results(ok=True)
+
+
+def _results(response: httpx.Response) -> list[dict[str, Any]]:
+    return list(response.json().get("results") or [])
+
+
+def _item_ids_of(response: httpx.Response) -> list[str]:
+    return [str(item_id) for item_id in response.json().get("results") or []]
 
 
 def _wanted(results: list[dict[str, Any]], seen: SeenOrders) -> list[dict[str, Any]]:

@@ -213,3 +213,60 @@ class PushResult(_Frozen):
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+# -- provisional shapes of the resources no connector implements yet ------------------------------
+# The contract (erpsync.connector.resources) already names them, so the ERP and post-sale
+# connectors start from one shape; the first implementation of each fixes its fields.
+
+
+class StockLevel(_Frozen):
+    """On-hand of one SKU at one location, as a stock source (an ERP) reports it."""
+
+    sku: str
+    location: str = "main"
+    on_hand: int
+    updated_at: UtcDateTime | None = None
+
+
+class Invoice(_Frozen):
+    """An NF-e issued for one order (provisional: the post-sale issue fixes the fields)."""
+
+    connector: str
+    order_external_id: str
+    #: the 44-digit chave de acesso
+    access_key: str
+    number: str | None = None
+    series: str | None = None
+    issued_at: UtcDateTime | None = None
+    xml: str | None = None
+
+
+class Label(_Frozen):
+    """A shipping label the channel produced for one order (provisional)."""
+
+    order_external_id: str
+    content_type: str = "application/pdf"
+    content: bytes = b""
+    tracking_code: str | None = None
+
+
+class TrackingUpdate(_Frozen):
+    """A shipment's carrier and tracking code, sent to a channel (provisional)."""
+
+    order_external_id: str
+    carrier: str | None = None
+    tracking_code: str
+    shipped_at: UtcDateTime | None = None
+
+
+class SendResult(_Frozen):
+    """The other side's answer for one record sent to it (an order into an ERP, an invoice or
+    tracking code to a channel): a failure is a result, not a raise."""
+
+    ref: str
+    ok: bool
+    pending: bool = False
+    #: the id the receiving side gave the record (an ERP's order number)
+    remote_id: str | None = None
+    error: str | None = None

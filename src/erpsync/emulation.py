@@ -226,7 +226,8 @@ class Emulator(ABC):
     Subclasses put their state in ``setup()`` (called before the sandbox account is seeded, so
     do not assign state after ``super().__init__``), return their routes from ``routes()``, and
     implement the contract-suite API: ``credentials``, ``options``, ``seed_orders``,
-    ``update_order``, ``cancel_order``, ``expire_access_tokens``, ``listing_refs``, ``stock_of``.
+    ``update_order``, ``cancel_order``, ``expire_access_tokens``, ``listing_refs``, ``stock_of``
+    and, for platforms that apply pushes asynchronously, ``settle``.
 
     Args:
         seed: makes generated data (and the token signing key) deterministic.
@@ -328,6 +329,10 @@ class Emulator(ABC):
     def expire_access_tokens(self) -> None:
         """Make every access token issued so far invalid (default: for ``issue_token`` tokens)."""
         self.revoke_tokens("access")
+
+    def settle(self) -> None:  # noqa: B027 - an optional hook, empty by design
+        """Apply now what the platform applies asynchronously (stock pushes it answered 202
+        to), so ``stock_of`` shows it. Default: nothing is asynchronous."""
 
     # helpers for subclasses ------------------------------------------------------------------
 

@@ -28,7 +28,14 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from erpsync.connector import Capability, Connector, ConnectorContext, ConnectorSettings, Window
+from erpsync.connector import (
+    Capability,
+    Connector,
+    ConnectorContext,
+    ConnectorSettings,
+    OrderSource,
+    Window,
+)
 from erpsync.domain import Order
 from erpsync.emulation import Emulator, EmulatorTransport
 from erpsync.engine.listings import pull_listings
@@ -214,7 +221,8 @@ class ConnectorContract:
         paths = sorted(self.fixtures.glob(self.fixture_glob))
         assert paths, f"no {self.fixture_glob} fixtures in {self.fixtures}"
         for path in paths:
-            order = harness.connector.map_order(json.loads(path.read_text(encoding="utf-8")))
+            source = OrderSource.of(harness.connector)
+            order = source.map_order(json.loads(path.read_text(encoding="utf-8")))
             assert order.connector == harness.connector.name, path.name
             assert order.items, path.name
 
@@ -248,9 +256,7 @@ class ConnectorContract:
         report = push_stock(harness.connector, harness.store, safety_stock=0)
         assert report.failed == 0, report.errors
         assert report.sent > 0
-        settle = getattr(harness.emulator, "settle", None)
-        if settle:
-            settle()
+        harness.emulator.settle()
         with harness.store.session() as session:
             levels = ledger.levels(session, ["main"])
         for planned in report.plan:

@@ -461,7 +461,7 @@ def test_authorize_builds_the_consent_url_and_trades_the_code_as_json(
     with the seller scopes and tenant choice, then the code exchange (a JSON body), stored."""
     rig = make_rig(redirect_uri="https://erpsync.example/magalu/callback")
     url = rig.connector.authorization_url("st4te")
-    assert url.startswith("https://id.magalu.com/login?client_id=")
+    assert url.startswith("https://id.magalu.com/login?response_type=code&client_id=")
     assert "choose_tenants=true" in url and "state=st4te" in url
     assert "open%3Aportfolio-stocks-seller%3Awrite" in url
     said = rig.connector.exchange_code(emu.issue_authorization_code())

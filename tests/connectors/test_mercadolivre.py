@@ -229,16 +229,16 @@ def test_requests_per_second_raises_this_accounts_buckets_only(
 ) -> None:
     """requirement: conservative default buckets; an app with a granted quota can raise them."""
     default, raised = connect(), connect(options={"requests_per_second": 25})
-    assert default.rate_limits == {
+    assert default.limits() == {
         "default": RateLimit(rate=10.0, burst=20),
         "stock": RateLimit(rate=5.0, burst=10),
     }
-    assert raised.rate_limits == {
+    assert raised.limits() == {
         "default": RateLimit(rate=25.0, burst=50),
         "stock": RateLimit(rate=12.5, burst=25),
     }
     assert raised.limiter("stock").rate == 12.5
-    assert MercadoLivreConnector.rate_limits == default.rate_limits
+    assert MercadoLivreConnector.rate_limits == default.limits()
 
 
 def test_authorize_builds_the_brazil_consent_url_and_exchanges_the_code(

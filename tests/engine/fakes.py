@@ -10,7 +10,17 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from erpsync.connector import Capability, Connector, OrderPage, RawOrder, SeenOrders, Window
+from erpsync.connector import (
+    Connector,
+    ListingSource,
+    NoSettings,
+    OrderPage,
+    OrderSource,
+    RawOrder,
+    SeenOrders,
+    StockSink,
+    Window,
+)
 from erpsync.domain import Listing, Order, PushResult, StockUpdate
 from erpsync.errors import FatalError
 from erpsync.http.pagination import PaginationCapReached
@@ -46,15 +56,11 @@ class FakeOptions(BaseModel):
     fail_skus: list[str] = []  # pushes of these SKUs are refused ("item is paused")
 
 
-class FakeConnector(Connector):
+class FakeConnector(Connector[NoSettings, FakeOptions], OrderSource, ListingSource, StockSink):
     """Serves ``self.orders`` (payload dicts) whose update time falls in the window."""
 
     type = "fake"
     platform = "fake"
-    capabilities = frozenset(
-        {Capability.PULL_ORDERS, Capability.PUSH_STOCK, Capability.PULL_LISTINGS}
-    )
-    Options = FakeOptions
 
     def __init__(self, settings: Any, context: Any = None) -> None:
         super().__init__(settings, context)
@@ -183,15 +189,17 @@ def generated_orders(count: int) -> list[dict[str, Any]]:
     return out
 
 
-class ExplodingConnector(Connector):
+class ExplodingConnector(Connector, OrderSource):
     """Fails every pull, as a platform that rejects the seller would."""
 
     type = "exploding"
     platform = "exploding"
-    capabilities = frozenset({Capability.PULL_ORDERS})
 
     def fetch_orders(self, window: Window, seen: SeenOrders) -> Iterator[OrderPage]:
         raise FatalError("platform said no", connector=self.name)
+
+    def map_order(self, payload: Mapping[str, Any]) -> Order:
+        raise AssertionError("never fetched")
 
 
 class OffsetPagedConnector(FakeConnector):
@@ -199,7 +207,7 @@ class OffsetPagedConnector(FakeConnector):
     an order updated mid-pull leaves the result and shifts the later ones (ML, Magalu).
     ``cap``: like Magalu's _offset limit, refuse to page past it."""
 
-    stable_paging = False
+    reread_until_stable = True
     cap: int | None = None
     after_first_page: Any = None  # a callable run once, after the first page is served
 

@@ -14,6 +14,7 @@ from erpsync.connector import ConnectorContext, ConnectorSettings
 from erpsync.emulation import Emulator
 from erpsync.errors import ConfigError, RetriableError
 from erpsync.http.retry import RetryPolicy
+from tests.http.conftest import Creds
 
 
 class SandboxEmulator(Emulator):
@@ -45,6 +46,7 @@ def sandbox_class(connector_class):
 
 
 def settings(**kw) -> ConnectorSettings:
+    kw.setdefault("credentials", Creds())
     return ConnectorSettings(name="x1", type="shop", **kw)
 
 
@@ -80,14 +82,15 @@ def test_missing_auth_url_is_a_config_error(connector_class, monkeypatch):
 
 def test_sandbox_runs_the_emulator_in_process(sandbox_class):
     """requirement: sandbox: true needs no network: the emulator class named by the connector
-    is instantiated with its defaults (a seeded account) and reachable as session.emulator."""
+    is instantiated with its defaults (a seeded account) and reachable as
+    connector.sandbox_emulator."""
     connector = sandbox_class(
         settings(sandbox=True, credentials=sandbox_class.Credentials()),
         ConnectorContext(retry_policy=RetryPolicy.instant()),
     )
-    assert connector.http.emulator is None  # nothing built before the first request
+    assert connector.sandbox_emulator is None  # nothing built before the first request
     assert connector.request("GET", "/me").json() == {"host": "shop.emulator", "orders": 10}
-    emulator = connector.http.emulator
+    emulator = connector.sandbox_emulator
     assert isinstance(emulator, SandboxEmulator)
     assert [r.path for r in emulator.requests] == ["/oauth/token", "/me"]
     connector.close()

@@ -47,8 +47,10 @@ def test_offset_pages_to_the_end(mock_connector):
             OffsetPaginator(50), "/orders/search", records=results, params={"seller": "1"}
         )
     )
-    assert [len(p) for p in pages] == [50, 50, 20]
-    assert [n for page in pages for n in page] == list(range(120))
+    assert [len(p.records) for p in pages] == [50, 50, 20]
+    assert [n for page in pages for n in page.records] == list(range(120))
+    assert [(p.number, p.last) for p in pages] == [(1, False), (2, False), (3, True)]
+    assert pages[0].response.json()["paging"]["total"] == 120
     assert [dict(r.url.params) for r in requests] == [
         {"seller": "1", "offset": "0", "limit": "50"},
         {"seller": "1", "offset": "50", "limit": "50"},
@@ -65,10 +67,12 @@ def test_offset_stops_at_total_without_an_empty_page(mock_connector):
     assert len(requests) == 2
 
 
-def test_empty_listing_yields_nothing(mock_connector):
-    """requirement: an empty first page yields no pages and stops."""
+def test_empty_listing_yields_one_empty_last_page(mock_connector):
+    """requirement: an empty first page is the last: one page without records, one request
+    (its response still says what the platform said, e.g. a total or a checkpoint)."""
     handler, requests = offset_api(0)
-    assert list(mock_connector(handler).paginate(OffsetPaginator(50), "/s", records=results)) == []
+    pages = list(mock_connector(handler).paginate(OffsetPaginator(50), "/s", records=results))
+    assert [(p.records, p.last) for p in pages] == [([], True)]
     assert len(requests) == 1
 
 
@@ -153,7 +157,7 @@ def test_cursor_paging(mock_connector, keep_params, second_params):
             paginator, "/orders/v0/orders", records=orders, params={"CreatedAfter": "2026"}
         )
     )
-    assert pages == [["first"], ["t1"], ["t2"]]
+    assert [p.records for p in pages] == [["first"], ["t1"], ["t2"]]
     assert dict(requests[1].url.params) == second_params
 
 
@@ -187,7 +191,7 @@ def test_link_header_paging(mock_connector):
             LinkHeaderPaginator(), "/products", records=lambda r: r.json(), params={"per_page": 2}
         )
     )
-    assert pages == [["1"], ["2"], ["3"]]
+    assert [p.records for p in pages] == [["1"], ["2"], ["3"]]
     assert seen == [
         "https://api.shop.test/products?per_page=2",
         "https://api.shop.test/products?page=2&per_page=2",
@@ -209,7 +213,7 @@ def test_body_next_url(mock_connector):
             paginator, "/seller/v1/orders", records=results, params={"_limit": 1}
         )
     )
-    assert pages == [[0], [1], [2]]
+    assert [p.records for p in pages] == [[0], [1], [2]]
 
 
 def test_json_body_paging(mock_connector):

@@ -7,9 +7,8 @@ import threading
 import httpx
 import pytest
 
-from erpsync.connector import RateLimit
 from erpsync.errors import RateLimitedError
-from erpsync.http.ratelimit import RateLimiter
+from erpsync.http.ratelimit import RateLimit, RateLimiter
 from erpsync.http.retry import RetryPolicy
 
 
@@ -166,7 +165,7 @@ def test_session_limiters_use_the_context_clock_and_sleep(make_connector):
         monotonic=fake.clock,
         sleep=fake.sleep,
     )
-    connector.rate_limits = {"default": RateLimit(rate=2, burst=1)}
+    connector.http.limits = {"default": RateLimit(rate=2, burst=1)}
     for _ in range(3):
         connector.request("GET", "/a")
     assert fake.slept == [0.5, 0.5]

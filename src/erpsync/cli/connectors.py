@@ -87,10 +87,10 @@ def authorize(
         if Capability.AUTHORIZE not in connector.capabilities:
             raise ConfigError(f"{name}: {connector.type} connectors have no consent flow")
         if code is None:
-            url = connector.authorization_url(secrets.token_urlsafe(16))  # type: ignore[attr-defined]
+            url = connector.authorization_url(secrets.token_urlsafe(16))
             output.info(
                 f"Open this URL, approve access, and paste the `code` from the redirect:\n{url}"
             )
             code = typer.prompt("code", hide_input=True)
-        description = connector.exchange_code(code.strip())  # type: ignore[attr-defined]
+        description = connector.exchange_code(code.strip())
     output.info(f"{name}: authorised ({description}); tokens stored")

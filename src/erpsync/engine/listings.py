@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from erpsync.connector import Connector
+from erpsync.connector import Connector, ListingSource
 from erpsync.engine.parked import book_parked
 from erpsync.store import Store, listings
 
@@ -22,7 +22,7 @@ class ListingsReport:
 def pull_listings(connector: Connector, store: Store) -> ListingsReport:
     """Upsert every listing the channel reports, batch by batch (manual links are kept)."""
     report = ListingsReport(connector.name)
-    for batch in connector.fetch_listings():
+    for batch in ListingSource.of(connector).fetch_listings():
         with store.session() as session:
             report.count += listings.upsert_listings(session, connector.name, batch)
     with store.session() as session:  # a listing's SKU may resolve order lines parked so far

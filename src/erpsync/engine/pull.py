@@ -17,7 +17,7 @@ from typing import Any
 from pydantic import ValidationError
 from sqlmodel import Session
 
-from erpsync.connector import Connector, OrderPage, SeenOrders, Window
+from erpsync.connector import Connector, ConnectorCore, OrderPage, OrderSource, SeenOrders, Window
 from erpsync.domain import Order
 from erpsync.engine.effects import Action, Effect, decide
 from erpsync.engine.parked import book_parked
@@ -115,7 +115,7 @@ class StoreSeen(SeenOrders):
         return {i for i, updated_at in versions.items() if stored.get(i) == updated_at}
 
 
-def pull_window(connector: Connector, store: Store, since: datetime | None) -> Window:
+def pull_window(connector: ConnectorCore, store: Store, since: datetime | None) -> Window:
     """[cursor - overlap, now), or [since, now) for a re-pull, or the first-run lookback."""
     now = connector.now()
     if since is not None:
@@ -136,14 +136,15 @@ def pull_orders(
     on_page: Callable[[int], None] | None = None,
 ) -> PullReport:
     """Pull one connector's changed orders into the store. See the module docstring."""
-    window = pull_window(connector, store, since)
+    source = OrderSource.of(connector)
+    window = pull_window(source, store, since)
     report = PullReport(connector.name, window=window)
     with store.session() as session:
         if not dry_run:  # lines parked by an earlier pull whose SKU has become known since
             location = {connector.name: connector.settings.locations[0]}
             book_parked(session, locations=location, default_location="", connector=connector.name)
         catalogue = load_catalogue(session, connector.name)
-    run = _WindowReader(connector, store, report, catalogue, dry_run, on_page)
+    run = _WindowReader(source, store, report, catalogue, dry_run, on_page)
     complete = run.read_until_stable(window)
     if dry_run:
         return report
@@ -166,7 +167,7 @@ class _WindowReader:
 
     def __init__(
         self,
-        connector: Connector,
+        connector: OrderSource,
         store: Store,
         report: PullReport,
         catalogue: Catalogue,
@@ -191,7 +192,7 @@ class _WindowReader:
         "Nothing new" counts orders stored or changed by the pass: an unmappable order comes
         back in every pass (it is quarantined, not stored) and must not hold the cursor."""
         self.read(window)
-        if self.connector.stable_paging or self.dry_run:
+        if not self.connector.reread_until_stable or self.dry_run:
             return True
         for _ in range(CONFIRMATION_PASSES):
             before = self.report.new + self.report.updated
@@ -236,7 +237,7 @@ class _WindowReader:
 
 def _apply_page(
     session: Session,
-    connector: Connector,
+    connector: OrderSource,
     page: OrderPage,
     report: PullReport,
     catalogue: Catalogue,
@@ -275,7 +276,7 @@ def _apply_page(
 
 def apply_order(
     session: Session,
-    connector: Connector,
+    connector: ConnectorCore,
     order: Order,
     raw: dict[str, Any],
     report: PullReport,

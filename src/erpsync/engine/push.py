@@ -13,7 +13,7 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from erpsync.connector import Connector
+from erpsync.connector import Connector, ConnectorCore, StockSink
 from erpsync.domain import PushResult, StockUpdate
 from erpsync.engine.stock import availability, skus_needed
 from erpsync.store import Store, ledger, listings, products
@@ -65,7 +65,7 @@ class PushReport:
 
 
 def plan_push(
-    connector: Connector, store: Store, *, safety_stock: int, full: bool = False
+    connector: ConnectorCore, store: Store, *, safety_stock: int, full: bool = False
 ) -> PushReport:
     """Work out what each of the connector's listings should show, and which to send."""
     report = PushReport(connector.name)
@@ -100,13 +100,13 @@ def plan_push(
             )
         )
     report.skus_without_listing = sorted(all_skus - linked)
-    report.plan = _widen_to_items(connector, candidates, rows)
+    report.plan = _widen_to_items(StockSink.of(connector), candidates, rows)
     report.unchanged = sum(1 for p in report.plan if not p.send)
     return report
 
 
 def _widen_to_items(
-    connector: Connector, plan: list[PlannedPush], rows: Sequence[ListingRow]
+    connector: StockSink, plan: list[PlannedPush], rows: Sequence[ListingRow]
 ) -> list[PlannedPush]:
     """For platforms that take all of an item's variations at once, send whole items."""
     if connector.stock_push_scope != "item":
@@ -130,26 +130,27 @@ def push_stock(
     on_batch: Callable[[int], None] | None = None,
 ) -> PushReport:
     """Plan, then send what changed and record each listing's outcome."""
+    sink = StockSink.of(connector)
     if not dry_run:
-        _verify_pending(connector, store)
-    report = plan_push(connector, store, safety_stock=safety_stock, full=full)
+        _verify_pending(sink, store)
+    report = plan_push(sink, store, safety_stock=safety_stock, full=full)
     if dry_run:
         return report
     to_send = [p for p in report.plan if p.send]
     by_ref = {p.ref: p for p in to_send}
     rows = _rows_by_id(store, connector.name)
-    size = connector.push_batch_size
+    size = sink.push_batch_size
     for start in range(0, len(to_send), size):
         batch = to_send[start : start + size]
         updates = [_update(rows[p.listing_id], p) for p in batch]
-        results = connector.push_stock(updates)
+        results = sink.push_stock(updates)
         _record(store, connector, results, by_ref, report)
         if on_batch:
             on_batch(len(batch))
     return report
 
 
-def _verify_pending(connector: Connector, store: Store) -> None:
+def _verify_pending(connector: StockSink, store: Store) -> None:
     """Read back pushes the channel accepted asynchronously; a push that never took effect
     is marked failed, so this run sends it again."""
     with store.session() as session:
@@ -204,7 +205,7 @@ def _update(row: ListingRow, planned: PlannedPush) -> StockUpdate:
 
 def _record(
     store: Store,
-    connector: Connector,
+    connector: ConnectorCore,
     results: Sequence[PushResult],
     by_ref: dict[str, PlannedPush],
     report: PushReport,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from erpsync.config import Config
+from erpsync.connector import OrderSource
 from erpsync.engine.pull import (
     MAPPING_ERRORS,
     PullReport,
@@ -29,7 +30,8 @@ def replay_quarantine(config: Config, store: Store, ids: Sequence[int] | None) -
     for connector_name in sorted({q.connector for q in items}):
         if connector_name not in config.connectors:
             continue
-        with open_connector(config, connector_name, context) as connector:
+        with open_connector(config, connector_name, context) as opened:
+            connector = OrderSource.of(opened)
             for item in (q for q in items if q.connector == connector_name):
                 report = PullReport(connector_name)
                 with store.session() as session:

@@ -12,10 +12,9 @@ import math
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import httpx
-
-from erpsync.connector import RateLimit
 
 #: a penalty never pauses a bucket longer than this (unless the bucket's own refill is longer)
 MAX_PAUSE = 60.0
@@ -29,6 +28,18 @@ _MILLISECONDS_THRESHOLD = 3_600
 #: IETF draft RateLimit-*, the common X-RateLimit-* and Nuvemshop's x-rate-limit-*
 _REMAINING = ("RateLimit-Remaining", "X-RateLimit-Remaining", "X-Rate-Limit-Remaining")
 _RESET = ("RateLimit-Reset", "X-RateLimit-Reset", "X-Rate-Limit-Reset")
+
+
+@dataclass(frozen=True)
+class RateLimit:
+    """A token bucket: ``rate`` requests per second refill, up to ``burst`` saved up."""
+
+    rate: float
+    burst: int = 1
+
+    @classmethod
+    def per_minute(cls, count: float, burst: int = 1) -> RateLimit:
+        return cls(rate=count / 60.0, burst=burst)
 
 
 class RateLimiter:

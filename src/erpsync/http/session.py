@@ -1,24 +1,28 @@
-"""HttpSession: one connector's client, limiters, retries and error classification.
+"""HttpSession: one API's client, limiters, retries and error classification, from explicit parts.
 
-Created by ``HttpConnector.__init__`` and cheap until first used: the client (and, in sandbox mode,
-the in-process emulator) is built on the first request. ``request()`` is the one place a platform
-response becomes either data or an erpsync error; ``paginate()`` the one page loop.
+Built from explicit arguments, as dlt's ``RESTClient`` is (dlt-hub/dlt:
+dlt/sources/helpers/rest_client/client.py): a base URL, default headers, an auth flow, rate
+limits per operation, a retry policy, an error classifier, a transport and a redactor. It knows
+nothing about connectors: ``erpsync.connector.HttpConnector`` assembles one from its
+declarations and settings. Cheap until first used: the client (and the transport, when given
+as a factory, e.g. the in-process sandbox emulator) is built on the first request.
+``request()`` is the one place a platform response becomes either data or an erpsync error;
+``paginate()`` the one page loop.
 """
 
 from __future__ import annotations
 
-import importlib
 import logging
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
-from typing import TYPE_CHECKING, Any, Literal, TypeVar
-from urllib.parse import urlsplit
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Generic, Literal, TypeVar
 
 import httpx
-from pydantic import BaseModel, SecretStr
 
-from erpsync.connector import RateLimit
+from erpsync.domain import utcnow
 from erpsync.errors import (
     AuthError,
     ConfigError,
@@ -31,20 +35,36 @@ from erpsync.http.auth import OAuth2RefreshAuth
 from erpsync.http.client import build_client
 from erpsync.http.logging import LOGGER_NAME, log_transport_error
 from erpsync.http.pagination import Paginator
-from erpsync.http.ratelimit import RateLimiter, parse_retry_after
+from erpsync.http.ratelimit import RateLimit, RateLimiter, parse_retry_after
 from erpsync.http.redact import Redactor
 from erpsync.http.retry import RetryPolicy
 
-if TYPE_CHECKING:
-    from erpsync.connector import HttpConnector
-
 log = logging.getLogger(LOGGER_NAME)
 _E = TypeVar("_E", bound=ConnectorError)
+T = TypeVar("T")
 
 #: platform messages quoted in errors are cut to this length
 MESSAGE_LIMIT = 300
-#: used when a connector declares no "default" rate limit
+#: used when no "default" rate limit is given
 FALLBACK_LIMIT = RateLimit(rate=10, burst=10)
+
+#: describes a platform's non-retriable error response, or None for the default error
+ErrorClassifier = Callable[[httpx.Response], Exception | None]
+
+
+@dataclass
+class Page(Generic[T]):
+    """One page of a listing, as dlt's ``PageData``: its records, the response they came in
+    (totals, tokens, headers), and the paginator's state after reading it."""
+
+    records: list[T]
+    response: httpx.Response
+    #: the listing's paginator (live: it moves on when the next page is read)
+    paginator: Paginator
+    #: 1 for the first page of the listing
+    number: int
+    #: no page follows this one (the paginator's verdict when this page was read)
+    last: bool
 
 
 class _Borrowed(httpx.BaseTransport):
@@ -58,24 +78,60 @@ class _Borrowed(httpx.BaseTransport):
 
 
 class HttpSession:
-    """The HTTP side of one connector instance."""
+    """A configured HTTP client for one API account.
 
-    def __init__(self, connector: HttpConnector) -> None:
-        self.connector = connector
-        self.name = connector.name
-        self.settings = connector.settings
-        self.context = connector.context
-        self.sandbox = connector.settings.sandbox
-        self.redactor = Redactor([*self.context.secrets, *_secret_values(self.settings)])
-        sleep = self.context.sleep
-        self.policy = self.context.retry_policy or (
-            RetryPolicy(sleep=sleep) if sleep else RetryPolicy()
-        )
-        # limiters wait with the context's sleep, else as the retry policy says (not in tests)
+    Args:
+        base_url: prefix of relative request paths.
+        name: who is calling (a connector's name), named in every error.
+        headers: default headers on every request.
+        auth: an ``httpx.Auth`` flow, or a zero-argument factory called on first use (flows
+            that read settings or need the session's ``token_client``). An
+            ``OAuth2RefreshAuth`` is bound to the session's token client, clock and redactor.
+        limits: operation name -> token bucket; undeclared operations share ``"default"``.
+        retry: the retry policy (attempts, backoff, ``Retry-After``, sleep).
+        classify_error: describes a non-retriable error response (4xx other than 408/429);
+            None or a None answer: the default error for the status.
+        transport: where requests go. An instance is borrowed (never closed by the session);
+            a zero-argument factory is called on first use and its transport owned; None: the
+            network.
+        redactor: masks secrets in errors and log lines.
+        timeout: seconds for connect/read/write/pool each.
+        clock: wall clock (token expiry).
+        monotonic: the clock rate limiters measure with.
+        sleep: how limiters wait (default: the retry policy's limiter sleep, else its sleep).
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        name: str = "http",
+        headers: Mapping[str, str] | None = None,
+        auth: httpx.Auth | Callable[[], httpx.Auth | None] | None = None,
+        limits: Mapping[str, RateLimit] | None = None,
+        retry: RetryPolicy | None = None,
+        classify_error: ErrorClassifier | None = None,
+        transport: httpx.BaseTransport | Callable[[], httpx.BaseTransport] | None = None,
+        redactor: Redactor | None = None,
+        timeout: float = 30.0,
+        clock: Callable[[], datetime] = utcnow,
+        monotonic: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] | None = None,
+    ) -> None:
+        self.base_url = base_url
+        self.name = name
+        self.headers = dict(headers or {})
+        self.limits: Mapping[str, RateLimit] = limits or {"default": FALLBACK_LIMIT}
+        self.policy = retry or RetryPolicy()
+        self.classify_error = classify_error
+        self.redactor = redactor or Redactor()
+        self.timeout = timeout
+        self.clock = clock
+        self.monotonic = monotonic
+        # limiters wait with the given sleep, else as the retry policy says (not in tests)
         self._sleep = sleep or self.policy.limiter_sleep or self.policy.sleep
-        self.base_url = self._base_url()
-        #: the sandbox emulator instance (``sandbox: true`` without an injected transport)
-        self.emulator: Any = None
+        self._auth_source = auth
+        self._transport_source = transport
         self.auth: httpx.Auth | None = None
         self._lock = threading.RLock()
         self._transport: httpx.BaseTransport | None = None
@@ -83,32 +139,6 @@ class HttpSession:
         self._client: httpx.Client | None = None
         self._token_client: httpx.Client | None = None
         self._limiters: dict[str, RateLimiter] = {}
-
-    # -- configuration ------------------------------------------------------------------------
-
-    def _emulator_origin(self) -> str:
-        return f"http://{self.connector.type}.emulator"
-
-    def _base_url(self) -> str:
-        if self.settings.base_url:
-            return self.settings.base_url
-        if self.sandbox:
-            return self._emulator_origin()
-        return self.connector.default_base_url
-
-    @property
-    def auth_url(self) -> str:
-        """The full token endpoint URL (in sandbox: the same path on the emulator host)."""
-        if self.settings.auth_url:
-            return self.settings.auth_url
-        default = self.connector.default_auth_url
-        if not default:
-            raise ConfigError(f"connectors.{self.name}: no auth_url configured for this connector")
-        if self.sandbox:
-            parts = urlsplit(default)
-            query = f"?{parts.query}" if parts.query else ""
-            return f"{self._emulator_origin()}{parts.path}{query}"
-        return default
 
     # -- lazily built resources -----------------------------------------------------------------
 
@@ -120,17 +150,10 @@ class HttpSession:
             return self._transport
 
     def _build_transport(self) -> httpx.BaseTransport:
-        if self.context.transport is not None:
-            return _Borrowed(self.context.transport)
-        if self.sandbox:
-            from erpsync.emulation import EmulatorTransport
-
-            module_name, _, class_name = self.connector.emulator.partition(":")
-            emulator_class = getattr(importlib.import_module(module_name), class_name)
-            self.emulator = emulator_class()
-            self._owned_transport = EmulatorTransport(self.emulator.app)
-        else:
-            self._owned_transport = httpx.HTTPTransport()
+        source = self._transport_source
+        if isinstance(source, httpx.BaseTransport):
+            return _Borrowed(source)
+        self._owned_transport = source() if source is not None else httpx.HTTPTransport()
         return self._owned_transport
 
     @property
@@ -140,29 +163,28 @@ class HttpSession:
             if self._token_client is None:
                 self._token_client = build_client(
                     transport=_Borrowed(self.transport),
-                    timeout=self.connector.timeout_seconds,
-                    headers=self.connector.default_headers,
+                    timeout=self.timeout,
+                    headers=self.headers,
                     redactor=self.redactor,
                 )
             return self._token_client
 
     @property
     def client(self) -> httpx.Client:
-        """The connector's client (auth applied), built on first use."""
+        """The client (auth applied), built on first use."""
         with self._lock:
             if self._client is None:
-                auth = self.connector.build_auth()
+                source = self._auth_source
+                auth = source if isinstance(source, httpx.Auth) or source is None else source()
                 if isinstance(auth, OAuth2RefreshAuth):
-                    auth.bind(
-                        client=self.token_client, clock=self.context.clock, redactor=self.redactor
-                    )
+                    auth.bind(client=self.token_client, clock=self.clock, redactor=self.redactor)
                 self.auth = auth
                 self._client = build_client(
                     base_url=self.base_url,
                     auth=auth,
                     transport=_Borrowed(self.transport),
-                    timeout=self.connector.timeout_seconds,
-                    headers=self.connector.default_headers,
+                    timeout=self.timeout,
+                    headers=self.headers,
                     redactor=self.redactor,
                     logger=log,
                 )
@@ -170,7 +192,7 @@ class HttpSession:
 
     @property
     def oauth(self) -> OAuth2RefreshAuth:
-        """The connector's OAuth2 flow, bound to the session (``connectors authorize``)."""
+        """The session's OAuth2 flow, bound to it (``connectors authorize``)."""
         _ = self.client
         if not isinstance(self.auth, OAuth2RefreshAuth):
             raise ConfigError(f"connectors.{self.name}: this connector does not use OAuth2")
@@ -178,18 +200,16 @@ class HttpSession:
 
     def limiter(self, operation: str) -> RateLimiter:
         """The bucket for ``operation``; undeclared operations share the "default" bucket."""
-        limits = self.connector.rate_limits
+        limits = self.limits
         key = operation if operation in limits else "default"
         with self._lock:
             if key not in self._limiters:
                 limit = limits.get(key, FALLBACK_LIMIT)
-                self._limiters[key] = RateLimiter(
-                    limit, clock=self.context.monotonic or time.monotonic, sleep=self._sleep
-                )
+                self._limiters[key] = RateLimiter(limit, clock=self.monotonic, sleep=self._sleep)
             return self._limiters[key]
 
     def close(self) -> None:
-        """Close the clients and any transport the session created (not an injected one)."""
+        """Close the clients and any transport the session created (not a borrowed one)."""
         with self._lock:
             for closable in (self._client, self._token_client, self._owned_transport):
                 if closable is not None:
@@ -213,7 +233,7 @@ class HttpSession:
         Raises:
             RateLimitedError / RetriableError: still failing after the policy's attempts.
             AuthError: credentials rejected (401/403, or by the token endpoint).
-            FatalError: any other 4xx, or what ``connector.classify_error`` decides.
+            FatalError: any other 4xx, or what ``classify_error`` decides.
         """
         retrying = self.policy.retrying()
         response: httpx.Response = retrying(
@@ -269,7 +289,8 @@ class HttpSession:
         # 429, 408 and 5xx are retried the same way on every platform (Retry-After honoured);
         # only the rest is the connector's to describe
         retriable = status in (408, 429) or status >= 500
-        error = None if retriable else self.connector.classify_error(response)
+        classify = self.classify_error
+        error = None if retriable or classify is None else classify(response)
         if error is None:
             error = self._default_error(response, endpoint)
         if isinstance(error, ConnectorError):
@@ -315,20 +336,24 @@ class HttpSession:
         paginator: Paginator,
         path: str,
         *,
-        records: Callable[[httpx.Response], list[Any]],
+        records: Callable[[httpx.Response], list[T]],
         operation: str = "default",
         method: str = "GET",
         params: Mapping[str, Any] | None = None,
         params_in: Literal["query", "json"] = "query",
         **kwargs: Any,
-    ) -> Iterator[list[Any]]:
-        """Yield each non-empty page's records until the paginator has no next page.
+    ) -> Iterator[Page[T]]:
+        """Yield every page, the first to the last (``page.last``), as dlt's ``paginate`` does.
 
+        ``records`` picks the page's records out of a response; the yielded ``Page`` also
+        carries the response (totals, tokens) and the paginator. A page may have no records
+        (an empty listing, or a last page that only says there is nothing more).
         ``params_in="json"`` sends the paging parameters as the JSON body (POST searches).
         """
         state: dict[str, Any] = dict(params or {})
         paginator.init_request(state)
         url = path
+        number = 0
         while True:
             carrier = "json" if params_in == "json" else "params"
             if state:
@@ -336,13 +361,13 @@ class HttpSession:
             else:  # httpx drops a URL's own query when given empty params (a next-page URL)
                 kwargs.pop(carrier, None)
             response = self.request(method, url, operation=operation, **kwargs)
-            page = records(response)
+            found = records(response)
+            number += 1
             try:
-                paginator.update_state(response, page)
+                paginator.update_state(response, found)
             except ConnectorError as exc:
                 raise self._claim(exc, f"{method.upper()} {self.redactor.path(url)}") from None
-            if page:
-                yield page
+            yield Page(found, response, paginator, number, not paginator.has_next_page)
             if not paginator.has_next_page:
                 return
             paginator.update_request(state)
@@ -382,25 +407,3 @@ def _request_kwargs(kwargs: dict[str, Any]) -> dict[str, Any]:
 
 def _send_kwargs(kwargs: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in kwargs.items() if k in _SEND_KEYS}
-
-
-def _secret_values(settings: Any) -> list[str]:
-    """Every SecretStr value in the connector's credentials and options (for the redactor)."""
-    found: list[str] = []
-
-    def walk(value: Any) -> None:
-        if isinstance(value, SecretStr):
-            found.append(value.get_secret_value())
-        elif isinstance(value, BaseModel):
-            for name in type(value).model_fields:
-                walk(getattr(value, name))
-        elif isinstance(value, dict):
-            for item in value.values():
-                walk(item)
-        elif isinstance(value, list | tuple):
-            for item in value:
-                walk(item)
-
-    walk(settings.credentials)
-    walk(settings.options)
-    return found

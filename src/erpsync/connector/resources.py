@@ -1,0 +1,250 @@
+"""The contract by resource: one small abstract class per thing a connector can do.
+
+A connector implements the resources it supports and nothing else; its capabilities follow
+(``Connector.capabilities``). Channels (marketplaces, stores) are order, listing and label
+sources and stock, invoice and tracking sinks; ERPs run the other way: an order sink, a stock
+source and an invoice source. A class names each resource as a base::
+
+    class MyShop(HttpConnector[MyCredentials, MyOptions], OrderSource, ListingSource, StockSink):
+        ...
+
+(the base class first: it carries the typed settings).
+
+Why abstract base classes and not ``typing.Protocol``: a capability must be *declared*, not
+inferred from a method that happens to be called ``push_stock``; Python refuses to instantiate
+a class that declares a resource but misses one of its methods; mypy checks every override's
+signature against the resource's; and ``isinstance(connector, StockSink)`` is exact at run
+time (a runtime-checkable Protocol checks method names only). Each resource derives from
+``ConnectorCore``, so code that needs one (``OrderSource.of(connector)``) also gets the
+connector's name, settings and clock.
+
+The engine drives them like this::
+
+    source = OrderSource.of(connector)                 # FatalError if it is not one
+    for page in source.fetch_orders(window, seen):
+        for raw in page.orders:
+            order = source.map_order(raw.payload)      # pure; failures go to quarantine
+    for batch in ListingSource.of(connector).fetch_listings(): ...
+    results = StockSink.of(connector).push_stock(updates)
+
+Who owns stock: erpsync's ledger is the master of on-hand today; the engine computes what
+each channel may sell from it. An ERP that implements ``StockSource`` may become the source of
+on-hand (``stock.source`` in the config, coming with the ERP connectors): the engine reads it
+through its own on-hand provider, which wraps either the ledger or a ``StockSource``, so the
+availability computation does not care which. ``StockSource`` is the connector side of that
+seam only.
+
+``InvoiceSink``, ``LabelSource``, ``TrackingSink``, ``OrderSink``, ``StockSource`` and
+``InvoiceSource`` have no implementation and no engine flow yet; their record types in
+``erpsync.domain`` are provisional.
+"""
+
+from __future__ import annotations
+
+from abc import abstractmethod
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, ClassVar, Literal
+
+from erpsync.connector.base import Capability, ConnectorCore
+from erpsync.domain import (
+    Invoice,
+    Label,
+    Listing,
+    Order,
+    PushResult,
+    SendResult,
+    StockLevel,
+    StockUpdate,
+    TrackingUpdate,
+)
+
+# -- what pulls exchange ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Window:
+    """The half-open time range [start, end) of updates a pull asks for, in UTC."""
+
+    start: datetime
+    end: datetime
+
+    def split(self) -> tuple[Window, Window]:
+        middle = self.start + (self.end - self.start) / 2
+        return Window(self.start, middle), Window(middle, self.end)
+
+
+@dataclass(frozen=True)
+class RawOrder:
+    """One order as the platform sent it (enriched with any detail calls), before mapping."""
+
+    external_id: str
+    updated_at: datetime | None
+    payload: dict[str, Any]
+
+
+@dataclass
+class OrderPage:
+    """A batch of raw orders the engine commits in one transaction.
+
+    ``checkpoint``: a time the connector guarantees every change before it has now been yielded
+    (e.g. Amazon's ``LastUpdatedBefore``). The engine may move the cursor there after committing
+    the page; without it, the cursor moves to the window's end once the whole window is done.
+    ``rejected``: inputs refused as a whole ("name: reason", e.g. an unreadable order file); the
+    run is then recorded as partial.
+    """
+
+    orders: list[RawOrder]
+    checkpoint: datetime | None = None
+    rejected: list[str] = field(default_factory=list)
+
+
+class SeenOrders:
+    """What the store already holds, so connectors skip detail calls for unchanged orders."""
+
+    def is_current(self, external_id: str, updated_at: datetime | None) -> bool:
+        """True when the stored copy of this order already has this ``updated_at``."""
+        raise NotImplementedError
+
+    def current_of(self, versions: Mapping[str, datetime | None]) -> set[str]:
+        """The ids among ``versions`` (external_id -> updated_at) already stored at that
+        version: ask once per page rather than once per order."""
+        return {i for i, updated_at in versions.items() if self.is_current(i, updated_at)}
+
+
+class NothingSeen(SeenOrders):
+    """A SeenOrders for dry runs and tests: every order is new."""
+
+    def is_current(self, external_id: str, updated_at: datetime | None) -> bool:
+        return False
+
+
+# -- channel side -------------------------------------------------------------------------------
+
+
+class OrderSource(ConnectorCore):
+    """Orders come from here (a marketplace, a store, a folder of files)."""
+
+    provides = Capability.PULL_ORDERS
+    #: True for order searches whose paging drifts (offset pages over a live, update-time
+    #: filtered result: a record updated mid-pull shifts the pages and another is skipped).
+    #: The engine then reads each window again until a pass stores nothing new.
+    reread_until_stable: ClassVar[bool] = False
+
+    @abstractmethod
+    def fetch_orders(self, window: Window, seen: SeenOrders) -> Iterator[OrderPage]:
+        """Yield pages of raw orders changed within ``window`` (skip those ``seen`` holds)."""
+
+    @abstractmethod
+    def map_order(self, payload: Mapping[str, Any]) -> Order:
+        """Map one raw payload (as fetched) to a canonical Order. Pure: no I/O."""
+
+
+class ListingSource(ConnectorCore):
+    """The channel's listings (item/variation <-> SKU) come from here."""
+
+    provides = Capability.PULL_LISTINGS
+
+    @abstractmethod
+    def fetch_listings(self) -> Iterator[list[Listing]]:
+        """Yield batches of the channel's listings with their SKUs."""
+
+
+class StockSink(ConnectorCore):
+    """Sellable quantities go here, one per listing."""
+
+    provides = Capability.PUSH_STOCK
+    #: updates per push_stock call: the engine records each batch's outcome before the next,
+    #: so a huge catalogue is not lost to one failure; platforms with bulk uploads take more
+    push_batch_size: ClassVar[int] = 200
+    #: "item": when one variation of an item changes, push all of the item's variations together
+    stock_push_scope: ClassVar[Literal["listing", "item"]] = "listing"
+
+    @abstractmethod
+    def push_stock(self, updates: Sequence[StockUpdate]) -> list[PushResult]:
+        """Send quantities; return one result per update (a failure is a result, not a raise)."""
+
+    def verify_pending(self, updates: Sequence[StockUpdate]) -> list[PushResult]:
+        """Read back pushes the channel accepted asynchronously; ok=False for one that never
+        took effect (the engine then sends it again). By default a push is trusted."""
+        return [
+            PushResult(item_id=u.item_id, variation_id=u.variation_id, ok=True) for u in updates
+        ]
+
+
+class InvoiceSink(ConnectorCore):
+    """Issued invoices (NF-e) go here, attached to the channel's order. No flow yet."""
+
+    provides = Capability.PUSH_INVOICES
+
+    @abstractmethod
+    def push_invoices(self, invoices: Sequence[Invoice]) -> list[SendResult]:
+        """Attach each invoice to its order; one result per invoice."""
+
+
+class LabelSource(ConnectorCore):
+    """Shipping labels the channel issues come from here. No flow yet."""
+
+    provides = Capability.PULL_LABELS
+
+    @abstractmethod
+    def fetch_labels(self, order_ids: Sequence[str]) -> Iterator[Label]:
+        """Yield the label of each order that has one."""
+
+
+class TrackingSink(ConnectorCore):
+    """Carrier tracking codes go here, for orders the seller ships. No flow yet."""
+
+    provides = Capability.PUSH_TRACKING
+
+    @abstractmethod
+    def push_tracking(self, updates: Sequence[TrackingUpdate]) -> list[SendResult]:
+        """Send each shipment's tracking; one result per update."""
+
+
+# -- ERP side -----------------------------------------------------------------------------------
+
+
+class OrderSink(ConnectorCore):
+    """Canonical orders go into this ERP. No flow yet."""
+
+    provides = Capability.PUSH_ORDERS
+
+    @abstractmethod
+    def push_orders(self, orders: Sequence[Order]) -> list[SendResult]:
+        """Create or update each order; one result per order (``remote_id``: the ERP's id)."""
+
+
+class StockSource(ConnectorCore):
+    """On-hand comes from this ERP (``stock.source``). No flow yet; see the module docstring."""
+
+    provides = Capability.PULL_STOCK
+
+    @abstractmethod
+    def fetch_stock(self, skus: Sequence[str] | None = None) -> Iterator[list[StockLevel]]:
+        """Yield batches of on-hand per SKU and location (``skus``: only these; None: all)."""
+
+
+class InvoiceSource(ConnectorCore):
+    """Invoices this ERP issued come from here. No flow yet."""
+
+    provides = Capability.PULL_INVOICES
+
+    @abstractmethod
+    def fetch_invoices(self, window: Window) -> Iterator[list[Invoice]]:
+        """Yield batches of invoices issued within ``window``."""
+
+
+#: every resource class, channel side first
+RESOURCES: tuple[type[ConnectorCore], ...] = (
+    OrderSource,
+    ListingSource,
+    StockSink,
+    InvoiceSink,
+    LabelSource,
+    TrackingSink,
+    OrderSink,
+    StockSource,
+    InvoiceSource,
+)
