@@ -753,3 +753,42 @@ def test_the_destination_is_masked_until_payment_and_filled_when_the_paid_order_
     assert paid.status == OrderStatus.PAID
     assert paid.shipping_address.zip and paid.shipping_address.street
     assert not any("hidden" in n for n in paid.notes)
+
+
+def test_rg_buyers_and_a_later_payment_move_stock_through_the_engine(
+    emu: MercadoLivreEmulator, clock: Clock, connect: Callable[..., MercadoLivreConnector]
+) -> None:
+    """requirement (issue 12, end to end): buyers identified by RG quarantine nothing and
+    their orders book stock; a pending order paid later (only date_last_updated moves) turns
+    its reservation into a *baixa* on the next pull."""
+    from erpsync.engine.pull import pull_orders
+    from erpsync.store import ledger, open_store, products
+
+    seed(emu, 15)
+    for billing in emu.billing.values():
+        billing["buyer"]["billing_info"]["identification"] = {"type": "RG", "number": "123456789"}
+    pending = next(i for i, o in emu.orders.items() if o["status"] == "payment_required")
+    (sku,) = [line["item"]["seller_sku"] for line in emu.orders[pending]["order_items"]]
+    store = open_store("sqlite://")
+    try:
+        with store.session() as session:
+            for code in ("CAN-350", "CAM-PRETO-P", "CAM-PRETO-M", "CAM-BRANCO-G", "FONE-BT"):
+                products.upsert_product(session, code, name=code)
+                ledger.set_on_hand(session, code, "main", 50)
+        connector = connect()
+        first = pull_orders(connector, store, since=WINDOW.start)
+        assert first.quarantined == 0 and first.new == 15
+
+        def level() -> tuple[int, int]:
+            with store.session() as session:
+                found = ledger.levels(session, ["main"], [sku])[sku]
+            return found.on_hand, found.reserved
+
+        assert level() == (50, 1)
+        clock.advance(hours=1)
+        emu.pay_order(str(pending))
+        second = pull_orders(connector, store)
+        assert (second.quarantined, second.updated) == (0, 1)
+        assert level() == (49, 0)
+    finally:
+        store.close()
