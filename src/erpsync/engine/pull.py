@@ -31,7 +31,9 @@ from erpsync.engine.stock import (
     unknown_skus,
 )
 from erpsync.http.pagination import PaginationCapReached
-from erpsync.store import Store, cursors, listings, orders, products, quarantine
+from erpsync.postsale.shipments import shipments_from_order
+from erpsync.postsale.status import merge_status
+from erpsync.store import Store, cursors, listings, orders, products, quarantine, shipments
 
 log = logging.getLogger("erpsync.pull")
 
@@ -294,6 +296,10 @@ def apply_order(
     if row is not None and row.updated_at > order.updated_at:
         report.stale += 1  # an older snapshot (overlap, replay, out-of-order): never go back
         return None
+    if row is not None:
+        status = merge_status(row.status, order.status)
+        if status is not order.status:
+            order = order.model_copy(update={"status": status})
     if row is not None and row.updated_at == order.updated_at and row.status == order.status:
         report.unchanged += 1
         return None
@@ -318,6 +324,7 @@ def apply_order(
     order_id = orders.save_order(
         session, order, raw, transition.effect.value, state=row, line_stock=applied.lines
     )
+    shipments.sync_shipments(session, order_id, order.connector, shipments_from_order(order))
     stock = _stock_note(order, transition.action, applied)
     if row is None:
         report.new += 1

@@ -30,7 +30,7 @@ from erpsync.errors import StoreError
 from erpsync.store import urls
 
 #: the newest Alembic revision; a test checks it against the migration scripts
-HEAD_REVISION = "0003_run_outcomes"
+HEAD_REVISION = "0004_invoices_shipments"
 BUSY_TIMEOUT_SECONDS = 10.0
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 _BEGIN_OPTION = "erpsync_begin"

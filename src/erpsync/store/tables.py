@@ -23,6 +23,10 @@ STOCK_EFFECTS = ("none", "reserved", "deducted", "released", "returned", "closed
 #: SKU is not known yet: booked when it becomes known), waived (known only after it shipped)
 LINE_STOCK = ("none", "booked", "parked", "waived")
 RUN_OUTCOMES = ("running", "ok", "failed", "dry-run", "partial", "interrupted")
+INVOICE_SOURCES = ("manual", "import", "erp")
+INVOICE_MODELS = ("55", "65")
+PUSH_STATES = ("sent", "accepted", "pending", "refused", "failed")
+LABEL_STATES = ("none", "fetched", "not_applicable")
 
 
 def _one_of(column: str, values: tuple[str, ...]) -> str:
@@ -254,3 +258,106 @@ class QuarantineRow(SQLModel, table=True):
     error: str
     created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
     resolved_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+
+
+class ShipmentRow(SQLModel, table=True):
+    """One shipment (ML), delivery (Magalu) or parcel (Amazon) of an order, as the channel
+    reports it, plus what the seller recorded (tracking) and the label's state here."""
+
+    __tablename__ = "shipments"
+    __table_args__ = (
+        UniqueConstraint("order_id", "shipment_ref", name="uq_shipments_order_ref"),
+        CheckConstraint(_one_of("label_state", LABEL_STATES), name="ck_shipments_label_state"),
+        Index("ix_shipments_connector_ref", "connector", "shipment_ref"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    order_id: int = Field(foreign_key="orders.id", ondelete="CASCADE")
+    connector: str
+    shipment_ref: str
+    logistic_type: str | None = None
+    fulfilled_by_channel: bool = False
+    carrier: str | None = None
+    tracking_code: str | None = None
+    tracking_url: str | None = None
+    status: str | None = None
+    substatus: str | None = None
+    label_state: str = "none"
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+
+
+class InvoiceRow(SQLModel, table=True):
+    """One NF-e/NFC-e of an order: the fields read from its XML, and the XML (zlib)."""
+
+    __tablename__ = "invoices"
+    __table_args__ = (
+        UniqueConstraint("access_key", name="uq_invoices_access_key"),
+        CheckConstraint(_one_of("source", INVOICE_SOURCES), name="ck_invoices_source"),
+        CheckConstraint(_one_of("model", INVOICE_MODELS), name="ck_invoices_model"),
+        Index("ix_invoices_order_id", "order_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    order_id: int = Field(foreign_key="orders.id")
+    shipment_id: int | None = Field(default=None, foreign_key="shipments.id", ondelete="SET NULL")
+    access_key: str
+    model: str
+    number: int
+    series: int
+    issued_at: datetime = Field(sa_type=UtcDateTime)
+    authorised_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    issuer_document: str
+    recipient_document: str | None = None
+    total: Decimal = Field(sa_type=DecimalText)
+    products_total: Decimal = Field(sa_type=DecimalText)
+    freight: Decimal = Field(sa_type=DecimalText)
+    discount: Decimal = Field(sa_type=DecimalText)
+    protocol: str | None = None
+    status_code: str | None = None
+    environment: int = 1
+    source: str = "manual"
+    #: --force was used; ``forced_checks`` names the checks it overrode
+    forced: bool = False
+    forced_checks: list[str] = Field(default_factory=list, sa_type=JsonText)
+    order_refs: list[str] = Field(default_factory=list, sa_type=JsonText)
+    file_name: str | None = None
+    xml_zlib: bytes
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+
+
+class InvoicePush(SQLModel, table=True):
+    """One invoice on one channel: recorded as "sent" before the request goes out, so a crash
+    mid-send is re-checked rather than forgotten, and nothing accepted is sent twice."""
+
+    __tablename__ = "invoice_pushes"
+    __table_args__ = (
+        CheckConstraint(_one_of("state", PUSH_STATES), name="ck_invoice_pushes_state"),
+    )
+
+    invoice_id: int = Field(primary_key=True, foreign_key="invoices.id", ondelete="CASCADE")
+    connector: str = Field(primary_key=True)
+    state: str
+    error: str | None = None
+    #: the platform's id for what it received (an invoice id, a feed or file name)
+    remote_ref: str | None = None
+    attempts: int = 0
+    first_sent_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+
+
+class TrackingPush(SQLModel, table=True):
+    """One shipment's tracking on one channel; same states and rules as InvoicePush."""
+
+    __tablename__ = "tracking_pushes"
+    __table_args__ = (
+        CheckConstraint(_one_of("state", PUSH_STATES), name="ck_tracking_pushes_state"),
+    )
+
+    shipment_id: int = Field(primary_key=True, foreign_key="shipments.id", ondelete="CASCADE")
+    connector: str = Field(primary_key=True)
+    state: str
+    error: str | None = None
+    remote_ref: str | None = None
+    attempts: int = 0
+    first_sent_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)

@@ -1,0 +1,1 @@
+"""After the sale: NF-e invoices, shipments, pushes to the channels and cancellation advice."""

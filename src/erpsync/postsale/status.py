@@ -1,0 +1,22 @@
+"""How a status set here (``invoiced``, when an NF-e is attached) meets the next pull.
+
+The rule: an order's stored status is the channel's, except that local progress is kept while
+the channel still reports an earlier stage. Channels that do not model invoicing (Amazon,
+Magalu, files, Mercado Livre outside ME2) keep saying "paid" after the seller invoiced; that
+must not undo ``invoiced``. Any later stage the channel reports (shipped, delivered) replaces
+it, and so does ``cancelled``, whose stock effect and NF-e advice must not be hidden.
+"""
+
+from __future__ import annotations
+
+from erpsync.domain import OrderStatus
+
+#: stages a channel may report that come before the order was invoiced here
+_BEFORE_INVOICED = frozenset({OrderStatus.PENDING, OrderStatus.PAID})
+
+
+def merge_status(stored: str, pulled: OrderStatus) -> OrderStatus:
+    """The status to store when a pull brings ``pulled`` for an order stored as ``stored``."""
+    if stored == OrderStatus.INVOICED and pulled in _BEFORE_INVOICED:
+        return OrderStatus.INVOICED
+    return pulled
