@@ -2,6 +2,7 @@
 
     ErpsyncError                      every error erpsync raises on purpose (exit 1)
     ├── ConfigError                   the config file or a CLI argument is wrong (exit 2)
+    │   └── InvoiceRefusedError       an NF-e XML that will not be stored, and why (exit 2)
     ├── StoreError                    the local database cannot be opened or migrated (exit 1)
     ├── LockHeldError                 another erpsync run holds the database (exit 75)
     └── ConnectorError                a connector failed talking to its platform (exit 1)
@@ -96,3 +97,7 @@ class FatalError(ConnectorError):
 
 class AuthError(ConnectorError):
     """The platform rejected the credentials; the user must re-authorise the connector."""
+
+
+class InvoiceRefusedError(ConfigError):
+    """An NF-e XML erpsync will not store: not an NF-e, a bad key, not authorised, ..."""

@@ -13,7 +13,17 @@ from typing import Annotated
 
 import typer
 
-from erpsync.cli import connectors, listings, orders, products, quarantine, status, stock, sync
+from erpsync.cli import (
+    connectors,
+    invoices,
+    listings,
+    orders,
+    products,
+    quarantine,
+    status,
+    stock,
+    sync,
+)
 from erpsync.cli.output import Output
 from erpsync.cli.state import State
 from erpsync.errors import (
@@ -71,6 +81,7 @@ app.add_typer(stock.app, name="stock")
 app.add_typer(listings.app, name="listings")
 app.add_typer(quarantine.app, name="quarantine")
 app.add_typer(connectors.app, name="connectors")
+app.add_typer(invoices.app, name="invoices")
 
 
 def main(argv: list[str] | None = None) -> None:

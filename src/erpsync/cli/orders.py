@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from erpsync.cli.state import out, state
 
 app = typer.Typer(help="Orders in the local store.", no_args_is_help=True)
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+    from erpsync.store.tables import OrderRow
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print the canonical fields as JSON")]
 
@@ -78,7 +83,11 @@ def show_order(
             refs = ", ".join(f"{r.connector}:{r.external_id}" for r in rows)
             raise ConfigError(f"{order_id!r} matches several orders: {refs}")
         order = orders.load_order(session, rows[0].connector, rows[0].external_id)
+        nfes, advice = _post_sale(session, rows[0])
     assert order is not None
+    for line in advice:
+        # stderr, in --json mode too: the channel cancelled an order whose NF-e stands
+        output.warn(f"cancelled after its NF-e {line['access_key']}: {line['action']}")
     data = order.public_dict()
     if json_out:
         output.data(data)
@@ -103,3 +112,21 @@ def show_order(
             for i in items
         ],
     )
+    if nfes:
+        output.table("invoices", ["access_key", "number", "series", "issued_at", "total"], nfes)
+
+
+def _post_sale(
+    session: Session, row: OrderRow
+) -> tuple[list[tuple[str, str, str, str, str]], list[dict[str, str]]]:
+    """The order's NF-e (key, number, series, issued, total) and any cancellation advice."""
+    from erpsync.domain import utcnow
+    from erpsync.engine.invoices import cancelled_after_invoice
+    from erpsync.store import invoices
+
+    assert row.id is not None
+    nfes = [
+        (i.access_key, str(i.number), str(i.series), i.issued_at.isoformat(), str(i.total))
+        for i in invoices.invoices_of(session, row.id)
+    ]
+    return nfes, cancelled_after_invoice(session, utcnow(), order_id=row.id)

@@ -82,6 +82,24 @@ def status(
             ["connector", "listing", "error"],
             [(p["connector"], p["listing"], p["error"]) for p in summary["push_errors"]],
         )
+    if summary["cancelled_after_invoice"]:
+        output.table(
+            "cancelled after the NF-e",
+            ["order", "access_key", "action"],
+            [
+                (c["order"], c["access_key"], c["action"])
+                for c in summary["cancelled_after_invoice"]
+            ],
+        )
+    if summary["invoice_pushes"]:
+        output.table(
+            "invoice pushes not accepted",
+            ["connector", "order", "access_key", "state", "error"],
+            [
+                (p["connector"], p["order"], p["access_key"], p["state"], p["error"])
+                for p in summary["invoice_pushes"]
+            ],
+        )
     output.info(f"quarantine: {summary['quarantine']} open item(s)")
 
 

@@ -7,6 +7,8 @@ from typing import Any
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from erpsync.domain import utcnow
+from erpsync.engine import invoices
 from erpsync.store.tables import (
     ListingRow,
     OrderItemRow,
@@ -33,6 +35,8 @@ def status_summary(session: Session, *, runs: int = 20) -> dict[str, Any]:
         "reinstated": _reinstated(session),
         "withheld": _withheld(session),
         "push_errors": _push_errors(session),
+        "cancelled_after_invoice": invoices.cancelled_after_invoice(session, utcnow()),
+        "invoice_pushes": invoices.stuck_pushes(session),
         "quarantine": session.exec(
             select(func.count())
             .select_from(QuarantineRow)

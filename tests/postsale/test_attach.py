@@ -1,0 +1,169 @@
+"""Attaching NF-e to orders: checks against the order, --force, idempotency, matching files."""
+
+from decimal import Decimal
+
+import pytest
+
+from erpsync.engine import invoices as engine
+from erpsync.engine.invoices import ALL_MODELS, models_for_type
+from erpsync.errors import InvoiceRefusedError
+from erpsync.postsale.domain import Shipment
+from erpsync.postsale.nfe import parse_nfe
+from erpsync.store import invoices, orders, shipments
+from tests.postsale.conftest import make_order, save
+from tests.postsale.nfe_factory import BUYER_CNPJ, build_nfe
+
+ML = models_for_type("mercadolivre")
+
+
+def _attach(store, ref="shop:2000001234", xml=None, **kwargs):
+    kwargs.setdefault("models", ALL_MODELS)
+    with store.session() as s:
+        connector, _, external_id = ref.partition(":")
+        row = orders.get_order(s, connector, external_id)
+        return engine.attach(s, row, parse_nfe(xml or build_nfe()), **kwargs)
+
+
+def _status(store, ref="shop:2000001234"):
+    connector, _, external_id = ref.partition(":")
+    with store.session() as s:
+        return orders.get_order(s, connector, external_id).status
+
+
+def test_attaching_stores_the_invoice_compressed_and_the_order_becomes_invoiced(store):
+    save(store, make_order())
+    xml = build_nfe(x_ped="2000001234")
+    result = _attach(store, xml=xml)
+    assert (result.order, result.status, result.already) == ("shop:2000001234", "invoiced", False)
+    with store.session() as s:
+        (row,) = invoices.invoices_of(s, orders.get_order(s, "shop", "2000001234").id)
+        assert invoices.xml_of(row) == xml and len(row.xml_zlib) < len(xml)
+        assert (row.source, row.forced, row.total) == ("manual", False, Decimal("20.00"))
+
+
+def test_the_same_key_again_changes_nothing(store):
+    save(store, make_order())
+    _attach(store)
+    again = _attach(store)
+    assert again.already
+    with store.session() as s:
+        assert len(invoices.invoices_of(s, 1)) == 1
+
+
+def test_a_key_attached_to_another_order_is_refused(store):
+    save(store, make_order())
+    save(store, make_order(external_id="2000009999", number="2000009999"))
+    _attach(store)
+    with pytest.raises(InvoiceRefusedError, match="already attached to shop:2000001234"):
+        _attach(store, "shop:2000009999")
+
+
+@pytest.mark.parametrize(
+    ("order_changes", "xml_changes", "message"),
+    [
+        ({"total": "25.00"}, {}, "vNF 20.00 differs from the order total 25.00"),
+        (
+            {},
+            {"recipient": BUYER_CNPJ},
+            "has a recipient CPF/CNPJ other than the order's buyer document",
+        ),
+        ({}, {"recipient": None}, "names no recipient, the order has a buyer document"),
+    ],
+)
+def test_total_and_recipient_mismatches_are_refused_unless_forced(
+    store, order_changes, xml_changes, message
+):
+    save(store, make_order(**order_changes))
+    xml = build_nfe(**xml_changes)
+    with pytest.raises(InvoiceRefusedError) as raised:
+        _attach(store, xml=xml)
+    assert message in str(raised.value) and "--force" in str(raised.value)
+    assert "529" not in str(raised.value)  # never the CPF
+    with store.session() as s:
+        assert invoices.invoices_of(s, 1) == []
+    assert _status(store) == "paid"
+    result = _attach(store, xml=xml, force=True)
+    assert result.forced_checks and result.warnings[0].startswith("forced: ")
+    with store.session() as s:
+        (row,) = invoices.invoices_of(s, 1)
+        assert row.forced and row.forced_checks == result.forced_checks
+
+
+def test_mercado_livre_takes_modelo_55_only(store):
+    save(store, make_order(connector="ml", platform="Mercado Livre"))
+    with pytest.raises(InvoiceRefusedError, match=r"Mercado Livre takes modelo 55 only; .* 65"):
+        _attach(store, "ml:2000001234", xml=build_nfe(model="65"), models=ML)
+    assert _attach(store, "ml:2000001234", xml=build_nfe(), models=ML).status == "invoiced"
+
+
+def test_a_channel_that_takes_nfce_accepts_modelo_65(store):
+    save(store, make_order())
+    assert _attach(store, xml=build_nfe(model="65")).status == "invoiced"
+
+
+@pytest.mark.parametrize(
+    ("status", "message"),
+    [("cancelled", "is cancelled"), ("pending", "is not paid yet")],
+)
+def test_cancelled_and_unpaid_orders_take_no_invoice(store, status, message):
+    save(store, make_order(status=status, channel_status=status))
+    with pytest.raises(InvoiceRefusedError, match=message):
+        _attach(store, force=True)
+
+
+def test_a_shipped_order_keeps_its_status(store):
+    save(store, make_order(status="shipped"))
+    assert _attach(store).status == "shipped"
+
+
+def test_an_order_with_several_deliveries_is_invoiced_in_parts(store):
+    row = save(store, make_order(total="30.00", items_total="30.00"))
+    with store.session() as s:
+        shipments.sync_shipments(
+            s, row.id, "shop", [Shipment(shipment_ref="D1"), Shipment(shipment_ref="D2")]
+        )
+    first = build_nfe(number=1, items=[("SKU-A", "Caneca", 2, "10.00")])
+    second = build_nfe(number=2, items=[("SKU-B", "Copo", 1, "10.00")])
+    third = build_nfe(number=3, items=[("SKU-B", "Copo", 1, "10.00")])
+    _attach(store, xml=first)
+    _attach(store, xml=second)
+    with pytest.raises(InvoiceRefusedError, match="differs from the order total"):
+        _attach(store, xml=third)
+    with store.session() as s:
+        linked = [i.shipment_id for i in invoices.invoices_of(s, row.id)]
+        assert linked == [r.id for r in shipments.shipments_of(s, row.id)]
+
+
+# --- matching --------------------------------------------------------------------------------
+
+
+def _match(store, xml):
+    with store.session() as s:
+        order, how = engine.match_order(s, parse_nfe(xml).invoice)
+        return (order.external_id if order else None), how
+
+
+def test_match_by_the_order_number_in_xped_compra_or_infadic(store):
+    save(store, make_order())
+    save(store, make_order(external_id="77", number="LU-7777777", total="99.00"))
+    assert _match(store, build_nfe(x_ped="2000001234")) == ("2000001234", "order number")
+    assert _match(store, build_nfe(compra_x_ped="2000001234"))[0] == "2000001234"
+    assert _match(store, build_nfe(inf_cpl="Pedido LU-7777777 entrega")) == (
+        "77",
+        "order number",
+    )
+
+
+def test_match_by_recipient_total_and_date_when_no_number_is_there(store):
+    save(store, make_order())
+    save(store, make_order(external_id="other", number="other", total="99.00"))
+    assert _match(store, build_nfe()) == ("2000001234", "recipient, total and date")
+
+
+def test_unmatched_and_ambiguous_say_why(store):
+    save(store, make_order())
+    save(store, make_order(external_id="2", number="2"))
+    found, why = _match(store, build_nfe())
+    assert found is None and "match several orders (shop:2, shop:2000001234)" in why
+    found, why = _match(store, build_nfe(recipient=BUYER_CNPJ))
+    assert found is None and why.startswith("no order has its order number")
