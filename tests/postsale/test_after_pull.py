@@ -6,7 +6,7 @@ from erpsync.connector import ConnectorSettings
 from erpsync.domain import OrderStatus
 from erpsync.engine import invoices as engine
 from erpsync.engine.invoices import ALL_MODELS
-from erpsync.engine.pull import PullReport, apply_order
+from erpsync.engine.pull import PullReport, apply_order, load_catalogue
 from erpsync.postsale.domain import cancellation_advice
 from erpsync.postsale.nfe import parse_nfe
 from erpsync.postsale.shipments import logistic_family, shipments_from_order
@@ -30,8 +30,9 @@ def _pull(store, order):
     )
     report = PullReport(order.connector)
     with store.session() as s:
-        kits = products.kit_components(s)
-        apply_order(s, connector, order, {}, report, kits, {"SKU-A"})
+        catalogue = load_catalogue(s, order.connector)
+        catalogue.known.add("SKU-A")
+        apply_order(s, connector, order, {}, report, catalogue)
     return report
 
 

@@ -38,11 +38,13 @@ def attach(
     ] = False,
 ) -> None:
     """Attach an authorised NF-e to an order; the order becomes invoiced."""
-    from erpsync.engine import invoices as engine
     from erpsync.postsale.nfe import parse_nfe
 
     st, output = state(ctx), out(ctx)
+    # the file's own checks first: a refused file costs no database
     parsed = parse_nfe(_read(file), protocol=protocol)
+    from erpsync.engine import invoices as engine
+
     with st.locked() as store, store.session() as session:
         order = _one_order(session, order_id)
         result = engine.attach(

@@ -1,0 +1,252 @@
+"""invoices attach | import | list | show | danfe as a user meets them, and the refusals as a
+real process: one line, exit 2, nothing stored."""
+
+import json
+import sqlite3
+import textwrap
+
+import pytest
+
+from erpsync.domain import Buyer, Order, OrderItem
+from erpsync.store import open_store, orders
+from tests.cli.test_subprocess import erpsync
+from tests.postsale.nfe_factory import BUYER_CNPJ, BUYER_CPF, NfeSpec, build_nfe, tampered_key
+
+ORDER = {
+    "external_id": "LV-2001",
+    "number": "2001",
+    "status": "paid",
+    "created_at": "2026-11-01T12:00:00-03:00",
+    "updated_at": "2026-11-01T12:05:00-03:00",
+    "items_total": "20.00",
+    "total": "20.00",
+    "buyer": {"name": "Ana", "document": BUYER_CPF},
+    "items": [{"sku": "SKU-A", "quantity": 2, "unit_price": "10.00"}],
+}
+
+
+@pytest.fixture
+def shop(tmp_path, monkeypatch, run):
+    """A files connector with one paid order (20.00, a CPF buyer) pulled into store.db, and a
+    Mercado Livre order stored as a pull would have stored it."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "inbox").mkdir()
+    (tmp_path / "inbox" / "orders.json").write_text(json.dumps([ORDER]))
+    (tmp_path / "erpsync.yaml").write_text(
+        textwrap.dedent(
+            """\
+            database: sqlite:///store.db
+            connectors:
+              shop:
+                type: files
+                initial_lookback_days: 36500
+                options:
+                  inbox: inbox
+            """
+        )
+    )
+    assert run("pull-orders").exit_code == 0
+    store = open_store(f"sqlite:///{tmp_path}/store.db")
+    with store.session() as s:
+        ml = Order(
+            connector="ml-main",
+            platform="Mercado Livre",
+            external_id="2000009999",
+            status="paid",
+            channel_status="paid",
+            created_at="2026-11-01T12:00:00-03:00",
+            updated_at="2026-11-01T12:00:00-03:00",
+            items_total="20.00",
+            total="20.00",
+            buyer=Buyer(document=BUYER_CPF),
+            items=(OrderItem(sku="SKU-A", quantity=2, unit_price="10.00"),),
+        )
+        orders.save_order(s, ml, {}, "deducted")
+    store.close()
+    return tmp_path
+
+
+def _write(folder, name, xml):
+    path = folder / name
+    path.write_bytes(xml)
+    return path
+
+
+def _count(folder):
+    with sqlite3.connect(folder / "store.db") as conn:
+        return conn.execute("SELECT count(*) FROM invoices").fetchone()[0]
+
+
+def test_attach_then_list_show_and_danfe(shop, run):
+    xml = build_nfe(x_ped="LV-2001", freight="0.00")
+    _write(shop, "nfe.xml", xml)
+    result = run("invoices", "attach", "shop:LV-2001", "nfe.xml")
+    key = NfeSpec().key
+    assert result.exit_code == 0, result.stderr
+    assert f"shop:LV-2001: NF-e {key} attached; order is invoiced" in result.stderr
+    assert run("orders", "show", "LV-2001", "--json").json()["status"] == "invoiced"
+    assert (
+        run("invoices", "attach", "2001", "nfe.xml").stderr.strip().endswith("was already attached")
+    )
+
+    listed = run("invoices", "list", "--json").json()
+    assert listed == [
+        {
+            "order": "shop:LV-2001",
+            "number": 1234,
+            "series": 1,
+            "model": "55",
+            "access_key": key,
+            "issued_at": "2026-11-02T13:00:00+00:00",
+            "total": "20.00",
+            "pushed": {},
+        }
+    ]
+    assert run("invoices", "list", "--pending", "--json").json() == listed
+    shown = run("invoices", "show", "shop:LV-2001", "--json").json()
+    assert shown[0]["protocol"] == "135260000012345" and shown[0]["source"] == "manual"
+    assert run("invoices", "show", "shop:LV-2001", "--xml").stdout.encode() == xml + b"\n"
+    table = run("orders", "show", "shop:LV-2001")
+    assert key in table.stdout
+
+    danfe = run("invoices", "danfe", "shop:LV-2001", "--out", "pdf")
+    assert danfe.exit_code == 0, danfe.stderr
+    assert (shop / "pdf" / f"DANFE-{key}.pdf").read_bytes().startswith(b"%PDF")
+
+
+def test_forced_attach_is_recorded_and_warned(shop, run):
+    _write(shop, "nfe.xml", build_nfe(recipient=BUYER_CNPJ))
+    result = run("invoices", "attach", "shop:LV-2001", "nfe.xml", "--force")
+    assert result.exit_code == 0
+    assert "warning: forced: the NF-e has a recipient CPF/CNPJ other than" in result.stderr
+    assert run("invoices", "show", "LV-2001", "--json").json()[0]["forced"] == ["recipient"]
+
+
+def test_import_attaches_what_matches_and_lists_the_rest(shop, run):
+    inbox = shop / "nfes"
+    inbox.mkdir()
+    _write(inbox, "a-matched.xml", build_nfe(x_ped="LV-2001"))
+    _write(inbox, "b-unmatched.xml", build_nfe(number=2, recipient=BUYER_CNPJ))
+    _write(inbox, "c-refused.XML", build_nfe(number=3, c_stat="110", x_motivo="Uso Denegado"))
+    _write(inbox, "d-ml.xml", build_nfe(number=4, inf_cpl="Venda ML pedido 2000009999"))
+    (inbox / "notes.txt").write_text("not an xml")
+    result = run("invoices", "import", "nfes")
+    assert result.exit_code == 1
+    lines = result.stderr.strip().splitlines()
+    assert "a-matched.xml: attached to shop:LV-2001 (order is invoiced)" in lines
+    assert "d-ml.xml: attached to ml-main:2000009999 (order is invoiced)" in lines
+    assert any(
+        line.startswith("warning: b-unmatched.xml: not attached: unmatched: no order has")
+        for line in lines
+    )
+    assert any(
+        "c-refused.XML: not attached: NF-e " in line and "cStat 110" in line for line in lines
+    )
+    assert lines[-1] == "4 file(s): 2 attached, 0 already attached, 2 left in nfes"
+    assert sorted(p.name for p in inbox.iterdir())[:4] == [
+        "a-matched.xml",
+        "b-unmatched.xml",
+        "c-refused.XML",
+        "d-ml.xml",
+    ]
+    again = run("invoices", "import", "nfes")
+    assert "2 already attached" in again.stderr.strip().splitlines()[-1]
+
+
+def test_a_channel_cancellation_after_the_invoice_is_flagged(shop, run):
+    _write(shop, "nfe.xml", build_nfe())
+    run("invoices", "attach", "shop:LV-2001", "nfe.xml")
+    cancelled = {**ORDER, "status": "cancelled", "updated_at": "2026-11-02T12:00:00-03:00"}
+    (shop / "inbox" / "orders.json").write_text(json.dumps([cancelled]))
+    assert run("pull-orders").exit_code == 0
+    status = run("status", "--json").json()
+    (flag,) = status["cancelled_after_invoice"]
+    assert flag["order"] == "shop:LV-2001"
+    # authorised 2026-11-02: the 24 h window is long past by the time this test runs
+    assert flag["action"].startswith("issue a return NF-e (devolução)")
+    shown = run("orders", "show", "shop:LV-2001")
+    assert "warning: cancelled after its NF-e" in shown.stderr
+
+
+def _refusals():
+    spec = NfeSpec()
+    return [
+        ("not-nfe", "shop:LV-2001", b"<invoice/>", "not an NF-e: the root element is"),
+        (
+            "tampered-key",
+            "shop:LV-2001",
+            build_nfe(key_override=tampered_key(spec.key)),
+            "check digit does not match",
+        ),
+        (
+            "denied",
+            "shop:LV-2001",
+            build_nfe(c_stat="302", x_motivo="Uso Denegado"),
+            "is not authorised: cStat 302",
+        ),
+        ("unsigned", "shop:LV-2001", build_nfe(signed=False), "no Signature element"),
+        (
+            "total",
+            "shop:LV-2001",
+            build_nfe(freight="5.00"),
+            "vNF 25.00 differs from the order total 20.00 (--force attaches it anyway)",
+        ),
+        (
+            "recipient",
+            "shop:LV-2001",
+            build_nfe(recipient=BUYER_CNPJ),
+            "recipient CPF/CNPJ other than the order's buyer document",
+        ),
+        (
+            "model",
+            "ml-main:2000009999",
+            build_nfe(model="65"),
+            "Mercado Livre takes modelo 55 only",
+        ),
+        (
+            "bare-without-protocol",
+            "shop:LV-2001",
+            build_nfe(processed=False),
+            "give --protocol",
+        ),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("name", "order", "xml", "message"), _refusals(), ids=[r[0] for r in _refusals()]
+)
+def test_refusals_are_one_line_exit_2_and_store_nothing(shop, run, name, order, xml, message):
+    """requirement: each refusal is one line on stderr, exit 2, nothing stored, and the
+    buyer's CPF never appears."""
+    _write(shop, f"{name}.xml", xml)
+    result = run("invoices", "attach", order, f"{name}.xml")
+    assert result.exit_code == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("erpsync: error: ")
+    assert message in lines[0]
+    assert BUYER_CPF not in result.stderr
+    assert _count(shop) == 0
+    assert run("orders", "show", order, "--json").json()["status"] == "paid"
+
+
+#: one refusal of each kind (the file, its key, its protocol, the order) as a real process;
+#: every refusal goes through the same error boundary in-process above
+SUBPROCESS_REFUSALS = {"not-nfe", "tampered-key", "denied", "total"}
+
+
+def test_refusals_as_a_real_process(shop):
+    """requirement: no traceback, exit 2, one line, nothing stored; --force then attaches."""
+    for name, order, xml, message in _refusals():
+        if name not in SUBPROCESS_REFUSALS:
+            continue
+        _write(shop, f"{name}.xml", xml)
+        result = erpsync("invoices", "attach", order, f"{name}.xml", cwd=shop)
+        assert result.returncode == 2, (name, result.stderr)
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("erpsync: error: "), (name, lines)
+        assert message in lines[0], (name, lines[0])
+        assert BUYER_CPF not in result.stderr and "Traceback" not in result.stderr
+        assert _count(shop) == 0, name
+    forced = erpsync("invoices", "attach", "shop:LV-2001", "total.xml", "--force", cwd=shop)
+    assert forced.returncode == 0, forced.stderr
+    assert _count(shop) == 1
