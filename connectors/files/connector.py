@@ -48,8 +48,8 @@ class FilesConnector(Connector[NoSettings, FilesOptions], OrderSource, ListingSo
         self, settings: ConnectorSettings, context: ConnectorContext | None = None
     ) -> None:
         super().__init__(settings, context)
-        #: relative option paths resolve against this folder. The config carries no file path,
-        #: so it is the working directory; a caller that knows the config's folder may set it.
+        #: relative option paths resolve against this folder. Options loaded from a config file
+        #: arrive absolute (anchored at the file's folder); this covers settings built in code.
         self.base_dir = Path.cwd()
 
     # -- folders -------------------------------------------------------------------------------
@@ -202,8 +202,14 @@ class FilesConnector(Connector[NoSettings, FilesOptions], OrderSource, ListingSo
         outbox = self.outbox
         if outbox is None:
             return _results(updates, error="no outbox configured (options.outbox)")
+        if not outbox.exists():
+            # never created on the fly: a mistyped or wrongly anchored path would swallow every
+            # stock file while the run reports it as sent
+            raise FatalError(
+                f"outbox {_show(outbox)} does not exist (create it, or fix options.outbox)",
+                connector=self.name,
+            )
         try:
-            outbox.mkdir(parents=True, exist_ok=True)
             name = f"stock-{self.now():%Y%m%dT%H%M%SZ}.csv"
             target = _write_atomically(_free_name(outbox / name), formats.stock_csv(updates))
         except OSError as exc:
@@ -222,6 +228,8 @@ class FilesConnector(Connector[NoSettings, FilesOptions], OrderSource, ListingSo
                 f"inbox {_show(self.inbox)} is not readable and writable", connector=self.name
             )
         folders = {"rejected": self.rejected, "processed": self.processed, "outbox": self.outbox}
+        if self.outbox is not None and not self.outbox.exists():
+            raise FatalError(f"outbox {_show(self.outbox)} does not exist", connector=self.name)
         for label, folder in folders.items():
             if folder is not None and not _writable_or_creatable(folder):
                 raise FatalError(

@@ -11,8 +11,9 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 class FilesOptions(BaseModel):
     """``connectors.<name>.options`` for ``type: files``.
 
-    Relative paths resolve against the folder the connector is given as its base (the current
-    working directory unless the caller sets ``FilesConnector.base_dir``).
+    Relative paths in a config file resolve against the config file's folder (the loader
+    anchors them); in settings built in code, against ``FilesConnector.base_dir`` (the
+    current working directory unless the caller sets it). The outbox must exist.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)

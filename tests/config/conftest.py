@@ -49,6 +49,7 @@ class FakeFilesOptions(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     inbox: str = "inbox"
+    drop_folder: Path | None = None
 
 
 class FakeFiles(Connector):

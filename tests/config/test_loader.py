@@ -194,3 +194,34 @@ def test_bad_database_override_names_its_source(write, db, env, message):
 def test_relative_sqlite_paths_resolve_against_cwd(url, expected):
     """requirement: a relative SQLite path is pinned to the working directory at load time."""
     assert absolute_sqlite_url(url, Path("/work")) == expected
+
+
+def test_relative_paths_in_the_file_follow_the_file_not_the_working_directory(write, isolated):
+    """requirement: cron runs from another folder: the file's relative SQLite path and option
+    paths resolve against the config file's folder; --db and ERPSYNC_DB, typed on a command
+    line, stay relative to the working directory."""
+    write(
+        """\
+        database: sqlite:///data/store.db
+        connectors:
+          shop: {type: files, options: {drop_folder: out, inbox: in}}
+          abs: {type: files, options: {drop_folder: /srv/out}}
+        """,
+        "project/erpsync.yaml",
+    )
+    project = isolated / "project"
+    config = load_config("project/erpsync.yaml", env={})
+    assert config.database == f"sqlite:///{project.as_posix()}/data/store.db"
+    assert config.connectors["shop"].options.drop_folder == project / "out"
+    assert config.connectors["abs"].options.drop_folder == Path("/srv/out")
+    assert load_config("project/erpsync.yaml", db="sqlite:///x.db", env={}).database == (
+        f"sqlite:///{isolated.as_posix()}/x.db"
+    )
+    env = {"ERPSYNC_DB": "sqlite:///y.db"}
+    assert load_config("project/erpsync.yaml", env=env).database == (
+        f"sqlite:///{isolated.as_posix()}/y.db"
+    )
+    write("connectors: {}\n", "other/erpsync.yaml")
+    assert load_config("other/erpsync.yaml", env={}).database == (
+        f"sqlite:///{(isolated / 'other').as_posix()}/erpsync.db"
+    )

@@ -497,6 +497,7 @@ def test_push_stock_writes_one_csv_atomically(
         real_replace(source, target)
 
     monkeypatch.setattr(os, "replace", spy)
+    (tmp_path / "outbox").mkdir()
     connector = make(tmp_path)
 
     results = connector.push_stock(UPDATES)
@@ -522,17 +523,31 @@ def test_push_stock_writes_one_csv_atomically(
 
 
 def test_push_stock_failures_are_results_not_tracebacks(tmp_path: Path) -> None:
-    """requirement: an unwritable or missing outbox gives ok=False results with the reason."""
+    """requirement: an unwritable or unset outbox gives ok=False results with the reason."""
     write(tmp_path, "outbox", "a file where the folder should be")
 
     blocked = make(tmp_path).push_stock(UPDATES)
     unset = make(tmp_path, outbox=None).push_stock(UPDATES)
 
     assert {(r.ok, r.error) for r in blocked} == {
-        (False, f"cannot write to outbox {tmp_path / 'outbox'}: File exists")
+        (False, f"cannot write to outbox {tmp_path / 'outbox'}: Not a directory")
     }
     assert {(r.ok, r.error) for r in unset} == {(False, "no outbox configured (options.outbox)")}
     assert make(tmp_path).push_stock([]) == []
+
+
+def test_push_stock_refuses_an_outbox_that_does_not_exist(tmp_path: Path) -> None:
+    """requirement: a missing outbox is one error for the connector, and nothing is created
+    (a wrongly anchored path would otherwise swallow the stock files)."""
+    with pytest.raises(FatalError) as raised:
+        make(tmp_path).push_stock(UPDATES)
+    assert str(raised.value) == (
+        f"arquivos: outbox {tmp_path / 'outbox'} does not exist (create it, or fix options.outbox)"
+    )
+    assert not (tmp_path / "outbox").exists()
+    (tmp_path / "inbox").mkdir()
+    with pytest.raises(FatalError, match=r"outbox .* does not exist$"):
+        make(tmp_path).check()
 
 
 # -- listings, check, settings -------------------------------------------------------------------
@@ -581,6 +596,7 @@ def test_check_describes_the_folders(
 ) -> None:
     """requirement: check() verifies the folders and says what it saw in one line."""
     shutil.copytree(EXAMPLES, inbox, dirs_exist_ok=True)
+    (tmp_path / "outbox").mkdir()
     monkeypatch.chdir(tmp_path)
 
     connector = make(Path("."))

@@ -63,8 +63,9 @@ def load_config(
         env: environment for ``ERPSYNC_*`` and ``${VAR}`` expansion; default ``os.environ``.
 
     Returns:
-        The frozen Config. ``Config.database`` has relative SQLite paths made absolute
-        against the current working directory.
+        The frozen Config. Relative paths in the file (a SQLite ``database``, connector
+        options that are paths) are made absolute against the file's folder; a relative
+        SQLite path in ``db`` or ``$ERPSYNC_DB`` against the current working directory.
 
     Raises:
         ConfigError: with one line per problem in ``.problems`` (all problems, not the first).
@@ -98,12 +99,15 @@ def parse_config(
     problems = expanded.problems + _not_redundant(shape_problems + connector_problems, expanded)
     if problems or shape is None:
         raise config_error(label, problems, data)
+    base_dir = None if path is None else path.parent
     return Config(
         path=path,
-        database=choose_database(db, environ, shape.database),
+        database=choose_database(
+            db, environ, shape.database, config_dir=None if path is None else path.parent
+        ),
         stock=shape.stock,
         connectors={
-            name: settings_for(name, block, checked[name], shape.stock)
+            name: settings_for(name, block, checked[name], shape.stock, base_dir=base_dir)
             for name, block in shape.connectors.items()
         },
         connector_classes={name: checked[name].cls for name in shape.connectors},

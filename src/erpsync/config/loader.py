@@ -189,14 +189,21 @@ def database_url_problem(url: str) -> str | None:
 
 
 def choose_database(
-    db: str | None, env: Mapping[str, str], from_file: str | None, *, cwd: Path | None = None
+    db: str | None,
+    env: Mapping[str, str],
+    from_file: str | None,
+    *,
+    cwd: Path | None = None,
+    config_dir: Path | None = None,
 ) -> str:
     """The database URL: ``db`` argument > ``$ERPSYNC_DB`` > the file > ``sqlite:///erpsync.db``.
 
-    A relative SQLite path is made absolute against the current working directory, so
-    the same config reaches the same file for the whole run even if the process changes
-    directory later.
+    A relative SQLite path is made absolute: one from the config file (or the default) against
+    the config file's folder (``config_dir``), so cron running from another folder reaches the
+    same database; one typed as ``--db`` or ``$ERPSYNC_DB`` against the working directory,
+    as a path typed on a command line is.
     """
+    here = cwd or Path.cwd()
     if db:
         chosen, where = db, "--db"
     elif env.get(DATABASE_ENV):
@@ -206,7 +213,8 @@ def choose_database(
     problem = database_url_problem(chosen)
     if problem and where:  # the file's own value was checked with the other keys
         raise ConfigError(f"{where}: {problem}")
-    return absolute_sqlite_url(chosen.strip(), cwd or Path.cwd())
+    base = here if where or config_dir is None else config_dir
+    return absolute_sqlite_url(chosen.strip(), base)
 
 
 def absolute_sqlite_url(url: str, cwd: Path) -> str:

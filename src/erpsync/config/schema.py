@@ -212,9 +212,18 @@ def _connector_blocks(data: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
 
 
 def settings_for(
-    name: str, block: ConnectorBlock, checked: Checked, stock: StockSettings
+    name: str,
+    block: ConnectorBlock,
+    checked: Checked,
+    stock: StockSettings,
+    *,
+    base_dir: Path | None = None,
 ) -> ConnectorSettings:
-    """One ConnectorSettings from both passes' results."""
+    """One ConnectorSettings from both passes' results.
+
+    Option values that are relative paths are made absolute against ``base_dir`` (the config
+    file's folder), so a connector finds its folders wherever erpsync runs from.
+    """
     extra: dict[str, Any] = {}
     if block.initial_lookback_days is not None:
         extra["initial_lookback"] = timedelta(days=block.initial_lookback_days)
@@ -222,7 +231,7 @@ def settings_for(
         name=name,
         type=block.type,
         credentials=checked.credentials,
-        options=checked.options,
+        options=_anchor_paths(checked.options, base_dir),
         enabled=block.enabled,
         sandbox=block.sandbox,
         base_url=block.base_url,
@@ -231,6 +240,18 @@ def settings_for(
         overlap=None if block.overlap_minutes is None else timedelta(minutes=block.overlap_minutes),
         **extra,
     )
+
+
+def _anchor_paths(options: Any, base_dir: Path | None) -> Any:
+    """``options`` with every relative ``Path`` field made absolute against ``base_dir``."""
+    if base_dir is None or not isinstance(options, BaseModel):
+        return options
+    anchored = {
+        key: base_dir / value.expanduser()
+        for key, value in options
+        if isinstance(value, Path) and not value.expanduser().is_absolute()
+    }
+    return options.model_copy(update=anchored) if anchored else options
 
 
 @dataclass(frozen=True, eq=False)
