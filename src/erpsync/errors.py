@@ -4,6 +4,9 @@
     ├── ConfigError                   the config file or a CLI argument is wrong (exit 2)
     │   └── InvoiceRefusedError       an NF-e XML that will not be stored, and why (exit 2)
     ├── StoreError                    the local database cannot be opened or migrated (exit 1)
+    │   ├── DatabaseMissingError      a read command's database file does not exist (exit 2)
+    │   └── DatabaseError             the database itself failed: read-only, damaged (exit 1)
+    │       └── DatabaseBusyError     another program held its write lock too long (exit 75)
     ├── LockHeldError                 another erpsync run holds the database (exit 75)
     └── ConnectorError                a connector failed talking to its platform (exit 1)
         ├── RetriableError            transient: connection, timeout, 429, 5xx
@@ -49,6 +52,24 @@ class ConfigError(ErpsyncError):
 
 class StoreError(ErpsyncError):
     """The local store cannot be opened, migrated or written."""
+
+
+class DatabaseMissingError(StoreError):
+    """A read command was pointed at a database file that does not exist: a usage error
+    (a mistyped --db), so nothing is created."""
+
+    exit_code = EXIT_CONFIG
+
+
+class DatabaseError(StoreError):
+    """The database failed under a command (read-only file, damaged file): not one connector's
+    problem, so the runner stops every connector with it rather than recording it per run."""
+
+
+class DatabaseBusyError(DatabaseError):
+    """Another program held the database's write lock for longer than the busy timeout."""
+
+    exit_code = EXIT_LOCKED
 
 
 class LockHeldError(ErpsyncError):

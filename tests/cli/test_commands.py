@@ -132,6 +132,7 @@ def test_connectors_list(run, workdir):
     ],
 )
 def test_user_errors_are_one_line_with_exit_code_2(run, workdir, args, message):
+    assert run("products", "import", "products.csv").exit_code == 0  # creates the database
     result = run(*args)
     assert result.exit_code == 2
     assert message in result.stderr

@@ -113,6 +113,13 @@ def main(argv: list[str] | None = None) -> None:
     except OSError as exc:
         output.error(f"{exc.strerror or exc}: {exc.filename}" if exc.filename else str(exc))
         sys.exit(EXIT_FAILURE)
+    except Exception as exc:
+        # a database error the store did not translate (raised outside a session): one line
+        if not type(exc).__module__.startswith(("sqlalchemy", "sqlite3")):
+            raise
+        orig = getattr(exc, "orig", None) or exc
+        output.error(f"database error: {' '.join(str(orig).split())[:300]}")
+        sys.exit(EXIT_FAILURE)
 
 
 def _exit_now_if_threads(code: int) -> None:

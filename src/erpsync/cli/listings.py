@@ -54,7 +54,7 @@ def list_listings(
     st, output = state(ctx), out(ctx, json_out)
     if connector is not None:
         st.config().connector(connector)  # an unknown name is a usage error
-    with st.store().session() as session:
+    with st.reading() as session:
         rows = listings.list_listings(session, connector)
         pushed = listings.pushed(session, [r.id for r in rows if r.id is not None])
     data = [

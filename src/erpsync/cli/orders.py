@@ -37,7 +37,7 @@ def list_orders(
     st, output = state(ctx), out(ctx, json_out)
     if connector is not None:
         st.config().connector(connector)  # an unknown name is a usage error
-    with st.store().session() as session:
+    with st.reading() as session:
         rows = orders.list_orders(session, connector=connector, status=status, limit=limit)
         found = [orders.load_order(session, r.connector, r.external_id) for r in rows]
     loaded = [o for o in found if o is not None]
@@ -75,7 +75,7 @@ def show_order(
     from erpsync.store import orders
 
     st, output = state(ctx), out(ctx, json_out)
-    with st.store().session() as session:
+    with st.reading() as session:
         rows = orders.find_orders(session, order_id)
         if not rows:
             raise ConfigError(f"no order {order_id!r} in the store")

@@ -21,7 +21,7 @@ def list_products(
     from erpsync.store import products
 
     st, output = state(ctx), out(ctx, json_out)
-    with st.store().session() as session:
+    with st.reading() as session:
         rows = products.list_products(session)
         kits = products.kit_components(session)
     data: list[dict[str, Any]] = [

@@ -23,7 +23,7 @@ def list_quarantine(
     st, output = state(ctx), out(ctx, json_out)
     if connector is not None:
         st.config().connector(connector)  # an unknown name is a usage error
-    with st.store().session() as session:
+    with st.reading() as session:
         items = quarantine.open_items(session, connector)
     data = [
         {

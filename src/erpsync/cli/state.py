@@ -14,6 +14,8 @@ import typer
 from erpsync.cli.output import Output
 
 if TYPE_CHECKING:
+    from sqlmodel import Session
+
     from erpsync.config import Config
     from erpsync.store import Store
 
@@ -35,11 +37,23 @@ class State:
         return self._config
 
     def store(self) -> Store:
+        """The store, created (with its folder) when it does not exist yet."""
         if self._store is None:
             from erpsync.store import open_store
 
             self._store = open_store(self.config().database)
         return self._store
+
+    @contextmanager
+    def reading(self) -> Iterator[Session]:
+        """A read-only session for read commands: no write lock (a long write does not block
+        it, WAL), and a database that does not exist is an error, never created."""
+        if self._store is None:
+            from erpsync.store import open_store
+
+            self._store = open_store(self.config().database, create=False)
+        with self._store.session(readonly=True) as session:
+            yield session
 
     @contextmanager
     def locked(self) -> Iterator[Store]:

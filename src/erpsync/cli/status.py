@@ -22,7 +22,7 @@ def status(
     from erpsync.engine.lock import run_lock_held
 
     st, output = state(ctx), out(ctx, json_out)
-    with st.store().session() as session:
+    with st.reading() as session:
         summary: dict[str, Any] = reports.status_summary(session)
     running = [r for r in summary["runs"] if r["outcome"] == "running"]
     if running and not run_lock_held(st.config().database):

@@ -31,7 +31,7 @@ def list_stock(
     st, output = state(ctx), out(ctx, json_out)
     config = st.config()
     locations = location or [config.stock.default_location]
-    with st.store().session() as session:
+    with st.reading() as session:
         skus = [p.sku for p in products.list_products(session)]
         levels = ledger.levels(session, locations, skus)
     data = [

@@ -21,7 +21,7 @@ from typing import Any
 
 from erpsync.config import Config
 from erpsync.connector import Connector, ConnectorContext
-from erpsync.errors import ConfigError, ConnectorError, ErpsyncError
+from erpsync.errors import ConfigError, ConnectorError, DatabaseError, ErpsyncError
 from erpsync.http.redact import Redactor
 from erpsync.registry import resolve
 from erpsync.store import Store, runs
@@ -102,6 +102,8 @@ def run_all(
             counts = report.counts() if hasattr(report, "counts") else {}
             shortfall = report.shortfall() if hasattr(report, "shortfall") else None
             outcome = Outcome(name, True, report, counts=counts, shortfall=shortfall)
+        except DatabaseError:
+            raise  # the store failed under every connector: the CLI says so once
         except ErpsyncError as exc:
             outcome = Outcome(name, False, error=redactor.text(_describe(exc, name)))
         except Exception as exc:  # a bug in one connector must not take the others down

@@ -14,20 +14,22 @@ if TYPE_CHECKING:
 __all__ = ["Store", "open_store"]
 
 
-def open_store(url: str, *, migrate: bool = True) -> Store:
+def open_store(url: str, *, migrate: bool = True, create: bool = True) -> Store:
     """Open (creating if needed) the database at ``url`` and migrate it to the newest schema.
 
     Args:
         url: a SQLAlchemy URL; ``sqlite:///path/erpsync.db`` (parent directory created) or
             ``sqlite://`` (in memory, one shared connection: for tests).
         migrate: run pending Alembic revisions (the default).
+        create: False for read commands: a missing SQLite file is an error (exit 2), and
+            neither it nor its folder is created.
 
     Raises:
         erpsync.errors.StoreError: the database cannot be opened or migrated (one line).
     """
     from erpsync.store import db
 
-    return db.open_store(url, migrate=migrate)
+    return db.open_store(url, migrate=migrate, create=create)
 
 
 def __getattr__(name: str) -> Any:

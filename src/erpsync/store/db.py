@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +26,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Session
 
-from erpsync.errors import StoreError
+from erpsync.errors import DatabaseBusyError, DatabaseError, DatabaseMissingError, StoreError
 from erpsync.store import urls
 
 #: the newest Alembic revision; a test checks it against the migration scripts
@@ -51,7 +51,9 @@ def make_engine(url: str) -> Engine:
     else:
         _create_private_file(path)
         # the file SQLite opens is the one the lock files sit beside (``~`` expanded)
-        file_url = make_url(url).set(database=str(path))
+        file_url = make_url(url)
+        if not str(file_url.database).startswith("file:"):  # a URI names its file itself
+            file_url = file_url.set(database=str(path))
         engine = create_engine(file_url, connect_args=connect_args)
     _install_sqlite_hooks(engine, wal=path is not None)
     return engine
@@ -113,22 +115,34 @@ class Store:
         across network calls; ``readonly=True`` takes no write lock (for status and reports).
         """
         with Session(self.engine, expire_on_commit=False) as session:
-            if readonly and self.engine.dialect.name == "sqlite":
-                session.connection(execution_options={_BEGIN_OPTION: "DEFERRED"})
             try:
+                if readonly and self.engine.dialect.name == "sqlite":
+                    session.connection(execution_options={_BEGIN_OPTION: "DEFERRED"})
                 yield session
                 session.commit()
-            except BaseException:
-                session.rollback()
+            except BaseException as exc:
+                # a damaged or vanished database may fail the rollback too: the first error
+                # says more
+                with suppress(SQLAlchemyError):
+                    session.rollback()
+                failure = database_failure(exc, self.url)
+                if failure is not None:
+                    raise failure from exc
                 raise
 
     @contextmanager
     def reader(self) -> Iterator[Connection]:
         """A bare read connection without the write lock, for look-ups on hot paths."""
-        with self.engine.connect() as connection:
-            if self.engine.dialect.name == "sqlite":
-                connection = connection.execution_options(**{_BEGIN_OPTION: "DEFERRED"})
-            yield connection
+        try:
+            with self.engine.connect() as connection:
+                if self.engine.dialect.name == "sqlite":
+                    connection = connection.execution_options(**{_BEGIN_OPTION: "DEFERRED"})
+                yield connection
+        except SQLAlchemyError as exc:
+            failure = database_failure(exc, self.url)
+            if failure is not None:
+                raise failure from exc
+            raise
 
     def close(self) -> None:
         """Close every pooled connection."""
@@ -189,13 +203,24 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
             raise StoreError(f"cannot migrate the database {where}: {reason}") from exc
 
 
-def open_store(url: str, *, migrate: bool = True) -> Store:
+def open_store(url: str, *, migrate: bool = True, create: bool = True) -> Store:
     """Open (creating if needed) the database at ``url`` and bring its schema up to date.
 
+    ``create=False`` (read commands): a SQLite file that does not exist is an error, and
+    neither the file nor its folder is created.
+
     Raises:
-        StoreError: one line saying which database and why it cannot be opened.
+        StoreError: one line saying which database and why it cannot be opened
+            (DatabaseError when it is read-only or damaged).
+        DatabaseMissingError: ``create=False`` and the SQLite file does not exist.
     """
     where = urls.display(url)
+    path = urls.sqlite_path(url)
+    if not create and path is not None and not path.is_file():
+        raise DatabaseMissingError(
+            f"the database {where} does not exist (check --db, ERPSYNC_DB or the config's "
+            "`database`; the first pull-orders or import creates it)"
+        )
     try:
         engine = make_engine(url)
     except (SQLAlchemyError, OSError, ImportError, ValueError) as exc:
@@ -208,10 +233,85 @@ def open_store(url: str, *, migrate: bool = True) -> Store:
             upgrade(engine)
     except BaseException as exc:
         engine.dispose()
+        failure = database_failure(exc, url)
+        if failure is not None:
+            raise failure from exc
         if isinstance(exc, SQLAlchemyError | OSError):
             raise StoreError(f"cannot open the database {where}: {_one_line(exc)}") from exc
         raise
     return Store(url, engine)
+
+
+_BUSY = ("database is locked", "database table is locked", "database is busy")
+_READONLY = ("readonly database", "read-only database")
+_DAMAGED = ("malformed", "file is not a database", "disk i/o error", "corrupt")
+
+
+def database_failure(exc: BaseException, url: str) -> DatabaseError | None:
+    """One line for a database that failed under us, with what to do; None for other errors.
+
+    Busy: another program held the write lock past busy_timeout. Read-only: the file, its
+    folder, or the URL (``mode=ro``) forbids writing. Damaged: ``PRAGMA quick_check`` is run
+    on the file and its first finding quoted.
+    """
+    import sqlite3
+
+    from sqlalchemy.exc import DBAPIError
+
+    driver: BaseException
+    if isinstance(exc, DBAPIError):
+        driver = exc.orig if exc.orig is not None else exc
+    elif isinstance(exc, sqlite3.Error):
+        driver = exc
+    else:
+        return None
+    reason = _one_line(driver).lower()
+    where = urls.display(url)
+    if any(text in reason for text in _BUSY):
+        return DatabaseBusyError(
+            f"the database {where} is busy: another program held its write lock for over "
+            f"{BUSY_TIMEOUT_SECONDS:.0f} s (a long erpsync write, or a sqlite3 shell in a "
+            "transaction); try again later"
+        )
+    if any(text in reason for text in _READONLY):
+        path = urls.sqlite_path(url)
+        beside = (
+            f" (SQLite also writes {path.name}-wal and {path.name}-shm beside it)" if path else ""
+        )
+        return DatabaseError(
+            f"the database {where} is read-only for this user: make the file and its folder "
+            f"writable{beside}, or point --db at a writable copy"
+        )
+    if any(text in reason for text in _DAMAGED):
+        path = urls.sqlite_path(url)
+        check = f"; PRAGMA quick_check: {quick_check(path)}" if path is not None else ""
+        salvage = (
+            f", or salvage what is readable: sqlite3 {path} .recover | sqlite3 recovered.db"
+            if path is not None
+            else ""
+        )
+        return DatabaseError(
+            f"the database {where} is damaged ({_one_line(driver)}{check}): restore it from a "
+            f"backup{salvage}"
+        )
+    return None
+
+
+def quick_check(path: Path) -> str:
+    """The first problem ``PRAGMA quick_check`` finds in a SQLite file ("ok" when sound)."""
+    import sqlite3
+
+    try:
+        connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=1.0)
+        try:
+            rows = connection.execute("PRAGMA quick_check(1)").fetchall()
+        finally:
+            connection.close()
+    except sqlite3.Error as exc:
+        return str(exc)
+    lines = [line for row in rows for line in str(row[0]).splitlines()]
+    found = [line for line in lines if not line.startswith("*** in database")]
+    return (found[0] if found else "no answer")[:200]
 
 
 def _one_line(exc: BaseException) -> str:

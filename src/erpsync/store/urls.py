@@ -33,11 +33,13 @@ def sqlite_path(url: str) -> Path | None:
     """The database file of a SQLite URL, or None for in-memory and non-SQLite databases.
 
     ``sqlite:///relative.db`` is relative to the working directory and ``sqlite:////abs.db``
-    absolute, as SQLAlchemy reads them.
+    absolute, as SQLAlchemy reads them; ``sqlite:///file:path?mode=ro&uri=true`` is ``path``.
     """
     if not is_sqlite(url) or is_memory(url):
         return None
     target = _sqlite_target(url).removeprefix("/")
+    if target.startswith("file:") and "uri=true" in url.lower():
+        target = target.removeprefix("file:")
     return Path(target).expanduser()
 
 
