@@ -86,7 +86,103 @@ def test_stock_set_and_list(run, workdir):
     run("products", "import", "products.csv")
     assert run("stock", "set", "SKU-B", "7", "--location", "main").exit_code == 0
     rows = {r["sku"]: r for r in run("stock", "list", "--json").json()}
-    assert rows["SKU-B"] == {"sku": "SKU-B", "on_hand": 7, "reserved": 0, "available": 6}
+    assert rows["SKU-B"] == {
+        "sku": "SKU-B",
+        "kit": False,
+        "on_hand": 7,
+        "reserved": 0,
+        "available": 6,
+    }
+
+
+def test_stock_list_shows_what_push_sends_kits_included(run, workdir):
+    """requirement: one availability computation: `stock list` (safety stock included, kits
+    from their components) agrees with push-stock --explain."""
+    run("products", "import", "products.csv")
+    run("stock", "set", "SKU-A", "10")
+    run("stock", "set", "SKU-B", "4")
+    run("listings", "link", "--force", "shop", "MLB1", "KIT-AB")
+    rows = {r["sku"]: r for r in run("stock", "list", "--json").json()}
+    assert rows["KIT-AB"] == {
+        "sku": "KIT-AB",
+        "kit": True,
+        "on_hand": None,
+        "reserved": None,
+        "available": 3,
+    }
+    assert (rows["SKU-A"]["available"], rows["SKU-B"]["available"]) == (9, 3)
+    [outcome] = run("push-stock", "--dry-run", "--json").json()
+    assert [(p["sku"], p["new"]) for p in outcome["plan"]] == [("KIT-AB", 3)]
+    assert "safety stock" in run("stock", "list", "--help").stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ("stock", "set", "KIT-AB", "5"),
+            "KIT-AB is a kit: its stock is its components' (set those instead)",
+        ),
+        (
+            ("stock", "set", "SKU-A", "5", "-l", "Main"),
+            "--location: unknown location 'Main' (did you mean 'main'? known: main; "
+            "--new-location adds one)",
+        ),
+        (
+            ("stock", "set", "SKU-A", "5", "-l", "mian"),
+            "--location: unknown location 'mian' (known: main; --new-location adds one)",
+        ),
+    ],
+)
+def test_stock_set_refuses_kits_and_unknown_locations(run, workdir, args, message):
+    run("products", "import", "products.csv")
+    result = run(*args)
+    assert (result.exit_code, result.stderr.strip()) == (2, f"erpsync: error: {message}")
+    assert run("stock", "list", "--json").json()[0]["on_hand"] is None  # KIT-AB first, kit
+    assert {r["on_hand"] for r in run("stock", "list", "--json").json()[1:]} == {0}
+
+
+def test_stock_set_accepts_a_new_location_when_asked(run, workdir):
+    run("products", "import", "products.csv")
+    assert run("stock", "set", "SKU-A", "5", "-l", "loja2", "--new-location").exit_code == 0
+    # it holds stock now, so it is known from then on
+    assert run("stock", "set", "SKU-A", "6", "-l", "loja2").exit_code == 0
+
+
+@pytest.mark.parametrize(
+    ("rows", "message"),
+    [
+        ("SKU-A,1\nSKU-B,2\nSKU-A,3\n", "line 4: duplicate sku 'SKU-A' (first on line 2)"),
+        (
+            "SKU-A,1,main\nSKU-A,2,main\n",
+            "line 3: duplicate sku 'SKU-A' at main (first on line 2)",
+        ),
+        (
+            "SKU-A,1,mian\n",
+            "line 2: unknown location 'mian' (known: main; --new-location adds one)",
+        ),
+        ("KIT-AB,1\n", "line 2: KIT-AB is a kit: its stock is its components' (set those instead)"),
+    ],
+)
+def test_stock_import_refuses_what_would_silently_change_meaning(run, workdir, rows, message):
+    """requirement: a SKU twice, a misspelt location and a kit are refused with the line
+    number, and nothing is written."""
+    run("products", "import", "products.csv")
+    header = "sku,quantity,location\n" if rows.count(",") > rows.count("\n") else "sku,quantity\n"
+    (workdir / "stock.csv").write_text(header + rows)
+    result = run("stock", "import", "stock.csv")
+    assert (result.exit_code, result.stderr.strip()) == (2, f"erpsync: error: stock.csv: {message}")
+    assert {r["on_hand"] for r in run("stock", "list", "--json").json() if not r["kit"]} == {0}
+
+
+def test_stock_import_takes_the_same_sku_in_two_locations_and_new_ones_when_asked(run, workdir):
+    run("products", "import", "products.csv")
+    (workdir / "stock.csv").write_text("sku,quantity,location\nSKU-A,1,main\nSKU-A,2,loja2\n")
+    assert run("stock", "import", "stock.csv").exit_code == 2
+    result = run("stock", "import", "stock.csv", "--new-location")
+    assert result.exit_code == 0, result.stderr
+    rows = {r["sku"]: r for r in run("stock", "list", "-l", "main", "-l", "loja2", "--json").json()}
+    assert rows["SKU-A"]["on_hand"] == 3
 
 
 def test_push_stock_dry_run_explains(run, workdir):
@@ -249,7 +345,7 @@ def test_stock_csv_saved_by_excel_in_windows_1252_is_read(run, workdir):
     (workdir / "stock.csv").write_bytes(
         "SKU,Quantity,Location\nSKU-A,7,depósito\n".encode("cp1252")
     )
-    assert run("stock", "import", "stock.csv").exit_code == 0
+    assert run("stock", "import", "stock.csv", "--new-location").exit_code == 0
     rows = run("stock", "list", "--location", "depósito", "--json").json()
     assert {r["sku"]: r["on_hand"] for r in rows}["SKU-A"] == 7
 

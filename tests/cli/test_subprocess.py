@@ -145,3 +145,25 @@ def test_entry_points(entry, tmp_path):
     command = [str(script)] if entry == ["erpsync"] else entry
     result = subprocess.run([*command, "--help"], capture_output=True, text=True, env=_env())
     assert result.returncode == 0
+
+
+def test_stock_commands_refuse_kits_duplicates_and_misspelt_locations(tmp_path):
+    """requirement (issue 7, items 3-4): as a real process, each refusal is one line and exit 2,
+    and nothing is written."""
+    write_config(tmp_path, generate=0)
+    (tmp_path / "products.csv").write_text("sku,name,gtin,components\nSKU-A,A,,\nKIT,K,,SKU-A*2\n")
+    assert erpsync("products", "import", "products.csv", cwd=tmp_path).returncode == 0
+    (tmp_path / "stock.csv").write_text("sku,quantity,location\nSKU-A,4,main\nSKU-A,5,main\n")
+    refusals = {
+        ("stock", "set", "KIT", "3"): "KIT is a kit: its stock is its components' (set those "
+        "instead)",
+        ("stock", "set", "SKU-A", "3", "-l", "mian"): "--location: unknown location 'mian' "
+        "(known: main; --new-location adds one)",
+        ("stock", "import", "stock.csv"): "stock.csv: line 3: duplicate sku 'SKU-A' at main "
+        "(first on line 2)",
+    }
+    for args, message in refusals.items():
+        result = erpsync(*args, cwd=tmp_path)
+        assert (result.returncode, result.stderr) == (2, f"erpsync: error: {message}\n"), args
+    with sqlite3.connect(tmp_path / "store.db") as conn:
+        assert conn.execute("SELECT count(*) FROM stock_movements").fetchone() == (0,)

@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 
 from erpsync.connector import Connector, ConnectorCore, StockSink
 from erpsync.domain import PushResult, StockUpdate
-from erpsync.engine.stock import availability, skus_needed
-from erpsync.store import Store, ledger, listings, products
+from erpsync.engine import availability
+from erpsync.store import Store, listings, products
 from erpsync.store.tables import ListingRow
 
 log = logging.getLogger("erpsync.push")
@@ -74,8 +74,13 @@ def plan_push(
         kits = products.kit_components(session)
         known = products.known_skus(session, {r.sku for r in rows if r.sku})
         all_skus = {p.sku for p in products.list_products(session)}
-        needed = skus_needed(known, kits)
-        levels = ledger.levels(session, connector.settings.locations, needed)
+        stock_of = availability.compute(
+            session,
+            known,
+            locations=connector.settings.locations,
+            kits=kits,
+            safety_stock=safety_stock,
+        )
         last = listings.pushed(session, [r.id for r in rows if r.id is not None])
     linked: set[str] = set()
     candidates: list[PlannedPush] = []
@@ -89,7 +94,7 @@ def plan_push(
         if not row.sku or row.sku not in known:
             report.listings_without_sku.append(f"{_ref(row)} ({row.sku or 'no SKU'})")
             continue
-        stock = availability(row.sku, levels, kits, safety_stock)
+        stock = stock_of[row.sku]
         previous = last.get(row.id)
         accepted = previous.quantity if previous is not None and previous.pushed_at else None
         retry = previous is not None and previous.last_error is not None

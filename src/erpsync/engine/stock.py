@@ -1,14 +1,13 @@
 """Stock arithmetic: an order's transition written to the ledger, and what a channel may sell.
 
 Kits (a SKU made of components) have no stock of their own: selling a kit moves its
-components, and a kit's availability is the minimum over its components of
-floor(component available / quantity per kit).
+components. What a channel may sell is computed in erpsync.engine.availability.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -18,7 +17,6 @@ from sqlmodel import Session, select
 from erpsync.domain import Order, OrderItem, OrderStatus
 from erpsync.engine.effects import Action, Effect, Transition
 from erpsync.store import ledger
-from erpsync.store.ledger import StockLevel
 from erpsync.store.tables import OrderItemRow, OrderRow, StockMovement
 
 Kits = Mapping[str, Sequence[tuple[str, int]]]
@@ -237,41 +235,3 @@ def _follow_edits(
                 key=f"{reference}:edit:{version}:{bucket}:{sku}",
             )
     return moved
-
-
-@dataclass(frozen=True)
-class Availability:
-    sku: str
-    available: int
-    explanation: str
-
-
-def availability(
-    sku: str, levels: Mapping[str, StockLevel], kits: Kits, safety_stock: int
-) -> Availability:
-    """What one SKU may be sold as on a channel, with the arithmetic spelled out."""
-    components = kits.get(sku)
-    if not components:
-        level = levels.get(sku, StockLevel(on_hand=0, reserved=0))
-        raw = level.on_hand - level.reserved - safety_stock
-        return Availability(
-            sku,
-            max(raw, 0),
-            f"on hand {level.on_hand} - reserved {level.reserved} - safety {safety_stock}"
-            f" = {raw}" + (" -> 0" if raw < 0 else ""),
-        )
-    fits: list[int] = []
-    details: list[str] = []
-    for component, per_kit in components:
-        part = availability(component, levels, kits, safety_stock)
-        fits.append(part.available // per_kit)
-        details.append(f"{component}: {part.available}//{per_kit}={fits[-1]}")
-    return Availability(sku, min(fits), f"kit min({', '.join(details)})")
-
-
-def skus_needed(skus: Iterable[str], kits: Kits) -> set[str]:
-    """The stocked SKUs whose levels are needed to price these SKUs (kits expanded)."""
-    needed: set[str] = set()
-    for sku in skus:
-        needed.update(c for c, _ in kits.get(sku) or [(sku, 1)])
-    return needed

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import importlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -192,25 +192,59 @@ def movements(
     return list(s.exec(query.order_by(col(StockMovement.id).desc()).limit(limit)).all())
 
 
-def import_stock_csv(s: Session, path: Path, *, default_location: str) -> int:
+def locations(s: Session) -> set[str]:
+    """Every location that has ever held stock in the ledger."""
+    return set(s.exec(select(StockMovement.location).distinct()).all())
+
+
+def location_problem(location: str, known: Collection[str]) -> str | None:
+    """Why ``location`` may not receive stock (a typo, most likely), or None when it may."""
+    if location in known:
+        return None
+    near = [k for k in sorted(known) if k.casefold() == location.casefold()]
+    hint = f"did you mean {near[0]!r}? " if near else ""
+    return (
+        f"unknown location {location!r} ({hint}known: {', '.join(sorted(known)) or 'none'}; "
+        "--new-location adds one)"
+    )
+
+
+def import_stock_csv(
+    s: Session,
+    path: Path,
+    *,
+    default_location: str,
+    known_locations: Collection[str] | None = None,
+    kits: Collection[str] = (),
+) -> int:
     """Set on-hand levels from a CSV (sku,quantity[,location]); all rows or none.
 
+    ``known_locations``: the locations rows may name (None: any); ``kits``: SKUs that have no
+    stock of their own and are refused.
+
     Raises:
-        ValueError: "<file>: line N: <problem>" (unknown SKU, bad quantity, malformed CSV).
+        ValueError: "<file>: line N: <problem>" (unknown SKU, kit, duplicate, unknown
+            location, bad quantity, malformed CSV).
     """
     from erpsync.store.products import known_skus
 
     rows = []
+    first: dict[tuple[str, str], int] = {}
     for line, record in csvfile.read_rows(
         path, required=("sku", "quantity"), allowed=("sku", "quantity", "location")
     ):
-        if not record["sku"]:
-            raise ValueError(f"{path}: line {line}: empty sku")
         try:
-            quantity = csvfile.quantity(record["quantity"])
+            row = _stock_row(record, default_location, known_locations, kits)
         except ValueError as exc:
             raise ValueError(f"{path}: line {line}: {exc}") from None
-        rows.append((line, record["sku"], quantity, record.get("location") or default_location))
+        if (row[0], row[2]) in first:
+            where = f" at {row[2]}" if record.get("location") else ""
+            raise ValueError(
+                f"{path}: line {line}: duplicate sku {row[0]!r}{where} "
+                f"(first on line {first[(row[0], row[2])]})"
+            )
+        first[(row[0], row[2])] = line
+        rows.append((line, *row))
     known = known_skus(s, {sku for _, sku, _, _ in rows})
     for line, sku, _, _ in rows:
         if sku not in known:
@@ -218,3 +252,22 @@ def import_stock_csv(s: Session, path: Path, *, default_location: str) -> int:
     for _, sku, quantity, location in rows:
         set_on_hand(s, sku, location, quantity, reason="import", reference=str(path))
     return len(rows)
+
+
+def _stock_row(
+    record: dict[str, str],
+    default_location: str,
+    known_locations: Collection[str] | None,
+    kits: Collection[str],
+) -> tuple[str, int, str]:
+    sku = record["sku"]
+    if not sku:
+        raise ValueError("empty sku")
+    if sku in kits:
+        raise ValueError(f"{sku} is a kit: its stock is its components' (set those instead)")
+    quantity = csvfile.quantity(record["quantity"])
+    location = record.get("location") or default_location
+    problem = None if known_locations is None else location_problem(location, known_locations)
+    if problem:
+        raise ValueError(problem)
+    return sku, quantity, location
