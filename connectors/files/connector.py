@@ -17,6 +17,7 @@ from erpsync.connector import (
     Connector,
     ConnectorContext,
     ConnectorSettings,
+    InvoiceSink,
     ListingSource,
     NoSettings,
     OrderPage,
@@ -26,10 +27,10 @@ from erpsync.connector import (
     StockSink,
     Window,
 )
-from erpsync.domain import Listing, Order, PushResult, StockUpdate
+from erpsync.domain import Invoice, Listing, Order, PushResult, SendResult, StockUpdate
 from erpsync.errors import FatalError
 
-from . import formats
+from . import formats, invoices
 from .settings import FilesOptions
 
 log = logging.getLogger(__name__)
@@ -38,11 +39,16 @@ log = logging.getLogger(__name__)
 _PARTIAL_SUFFIXES = (".tmp", ".part")
 
 
-class FilesConnector(Connector[NoSettings, FilesOptions], OrderSource, ListingSource, StockSink):
-    """Orders from a folder of canonical JSON/CSV files; stock to a CSV per push."""
+class FilesConnector(
+    Connector[NoSettings, FilesOptions], OrderSource, ListingSource, StockSink, InvoiceSink
+):
+    """Orders from a folder of canonical JSON/CSV files; stock to a CSV per push; invoices to
+    an ``invoices/`` folder beside the stock CSVs."""
 
     type = "files"
     platform = "files"
+    #: whatever the seller's files system takes: NF-e, and NFC-e for counter sales
+    invoice_models = frozenset({"55", "65"})
 
     def __init__(
         self, settings: ConnectorSettings, context: ConnectorContext | None = None
@@ -216,6 +222,16 @@ class FilesConnector(Connector[NoSettings, FilesOptions], OrderSource, ListingSo
             return _results(updates, error=f"cannot write to outbox {_show(outbox)}: {_why(exc)}")
         log.info("%s: wrote %d stock rows to %s", self.name, len(updates), target.name)
         return _results(updates)
+
+    def push_invoices(self, invoices_: Sequence[Invoice]) -> list[SendResult]:
+        """Copy each XML to ``<outbox>/invoices/`` and index it in ``invoices/index.csv``."""
+        outbox = self.outbox
+        if outbox is None:
+            error = "no outbox configured (options.outbox): invoices go to <outbox>/invoices"
+            return [
+                SendResult(ref=i.access_key, ok=False, retry=True, error=error) for i in invoices_
+            ]
+        return invoices.write_invoices(outbox / "invoices", invoices_)
 
     # -- check ---------------------------------------------------------------------------------
 

@@ -229,17 +229,53 @@ class StockLevel(_Frozen):
     updated_at: UtcDateTime | None = None
 
 
-class Invoice(_Frozen):
-    """An NF-e issued for one order (provisional: the post-sale issue fixes the fields)."""
+class InvoiceModel(StrEnum):
+    NFE = "55"  # NF-e: every sale that is shipped
+    NFCE = "65"  # NFC-e: a consumer sale at the counter; only channels that say so take it
 
-    connector: str
-    order_external_id: str
-    #: the 44-digit chave de acesso
+
+class Invoice(_Frozen):
+    """One NF-e (modelo 55) or NFC-e (65): the facts read from its authorised XML, and, when
+    it is on its way to a channel (InvoiceSink) or comes from an ERP (InvoiceSource), the order
+    and shipment it belongs to and the XML itself, byte for byte."""
+
     access_key: str
-    number: str | None = None
-    series: str | None = None
-    issued_at: UtcDateTime | None = None
-    xml: str | None = None
+    model: InvoiceModel
+    number: int = Field(gt=0)
+    series: int = Field(ge=0)
+    issued_at: UtcDateTime
+    #: SEFAZ's receipt time (protNFe dhRecbto); None for a bare NFe attached with --protocol
+    authorised_at: UtcDateTime | None = None
+    issuer_document: str
+    recipient_document: OptionalText = None
+    total: Money
+    products_total: Money
+    freight: Money = Decimal("0.00")
+    discount: Money = Decimal("0.00")
+    protocol: OptionalText = None
+    #: cStat of the protocol (100 or 150); None when the protocol number was given by hand
+    status_code: OptionalText = None
+    #: tpAmb: 1 production, 2 homologation (no fiscal value; channels refuse it)
+    environment: int = 1
+    #: channel order numbers the XML names (det/prod/xPed, compra/xPed, infAdic text)
+    order_refs: tuple[str, ...] = ()
+    #: the order it is for (connector name and the channel's order id), when known
+    connector: OptionalText = None
+    order_external_id: OptionalText = None
+    #: the channel's shipment or delivery it belongs to (ML shipment id, Magalu delivery id)
+    shipment_ref: OptionalText = None
+    #: the XML as issued (an nfeProc): channels want the authorised document unchanged
+    xml: bytes | None = Field(default=None, repr=False)
+
+    @field_validator("access_key")
+    @classmethod
+    def _valid_key(cls, value: str) -> str:
+        return documents.nfe_key(value)
+
+    @field_validator("recipient_document")
+    @classmethod
+    def _valid_recipient(cls, value: str | None) -> str | None:
+        return None if value is None else documents.cpf_or_cnpj(value)
 
 
 class Label(_Frozen):
@@ -270,3 +306,6 @@ class SendResult(_Frozen):
     #: the id the receiving side gave the record (an ERP's order number)
     remote_id: str | None = None
     error: str | None = None
+    #: a failure worth sending again next run (not ready yet, a transient error); otherwise a
+    #: failure is the other side's refusal, kept with its error until fixed by hand
+    retry: bool = False

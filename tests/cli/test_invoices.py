@@ -42,6 +42,7 @@ def shop(tmp_path, monkeypatch, run):
                 initial_lookback_days: 36500
                 options:
                   inbox: inbox
+                  outbox: outbox
             """
         )
     )
@@ -250,3 +251,22 @@ def test_refusals_as_a_real_process(shop):
     forced = erpsync("invoices", "attach", "shop:LV-2001", "total.xml", "--force", cwd=shop)
     assert forced.returncode == 0, forced.stderr
     assert _count(shop) == 1
+
+
+def test_invoices_push_and_sync_send_each_invoice_once(shop, run):
+    _write(shop, "nfe.xml", build_nfe())
+    run("invoices", "attach", "shop:LV-2001", "nfe.xml")
+    assert [e["order"] for e in run("invoices", "list", "--pending", "--json").json()] == [
+        "shop:LV-2001"
+    ]
+    pushed = run("invoices", "push")
+    assert pushed.exit_code == 0, pushed.stderr
+    assert "shop: invoices 1 sent, 1 accepted, 0 pending, 0 refused, 0 failed" in pushed.stderr
+    key = NfeSpec().key
+    assert (shop / "outbox" / "invoices" / f"{key}-nfe.xml").read_bytes() == build_nfe()
+    assert run("invoices", "list", "--json").json()[0]["pushed"] == {"shop": "accepted"}
+    assert run("invoices", "list", "--pending", "--json").json() == []
+    synced = run("sync")
+    assert synced.exit_code == 0, synced.stderr
+    assert "shop: invoices 0 sent" in synced.stderr
+    assert run("status", "--json").json()["invoice_pushes"] == []

@@ -12,6 +12,8 @@ from erpsync.cli.state import State, out, state
 if TYPE_CHECKING:
     from sqlmodel import Session
 
+    from erpsync.cli.output import Output
+    from erpsync.engine.runner import Outcome
     from erpsync.store.tables import InvoiceRow, OrderRow
 
 app = typer.Typer(
@@ -99,6 +101,63 @@ def import_dir(
     )
     if report.left:
         raise typer.Exit(1)
+
+
+@app.command("push")
+def push(
+    ctx: typer.Context,
+    connector: Annotated[
+        list[str] | None,
+        typer.Option("--connector", "-C", help="Only this connector (repeatable)"),
+    ] = None,
+    again: Annotated[
+        bool, typer.Option("--again", help="Also resend invoices the channel refused")
+    ] = False,
+    json_out: JsonOpt = False,
+) -> None:
+    """Send each order's invoices to its channel (once; failures are retried next run)."""
+    from erpsync.cli.sync import _finish as finish
+
+    st, output = state(ctx), out(ctx, json_out)
+    finish(output, push_all(st, output, connector, again=again), json_out)
+
+
+def push_all(
+    st: State, output: Output, names: list[str] | None, *, again: bool = False
+) -> list[Outcome]:
+    """invoices push over every selected connector that takes invoices (also run by sync)."""
+    from erpsync.connector import Capability
+    from erpsync.engine.invoice_push import push_invoices
+    from erpsync.engine.runner import run_all, select_connectors
+    from erpsync.registry import resolve
+
+    config = st.config()
+    selected = [
+        n
+        for n in select_connectors(config, names)
+        if Capability.PUSH_INVOICES in resolve(config.connectors[n].type).capabilities
+    ]
+    if not selected:
+        return []
+    with st.locked() as store, output.progress("invoices") as track:
+        outcomes = run_all(
+            config,
+            store,
+            selected,
+            "invoices-push",
+            lambda c: push_invoices(c, store, again=again, on_batch=track(c.name)),
+        )
+    for outcome in outcomes:
+        if not outcome.ok:
+            continue
+        r = outcome.report
+        output.info(
+            f"{outcome.connector}: invoices {r.sent} sent, {r.accepted} accepted, "
+            f"{r.pending} pending, {r.refused} refused, {r.failed} failed"
+        )
+        for error in r.errors:
+            output.warn(f"{outcome.connector}: {error}")
+    return outcomes
 
 
 @app.command("list")

@@ -73,9 +73,13 @@ def sync(
     dry_run: DryRunOpt = False,
     json_out: JsonOpt = False,
 ) -> None:
-    """pull-orders, then push-stock."""
+    """pull-orders, then invoices push, then push-stock."""
+    from erpsync.cli.invoices import push_all
+
     st, output = state(ctx), out(ctx, json_out)
     outcomes = _pull(st, output, connector, None, dry_run)
+    if not dry_run:  # invoices have no dry run: a push is a send
+        outcomes += push_all(st, output, connector)
     outcomes += _push(st, output, connector, dry_run, False, False)
     _finish(output, outcomes, json_out)
 

@@ -34,7 +34,8 @@ through its own on-hand provider, which wraps either the ledger or a ``StockSour
 availability computation does not care which. ``StockSource`` is the connector side of that
 seam only.
 
-``InvoiceSink``, ``LabelSource``, ``TrackingSink``, ``OrderSink``, ``StockSource`` and
+``InvoiceSink`` has its engine flow (``erpsync.engine.invoice_push``) and ``erpsync.domain.Invoice``
+its fields. ``LabelSource``, ``TrackingSink``, ``OrderSink``, ``StockSource`` and
 ``InvoiceSource`` have no implementation and no engine flow yet; their record types in
 ``erpsync.domain`` are provisional.
 """
@@ -174,13 +175,32 @@ class StockSink(ConnectorCore):
 
 
 class InvoiceSink(ConnectorCore):
-    """Issued invoices (NF-e) go here, attached to the channel's order. No flow yet."""
+    """Issued invoices (NF-e) go here, attached to the channel's order (``invoices push``).
+
+    The engine records each invoice as sent before calling ``push_invoices``, so a run killed
+    mid-send sends it again: a sink must take an invoice it already has as accepted (Mercado
+    Livre's ``duplicated_fiscal_key``, a file already in the outbox). Invoices of orders the
+    channel fulfils (Full, FBA) are never handed over.
+    """
 
     provides = Capability.PUSH_INVOICES
+    #: the NF-e models the channel takes ("55" NF-e, "65" NFC-e); attach refuses the others
+    invoice_models: ClassVar[frozenset[str]] = frozenset({"55"})
+    #: invoices per push_invoices call (each batch's outcome is recorded before the next)
+    invoice_batch_size: ClassVar[int] = 50
 
     @abstractmethod
     def push_invoices(self, invoices: Sequence[Invoice]) -> list[SendResult]:
-        """Attach each invoice to its order; one result per invoice."""
+        """Attach each invoice to its order; one result per invoice (``ref``: its access key).
+
+        A failure is a result: ``retry=True`` when it is worth sending again next run (the
+        shipment is not ready yet, a transient error), else a refusal kept with its error."""
+
+    def verify_invoices(self, invoices: Sequence[Invoice]) -> list[SendResult]:
+        """Read back invoices the channel accepted asynchronously (``pending``): ok when it
+        took them, pending while it still processes, a refusal when it rejected them. By
+        default an accepted push is trusted."""
+        return [SendResult(ref=i.access_key, ok=True) for i in invoices]
 
 
 class LabelSource(ConnectorCore):

@@ -23,15 +23,9 @@ from pathlib import Path
 
 from sqlmodel import Session, col, select
 
-from erpsync.domain import OrderStatus
+from erpsync.domain import Invoice, InvoiceModel, OrderStatus
 from erpsync.errors import InvoiceRefusedError
-from erpsync.postsale.domain import (
-    Invoice,
-    InvoiceModel,
-    InvoiceSource,
-    PushState,
-    cancellation_advice,
-)
+from erpsync.postsale.domain import InvoiceSource, PushState, cancellation_advice
 from erpsync.postsale.nfe import ParsedNfe, parse_nfe
 from erpsync.store import invoices, orders, shipments
 from erpsync.store.tables import InvoicePush, InvoiceRow, OrderRow

@@ -1,4 +1,4 @@
-"""Post-sale shapes: an NF-e as erpsync keeps it, a shipment, push states, cancellation advice.
+"""Post-sale shapes: a shipment, invoice sources, push and label states, cancellation advice.
 
 Same rules as erpsync.domain: money is 2-place Decimal, times aware UTC, documents validated.
 """
@@ -6,24 +6,17 @@ Same rules as erpsync.domain: money is 2-place Decimal, times aware UTC, documen
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from decimal import Decimal
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 
-from erpsync import documents
-from erpsync.domain import Money, OptionalText, UtcDateTime
+from erpsync.domain import OptionalText
 
 #: cStat values SEFAZ answers for an authorised NF-e (150: authorised after the deadline)
 AUTHORISED_STATUSES = frozenset({"100", "150"})
 #: an authorised NF-e may be cancelled (evento 110111) within 24 h of its authorisation;
 #: after that the seller issues a return NF-e (devolução) instead
 NFE_CANCEL_WINDOW = timedelta(hours=24)
-
-
-class InvoiceModel(StrEnum):
-    NFE = "55"  # NF-e: every sale that is shipped
-    NFCE = "65"  # NFC-e: consumer sale at the counter; only channels that say so take it
 
 
 class InvoiceSource(StrEnum):
@@ -50,46 +43,6 @@ class LabelState(StrEnum):
 
 class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class Invoice(_Frozen):
-    """One NF-e (modelo 55) or NFC-e (65) read from its XML."""
-
-    access_key: str
-    model: InvoiceModel
-    number: int = Field(gt=0)
-    series: int = Field(ge=0)
-    issued_at: UtcDateTime
-    #: SEFAZ's receipt time (protNFe dhRecbto); None for a bare NFe attached with --protocol
-    authorised_at: UtcDateTime | None = None
-    issuer_document: str
-    recipient_document: OptionalText = None
-    total: Money
-    products_total: Money
-    freight: Money = Decimal("0.00")
-    discount: Money = Decimal("0.00")
-    protocol: OptionalText = None
-    #: cStat of the protocol; None when the protocol number was given by hand
-    status_code: OptionalText = None
-    #: tpAmb: 1 production, 2 homologation (test: no fiscal value, channels refuse it)
-    environment: int = 1
-    #: channel order numbers the XML names (det/prod/xPed, compra/xPed, infAdic text)
-    order_refs: tuple[str, ...] = ()
-
-    @field_validator("access_key")
-    @classmethod
-    def _valid_key(cls, value: str) -> str:
-        return documents.nfe_key(value)
-
-    @field_validator("recipient_document")
-    @classmethod
-    def _valid_recipient(cls, value: str | None) -> str | None:
-        return None if value is None else documents.cpf_or_cnpj(value)
-
-    @property
-    def cancel_window_from(self) -> datetime:
-        """The time the 24 h cancellation window runs from."""
-        return self.authorised_at or self.issued_at
 
 
 class Shipment(_Frozen):

@@ -20,8 +20,9 @@ from typing import Any
 from pydantic import ValidationError
 
 from erpsync import documents
+from erpsync.domain import Invoice
 from erpsync.errors import InvoiceRefusedError
-from erpsync.postsale.domain import AUTHORISED_STATUSES, Invoice
+from erpsync.postsale.domain import AUTHORISED_STATUSES
 
 NFE_NS = "http://www.portalfiscal.inf.br/nfe"
 #: a protocol number: cUF-independent 15 digits (1 + cUF + AA + sequence)

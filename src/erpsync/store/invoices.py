@@ -14,8 +14,8 @@ from decimal import Decimal
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from erpsync.domain import utcnow
-from erpsync.postsale.domain import Invoice, InvoiceSource, PushState
+from erpsync.domain import Invoice, utcnow
+from erpsync.postsale.domain import InvoiceSource, PushState
 from erpsync.store.tables import InvoicePush, InvoiceRow, OrderRow
 
 
