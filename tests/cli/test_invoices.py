@@ -31,6 +31,7 @@ def shop(tmp_path, monkeypatch, run):
     Mercado Livre order stored as a pull would have stored it."""
     monkeypatch.chdir(tmp_path)
     (tmp_path / "inbox").mkdir()
+    (tmp_path / "outbox").mkdir()
     (tmp_path / "inbox" / "orders.json").write_text(json.dumps([ORDER]))
     (tmp_path / "erpsync.yaml").write_text(
         textwrap.dedent(

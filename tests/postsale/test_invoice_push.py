@@ -158,6 +158,7 @@ def test_the_files_connector_writes_an_outbox_copy_and_an_index_once(store, tmp_
         options=FilesOptions(inbox=tmp_path / "in", outbox=tmp_path / "out"),
     )
     files = FilesConnector(settings)
+    (tmp_path / "out").mkdir()
     keys = [_invoiced(store, n) for n in (1, 2)]
     assert push_invoices(files, store).accepted == 2
     folder = tmp_path / "out" / "invoices"
@@ -183,3 +184,15 @@ def test_the_files_connector_without_an_outbox_fails_for_retry(store, tmp_path):
     _invoiced(store, 1)
     report = push_invoices(FilesConnector(settings), store)
     assert report.failed == 1 and "no outbox configured" in report.errors[0]
+
+
+def test_the_files_connector_never_creates_a_missing_outbox(store, tmp_path):
+    settings = ConnectorSettings(
+        name="sink",
+        type="files",
+        options=FilesOptions(inbox=tmp_path / "in", outbox=tmp_path / "typo"),
+    )
+    _invoiced(store, 1)
+    report = push_invoices(FilesConnector(settings), store)
+    assert report.failed == 1 and "does not exist (erpsync does not create it)" in report.errors[0]
+    assert not (tmp_path / "typo").exists()
