@@ -3,13 +3,18 @@
 import pytest
 
 from erpsync.connector import ConnectorSettings
-from erpsync.store import ledger, open_store, products
+from erpsync.store import ledger, products
+from tests.backends import opened_store
 from tests.engine.fakes import FakeConnector, FakeOptions
 
 
 @pytest.fixture
-def store():
-    store = open_store("sqlite://")
+def store(backend):
+    with opened_store(backend) as opened:
+        yield _seeded(opened)
+
+
+def _seeded(store):
     with store.session() as session:
         products.upsert_product(session, "SKU-A", name="Caneca")
         products.upsert_product(session, "SKU-B", name="Camiseta")
@@ -18,8 +23,7 @@ def store():
         )
         ledger.set_on_hand(session, "SKU-A", "main", 100)
         ledger.set_on_hand(session, "SKU-B", "main", 50)
-    yield store
-    store.close()
+    return store
 
 
 @pytest.fixture

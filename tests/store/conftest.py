@@ -11,17 +11,18 @@ import pytest
 
 from erpsync.domain import Address, Buyer, Order, OrderItem
 from erpsync.store import Store, open_store
+from tests.backends import opened_store
 
 T0 = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
 BRT = timezone(timedelta(hours=-3))
 
 
 @pytest.fixture
-def store() -> Iterator[Store]:
-    """requirement: sqlite:// works for tests (one shared in-memory connection)."""
-    opened = open_store("sqlite://")
-    yield opened
-    opened.close()
+def store(backend) -> Iterator[Store]:
+    """requirement: sqlite:// works for tests (one shared in-memory connection); PostgreSQL
+    gets a fresh schema per test (tests/backends.py)."""
+    with opened_store(backend) as opened:
+        yield opened
 
 
 @pytest.fixture

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import threading
 import time
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
@@ -14,7 +15,7 @@ from sqlalchemy import Column, MetaData, Table, create_engine, select
 
 from erpsync.errors import StoreError
 from erpsync.store import open_store, products
-from erpsync.store.types import DecimalText, UtcDateTime
+from erpsync.store.types import DecimalText, JsonText, UtcDateTime
 from erpsync.store.urls import display, lock_path, sqlite_path
 
 
@@ -125,41 +126,49 @@ def test_url_paths_and_redacted_display(url, path, shown):
     assert "s3cret" not in str(lock_path(url, ".lock"))
 
 
-def _roundtrip(column_type, value):
-    table = Table("t", MetaData(), Column("v", column_type))
-    engine = create_engine("sqlite://")
-    table.metadata.create_all(engine)
-    with engine.begin() as connection:
-        connection.execute(table.insert(), {"v": value})
-        raw = connection.exec_driver_sql("SELECT v FROM t").scalar()
-        back = connection.execute(select(table.c.v)).scalar()
-    return raw, back
+@pytest.fixture
+def roundtrip(db_url):
+    """Write one value through a column type and read it back raw and typed, on the backend."""
+    engine = create_engine(db_url)
+
+    def write_and_read(column_type, value):
+        table = Table("t", MetaData(), Column("v", column_type))
+        table.metadata.drop_all(engine)
+        table.metadata.create_all(engine)
+        with engine.begin() as connection:
+            connection.execute(table.insert(), {"v": value})
+            raw = connection.exec_driver_sql("SELECT v FROM t").scalar()
+            back = connection.execute(select(table.c.v)).scalar()
+        return raw, back
+
+    yield write_and_read
+    engine.dispose()
 
 
 @pytest.mark.parametrize(
     ("value", "raw"),
     [(Decimal("129.90"), "129.90"), (Decimal("-0.01"), "-0.01"), (Decimal("1E+3"), "1E+3")],
 )
-def test_decimal_text_is_exact(value, raw):
-    stored, back = _roundtrip(DecimalText(), value)
+def test_decimal_text_is_exact(roundtrip, value, raw):
+    stored, back = roundtrip(DecimalText(), value)
     assert (stored, back, str(back)) == (raw, value, str(value))
 
 
-def test_decimal_text_refuses_floats():
+def test_decimal_text_refuses_floats(roundtrip):
     with pytest.raises(Exception, match="DecimalText takes Decimal values, not float"):
-        _roundtrip(DecimalText(), 1.5)
+        roundtrip(DecimalText(), 1.5)
 
 
-def test_utc_datetime_stores_fixed_width_utc_and_reads_back_aware():
+def test_utc_datetime_stores_fixed_width_utc_and_reads_back_aware(roundtrip):
     brt = datetime(2024, 5, 1, 9, 0, tzinfo=timezone(timedelta(hours=-3)))
-    stored, back = _roundtrip(UtcDateTime(), brt)
+    stored, back = roundtrip(UtcDateTime(), brt)
     assert stored == "2024-05-01T12:00:00.000000+00:00"
     assert back == brt and back.tzinfo is UTC
 
 
-def test_utc_datetime_refuses_naive_times():
+def test_utc_datetime_refuses_naive_times(roundtrip):
     with pytest.raises(Exception, match=r"naive datetime refused \(no UTC offset\): 2024-05-01"):
-        _roundtrip(UtcDateTime(), datetime(2024, 5, 1))
+        roundtrip(UtcDateTime(), datetime(2024, 5, 1))
 
 
 def test_database_file_is_private_and_tilde_is_expanded(tmp_path, monkeypatch):
@@ -190,3 +199,40 @@ def test_readonly_session_reads_while_another_session_writes(file_store):
             seen = [p.sku for p in products.list_products(reader)]
     assert seen == ["OLD"]
     assert time.monotonic() - started < 2  # did not sit in busy_timeout
+
+
+def test_json_text_round_trips_unicode_decimals_and_times(roundtrip):
+    """requirement: JSON payloads come back equal on every backend (accents, cents, times)."""
+    value = {"cidade": "São Paulo", "total": Decimal("129.90"), "at": datetime(2024, 5, 1)}
+    stored, back = roundtrip(JsonText(), value)
+    assert stored == '{"cidade":"São Paulo","total":"129.90","at":"2024-05-01T00:00:00"}'
+    assert back == {"cidade": "São Paulo", "total": "129.90", "at": "2024-05-01T00:00:00"}
+
+
+@pytest.mark.postgresql
+def test_postgresql_write_transactions_queue_like_sqlite_immediate(pg_url):
+    """requirement: one writer at a time on PostgreSQL too (advisory lock at BEGIN); readonly
+    sessions take no lock and see the last commit."""
+    store = open_store(pg_url)
+    order: list[str] = []
+    try:
+        with store.session() as writer:
+            products.upsert_product(writer, "FIRST")
+
+            def second() -> None:
+                with store.session() as s:
+                    products.upsert_product(s, "SECOND")  # its first statement waits
+                    order.append("second wrote")
+
+            thread = threading.Thread(target=second)
+            thread.start()
+            time.sleep(0.3)
+            with store.session(readonly=True) as reader:
+                assert products.list_products(reader) == []
+            order.append("first commits")
+        thread.join(timeout=10)
+        with store.session(readonly=True) as reader:
+            assert [p.sku for p in products.list_products(reader)] == ["FIRST", "SECOND"]
+    finally:
+        store.close()
+    assert order == ["first commits", "second wrote"]

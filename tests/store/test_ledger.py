@@ -62,9 +62,9 @@ def test_key_inserted_by_a_racing_writer_rolls_back_only_the_savepoint(store, mo
     assert kept == [("CAM-P", 5, "k2"), ("X", 5, None), ("CAM-P", 5, "k")]
 
 
-def test_concurrent_writers_with_the_same_key_write_once(tmp_path):
+def test_concurrent_writers_with_the_same_key_write_once(db_url):
     """requirement: threads racing on one key (own sessions, shared engine) write it once."""
-    store = open_store(f"sqlite:///{tmp_path}/race.db")
+    store = open_store(db_url)
     barrier = threading.Barrier(8)
     results: list[bool] = []
     errors: list[BaseException] = []

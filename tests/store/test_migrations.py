@@ -32,10 +32,10 @@ def _revisions():
     return [r.revision for r in reversed(list(script.walk_revisions()))]
 
 
-def test_migrated_schema_equals_the_models(tmp_path):
+def test_migrated_schema_equals_the_models(db_url):
     """requirement: upgrading to head gives exactly the tables of erpsync.store.tables, so a
     model change without a new revision fails here."""
-    store = open_store(f"sqlite:///{tmp_path}/m.db")
+    store = open_store(db_url)
     with store.engine.connect() as connection:
         assert _diff(connection, SQLModel.metadata) == []
     store.close()
@@ -75,7 +75,8 @@ FIRST_SCHEMA_ROWS = [
     "created_at, updated_at, currency, items_total, shipping_cost, discount, total, "
     "fulfilled_by_channel, stock_effect, extra, notes, raw, imported_at, last_seen_at) VALUES "
     "('ml', '1', 'Mercado Livre', '1', 'paid', 'paid', '2024-05-01T12:00:00.000000+00:00', "
-    "'2024-05-01T13:00:00.000000+00:00', 'BRL', '99.90', '0.00', '0.00', '99.90', 0, 'deducted', "
+    "'2024-05-01T13:00:00.000000+00:00', 'BRL', '99.90', '0.00', '0.00', '99.90', false, "
+    "'deducted', "
     "'{}', '[]', '{\"id\":1}', '2024-05-01T13:00:00.000000+00:00', "
     "'2024-05-01T13:00:00.000000+00:00')",
     "INSERT INTO order_items (order_id, line, sku, quantity, unit_price) "
@@ -83,10 +84,10 @@ FIRST_SCHEMA_ROWS = [
 ]
 
 
-def test_upgrading_a_database_with_data_through_every_revision_keeps_its_rows(tmp_path):
+def test_upgrading_a_database_with_data_through_every_revision_keeps_its_rows(db_url):
     """requirement: rows written under the first schema survive every later revision and read
     back through today's API."""
-    url = f"sqlite:///{tmp_path}/old.db"
+    url = db_url
     engine = make_engine(url)
     revisions = _revisions()
     db.upgrade(engine, revisions[0])
@@ -116,8 +117,8 @@ def _row_counts(engine):
         return {t: connection.exec_driver_sql(f"SELECT count(*) FROM {t}").scalar() for t in names}
 
 
-def test_every_revision_downgrades_cleanly(tmp_path):
-    engine = make_engine(f"sqlite:///{tmp_path}/d.db")
+def test_every_revision_downgrades_cleanly(db_url):
+    engine = make_engine(db_url)
     db.upgrade(engine)
     with engine.begin() as connection:
         command.downgrade(alembic_config(connection), "base")
@@ -142,10 +143,10 @@ def test_a_database_from_a_newer_erpsync_is_refused(tmp_path):
     )
 
 
-def test_upgrading_parks_the_unbooked_lines_of_orders_holding_stock(tmp_path):
+def test_upgrading_parks_the_unbooked_lines_of_orders_holding_stock(db_url):
     """requirement: lines an older erpsync skipped (SKU unknown at pull time) are parked by the
     upgrade, so the next product import or pull books them; booked lines stay booked."""
-    url = f"sqlite:///{tmp_path}/old.db"
+    url = db_url
     engine = make_engine(url)
     db.upgrade(engine, "0001_initial")
     with engine.begin() as connection:

@@ -29,9 +29,9 @@ with tokens.refresh_lock("ml"):
 """
 
 
-def test_saved_tokens_survive_a_new_store_instance(tmp_path):
+def test_saved_tokens_survive_a_new_store_instance(db_url):
     """requirement: a rotated refresh token is durable: the next process reads it back."""
-    url = f"sqlite:///{tmp_path}/erpsync.db"
+    url = db_url
     first = open_store(url)
     SqlTokenStore(first).save("ml", Tokens("AT-1", "RT-1", EXPIRES), seed="seed-a")
     SqlTokenStore(first).save("ml", Tokens("AT-2", "RT-2", EXPIRES), seed="seed-a")
@@ -52,13 +52,13 @@ def test_tokens_without_refresh_token_or_seed_round_trip(store):
     assert tokens.load("amz") == Tokens("AT", None, None, seed=None)
 
 
-def test_refresh_lock_excludes_a_second_process(tmp_path):
-    """requirement: while another process refreshes, this one waits (here: gives up)."""
-    url = f"sqlite:///{tmp_path}/erpsync.db"
-    store = open_store(url)
+def test_refresh_lock_excludes_a_second_process(db_url, backend, tmp_path):
+    """requirement: while another process refreshes, this one waits (here: gives up); an
+    flock on SQLite, a row lock shared by every machine on PostgreSQL."""
+    store = open_store(db_url)
     tokens = SqlTokenStore(store, lock_wait_seconds=0.05)
     process = subprocess.Popen(
-        [sys.executable, "-c", HOLDER, url],
+        [sys.executable, "-c", HOLDER, db_url],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
@@ -69,6 +69,8 @@ def test_refresh_lock_excludes_a_second_process(tmp_path):
             pytest.fail("two processes refreshing at once")
         assert str(raised.value) == (
             f"timed out waiting for the token refresh lock {tmp_path}/erpsync.db.tokens.lock"
+            if backend == "sqlite"
+            else "timed out waiting for the token refresh lock of ml in " + store.display_url
         )
         process.stdin.write("\n")
         process.stdin.flush()
@@ -81,7 +83,7 @@ def test_refresh_lock_excludes_a_second_process(tmp_path):
         store.close()
 
 
-def test_refresh_lock_serialises_threads(file_store):
+def test_refresh_lock_serialises_threads(db_url):
     """requirement: two threads (even with separate SqlTokenStore objects) never overlap."""
     inside = 0
     overlaps = []
@@ -95,11 +97,11 @@ def test_refresh_lock_serialises_threads(file_store):
                 time.sleep(0.001)
                 inside -= 1
 
-    threads = [
-        threading.Thread(target=refresh, args=(SqlTokenStore(file_store),)) for _ in range(4)
-    ]
+    store = open_store(db_url)
+    threads = [threading.Thread(target=refresh, args=(SqlTokenStore(store),)) for _ in range(4)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
+    store.close()
     assert overlaps == [1] * 20

@@ -9,6 +9,16 @@ SQLite specifics, and why:
   write, and a read-then-write transaction that loses the race fails at once (busy_timeout
   cannot help a lock upgrade). Taking the write lock at BEGIN makes writers queue in
   busy_timeout instead. ``Store.session(readonly=True)`` uses a plain deferred BEGIN.
+
+PostgreSQL specifics, and why:
+- One writer at a time, as on SQLite: a write transaction takes a transaction-level advisory
+  lock (``pg_advisory_xact_lock``) at its start, so code written for SQLite's BEGIN IMMEDIATE
+  (read, decide, write) stays correct under READ COMMITTED without retry loops. Transactions
+  are short (one page), so several workers on one database still overlap their network time,
+  which is where a sync spends it. Readers (``readonly=True``, ``reader()``) take no lock.
+- No file locks: they would exclude only processes on one machine. The run lock is a lease
+  per connector (erpsync.store.leases) and the token refresh lock a row lock (store.tokens).
+- Migrations take the same advisory lock, so workers starting together migrate once.
 Alembic is imported only when the schema is behind, so opening an up-to-date store is cheap.
 """
 
@@ -30,14 +40,21 @@ from erpsync.errors import DatabaseBusyError, DatabaseError, DatabaseMissingErro
 from erpsync.store import urls
 
 #: the newest Alembic revision; a test checks it against the migration scripts
-HEAD_REVISION = "0004_invoices_shipments"
+HEAD_REVISION = "0005_leases"
 BUSY_TIMEOUT_SECONDS = 10.0
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 _BEGIN_OPTION = "erpsync_begin"
+#: the advisory lock key PostgreSQL write transactions hold (any fixed bigint; "erpsync" in hex)
+PG_WRITE_LOCK = 0x657270_73796E63
 
 
 def make_engine(url: str) -> Engine:
     """An Engine for ``url``; SQLite gets pragmas, explicit BEGIN and thread-safe pooling."""
+    if urls.is_postgresql(url):
+        # connector threads, lease and token-lock connections and the lease heartbeat share it
+        engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+        _install_postgresql_hooks(engine)
+        return engine
     if not urls.is_sqlite(url):
         return create_engine(url, pool_pre_ping=True)
     path = urls.sqlite_path(url)
@@ -91,6 +108,14 @@ def _install_sqlite_hooks(engine: Engine, *, wal: bool) -> None:
         connection.exec_driver_sql(f"BEGIN {mode}")
 
 
+def _install_postgresql_hooks(engine: Engine) -> None:
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Connection) -> None:
+        # the driver opens the transaction with this first statement: writers queue here
+        if connection.get_execution_options().get(_BEGIN_OPTION, "IMMEDIATE") == "IMMEDIATE":
+            connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({PG_WRITE_LOCK})")
+
+
 class Store:
     """An opened database: its URL, its Engine, and transaction-scoped sessions.
 
@@ -116,7 +141,7 @@ class Store:
         """
         with Session(self.engine, expire_on_commit=False) as session:
             try:
-                if readonly and self.engine.dialect.name == "sqlite":
+                if readonly:
                     session.connection(execution_options={_BEGIN_OPTION: "DEFERRED"})
                 yield session
                 session.commit()
@@ -132,17 +157,22 @@ class Store:
 
     @contextmanager
     def reader(self) -> Iterator[Connection]:
-        """A bare read connection without the write lock, for look-ups on hot paths."""
+        """A bare connection without the write lock: look-ups on hot paths, and on PostgreSQL
+        the lease and token-lock transactions, which lock rows of their own and must not hold
+        the write lock while they wait or while a token request is out."""
         try:
             with self.engine.connect() as connection:
-                if self.engine.dialect.name == "sqlite":
-                    connection = connection.execution_options(**{_BEGIN_OPTION: "DEFERRED"})
-                yield connection
+                yield connection.execution_options(**{_BEGIN_OPTION: "DEFERRED"})
         except SQLAlchemyError as exc:
             failure = database_failure(exc, self.url)
             if failure is not None:
                 raise failure from exc
             raise
+
+    @property
+    def dialect(self) -> str:
+        """The backend: "sqlite" or "postgresql"."""
+        return self.engine.dialect.name
 
     def close(self) -> None:
         """Close every pooled connection."""

@@ -8,9 +8,9 @@ from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import CursorResult, Table, case, func
+from sqlalchemy import Table, case, func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -49,7 +49,12 @@ _UPSERT_DIALECTS = frozenset({"sqlite", "postgresql"})
 def _insert_once(dialect: str) -> Any:
     """INSERT ... ON CONFLICT (idempotency_key) DO NOTHING, built once per dialect."""
     upsert = importlib.import_module(f"sqlalchemy.dialects.{dialect}")
-    return upsert.insert(_MOVEMENTS).on_conflict_do_nothing(index_elements=["idempotency_key"])
+    # RETURNING tells "written" from "skipped" on every driver (psycopg's rowcount is -1 here)
+    return (
+        upsert.insert(_MOVEMENTS)
+        .on_conflict_do_nothing(index_elements=["idempotency_key"])
+        .returning(_MOVEMENTS.c.id)
+    )
 
 
 def record(
@@ -88,7 +93,7 @@ def record(
     if key is not None and dialect in _UPSERT_DIALECTS:
         # one statement, and the UNIQUE constraint decides even against a concurrent writer
         result = s.execute(_insert_once(dialect), values)
-        return bool(cast(CursorResult[Any], result).rowcount == 1)
+        return result.first() is not None
     if key is not None and key_exists(s, key):
         return False
     movement = StockMovement(

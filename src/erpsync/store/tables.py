@@ -10,7 +10,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import CheckConstraint, Index, UniqueConstraint, text
+from sqlalchemy import CheckConstraint, DateTime, Index, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from erpsync.domain import utcnow
@@ -361,3 +361,18 @@ class TrackingPush(SQLModel, table=True):
     attempts: int = 0
     first_sent_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+
+
+class Lease(SQLModel, table=True):
+    """Who works on what, when several workers share one PostgreSQL database (store.leases).
+
+    ``name`` is "connector:<name>" (the run lease) or "token:<key>" (the row the token refresh
+    locks). A lease is free when ``expires_at`` is NULL or past. Used on PostgreSQL only:
+    ``expires_at`` is a real timestamptz, compared with the server's clock, never a worker's.
+    """
+
+    __tablename__ = "leases"
+
+    name: str = Field(primary_key=True)
+    holder: str | None = None
+    expires_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))

@@ -3,7 +3,9 @@
 A rotated refresh token is the only copy of a credential the platform has just invalidated
 the previous one of, so ``save`` commits in its own transaction before returning, and
 ``refresh_lock`` makes sure only one thread of one process refreshes a key at a time: a
-threading.Lock per key inside the process, an flock on ``<db>.tokens.lock`` across processes.
+threading.Lock per key inside the process, then, across processes, an flock on
+``<db>.tokens.lock`` (SQLite: one machine) or a row lock on "token:<key>" in the ``leases``
+table (PostgreSQL: every machine sharing the database; see erpsync.store.leases).
 """
 
 from __future__ import annotations
@@ -82,6 +84,10 @@ class SqlTokenStore:
         Raises:
             StoreError: another holder kept the lock longer than ``lock_wait_seconds``.
         """
+        if self.store.dialect == "postgresql":
+            with _thread_lock(self.store.url, key), self._row_lock(key):
+                yield
+            return
         with _thread_lock(str(self.lock_path), key):
             held = ExitStack()
             try:
@@ -98,3 +104,19 @@ class SqlTokenStore:
                 ) from exc
             with held:
                 yield
+
+    @contextmanager
+    def _row_lock(self, key: str) -> Iterator[None]:
+        from erpsync.store import leases
+
+        held = ExitStack()
+        try:
+            held.enter_context(
+                leases.row_locked(self.store, f"token:{key}", wait_seconds=self.lock_wait_seconds)
+            )
+        except leases.LockTimeout:
+            raise StoreError(
+                f"timed out waiting for the token refresh lock of {key} in {self.store.display_url}"
+            ) from None
+        with held:
+            yield

@@ -15,6 +15,11 @@ def is_sqlite(url: str) -> bool:
     return url.split(":", 1)[0].split("+", 1)[0].lower() == "sqlite"
 
 
+def is_postgresql(url: str) -> bool:
+    """True for ``postgresql://...`` URLs (any driver; ``postgres://`` too)."""
+    return url.split(":", 1)[0].split("+", 1)[0].lower() in ("postgresql", "postgres")
+
+
 def _sqlite_target(url: str) -> str:
     """What follows ``sqlite://`` without the query string: "" (memory), "/x.db", "//abs.db"."""
     rest = url.split("://", 1)[1] if "://" in url else ""

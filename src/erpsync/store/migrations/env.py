@@ -9,6 +9,11 @@ change erpsync/store/tables.py, then, against a database at the previous head::
 
 review the generated file (SQLite needs op.batch_alter_table for most ALTERs), run
 ``ruff format`` on it, and bump ``erpsync.store.db.HEAD_REVISION``.
+
+Every revision runs on SQLite and PostgreSQL (tests/store/test_migrations.py does both when
+ERPSYNC_TEST_POSTGRES_URL is set): write booleans as ``true``/``false`` or ``NOT col`` in raw
+SQL (PostgreSQL has no ``boolean = 0``), and ask for ``recreate="always"`` on SQLite only
+(a copied table on PostgreSQL would leave its id sequence behind the copied rows).
 """
 
 from __future__ import annotations

@@ -13,6 +13,7 @@ books them; erpsync.engine.parked decides what each one books.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Literal
 
 import sqlalchemy as sa
 from alembic import op
@@ -30,7 +31,7 @@ _MARK = """
 UPDATE order_items SET stock = CASE
   WHEN NOT EXISTS (
     SELECT 1 FROM orders o WHERE o.id = order_items.order_id
-    AND o.stock_effect IN ('reserved', 'deducted') AND o.fulfilled_by_channel = 0
+    AND o.stock_effect IN ('reserved', 'deducted') AND NOT o.fulfilled_by_channel
   ) THEN 'none'
   WHEN EXISTS (
     SELECT 1 FROM orders o JOIN stock_movements m
@@ -45,8 +46,14 @@ END
 """
 
 
+def _recreate() -> Literal["always", "auto"]:
+    # SQLite alters these only by copying the table; PostgreSQL ALTERs in place (a copy there
+    # would leave the id sequence behind the copied rows)
+    return "always" if op.get_context().dialect.name == "sqlite" else "auto"
+
+
 def upgrade() -> None:
-    with op.batch_alter_table("order_items", recreate="always") as batch:
+    with op.batch_alter_table("order_items", recreate=_recreate()) as batch:
         batch.add_column(
             sa.Column("stock", sa.String(), nullable=False, server_default=sa.text("'none'"))
         )
@@ -56,7 +63,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("order_items", recreate="always") as batch:
+    with op.batch_alter_table("order_items", recreate=_recreate()) as batch:
         batch.drop_index("ix_order_items_stock")
         batch.drop_constraint("ck_order_items_stock", type_="check")
         batch.drop_column("stock")

@@ -8,6 +8,7 @@ Create Date: 2026-11-28
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Literal
 
 from alembic import op
 
@@ -25,9 +26,15 @@ def _check(values: tuple[str, ...]) -> str:
     return "outcome IN ({})".format(", ".join(f"'{v}'" for v in values))
 
 
+def _recreate() -> Literal["always", "auto"]:
+    # SQLite alters these only by copying the table; PostgreSQL ALTERs in place (a copy there
+    # would leave the id sequence behind the copied rows)
+    return "always" if op.get_context().dialect.name == "sqlite" else "auto"
+
+
 def upgrade() -> None:
     # SQLite cannot alter a CHECK constraint: batch mode copies the table
-    with op.batch_alter_table("sync_runs", recreate="always") as batch:
+    with op.batch_alter_table("sync_runs", recreate=_recreate()) as batch:
         batch.drop_constraint(NAME, type_="check")
         batch.create_check_constraint(NAME, _check(NEW))
 
@@ -36,6 +43,6 @@ def downgrade() -> None:
     op.execute(
         "UPDATE sync_runs SET outcome = 'failed' WHERE outcome IN ('partial', 'interrupted')"
     )
-    with op.batch_alter_table("sync_runs", recreate="always") as batch:
+    with op.batch_alter_table("sync_runs", recreate=_recreate()) as batch:
         batch.drop_constraint(NAME, type_="check")
         batch.create_check_constraint(NAME, _check(OLD))

@@ -1,0 +1,223 @@
+"""Leases and row locks: several workers (on several machines) sharing one PostgreSQL database.
+
+- A **run lease** per connector: a ``leases`` row ("connector:<name>") whose ``holder`` and
+  ``expires_at`` say which worker runs that connector until when. ``claim_next`` picks a free
+  one with ``SELECT ... FOR UPDATE SKIP LOCKED`` (two workers claiming at the same instant
+  take different connectors, neither waits), a heartbeat thread extends held leases every
+  third of their length, and ``release`` frees them. A worker that dies stops renewing: its
+  connectors are free again once its leases expire, and the next run resumes from their
+  cursors (every page is one transaction). Expiry is judged by the server's clock, so the
+  workers' clocks may disagree.
+- A **row lock** ("token:<key>") for the token refresh: ``row_locked`` holds ``FOR UPDATE`` on
+  the row for the block, in a transaction of its own, so one refresh runs at a time across
+  every machine, and a worker that dies mid-refresh drops the lock with its connection.
+
+Both run on connections that take no write lock (``Store.reader``): a token request may take
+seconds and must not hold up every other writer. SQLite keeps its file locks (engine.lock,
+store.tokens): one machine, and the kernel releases them when a process dies.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import uuid
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+
+from sqlalchemy import text
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import OperationalError
+
+from erpsync.errors import ConfigError
+from erpsync.store.db import Store
+
+log = logging.getLogger("erpsync.leases")
+
+#: how long a run lease lasts without a heartbeat: how soon a dead worker's connectors resume
+LEASE_SECONDS = 60.0
+#: the heartbeat renews every third of the lease: shorter leases would renew too often
+MIN_LEASE_SECONDS = 1.0
+_LOCK_NOT_AVAILABLE = "55P03"
+
+_ENSURE = text(
+    "INSERT INTO leases (name) SELECT unnest(CAST(:names AS text[])) ON CONFLICT DO NOTHING"
+)
+_PICK = text(
+    "SELECT name FROM leases WHERE name = ANY(:names)"
+    " AND (expires_at IS NULL OR expires_at < clock_timestamp())"
+    " ORDER BY name LIMIT 1 FOR UPDATE SKIP LOCKED"
+)
+_TAKE = text(
+    "UPDATE leases SET holder = :holder,"
+    " expires_at = clock_timestamp() + make_interval(secs => :seconds) WHERE name = :name"
+)
+_RENEW = text(
+    "UPDATE leases SET expires_at = clock_timestamp() + make_interval(secs => :seconds)"
+    " WHERE name = ANY(:names) AND holder = :holder RETURNING name"
+)
+_RELEASE = text(
+    "UPDATE leases SET holder = NULL, expires_at = NULL WHERE name = :name AND holder = :holder"
+)
+_HELD = text(
+    "SELECT name, holder FROM leases WHERE name LIKE 'connector:%'"
+    " AND expires_at >= clock_timestamp()"
+)
+
+
+def lease_seconds(environ: Mapping[str, str] = os.environ) -> float:
+    """The run lease length: ``ERPSYNC_LEASE_SECONDS`` (1 to 3600), else LEASE_SECONDS.
+
+    Raises:
+        ConfigError: not a number of seconds in that range.
+    """
+    raw = environ.get("ERPSYNC_LEASE_SECONDS")
+    if raw is None or not raw.strip():
+        return LEASE_SECONDS
+    try:
+        seconds = float(raw)
+    except ValueError:
+        seconds = -1.0
+    if not MIN_LEASE_SECONDS <= seconds <= 3600:
+        raise ConfigError(
+            f"ERPSYNC_LEASE_SECONDS: {raw!r} is not a number of seconds "
+            f"({MIN_LEASE_SECONDS:g} to 3600)"
+        )
+    return seconds
+
+
+class LockTimeout(Exception):
+    """A row lock was still held by another worker when the wait ran out."""
+
+
+def worker_name() -> str:
+    """This process as lease holders are shown: host, pid and a random suffix."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
+def _key(connector: str) -> str:
+    return f"connector:{connector}"
+
+
+class RunLeases:
+    """The run leases one worker holds; ``close()`` stops the heartbeat (leases then expire)."""
+
+    def __init__(
+        self, store: Store, *, seconds: float = LEASE_SECONDS, holder: str | None = None
+    ) -> None:
+        self.store = store
+        self.seconds = seconds
+        self.holder = holder or worker_name()
+        self._held: set[str] = set()
+        self._guard = threading.Lock()
+        self._stop = threading.Event()
+        self._heartbeat: threading.Thread | None = None
+
+    def claim_next(self, connectors: Sequence[str]) -> str | None:
+        """Take the lease of the first free connector of ``connectors``; None if none is free."""
+        if not connectors:
+            return None
+        keys = [_key(c) for c in connectors]
+        with self.store.reader() as connection:
+            with connection.begin():
+                connection.execute(_ENSURE, {"names": keys})
+            with connection.begin():
+                key = connection.execute(_PICK, {"names": keys}).scalar()
+                if key is None:
+                    return None
+                connection.execute(
+                    _TAKE, {"holder": self.holder, "seconds": self.seconds, "name": key}
+                )
+        with self._guard:
+            self._held.add(str(key))
+        self._start_heartbeat()
+        return str(key).removeprefix("connector:")
+
+    def release(self, connector: str) -> None:
+        """Give the lease back at once (a finished connector is free for the next run)."""
+        key = _key(connector)
+        with self._guard:
+            self._held.discard(key)
+        with self.store.reader() as connection, connection.begin():
+            connection.execute(_RELEASE, {"name": key, "holder": self.holder})
+
+    def close(self) -> None:
+        """Stop renewing; leases not released expire after ``seconds``."""
+        self._stop.set()
+        if self._heartbeat is not None:
+            self._heartbeat.join(timeout=5)
+
+    def renew(self) -> list[str]:
+        """Extend every held lease now; returns the connectors whose lease was lost."""
+        with self._guard:
+            keys = sorted(self._held)
+        if not keys:
+            return []
+        with self.store.reader() as connection, connection.begin():
+            kept = set(
+                connection.execute(
+                    _RENEW, {"names": keys, "holder": self.holder, "seconds": self.seconds}
+                ).scalars()
+            )
+        lost = [k.removeprefix("connector:") for k in keys if k not in kept]
+        with self._guard:
+            self._held.difference_update(_key(name) for name in lost)
+        for name in lost:
+            # stalled longer than the lease: another worker may be running it now
+            log.error("%s: lease lost (stalled over %.0f s)", name, self.seconds)
+        return lost
+
+    def _start_heartbeat(self) -> None:
+        with self._guard:
+            if self._heartbeat is not None:
+                return
+            self._heartbeat = threading.Thread(target=self._beat, name="erpsync-lease", daemon=True)
+        self._heartbeat.start()
+
+    def _beat(self) -> None:
+        while not self._stop.wait(self.seconds / 3):
+            try:
+                self.renew()
+            except Exception:  # a blip must not kill the heartbeat; the next beat retries
+                log.warning("lease heartbeat failed", exc_info=True)
+
+
+def held_connectors(store: Store) -> dict[str, str]:
+    """Connectors whose run lease is held (not expired) now, with their holders."""
+    with store.reader() as connection:
+        rows = connection.execute(_HELD).all()
+    return {str(name).removeprefix("connector:"): str(holder) for name, holder in rows}
+
+
+@contextmanager
+def row_locked(store: Store, name: str, *, wait_seconds: float) -> Iterator[None]:
+    """Hold ``FOR UPDATE`` on the ``leases`` row ``name`` (created if missing) for the block.
+
+    Raises:
+        LockTimeout: another worker held it for longer than ``wait_seconds``.
+    """
+    with store.reader() as connection:
+        with connection.begin():
+            connection.execute(_ENSURE, {"names": [name]})
+        transaction = connection.begin()
+        try:
+            _lock_row(connection, name, wait_seconds)
+            yield
+        finally:
+            transaction.rollback()  # ends the lock; nothing was written under it
+
+
+def _lock_row(connection: Connection, name: str, wait_seconds: float) -> None:
+    # lock_timeout 0 would mean "wait forever": one millisecond is the shortest real wait
+    milliseconds = max(1, int(wait_seconds * 1000))
+    connection.exec_driver_sql(f"SET LOCAL lock_timeout = {milliseconds}")
+    try:
+        connection.execute(
+            text("SELECT name FROM leases WHERE name = :name FOR UPDATE"), {"name": name}
+        )
+    except OperationalError as exc:
+        if getattr(exc.orig, "sqlstate", None) == _LOCK_NOT_AVAILABLE:
+            raise LockTimeout(name) from None
+        raise
