@@ -40,7 +40,20 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,  # plain help: flags show no <bool>, values show their METAVAR
 )
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            found = version("erpsync")
+        except PackageNotFoundError:  # running from a source tree that was never installed
+            found = "unknown"
+        sys.stdout.write(f"erpsync {found}\n")
+        raise typer.Exit()
 
 
 @app.callback()
@@ -49,15 +62,27 @@ def root(
     config: Annotated[
         str | None,
         typer.Option(
-            "--config", "-c", envvar="ERPSYNC_CONFIG", help="Config file (default: ./erpsync.yaml)"
+            "--config",
+            "-c",
+            envvar="ERPSYNC_CONFIG",
+            metavar="FILE",
+            help="Config file (default: ./erpsync.yaml); before or after the command",
         ),
     ] = None,
     db: Annotated[
         str | None,
-        typer.Option("--db", envvar="ERPSYNC_DB", help="Database URL (overrides the config)"),
+        typer.Option(
+            "--db", envvar="ERPSYNC_DB", metavar="URL", help="Database URL (overrides the config)"
+        ),
     ] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log each request")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only errors")] = False,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", is_eager=True, callback=_print_version, help="Print the version and exit"
+        ),
+    ] = False,
 ) -> None:
     """Global options, shared by every command."""
     logging.basicConfig(
@@ -93,7 +118,7 @@ def main(argv: list[str] | None = None) -> None:
     """
     output = Output()
     try:
-        app(args=argv, prog_name="erpsync")
+        app(args=hoist_global_options(sys.argv[1:] if argv is None else argv), prog_name="erpsync")
     except SystemExit as exc:
         if exc.code == EXIT_INTERRUPTED:
             output.error("interrupted")
@@ -120,6 +145,47 @@ def main(argv: list[str] | None = None) -> None:
         orig = getattr(exc, "orig", None) or exc
         output.error(f"database error: {' '.join(str(orig).split())[:300]}")
         sys.exit(EXIT_FAILURE)
+
+
+_GLOBAL_WITH_VALUE = ("--config", "-c", "--db")
+_GLOBAL_FLAGS = ("--verbose", "-v", "--quiet", "-q")
+
+
+def hoist_global_options(argv: list[str]) -> list[str]:
+    """Move global options written after the command to the front, where Click wants them:
+    ``erpsync pull-orders -c cfg.yaml -q`` is ``erpsync -c cfg.yaml -q pull-orders``.
+
+    No command uses these names for its own options. Everything after ``--`` stays put.
+    """
+    head: list[str] = []
+    index = 0
+    while index < len(argv) and argv[index].startswith("-") and argv[index] != "--":
+        arg = argv[index]
+        head.append(arg)
+        index += 1
+        if arg in _GLOBAL_WITH_VALUE and index < len(argv):
+            head.append(argv[index])
+            index += 1
+    moved: list[str] = []
+    rest: list[str] = []
+    tail = argv[index:]
+    position = 0
+    while position < len(tail):
+        arg = tail[position]
+        position += 1
+        if arg == "--":
+            rest.extend(tail[position - 1 :])
+            break
+        if arg in _GLOBAL_FLAGS or arg.startswith(("--config=", "--db=")):
+            moved.append(arg)
+        elif arg in _GLOBAL_WITH_VALUE and position < len(tail):
+            moved.extend((arg, tail[position]))
+            position += 1
+        elif arg.startswith("-c") and len(arg) > 2 and not arg.startswith("--"):
+            moved.append(arg)  # -cFILE
+        else:
+            rest.append(arg)
+    return head + moved + rest
 
 
 def _exit_now_if_threads(code: int) -> None:

@@ -9,13 +9,13 @@ import typer
 
 from erpsync.cli.state import out, state
 
-app = typer.Typer(help="Configured connectors.", no_args_is_help=True)
+app = typer.Typer(help="Configured connectors.", no_args_is_help=True, rich_markup_mode=None)
 
 
 @app.command("list")
 def list_connectors(
     ctx: typer.Context,
-    json_out: Annotated[bool, typer.Option("--json")] = False,
+    json_out: Annotated[bool, typer.Option("--json", help="Print as JSON")] = False,
 ) -> None:
     """List configured connectors with their type and capabilities."""
     from erpsync.registry import resolve
@@ -71,7 +71,8 @@ def authorize(
     ctx: typer.Context,
     name: str,
     code: Annotated[
-        str | None, typer.Option(help="The code from the redirect (asked for when omitted)")
+        str | None,
+        typer.Option(metavar="CODE", help="The code from the redirect (asked for when omitted)"),
     ] = None,
 ) -> None:
     """Print the platform's consent URL, then exchange the code you paste for tokens."""

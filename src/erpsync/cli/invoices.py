@@ -17,7 +17,9 @@ if TYPE_CHECKING:
     from erpsync.store.tables import InvoiceRow, OrderRow
 
 app = typer.Typer(
-    help="NF-e invoices of the orders: attach, import, list, DANFE.", no_args_is_help=True
+    help="NF-e invoices of the orders: attach, import, list, DANFE.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
 )
 
 OrderArg = Annotated[
@@ -32,7 +34,8 @@ def attach(
     order_id: OrderArg,
     file: Annotated[Path, typer.Argument(metavar="FILE.xml", help="nfeProc XML (or a bare NFe)")],
     protocol: Annotated[
-        str | None, typer.Option(help="Authorisation protocol number, for a bare NFe")
+        str | None,
+        typer.Option(metavar="NUMBER", help="Authorisation protocol number, for a bare NFe"),
     ] = None,
     force: Annotated[
         bool,
@@ -276,7 +279,9 @@ def show(
 def danfe(
     ctx: typer.Context,
     order_id: OrderArg,
-    out_dir: Annotated[Path, typer.Option("--out", help="Folder for the PDFs")] = Path("."),
+    out_dir: Annotated[
+        Path, typer.Option("--out", metavar="DIR", help="Folder for the PDFs")
+    ] = Path("."),
 ) -> None:
     """Write the DANFE PDF of each of the order's NF-e (one file per NF-e, by its key)."""
     from erpsync.postsale.danfe import render_danfe, write_atomically

@@ -8,13 +8,18 @@ import typer
 
 from erpsync.cli.state import out, state
 
-app = typer.Typer(help="Channel listings and their SKUs.", no_args_is_help=True)
+app = typer.Typer(
+    help="Channel listings and their SKUs.", no_args_is_help=True, rich_markup_mode=None
+)
 
 
 @app.command("pull")
 def pull_listings(
     ctx: typer.Context,
-    connector: Annotated[list[str] | None, typer.Option("--connector", "-C")] = None,
+    connector: Annotated[
+        list[str] | None,
+        typer.Option("--connector", "-C", metavar="NAME", help="Only this connector (repeatable)"),
+    ] = None,
 ) -> None:
     """Refresh the listing <-> SKU mapping from each channel's catalogue."""
     from erpsync.connector import Capability
@@ -45,8 +50,10 @@ def pull_listings(
 @app.command("list")
 def list_listings(
     ctx: typer.Context,
-    connector: Annotated[str | None, typer.Option("--connector", "-C")] = None,
-    json_out: Annotated[bool, typer.Option("--json")] = False,
+    connector: Annotated[
+        str | None, typer.Option("--connector", "-C", metavar="NAME", help="Only this connector")
+    ] = None,
+    json_out: Annotated[bool, typer.Option("--json", help="Print as JSON")] = False,
 ) -> None:
     """Show listings, their SKU and the last quantity pushed."""
     from erpsync.store import listings

@@ -8,7 +8,7 @@ import typer
 
 from erpsync.cli.state import out, state
 
-app = typer.Typer(help="Orders in the local store.", no_args_is_help=True)
+app = typer.Typer(help="Orders in the local store.", no_args_is_help=True, rich_markup_mode=None)
 
 if TYPE_CHECKING:
     from sqlmodel import Session
@@ -21,9 +21,18 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print the canonical field
 @app.command("list")
 def list_orders(
     ctx: typer.Context,
-    connector: Annotated[str | None, typer.Option("--connector", "-C")] = None,
-    status: Annotated[str | None, typer.Option(help="pending, paid, invoiced, ...")] = None,
-    limit: Annotated[int, typer.Option(min=1)] = 100,
+    connector: Annotated[
+        str | None, typer.Option("--connector", "-C", metavar="NAME", help="Only this connector")
+    ] = None,
+    status: Annotated[
+        str | None, typer.Option(metavar="STATUS", help="pending, paid, invoiced, ...")
+    ] = None,
+    limit: Annotated[
+        int,
+        typer.Option(
+            metavar="N", min=1, help="Show at most N orders (default 100; stderr says when cut)"
+        ),
+    ] = 100,
     json_out: JsonOpt = False,
 ) -> None:
     """List orders, most recently updated first."""
@@ -40,7 +49,14 @@ def list_orders(
     with st.reading() as session:
         rows = orders.list_orders(session, connector=connector, status=status, limit=limit)
         found = [orders.load_order(session, r.connector, r.external_id) for r in rows]
+        total = (
+            orders.count_orders(session, connector=connector, status=status)
+            if len(rows) >= limit
+            else len(rows)
+        )
     loaded = [o for o in found if o is not None]
+    if total > len(rows):
+        output.info(f"showing {len(rows)} of {total} orders (--limit N shows more)")
     if json_out:
         output.data([o.public_dict() for o in loaded])
         return

@@ -9,13 +9,15 @@ import typer
 
 from erpsync.cli.state import out, state
 
-app = typer.Typer(help="Products (SKU, name, GTIN, kit components).", no_args_is_help=True)
+app = typer.Typer(
+    help="Products (SKU, name, GTIN, kit components).", no_args_is_help=True, rich_markup_mode=None
+)
 
 
 @app.command("list")
 def list_products(
     ctx: typer.Context,
-    json_out: Annotated[bool, typer.Option("--json")] = False,
+    json_out: Annotated[bool, typer.Option("--json", help="Print as JSON")] = False,
 ) -> None:
     """List products and their kit components."""
     from erpsync.store import products

@@ -8,14 +8,18 @@ import typer
 
 from erpsync.cli.state import out, state
 
-app = typer.Typer(help="Payloads that could not be mapped.", no_args_is_help=True)
+app = typer.Typer(
+    help="Payloads that could not be mapped.", no_args_is_help=True, rich_markup_mode=None
+)
 
 
 @app.command("list")
 def list_quarantine(
     ctx: typer.Context,
-    connector: Annotated[str | None, typer.Option("--connector", "-C")] = None,
-    json_out: Annotated[bool, typer.Option("--json")] = False,
+    connector: Annotated[
+        str | None, typer.Option("--connector", "-C", metavar="NAME", help="Only this connector")
+    ] = None,
+    json_out: Annotated[bool, typer.Option("--json", help="Print as JSON")] = False,
 ) -> None:
     """Show open quarantine items with their error."""
     from erpsync.store import quarantine

@@ -15,11 +15,16 @@ if TYPE_CHECKING:
 
     from erpsync.config import Config
 
-app = typer.Typer(help="Stock levels per SKU and location.", no_args_is_help=True)
+app = typer.Typer(
+    help="Stock levels per SKU and location.", no_args_is_help=True, rich_markup_mode=None
+)
 LocationOpt = Annotated[
     str | None,
     typer.Option(
-        "--location", "-l", help="Location (default: the config's stock.default_location)"
+        "--location",
+        "-l",
+        metavar="LOC",
+        help="Location (default: the config's stock.default_location)",
     ),
 ]
 NewLocationOpt = Annotated[
@@ -37,10 +42,13 @@ def list_stock(
     location: Annotated[
         list[str] | None,
         typer.Option(
-            "--location", "-l", help="Sum over these locations (default: stock.default_location)"
+            "--location",
+            "-l",
+            metavar="LOC",
+            help="Sum over these locations (default: stock.default_location)",
         ),
     ] = None,
-    json_out: Annotated[bool, typer.Option("--json")] = False,
+    json_out: Annotated[bool, typer.Option("--json", help="Print as JSON")] = False,
 ) -> None:
     """On hand, reserved and available per SKU: available = on hand - reserved - safety stock
     (never below 0), a kit's from its components; the number push-stock sends."""

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 
 ConnectorOpt = Annotated[
     list[str] | None,
-    typer.Option("--connector", "-C", help="Only this connector (repeatable)"),
+    typer.Option("--connector", "-C", metavar="NAME", help="Only this connector (repeatable)"),
 ]
 DryRunOpt = Annotated[bool, typer.Option("--dry-run", help="Show what would change; write nothing")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print the result as JSON")]
@@ -33,7 +33,8 @@ def pull_orders(
     since: Annotated[
         str | None,
         typer.Option(
-            help="Re-pull changes since this date (ISO 8601); the cursor never moves back"
+            metavar="DATE",
+            help="Re-pull changes since this date (ISO 8601); the cursor never moves back",
         ),
     ] = None,
     dry_run: DryRunOpt = False,

@@ -14,6 +14,7 @@ from sqlalchemy import (
     and_,
     bindparam,
     delete,
+    func,
     insert,
     or_,
     update,
@@ -224,6 +225,16 @@ def list_orders(
         query = query.where(OrderRow.status == status)
     query = query.order_by(col(OrderRow.updated_at).desc(), col(OrderRow.id).desc())
     return list(s.exec(query.limit(limit)).all())
+
+
+def count_orders(s: Session, *, connector: str | None = None, status: str | None = None) -> int:
+    """How many orders ``list_orders`` would return without a limit."""
+    query = select(func.count()).select_from(OrderRow)
+    if connector is not None:
+        query = query.where(OrderRow.connector == connector)
+    if status is not None:
+        query = query.where(OrderRow.status == status)
+    return int(s.exec(query).one())
 
 
 def order_from_row(row: OrderRow, items: Sequence[OrderItemRow]) -> Order:
