@@ -18,6 +18,7 @@ from typing import Any
 
 from erpsync.domain import Listing, Order, StockUpdate, to_utc
 from erpsync.lenient import Lenient
+from erpsync.tabular import Table, TableError, read_table
 
 ORDER_FIELDS = (
     "external_id",
@@ -56,6 +57,15 @@ CSV_REQUIRED = (
     "item.quantity",
     "item.unit_price",
 )
+#: the CSV columns holding numbers, written with a decimal comma in ";"-separated files
+NUMBER_COLUMNS = (
+    "items_total",
+    "shipping_cost",
+    "discount",
+    "total",
+    "item.quantity",
+    "item.unit_price",
+)
 LISTING_COLUMNS = ("item_id", "variation_id", "sku", "title")
 LISTING_REQUIRED = ("item_id", "sku")
 STOCK_COLUMNS = ("sku", "item_id", "variation_id", "quantity")
@@ -83,7 +93,7 @@ def read_orders(name: str, data: bytes) -> list[FileOrder]:
     if suffix == "json":
         return _json_orders(name, _decode(data))
     if suffix == "csv":
-        return _csv_orders(name, _decode(data))
+        return _csv_orders(name, data)
     raise FileRejected("unsupported file type: expected a .json or .csv file")
 
 
@@ -186,7 +196,7 @@ def skus_in(payload: Mapping[str, Any]) -> set[str]:
 
 def listings_from_csv(data: bytes, *, connector: str) -> list[Listing]:
     """Read a listings file (columns item_id, variation_id, sku, title); FileRejected if bad."""
-    header, records = _csv_table(_decode(data), known=LISTING_COLUMNS, required=LISTING_REQUIRED)
+    header, records, _ = _csv_table(data, known=LISTING_COLUMNS, required=LISTING_REQUIRED)
     listings = []
     for line, cells in records:
         if len(cells) != len(header):
@@ -263,14 +273,16 @@ def _no_constant(constant: str) -> Any:
     raise ValueError(f"{constant} is not allowed")
 
 
-def _csv_orders(name: str, text: str) -> list[FileOrder]:
-    header, records = _csv_table(text, known=CSV_COLUMNS, required=CSV_REQUIRED)
+def _csv_orders(name: str, data: bytes) -> list[FileOrder]:
+    header, records, table = _csv_table(data, known=CSV_COLUMNS, required=CSV_REQUIRED)
     groups: dict[str, list[dict[str, Any]]] = {}
     for line, cells in records:
         values = dict(zip(header, cells, strict=False))
         row: dict[str, Any] = {"line": line, "values": values}
         if len(cells) != len(header):
             row["error"] = f"line {line} has {len(cells)} cells, the header has {len(header)}"
+        elif table.decimal_comma:
+            _to_dot_decimals(row, table)
         external_id = values.get("external_id", "").strip() or f"{name}#line{line}"
         groups.setdefault(external_id, []).append(row)
     return [
@@ -283,21 +295,32 @@ def _csv_orders(name: str, text: str) -> list[FileOrder]:
     ]
 
 
+def _to_dot_decimals(row: dict[str, Any], table: Table) -> None:
+    """Rewrite a Brazilian-convention row's numbers (``1.234,56``) as canonical ``1234.56``;
+    a number that reads two ways is the row's error (its order goes to quarantine)."""
+    values = row["values"]
+    for column in NUMBER_COLUMNS:
+        cell = values.get(column, "").strip()
+        if not cell:
+            continue
+        try:
+            values[column] = str(table.number(cell))
+        except ValueError as exc:
+            row["error"] = f"line {row['line']}: {column}: {exc}"
+            return
+
+
 def _csv_table(
-    text: str, *, known: Sequence[str], required: Sequence[str]
-) -> tuple[list[str], list[tuple[int, list[str]]]]:
-    """Header (checked against the known/required columns) and the non-blank records."""
-    first_line = text.split("\n", 1)[0]
-    # Brazilian spreadsheet exports separate with ";" (the comma is the decimal mark there)
-    delimiter = ";" if ";" in first_line and "," not in first_line else ","
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    data: bytes, *, known: Sequence[str], required: Sequence[str]
+) -> tuple[list[str], list[tuple[int, list[str]]], Table]:
+    """Header (checked against the known/required columns), the non-blank records, and the
+    table (encoding, delimiter and number convention: erpsync.tabular's rules)."""
     try:
-        header = [column.strip().lower() for column in next(reader, [])]
-        records = [(reader.line_num, cells) for cells in reader if any(c.strip() for c in cells)]
-    except csv.Error as exc:
-        raise FileRejected(f"not valid CSV: line {reader.line_num}: {exc}") from None
-    _check_header(header, known, required)
-    return header, records
+        table = read_table(data)
+    except TableError as exc:
+        raise FileRejected(str(exc)) from None
+    _check_header(table.header, known, required)
+    return table.header, table.records, table
 
 
 def _check_header(header: list[str], known: Sequence[str], required: Sequence[str]) -> None:

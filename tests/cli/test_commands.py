@@ -359,3 +359,39 @@ def test_a_bad_lock_wait_setting_is_a_user_error(run, workdir, monkeypatch):
 
 def test_since_accepts_a_space_between_date_and_time(run, workdir):
     assert run("pull-orders", "--since", "2026-11-01 10:00:00-03:00").exit_code == 0
+
+
+@pytest.mark.parametrize(
+    "encoding", ["utf-8", "utf-8-sig", "utf-16", "cp1252"], ids=["utf8", "bom", "utf16", "1252"]
+)
+def test_brazilian_spreadsheets_import_in_every_encoding(run, workdir, encoding):
+    """requirement (issue 7, item 13): `;`-separated products and stock files, in any encoding
+    Excel saves, with decimal-comma numbers, import as the `,` files do."""
+    (workdir / "produtos.csv").write_bytes(
+        "SKU;Name;GTIN;Components\nSKU-A;Caneca Ç;;\nSKU-B;Camiseta;;\nKIT;Kit;;SKU-A*2\n".encode(
+            encoding
+        )
+    )
+    assert run("products", "import", "produtos.csv").exit_code == 0
+    (workdir / "estoque.csv").write_bytes("sku;quantity\nSKU-A;1234\nSKU-B;5,0\n".encode(encoding))
+    result = run("stock", "import", "estoque.csv")
+    assert result.exit_code == 0, result.stderr
+    rows = {r["sku"]: r for r in run("stock", "list", "--json").json()}
+    assert (rows["SKU-A"]["on_hand"], rows["SKU-B"]["on_hand"]) == (1234, 5)
+    assert run("products", "list", "--json").json()[1]["name"] == "Caneca Ç"
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("sku;quantity\nSKU-A;1.234\n", "line 2: quantity '1.234' is ambiguous"),
+        ("sku;quantity\nSKU-A;2,5\n", "line 2: quantity '2,5' is not a whole number"),
+        ('sku,quantity\nSKU-A,"1,0"\n', "line 2: quantity '1,0' is ambiguous in a ','"),
+        ("sku;quantity,location\n", "line 1: the header holds both ';' and ','"),
+    ],
+)
+def test_numbers_that_read_two_ways_are_refused_with_their_line(run, workdir, content, message):
+    run("products", "import", "products.csv")
+    (workdir / "estoque.csv").write_text(content)
+    result = run("stock", "import", "estoque.csv")
+    assert result.exit_code == 2 and f"estoque.csv: {message}" in result.stderr

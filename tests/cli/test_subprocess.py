@@ -153,7 +153,7 @@ def test_stock_commands_refuse_kits_duplicates_and_misspelt_locations(tmp_path):
     write_config(tmp_path, generate=0)
     (tmp_path / "products.csv").write_text("sku,name,gtin,components\nSKU-A,A,,\nKIT,K,,SKU-A*2\n")
     assert erpsync("products", "import", "products.csv", cwd=tmp_path).returncode == 0
-    (tmp_path / "stock.csv").write_text("sku,quantity,location\nSKU-A,4,main\nSKU-A,5,main\n")
+    (tmp_path / "stock.csv").write_text("sku;quantity;location\nSKU-A;4;main\nSKU-A;5;main\n")
     refusals = {
         ("stock", "set", "KIT", "3"): "KIT is a kit: its stock is its components' (set those "
         "instead)",

@@ -234,6 +234,33 @@ def test_csv_with_semicolons_and_bom_groups_rows_by_external_id(
     assert order.created_at == datetime(2026, 3, 1, 10, tzinfo=UTC)
 
 
+def test_a_brazilian_excel_csv_reads_like_any_other(inbox: Path, tmp_path: Path) -> None:
+    """requirement (issue 7, item 13): ';', Windows-1252 and decimal commas, as Excel in
+    Portuguese saves them, import with exact amounts; a number that reads two ways holds its
+    order (quarantine, with the line), not the file."""
+    header = CSV_HEADER.replace(",", ";").replace("item.sku", "item.title;item.sku")
+    when = "2026-03-01T10:00:00Z"
+    good = f"X-2;paid;{when};{when};1.234,56;1.234,56;Caneca Ç;C-1;2;617,28\n"
+    bad = good.replace("X-2", "X-3").replace("617,28", "1.234")
+    write(inbox, "pedidos.csv", (header + good + bad).encode("cp1252"))
+    connector = make(tmp_path)
+
+    [page] = pull(connector)
+
+    order = connector.map_order(page.orders[0].payload)
+    assert (order.total, order.items[0].unit_price) == (Decimal("1234.56"), Decimal("617.28"))
+    assert (order.items[0].title, order.items[0].quantity) == ("Caneca Ç", 2)
+    with pytest.raises(ValueError, match=r"line 3: item.unit_price: '1.234' is ambiguous"):
+        connector.map_order(page.orders[1].payload)
+
+
+def test_a_utf16_tab_separated_csv_is_read(inbox: Path, tmp_path: Path) -> None:
+    """requirement: Excel's "Texto Unicode" (UTF-16 with BOM, tabs) reads as well."""
+    write(inbox, "pedidos.csv", (CSV_HEADER + CSV_ROW).replace(",", "\t").encode("utf-16"))
+    [page] = pull(make(tmp_path))
+    assert make(tmp_path).map_order(page.orders[0].payload).total == Decimal("10.00")
+
+
 @pytest.mark.parametrize(
     ("payload", "message"),
     [
@@ -359,9 +386,14 @@ def test_unmappable_csv_order_raises_in_map_order(
         ("nan.json", '{"total": NaN}', "not valid JSON: NaN is not allowed"),
         ("scalar.json", "42", "expected an order object or a list of orders, got a number"),
         (
-            "latin1.csv",
-            CSV_HEADER.encode() + "Joã".encode("latin-1"),
-            "not UTF-8 text: byte 0xe3 at offset 100",
+            "latin1.json",
+            '{"external_id": "Joã"}'.encode("latin-1"),
+            "not UTF-8 text: byte 0xe3 at offset 19",
+        ),
+        (
+            "both.csv",
+            "external_id;status,total\n",
+            "line 1: the header holds both ';' and ',': cannot tell the delimiter",
         ),
         (
             "cols.csv",
@@ -374,7 +406,7 @@ def test_unmappable_csv_order_raises_in_map_order(
         (
             "quotes.csv",
             CSV_HEADER + 'X-1,"pa"id,\n',
-            "not valid CSV: line 2: ',' expected after '\"'",
+            "line 2: malformed CSV (',' expected after '\"')",
         ),
         ("orders.xml", "<orders/>", "unsupported file type: expected a .json or .csv file"),
     ],

@@ -235,11 +235,12 @@ def import_stock_csv(
 
     rows = []
     first: dict[tuple[str, str], int] = {}
-    for line, record in csvfile.read_rows(
+    sheet = csvfile.read_rows(
         path, required=("sku", "quantity"), allowed=("sku", "quantity", "location")
-    ):
+    )
+    for line, record in sheet:
         try:
-            row = _stock_row(record, default_location, known_locations, kits)
+            row = _stock_row(record, default_location, known_locations, kits, sheet.decimal_comma)
         except ValueError as exc:
             raise ValueError(f"{path}: line {line}: {exc}") from None
         if (row[0], row[2]) in first:
@@ -264,13 +265,14 @@ def _stock_row(
     default_location: str,
     known_locations: Collection[str] | None,
     kits: Collection[str],
+    decimal_comma: bool,
 ) -> tuple[str, int, str]:
     sku = record["sku"]
     if not sku:
         raise ValueError("empty sku")
     if sku in kits:
         raise ValueError(f"{sku} is a kit: its stock is its components' (set those instead)")
-    quantity = csvfile.quantity(record["quantity"])
+    quantity = csvfile.quantity(record["quantity"], decimal_comma=decimal_comma)
     location = record.get("location") or default_location
     problem = None if known_locations is None else location_problem(location, known_locations)
     if problem:
