@@ -10,11 +10,12 @@ from typing import Any, ClassVar
 
 import httpx
 
-from connectors.mercadolivre import mapping, paging
+from connectors.mercadolivre import invoices, mapping, paging
 from connectors.mercadolivre.settings import MercadoLivreCredentials, MercadoLivreOptions
 from connectors.mercadolivre.stock import StockPlan, plan_stock
 from erpsync.connector import (
     HttpConnector,
+    InvoiceSink,
     ListingSource,
     OAuthConsent,
     OrderPage,
@@ -25,7 +26,7 @@ from erpsync.connector import (
     StockSink,
     Window,
 )
-from erpsync.domain import Listing, Order, PushResult, StockUpdate
+from erpsync.domain import Invoice, Listing, Order, PushResult, SendResult, StockUpdate
 from erpsync.errors import AuthError, ConfigError, FatalError, RetriableError
 from erpsync.http.pagination import OffsetPaginator
 
@@ -55,8 +56,9 @@ class MercadoLivreConnector(
     OrderSource,
     ListingSource,
     StockSink,
+    InvoiceSink,
 ):
-    """Mercado Livre (MLB) seller account: orders in, listings in, stock out."""
+    """Mercado Livre (MLB) seller account: orders in, listings in, stock and NF-e out."""
 
     type = "mercadolivre"
     platform = mapping.PLATFORM
@@ -321,6 +323,33 @@ class MercadoLivreConnector(
             else:
                 log.warning("%s: multiget: %s", self.name, mapping.error_message(body))
         return found
+
+    # -- invoices -------------------------------------------------------------------------------
+
+    def push_invoices(self, invoices_: Sequence[Invoice]) -> list[SendResult]:
+        """Each NF-e onto its shipment (see connectors/mercadolivre/invoices.py)."""
+        site = self.options.site_id
+        return [
+            invoices.push_invoice(invoice, site, self._get_invoice_detail, self._post_xml)
+            for invoice in invoices_
+        ]
+
+    def _get_invoice_detail(self, path: str) -> dict[str, Any] | None:
+        # ref: pt_br/importar-nota-fiscal (GET on the same path returns the saved invoice)
+        query = {"siteId": self.options.site_id} if path.endswith("/invoice_data") else {}
+        return self._get_optional(path, "details", headers=NEW_FORMAT, params=query)
+
+    def _post_xml(self, path: str, xml: bytes) -> dict[str, Any]:
+        # ref: pt_br/importar-nota-fiscal: the raw nfeProc, Content-Type application/xml
+        response = self.request(
+            "POST",
+            path,
+            operation="invoices",
+            content=xml,
+            headers={"Content-Type": "application/xml"},
+        )
+        body = response.json() if response.content else {}
+        return body if isinstance(body, dict) else {}
 
     # -- stock ----------------------------------------------------------------------------------
 

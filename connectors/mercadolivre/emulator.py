@@ -21,6 +21,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from connectors.mercadolivre import sandbox, shapes
+from connectors.mercadolivre.emulator_invoices import InvoicesMixin
 from connectors.mercadolivre.emulator_items import ItemsMixin, error
 from connectors.mercadolivre.shapes import ml_time, utc_time
 from erpsync.domain import utcnow
@@ -35,7 +36,7 @@ INVALID_GRANT = (
 )
 
 
-class MercadoLivreEmulator(ItemsMixin, Emulator):
+class MercadoLivreEmulator(ItemsMixin, InvoicesMixin, Emulator):
     """A Mercado Livre seller account (MLB) that behaves like the real API."""
 
     # the app and refresh token config.example.yaml ships for `sandbox: true`
@@ -71,6 +72,7 @@ class MercadoLivreEmulator(ItemsMixin, Emulator):
         self._times: dict[int, tuple[datetime, datetime]] = {}
         self._searches: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
         self.setup_items()
+        self.setup_invoices()
 
     def routes(self) -> Sequence[BaseRoute]:
         return [
@@ -85,6 +87,7 @@ class MercadoLivreEmulator(ItemsMixin, Emulator):
             Route("/items", self.multiget, methods=["GET"]),
             Route("/items/bulk", self.multiget, methods=["GET"]),
             Route("/items/{item_id}", self.item, methods=["GET", "PUT"]),
+            *self.invoice_routes(),
         ]
 
     # -- the contract-suite API -----------------------------------------------------------------
