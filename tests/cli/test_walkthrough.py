@@ -106,6 +106,11 @@ def test_the_readme_walkthrough_from_another_folder_gives_the_documented_numbers
     """requirement: the README's order (orders before the catalogue) reserves and deducts as
     importing products first would; relative paths follow the config file, not the cwd."""
     results = [erpsync(project, command) for command in readme_commands()]
+    # orders came before their products: status shows the parked lines, the import books them
+    assert "connector\tsku\torders\tunits" in results[2].stdout
+    assert "35 parked order line(s) booked, 11 not booked (their orders shipped before the " in (
+        results[3].stderr
+    )
     assert "CAMISETA-M" in results[-1].stdout
     assert "on hand 23 - reserved 1 - safety 0 = 22" in results[-1].stdout
     assert plan(project) == PLAN
