@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import pytest
 
 from erpsync.cli import main
+from tests.backends import fresh_postgres
 
 
 @dataclass
@@ -39,7 +40,17 @@ def run(capsys, monkeypatch):
 
 
 @pytest.fixture
-def workdir(tmp_path, monkeypatch):
+def workdir(tmp_path, monkeypatch, backend):
+    """A folder with erpsync.yaml and products.csv; the database is store.db on SQLite, or a
+    fresh schema on the PostgreSQL test server."""
+    if backend == "sqlite":
+        yield _workdir(tmp_path, monkeypatch, "sqlite:///store.db")
+    else:
+        with fresh_postgres() as url:
+            yield _workdir(tmp_path, monkeypatch, url)
+
+
+def _workdir(tmp_path, monkeypatch, database):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "products.csv").write_text(
         "sku,name,gtin,components\n"
@@ -49,8 +60,8 @@ def workdir(tmp_path, monkeypatch):
     )
     (tmp_path / "erpsync.yaml").write_text(
         textwrap.dedent(
-            """\
-            database: sqlite:///store.db
+            f"""\
+            database: '{database}'
             stock:
               safety_stock: 1
             connectors:

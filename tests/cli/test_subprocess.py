@@ -6,11 +6,14 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import textwrap
 import time
+from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
+from sqlalchemy import create_engine
+
+from tests.backends import database_url
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -34,22 +37,31 @@ def _env(extra=None):
     return {**env, **(extra or {})}
 
 
-def write_config(folder, generate, page_delay=0.0):
-    (folder / "erpsync.yaml").write_text(
-        textwrap.dedent(
-            f"""\
-            database: sqlite:///store.db
-            connectors:
-              shop:
-                type: tests.engine.fakes:FakeConnector
-                initial_lookback_days: 36500
-                options:
-                  generate: {generate}
-                  page_size: 50
-                  page_delay: {page_delay}
-            """
-        )
-    )
+def write_config(
+    folder,
+    generate,
+    page_delay=0.0,
+    *,
+    database="sqlite:///store.db",
+    connectors=("shop",),
+    listings=0,
+    push_delay=0.0,
+):
+    lines = [f"database: '{database}'", "connectors:"]
+    for name in connectors:
+        lines += [
+            f"  {name}:",
+            "    type: tests.engine.fakes:FakeConnector",
+            "    initial_lookback_days: 36500",
+            "    options:",
+            f"      generate: {generate}",
+            "      page_size: 50",
+            f"      page_delay: {page_delay}",
+            f"      listings: {listings}",
+            "      push_batch: 20",
+            f"      push_delay: {push_delay}",
+        ]
+    (folder / "erpsync.yaml").write_text("\n".join(lines) + "\n")
     (folder / "products.csv").write_text("sku,name,gtin,components\nSKU-A,A,,\nSKU-B,B,,\n")
 
 
@@ -72,53 +84,88 @@ def test_help_runs_as_a_module_without_importing_heavy_modules(tmp_path):
     assert probe.stdout.strip() == "[]"
 
 
-def snapshot(db):
-    with sqlite3.connect(db) as conn:
-        orders = conn.execute(
-            "SELECT external_id, status, stock_effect, updated_at FROM orders ORDER BY external_id"
-        ).fetchall()
-        items = conn.execute("SELECT count(*) FROM order_items").fetchone()
-        ledger = conn.execute(
-            "SELECT sku, bucket, sum(quantity), count(*) FROM stock_movements "
-            "GROUP BY sku, bucket ORDER BY sku, bucket"
-        ).fetchall()
-        cursor = conn.execute("SELECT count(*) FROM sync_cursors").fetchone()
-    return orders, items, ledger, cursor
+def snapshot(url):
+    """What a run leaves behind, without its timestamps: orders, lines, ledger, cursors, and
+    each listing's last pushed quantity and outcome."""
+    engine = create_engine(url)
+    queries = {
+        "orders": "SELECT connector, external_id, status, stock_effect, updated_at FROM orders",
+        "items": "SELECT count(*) FROM order_items",
+        "ledger": "SELECT sku, bucket, sum(quantity), count(*) FROM stock_movements "
+        "GROUP BY sku, bucket",
+        "cursors": "SELECT connector, resource FROM sync_cursors",  # value: the run's time
+        "pushed": "SELECT l.connector, l.item_id, p.quantity, p.pending, p.last_error "
+        "FROM listings l LEFT JOIN pushed_stock p ON p.listing_id = l.id",
+    }
+    try:
+        with engine.connect() as connection:
+            return {
+                name: sorted(tuple(row) for row in connection.exec_driver_sql(sql))
+                for name, sql in queries.items()
+            }
+    finally:
+        engine.dispose()
 
 
-def test_sigkill_at_random_points_loses_and_duplicates_nothing(tmp_path):
-    """requirement: kill the process mid-pull, re-run: same final DB as one clean run."""
-    clean, crashed = tmp_path / "clean", tmp_path / "crashed"
-    for folder in (clean, crashed):
-        folder.mkdir()
-        write_config(folder, generate=1500, page_delay=0.01)
-        assert erpsync("products", "import", "products.csv", cwd=folder).returncode == 0
-        assert erpsync("stock", "set", "SKU-A", "100000", cwd=folder).returncode == 0
-    assert erpsync("pull-orders", cwd=clean).returncode == 0
-
-    rng = random.Random(20261127)
+def kill_runs(command, folder, rng, rounds, earliest, latest):
+    """Start ``command`` ``rounds`` times, SIGKILL each at a random moment; how many died."""
     kills = 0
-    for _ in range(6):
+    for _ in range(rounds):
         process = subprocess.Popen(
-            [sys.executable, "-m", "erpsync", "pull-orders"],
-            cwd=crashed,
+            [sys.executable, "-m", "erpsync", command],
+            cwd=folder,
             env=_env(),
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        time.sleep(rng.uniform(0.4, 2.0))
+        time.sleep(rng.uniform(earliest, latest))
         if process.poll() is None:
             process.send_signal(signal.SIGKILL)
             kills += 1
         process.wait()
-    final = erpsync("pull-orders", cwd=crashed)
-    assert final.returncode == 0, final.stderr
-    assert kills >= 3, "the pull finished too fast to be killed mid-way"
-    assert snapshot(crashed / "store.db") == snapshot(clean / "store.db")
+    return kills
+
+
+def test_sigkill_at_random_points_loses_and_duplicates_nothing(backend, tmp_path):
+    """requirement: kill the process mid-pull and mid-push, re-run: same final DB as one clean
+    run, on SQLite and on PostgreSQL."""
+    clean, crashed = tmp_path / "clean", tmp_path / "crashed"
+    with ExitStack() as stack:
+        urls = {}
+        for folder in (clean, crashed):
+            folder.mkdir()
+            url = stack.enter_context(database_url(backend, folder))
+            urls[folder] = url
+            config_url = "sqlite:///store.db" if backend == "sqlite" else url
+            write_config(folder, 1500, 0.01, database=config_url, listings=400, push_delay=0.05)
+            assert erpsync("products", "import", "products.csv", cwd=folder).returncode == 0
+            for sku in ("SKU-A", "SKU-B"):
+                assert erpsync("stock", "set", sku, "100000", cwd=folder).returncode == 0
+            assert erpsync("listings", "pull", cwd=folder).returncode == 0
+        if backend == "sqlite":
+            urls = {folder: f"sqlite:///{folder}/store.db" for folder in urls}
+        assert erpsync("pull-orders", cwd=clean).returncode == 0
+        assert erpsync("push-stock", cwd=clean).returncode == 0
+
+        rng = random.Random(20261127)
+        pull_kills = kill_runs("pull-orders", crashed, rng, 4, 0.4, 2.0)
+        final = erpsync("pull-orders", cwd=crashed)
+        assert final.returncode == 0, final.stderr
+        push_kills = kill_runs("push-stock", crashed, rng, 3, 0.5, 1.8)
+        final = erpsync("push-stock", cwd=crashed)
+        assert final.returncode == 0, final.stderr
+
+        assert pull_kills >= 2, "the pull finished too fast to be killed mid-way"
+        assert push_kills >= 2, "the push finished too fast to be killed mid-way"
+        expected = snapshot(urls[clean])
+        assert len(expected["orders"]) == 1500 and len(expected["pushed"]) == 400
+        assert all(row[2] is not None for row in expected["pushed"])
+        assert snapshot(urls[crashed]) == expected
 
 
 def test_a_second_run_waits_then_exits_with_a_distinct_code(tmp_path):
-    """requirement: two runs at once: the second waits briefly, then a clear message, exit 75."""
+    """requirement: two runs at once on SQLite: the second waits briefly, then a clear message,
+    exit 75 (on PostgreSQL runs share the database: tests/cli/test_workers.py)."""
     write_config(tmp_path, generate=3000, page_delay=0.05)
     first = subprocess.Popen(
         [sys.executable, "-m", "erpsync", "pull-orders"],

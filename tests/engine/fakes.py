@@ -54,6 +54,9 @@ class FakeOptions(BaseModel):
     page_delay: float = 0.0
     broken: list[str] = []  # ids of generated orders whose payload does not map
     fail_skus: list[str] = []  # pushes of these SKUs are refused ("item is paused")
+    listings: int = 0  # > 0: serve this many generated listings (crash-safety, workers)
+    push_batch: int = 0  # > 0: push this many listings per call
+    push_delay: float = 0.0  # seconds each push call takes
 
 
 class FakeConnector(Connector[NoSettings, FakeOptions], OrderSource, ListingSource, StockSink):
@@ -72,6 +75,10 @@ class FakeConnector(Connector[NoSettings, FakeOptions], OrderSource, ListingSour
         self.lost_skus: set[str] = set()  # pending pushes the channel silently dropped
         self.fail_after_pages: int | None = None
         self.checkpoints = False
+        if self.options.listings:
+            self.listings = generated_listings(self.name, self.options.listings)
+        if self.options.push_batch:
+            self.push_batch_size = self.options.push_batch
         if self.options.generate:
             self.orders = generated_orders(self.options.generate)
             for order in self.orders:
@@ -135,6 +142,8 @@ class FakeConnector(Connector[NoSettings, FakeOptions], OrderSource, ListingSour
         yield list(self.listings)
 
     def push_stock(self, updates: Sequence[StockUpdate]) -> list[PushResult]:
+        if self.options.push_delay:
+            time.sleep(self.options.push_delay)
         results = []
         for update in updates:
             if update.sku in self.fail_skus:
@@ -187,6 +196,14 @@ def generated_orders(count: int) -> list[dict[str, Any]]:
             )
         )
     return out
+
+
+def generated_listings(connector: str, count: int) -> list[Listing]:
+    """Deterministic listings, alternating SKU-A and SKU-B."""
+    return [
+        Listing(connector=connector, item_id=f"L{n:05d}", sku="SKU-A" if n % 2 else "SKU-B")
+        for n in range(count)
+    ]
 
 
 class ExplodingConnector(Connector, OrderSource):
