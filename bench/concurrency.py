@@ -25,7 +25,7 @@ from pathlib import Path
 import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
-EMULATOR = "connectors.mercadolivre.emulator:MercadoLivreEmulator"
+EMULATOR = "erpsync.connectors.mercadolivre.emulator:MercadoLivreEmulator"
 PATH = "/__bench/requests"  # served by bench/serve.py without auth: pure HTTP cost
 
 

@@ -58,14 +58,14 @@ from pacing_kit import (
     scale_for,
 )
 
-from connectors.amazon.connector import AmazonConnector
-from connectors.amazon.emulator import AmazonEmulator
-from connectors.amazon.limits import USAGE_PLANS
-from connectors.magalu.connector import MagaluConnector
-from connectors.magalu.emulator import MagaluEmulator
-from connectors.mercadolivre.connector import MercadoLivreConnector
-from connectors.mercadolivre.emulator import MercadoLivreEmulator
 from erpsync.connector import ConnectorContext, ConnectorSettings, HttpConnector, RateLimit
+from erpsync.connectors.amazon.connector import AmazonConnector
+from erpsync.connectors.amazon.emulator import AmazonEmulator
+from erpsync.connectors.amazon.limits import USAGE_PLANS
+from erpsync.connectors.magalu.connector import MagaluConnector
+from erpsync.connectors.magalu.emulator import MagaluEmulator
+from erpsync.connectors.mercadolivre.connector import MercadoLivreConnector
+from erpsync.connectors.mercadolivre.emulator import MercadoLivreEmulator
 from erpsync.emulation import Emulator, EmulatorTransport, TokenBucket
 from erpsync.engine.listings import pull_listings
 from erpsync.engine.pull import pull_orders

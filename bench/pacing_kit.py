@@ -14,11 +14,11 @@ from datetime import datetime, timedelta
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from connectors.amazon.emulator import AmazonEmulator
-from connectors.magalu import sandbox as magalu_sandbox
-from connectors.magalu.emulator import MagaluEmulator
-from connectors.mercadolivre.emulator import MercadoLivreEmulator
 from erpsync.connector import RateLimit
+from erpsync.connectors.amazon.emulator import AmazonEmulator
+from erpsync.connectors.magalu import sandbox as magalu_sandbox
+from erpsync.connectors.magalu.emulator import MagaluEmulator
+from erpsync.connectors.mercadolivre.emulator import MercadoLivreEmulator
 from erpsync.domain import utcnow
 from erpsync.emulation import Emulator, TokenBucket
 

@@ -30,7 +30,7 @@ from typing import Any
 import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
-EMULATOR = "connectors.mercadolivre.emulator:MercadoLivreEmulator"
+EMULATOR = "erpsync.connectors.mercadolivre.emulator:MercadoLivreEmulator"
 
 
 class Server:

@@ -1,6 +1,7 @@
 """Serve a platform emulator over loopback for the benchmarks, in its own process.
 
-    python bench/serve.py connectors.mercadolivre.emulator:MercadoLivreEmulator --orders 10000
+    python bench/serve.py erpsync.connectors.mercadolivre.emulator:MercadoLivreEmulator \
+        --orders 10000
 
 Prints one JSON line {"url", "credentials", "options"} when ready, then serves until killed.
 GET /__bench/requests answers how many requests the emulator has served (by path family).

@@ -57,10 +57,10 @@ def fakes(monkeypatch):
 def test_builtin_table_is_lazy_dotted_strings():
     """requirement: the shipped built-ins are module:Class strings, imported only on demand."""
     assert SHIPPED_BUILTINS == {
-        "files": "connectors.files:FilesConnector",
-        "mercadolivre": "connectors.mercadolivre:MercadoLivreConnector",
-        "amazon": "connectors.amazon:AmazonConnector",
-        "magalu": "connectors.magalu:MagaluConnector",
+        "files": "erpsync.connectors.files:FilesConnector",
+        "mercadolivre": "erpsync.connectors.mercadolivre:MercadoLivreConnector",
+        "amazon": "erpsync.connectors.amazon:AmazonConnector",
+        "magalu": "erpsync.connectors.magalu:MagaluConnector",
     }
 
 

@@ -1,5 +1,5 @@
 """Amazon Selling Partner API (Amazon.com.br) connector."""
 
-from connectors.amazon.connector import AmazonConnector
+from erpsync.connectors.amazon.connector import AmazonConnector
 
 __all__ = ["AmazonConnector"]

@@ -11,10 +11,6 @@ from urllib.parse import quote
 
 import httpx
 
-from connectors.amazon import mapping
-from connectors.amazon.limits import DOCUMENT_TRANSFER, USAGE_PLANS
-from connectors.amazon.push import StockPusher
-from connectors.amazon.settings import AmazonCredentials, AmazonOptions
 from erpsync.connector import (
     HttpConnector,
     ListingSource,
@@ -26,6 +22,10 @@ from erpsync.connector import (
     StockSink,
     Window,
 )
+from erpsync.connectors.amazon import mapping
+from erpsync.connectors.amazon.limits import DOCUMENT_TRANSFER, USAGE_PLANS
+from erpsync.connectors.amazon.push import StockPusher
+from erpsync.connectors.amazon.settings import AmazonCredentials, AmazonOptions
 from erpsync.domain import Listing, Order, PushResult, StockUpdate, to_utc
 from erpsync.errors import AuthError, FatalError
 from erpsync.http.pagination import CursorPaginator
@@ -107,7 +107,7 @@ class AmazonConnector(
     default_base_url = "https://sellingpartnerapi-na.amazon.com"
     # ref: https://developer-docs.amazon.com/sp-api/docs/connecting-to-the-selling-partner-api
     default_auth_url = "https://api.amazon.com/auth/o2/token"
-    emulator = "connectors.amazon.emulator:AmazonEmulator"
+    emulator = "erpsync.connectors.amazon.emulator:AmazonEmulator"
     rate_limits: ClassVar[Mapping[str, RateLimit]] = {
         "default": RateLimit(rate=0.5, burst=10),
         **USAGE_PLANS,

@@ -24,11 +24,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from connectors.amazon.limits import USAGE_PLANS
-from connectors.amazon.listings import ListingsMixin
-from connectors.amazon.sandbox import EmulatedOrder, iso, load_seed, make_order
-from connectors.amazon.settings import BRAZIL_MARKETPLACE_ID
-from connectors.amazon.wire import (
+from erpsync.connectors.amazon.limits import USAGE_PLANS
+from erpsync.connectors.amazon.listings import ListingsMixin
+from erpsync.connectors.amazon.sandbox import EmulatedOrder, iso, load_seed, make_order
+from erpsync.connectors.amazon.settings import BRAZIL_MARKETPLACE_ID
+from erpsync.connectors.amazon.wire import (
     DENIED,
     EXPIRED,
     INVALID_TOKEN,

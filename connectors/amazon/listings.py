@@ -19,8 +19,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from connectors.amazon.sandbox import iso
-from connectors.amazon.wire import DENIED, fingerprint, invalid_input, sp_errors
+from erpsync.connectors.amazon.sandbox import iso
+from erpsync.connectors.amazon.wire import DENIED, fingerprint, invalid_input, sp_errors
 
 Handler = Callable[[Request, frozenset[str]], Awaitable[Response]]
 Endpoint = Callable[[Request], Awaitable[Response]]

@@ -9,12 +9,12 @@ import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from connectors.amazon import mapping
+from erpsync.connectors.amazon import mapping
 from erpsync.domain import PushResult, StockUpdate
 from erpsync.errors import FatalError
 
 if TYPE_CHECKING:
-    from connectors.amazon.connector import AmazonConnector
+    from erpsync.connectors.amazon.connector import AmazonConnector
 
 log = logging.getLogger("erpsync.connectors.amazon")
 

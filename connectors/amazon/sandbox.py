@@ -10,7 +10,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from connectors.amazon.settings import BRAZIL_MARKETPLACE_ID
+from erpsync.connectors.amazon.settings import BRAZIL_MARKETPLACE_ID
 
 SEED_FILE = Path(__file__).with_name("fixtures") / "sandbox.json"
 

@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from .connector import FilesConnector
+from erpsync.connectors.files.connector import FilesConnector
 
 __all__ = ["FilesConnector"]

@@ -27,11 +27,10 @@ from erpsync.connector import (
     StockSink,
     Window,
 )
+from erpsync.connectors.files import formats, invoices
+from erpsync.connectors.files.settings import FilesOptions
 from erpsync.domain import Invoice, Listing, Order, PushResult, SendResult, StockUpdate
 from erpsync.errors import FatalError
-
-from . import formats, invoices
-from .settings import FilesOptions
 
 log = logging.getLogger(__name__)
 

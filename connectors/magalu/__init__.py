@@ -1,5 +1,5 @@
 """Magalu (Magazine Luiza) Open API connector."""
 
-from connectors.magalu.connector import MagaluConnector
+from erpsync.connectors.magalu.connector import MagaluConnector
 
 __all__ = ["MagaluConnector"]

@@ -15,8 +15,6 @@ from urllib.parse import quote
 
 import httpx
 
-from connectors.magalu import mapping
-from connectors.magalu.settings import MAX_PAGE_SIZE, MagaluCredentials, MagaluOptions
 from erpsync.connector import (
     HttpConnector,
     ListingSource,
@@ -29,6 +27,8 @@ from erpsync.connector import (
     StockSink,
     Window,
 )
+from erpsync.connectors.magalu import mapping
+from erpsync.connectors.magalu.settings import MAX_PAGE_SIZE, MagaluCredentials, MagaluOptions
 from erpsync.domain import Listing, Order, PushResult, StockUpdate, to_utc
 from erpsync.errors import AuthError, FatalError
 from erpsync.http.pagination import OffsetPaginator
@@ -115,7 +115,7 @@ class MagaluConnector(
     )
     default_base_url = "https://api.magalu.com"
     default_auth_url = "https://id.magalu.com/oauth/token"
-    emulator = "connectors.magalu.emulator:MagaluEmulator"
+    emulator = "erpsync.connectors.magalu.emulator:MagaluEmulator"
     #: Limits are per minute and per seller. The numbers are not in the docs we could read [U];
     #: integrator notes copy a table from the rate-limit page (orders read 850/min, stocks
     #: write 650 / read 850, products read 550). We run at about half of it and rely on the 429

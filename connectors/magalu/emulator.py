@@ -22,8 +22,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from connectors.magalu import openapi as api
-from connectors.magalu import sandbox
+from erpsync.connectors.magalu import openapi as api
+from erpsync.connectors.magalu import sandbox
 from erpsync.domain import utcnow
 from erpsync.emulation import Emulator, bearer_token, read_form
 

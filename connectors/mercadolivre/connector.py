@@ -10,9 +10,6 @@ from typing import Any, ClassVar
 
 import httpx
 
-from connectors.mercadolivre import invoices, mapping, paging
-from connectors.mercadolivre.settings import MercadoLivreCredentials, MercadoLivreOptions
-from connectors.mercadolivre.stock import StockPlan, plan_stock
 from erpsync.connector import (
     HttpConnector,
     InvoiceSink,
@@ -26,6 +23,9 @@ from erpsync.connector import (
     StockSink,
     Window,
 )
+from erpsync.connectors.mercadolivre import invoices, mapping, paging
+from erpsync.connectors.mercadolivre.settings import MercadoLivreCredentials, MercadoLivreOptions
+from erpsync.connectors.mercadolivre.stock import StockPlan, plan_stock
 from erpsync.domain import Invoice, Listing, Order, PushResult, SendResult, StockUpdate
 from erpsync.errors import AuthError, ConfigError, FatalError, RetriableError
 from erpsync.http.pagination import OffsetPaginator
@@ -69,7 +69,7 @@ class MercadoLivreConnector(
     consent = OAuthConsent(AUTHORIZATION_URL)
     default_base_url = "https://api.mercadolibre.com"
     default_auth_url = "https://api.mercadolibre.com/oauth/token"
-    emulator = "connectors.mercadolivre.emulator:MercadoLivreEmulator"
+    emulator = "erpsync.connectors.mercadolivre.emulator:MercadoLivreEmulator"
     default_headers: ClassVar[Mapping[str, str]] = {"Accept": "application/json"}
     # PUT /items/{id} with a `variations` array drops the variations it leaves out
     stock_push_scope = "item"

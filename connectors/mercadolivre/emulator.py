@@ -20,10 +20,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from connectors.mercadolivre import sandbox, shapes
-from connectors.mercadolivre.emulator_invoices import InvoicesMixin
-from connectors.mercadolivre.emulator_items import ItemsMixin, error
-from connectors.mercadolivre.shapes import ml_time, utc_time
+from erpsync.connectors.mercadolivre import sandbox, shapes
+from erpsync.connectors.mercadolivre.emulator_invoices import InvoicesMixin
+from erpsync.connectors.mercadolivre.emulator_items import ItemsMixin, error
+from erpsync.connectors.mercadolivre.shapes import ml_time, utc_time
 from erpsync.domain import utcnow
 from erpsync.emulation import Emulator, bearer_token, read_form
 

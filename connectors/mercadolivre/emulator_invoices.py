@@ -27,8 +27,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from connectors.mercadolivre.emulator_items import error
-from connectors.mercadolivre.shapes import ml_time
+from erpsync.connectors.mercadolivre.emulator_items import error
+from erpsync.connectors.mercadolivre.shapes import ml_time
 
 NS = {"n": "http://www.portalfiscal.inf.br/nfe"}
 INVOICE_GATED = frozenset({"drop_off", "xd_drop_off", "xd_same_day", "cross_docking"})

@@ -10,8 +10,8 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from connectors.mercadolivre import sandbox
-from connectors.mercadolivre.mapping import seller_sku
+from erpsync.connectors.mercadolivre import sandbox
+from erpsync.connectors.mercadolivre.mapping import seller_sku
 
 MULTIGET_MAX = 20  # ref: pt_br/itens-e-buscas "Multiget"
 SCAN_LIMIT_MAX = 100  # ref: ML news 2017-12-21 "Scan + Hash": limit up to 100

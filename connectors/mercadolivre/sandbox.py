@@ -11,7 +11,7 @@ import random
 from datetime import datetime, timedelta
 from typing import Any
 
-from connectors.mercadolivre.shapes import SELLER_ID, Buyer, Line, OrderSpec
+from erpsync.connectors.mercadolivre.shapes import SELLER_ID, Buyer, Line, OrderSpec
 
 SELLER_NICKNAME = "LOJA_ERPSYNC_TESTE"
 

@@ -30,10 +30,10 @@ ENTRY_POINT_GROUP = "erpsync.connectors"
 
 BUILTIN_CONNECTORS: Mapping[str, str] = MappingProxyType(
     {
-        "files": "connectors.files:FilesConnector",
-        "mercadolivre": "connectors.mercadolivre:MercadoLivreConnector",
-        "amazon": "connectors.amazon:AmazonConnector",
-        "magalu": "connectors.magalu:MagaluConnector",
+        "files": "erpsync.connectors.files:FilesConnector",
+        "mercadolivre": "erpsync.connectors.mercadolivre:MercadoLivreConnector",
+        "amazon": "erpsync.connectors.amazon:AmazonConnector",
+        "magalu": "erpsync.connectors.magalu:MagaluConnector",
     }
 )
 

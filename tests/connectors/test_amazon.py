@@ -11,10 +11,6 @@ from typing import Any
 import httpx
 import pytest
 
-from connectors.amazon import AmazonConnector
-from connectors.amazon.emulator import AmazonEmulator
-from connectors.amazon.push import FBA_REFUSED, FEED_CONTENT_TYPE
-from connectors.amazon.settings import AmazonCredentials, AmazonOptions
 from erpsync.connector import (
     ConnectorContext,
     ConnectorSettings,
@@ -23,6 +19,10 @@ from erpsync.connector import (
     SeenOrders,
     Window,
 )
+from erpsync.connectors.amazon import AmazonConnector
+from erpsync.connectors.amazon.emulator import AmazonEmulator
+from erpsync.connectors.amazon.push import FBA_REFUSED, FEED_CONTENT_TYPE
+from erpsync.connectors.amazon.settings import AmazonCredentials, AmazonOptions
 from erpsync.domain import OrderStatus, StockUpdate
 from erpsync.emulation import EmulatorTransport
 from erpsync.errors import AuthError

@@ -2,8 +2,8 @@
 
 from pathlib import Path
 
-from connectors.amazon import AmazonConnector
-from connectors.amazon.emulator import AmazonEmulator
+from erpsync.connectors.amazon import AmazonConnector
+from erpsync.connectors.amazon.emulator import AmazonEmulator
 from erpsync.testing import ConnectorContract
 
 FIXTURES = Path(__file__).resolve().parents[2] / "connectors" / "amazon" / "fixtures"

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from connectors.amazon import mapping
+from erpsync.connectors.amazon import mapping
 from erpsync.domain import Address, Buyer, Listing, Order, OrderItem, OrderStatus, PushResult
 
 FIXTURES = Path(__file__).resolve().parents[2] / "connectors" / "amazon" / "fixtures"

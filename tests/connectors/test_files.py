@@ -13,8 +13,6 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from connectors.files import FilesConnector
-from connectors.files.settings import FilesOptions
 from erpsync.connector import (
     ConnectorContext,
     ConnectorSettings,
@@ -23,6 +21,8 @@ from erpsync.connector import (
     SeenOrders,
     Window,
 )
+from erpsync.connectors.files import FilesConnector
+from erpsync.connectors.files.settings import FilesOptions
 from erpsync.domain import Address, Buyer, Listing, Order, OrderItem, OrderStatus, StockUpdate
 from erpsync.errors import FatalError
 

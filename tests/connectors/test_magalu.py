@@ -9,11 +9,11 @@ from typing import Any
 import httpx
 import pytest
 
-from connectors.magalu import MagaluConnector
-from connectors.magalu.connector import UPDATED_AT_FILTERS, MagaluPaginator
-from connectors.magalu.emulator import MagaluEmulator
-from connectors.magalu.settings import MagaluCredentials, MagaluOptions
 from erpsync.connector import ConnectorContext, ConnectorSettings, NothingSeen, SeenOrders, Window
+from erpsync.connectors.magalu import MagaluConnector
+from erpsync.connectors.magalu.connector import UPDATED_AT_FILTERS, MagaluPaginator
+from erpsync.connectors.magalu.emulator import MagaluEmulator
+from erpsync.connectors.magalu.settings import MagaluCredentials, MagaluOptions
 from erpsync.domain import PushResult, StockUpdate
 from erpsync.emulation import EmulatorTransport
 from erpsync.errors import AuthError, FatalError

@@ -2,8 +2,8 @@
 
 from pathlib import Path
 
-from connectors.magalu import MagaluConnector
-from connectors.magalu.emulator import MagaluEmulator
+from erpsync.connectors.magalu import MagaluConnector
+from erpsync.connectors.magalu.emulator import MagaluEmulator
 from erpsync.testing import ConnectorContract
 
 FIXTURES = Path(__file__).resolve().parents[2] / "connectors" / "magalu" / "fixtures"

@@ -11,9 +11,6 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 
-from connectors.mercadolivre import MercadoLivreConnector
-from connectors.mercadolivre.emulator import MercadoLivreEmulator
-from connectors.mercadolivre.settings import MercadoLivreCredentials, MercadoLivreOptions
 from erpsync.connector import (
     ConnectorContext,
     ConnectorSettings,
@@ -22,6 +19,9 @@ from erpsync.connector import (
     SeenOrders,
     Window,
 )
+from erpsync.connectors.mercadolivre import MercadoLivreConnector
+from erpsync.connectors.mercadolivre.emulator import MercadoLivreEmulator
+from erpsync.connectors.mercadolivre.settings import MercadoLivreCredentials, MercadoLivreOptions
 from erpsync.domain import OrderStatus, PushResult, StockUpdate, to_utc
 from erpsync.emulation import EmulatorTransport
 from erpsync.errors import AuthError, ConfigError, FatalError

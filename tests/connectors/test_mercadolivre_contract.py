@@ -2,8 +2,8 @@
 
 from pathlib import Path
 
-from connectors.mercadolivre import MercadoLivreConnector
-from connectors.mercadolivre.emulator import MercadoLivreEmulator
+from erpsync.connectors.mercadolivre import MercadoLivreConnector
+from erpsync.connectors.mercadolivre.emulator import MercadoLivreEmulator
 from erpsync.testing import ConnectorContract
 
 FIXTURES = Path(__file__).resolve().parents[2] / "connectors" / "mercadolivre" / "fixtures"

@@ -17,9 +17,9 @@ from typing import Any
 import httpx
 import pytest
 
-from connectors.mercadolivre import MercadoLivreConnector, mapping
-from connectors.mercadolivre.settings import MercadoLivreCredentials, MercadoLivreOptions
 from erpsync.connector import ConnectorContext, ConnectorSettings, NothingSeen, Window
+from erpsync.connectors.mercadolivre import MercadoLivreConnector, mapping
+from erpsync.connectors.mercadolivre.settings import MercadoLivreCredentials, MercadoLivreOptions
 from erpsync.domain import Address, OrderStatus
 from erpsync.http.auth import MemoryTokenStore
 from erpsync.http.retry import RetryPolicy

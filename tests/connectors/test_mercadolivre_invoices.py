@@ -9,10 +9,10 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
-from connectors.mercadolivre import MercadoLivreConnector
-from connectors.mercadolivre.emulator import MercadoLivreEmulator
-from connectors.mercadolivre.settings import MercadoLivreCredentials, MercadoLivreOptions
 from erpsync.connector import ConnectorContext, ConnectorSettings, NothingSeen, Window
+from erpsync.connectors.mercadolivre import MercadoLivreConnector
+from erpsync.connectors.mercadolivre.emulator import MercadoLivreEmulator
+from erpsync.connectors.mercadolivre.settings import MercadoLivreCredentials, MercadoLivreOptions
 from erpsync.emulation import EmulatorTransport
 from erpsync.engine import invoices as engine
 from erpsync.engine.invoice_push import push_invoices

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from connectors.mercadolivre import mapping
+from erpsync.connectors.mercadolivre import mapping
 from erpsync.domain import Address, Buyer, Listing, Order, OrderItem, OrderStatus
 
 FIXTURES = Path(__file__).resolve().parents[2] / "connectors" / "mercadolivre" / "fixtures"

@@ -5,9 +5,9 @@ import csv
 
 import pytest
 
-from connectors.files.connector import FilesConnector
-from connectors.files.settings import FilesOptions
 from erpsync.connector import ConnectorSettings, InvoiceSink
+from erpsync.connectors.files.connector import FilesConnector
+from erpsync.connectors.files.settings import FilesOptions
 from erpsync.domain import SendResult
 from erpsync.engine import invoices as engine
 from erpsync.engine.invoice_push import _load, push_invoices
