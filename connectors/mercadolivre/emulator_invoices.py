@@ -57,6 +57,26 @@ class InvoicesMixin:
             )
         ]
 
+    def invoice_ready(self, external_id: str) -> bool:
+        """Ready: an ME2 shipment at ready_to_ship/invoice_pending that carries only this
+        order (a pack's NF-e covers all its orders)."""
+        shipment_id = self._shipment_id(external_id)
+        shipment = self.shipments.get(shipment_id or 0)
+        if shipment is None or len(self.shipment_orders.get(shipment_id or 0, ())) != 1:
+            return False
+        logistic = (shipment.get("logistic") or {}).get("type")
+        state = (shipment.get("status"), shipment.get("substatus"))
+        return logistic in INVOICE_GATED and state == ("ready_to_ship", "invoice_pending")
+
+    def invoice_key(self, external_id: str) -> str | None:
+        saved = self.invoices.get(self._shipment_id(external_id) or 0)
+        return None if saved is None else str(saved["fiscal_key"])
+
+    def _shipment_id(self, external_id: str) -> int | None:
+        order = self.orders.get(int(external_id)) or {}
+        shipment_id = (order.get("shipping") or {}).get("id")
+        return None if shipment_id is None else int(shipment_id)
+
     async def invoice_data(self, request: Request) -> Response:
         if self.caller(request) is None:  # type: ignore[attr-defined]
             return self.unauthorized()  # type: ignore[attr-defined, no-any-return]

@@ -334,6 +334,16 @@ class Emulator(ABC):
         """Apply now what the platform applies asynchronously (stock pushes it answered 202
         to), so ``stock_of`` shows it. Default: nothing is asynchronous."""
 
+    def invoice_ready(self, external_id: str) -> bool:
+        """Whether the channel would take an NF-e for exactly this order now (its shipment
+        waits for one and holds no other order). Emulators of InvoiceSink platforms answer;
+        the contract suite skips its invoice checks while none is ready."""
+        return False
+
+    def invoice_key(self, external_id: str) -> str | None:
+        """The NF-e access key the channel holds for this order, or None."""
+        return None
+
     # helpers for subclasses ------------------------------------------------------------------
 
     @property

@@ -11,8 +11,10 @@ Any connector, built-in or third-party, proves itself against its emulator with:
 
 It checks that the connector pages to the end across page boundaries, survives 500s and 429s
 (with and without Retry-After), refreshes an expired token once and persists the new tokens,
-maps every fixture to a valid canonical order, is idempotent on replay, and pushes stock that
-the emulator then reports. Time is simulated (``FakeTime``), so rate-limit waits cost nothing.
+maps every fixture to a valid canonical order, is idempotent on replay, pushes stock that
+the emulator then reports, and (for an InvoiceSink whose emulator answers ``invoice_ready``)
+lands each NF-e once, harmlessly on replay, and records the channel's refusals. Time is
+simulated (``FakeTime``), so rate-limit waits cost nothing.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
@@ -38,12 +41,17 @@ from erpsync.connector import (
 )
 from erpsync.domain import Order
 from erpsync.emulation import Emulator, EmulatorTransport
+from erpsync.engine.invoice_push import push_invoices
+from erpsync.engine.invoices import ALL_MODELS, attach
 from erpsync.engine.listings import pull_listings
 from erpsync.engine.pull import pull_orders
 from erpsync.engine.push import push_stock
 from erpsync.http.auth import MemoryTokenStore, TokenStore
 from erpsync.http.retry import RetryPolicy
-from erpsync.store import Store, ledger, open_store, orders, products
+from erpsync.postsale.domain import PushState
+from erpsync.postsale.nfe import parse_nfe
+from erpsync.postsale.nfe_builder import BUYER_CPF, build_nfe
+from erpsync.store import Store, invoices, ledger, open_store, orders, products
 
 START = datetime(2026, 11, 2, 15, 0, tzinfo=UTC)
 
@@ -263,6 +271,71 @@ class ConnectorContract:
             item_id, _, variation = planned.ref.partition(":")
             shown = harness.emulator.stock_of(item_id, variation or None)
             assert shown == levels[planned.sku].on_hand, planned.ref
+
+    # -- invoices (InvoiceSink) -------------------------------------------------------------
+
+    def _attach_invoices(self, harness: Harness, *, off_by: str = "0.00") -> dict[str, str]:
+        """Pull a few orders and attach to each one the channel would invoice now an NF-e
+        built from the stored order (``off_by`` added to its freight: a wrong total).
+        Returns external_id -> access key; skips when the emulator has none ready."""
+        ids = self._seed(harness, 20)
+        harness.pull()
+        ready = [i for i in ids if harness.emulator.invoice_ready(i)]
+        if not ready:
+            pytest.skip(f"{self.emulator_class.__name__} has no order ready for an NF-e")
+        keys: dict[str, str] = {}
+        with harness.store.session() as session:
+            for number, external_id in enumerate(ready, start=1):
+                row = orders.get_order(session, harness.connector.name, external_id)
+                assert row is not None
+                if row.fulfilled_by_channel:
+                    continue
+                xml = build_nfe(
+                    number=number,
+                    items=[("SKU", "Item", 1, str(row.items_total))],
+                    freight=str(row.shipping_cost + Decimal(off_by)),
+                    discount=str(row.discount),
+                    recipient=row.buyer_document or BUYER_CPF,
+                )
+                parsed = parse_nfe(xml)
+                attach(session, row, parsed, models=ALL_MODELS, force=True)
+                keys[external_id] = parsed.invoice.access_key
+        return keys
+
+    def test_pushes_each_invoice_once_and_replays_harmlessly(self, harness: Harness) -> None:
+        """requirement: each NF-e reaches its order on the channel once; pushing again sends
+        nothing; a replay of a send whose outcome was lost (crash) is accepted, not doubled."""
+        self._needs(Capability.PUSH_INVOICES)
+        keys = self._attach_invoices(harness)
+        report = push_invoices(harness.connector, harness.store)
+        assert (report.accepted + report.pending, report.refused, report.failed) == (
+            len(keys),
+            0,
+            0,
+        ), report.errors
+        harness.emulator.settle()
+        for external_id, key in keys.items():
+            assert harness.emulator.invoice_key(external_id) == key, external_id
+        assert push_invoices(harness.connector, harness.store).sent == 0
+        with harness.store.session() as session:
+            for key in keys.values():
+                row = invoices.by_key(session, key)
+                assert row is not None and row.id is not None
+                invoices.record_push(session, row.id, harness.connector.name, PushState.SENT)
+        replay = push_invoices(harness.connector, harness.store)
+        assert replay.refused == 0 and replay.failed == 0, replay.errors
+        for external_id, key in keys.items():
+            assert harness.emulator.invoice_key(external_id) == key, external_id
+
+    def test_maps_the_channels_refusal_per_invoice(self, harness: Harness) -> None:
+        """requirement: an NF-e the channel refuses (a total that differs from the order's) is
+        recorded as refused with the channel's error, per invoice, and nothing lands."""
+        self._needs(Capability.PUSH_INVOICES)
+        keys = self._attach_invoices(harness, off_by="1.00")
+        report = push_invoices(harness.connector, harness.store)
+        assert report.refused == len(keys) and len(report.errors) == len(keys)
+        for external_id in keys:
+            assert harness.emulator.invoice_key(external_id) is None, external_id
 
     @staticmethod
     def _levels(store: Store) -> dict[str, Any]:

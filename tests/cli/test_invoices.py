@@ -8,9 +8,9 @@ import textwrap
 import pytest
 
 from erpsync.domain import Buyer, Order, OrderItem
+from erpsync.postsale.nfe_builder import BUYER_CNPJ, BUYER_CPF, NfeSpec, build_nfe, tampered_key
 from erpsync.store import open_store, orders
 from tests.cli.test_subprocess import erpsync
-from tests.postsale.nfe_factory import BUYER_CNPJ, BUYER_CPF, NfeSpec, build_nfe, tampered_key
 
 ORDER = {
     "external_id": "LV-2001",

@@ -22,8 +22,8 @@ from erpsync.errors import FatalError
 from erpsync.http.auth import MemoryTokenStore
 from erpsync.http.retry import RetryPolicy
 from erpsync.postsale.nfe import parse_nfe
+from erpsync.postsale.nfe_builder import BUYER_CNPJ, build_nfe
 from erpsync.store import invoices, open_store, orders
-from tests.postsale.nfe_factory import BUYER_CNPJ, build_nfe
 
 NOW = datetime(2026, 11, 2, 15, 0, tzinfo=UTC)
 WINDOW = Window(NOW - timedelta(days=3), NOW)

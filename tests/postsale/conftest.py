@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 
 from erpsync.domain import Buyer, Order, OrderItem
+from erpsync.postsale.nfe_builder import BUYER_CPF
 from erpsync.store import open_store, orders
-from tests.postsale.nfe_factory import BUYER_CPF
 
 CREATED = datetime(2026, 11, 1, 15, 0, tzinfo=UTC)
 

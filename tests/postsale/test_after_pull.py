@@ -9,12 +9,12 @@ from erpsync.engine.invoices import ALL_MODELS
 from erpsync.engine.pull import PullReport, apply_order, load_catalogue
 from erpsync.postsale.domain import cancellation_advice
 from erpsync.postsale.nfe import parse_nfe
+from erpsync.postsale.nfe_builder import build_nfe
 from erpsync.postsale.shipments import logistic_family, shipments_from_order
 from erpsync.postsale.status import merge_status
 from erpsync.store import ledger, orders, products, shipments
 from tests.engine.fakes import FakeConnector, FakeOptions
 from tests.postsale.conftest import CREATED, make_order
-from tests.postsale.nfe_factory import build_nfe
 
 ML_EXTRA = {
     "shipment_id": "44001",

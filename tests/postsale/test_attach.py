@@ -9,9 +9,9 @@ from erpsync.engine.invoices import ALL_MODELS, models_for_type
 from erpsync.errors import InvoiceRefusedError
 from erpsync.postsale.domain import Shipment
 from erpsync.postsale.nfe import parse_nfe
+from erpsync.postsale.nfe_builder import BUYER_CNPJ, build_nfe
 from erpsync.store import invoices, orders, shipments
 from tests.postsale.conftest import make_order, save
-from tests.postsale.nfe_factory import BUYER_CNPJ, build_nfe
 
 ML = models_for_type("mercadolivre")
 

@@ -14,10 +14,10 @@ from erpsync.engine.invoice_push import _load, push_invoices
 from erpsync.engine.invoices import ALL_MODELS
 from erpsync.errors import RetriableError
 from erpsync.postsale.nfe import parse_nfe
+from erpsync.postsale.nfe_builder import build_nfe
 from erpsync.store import orders
 from tests.engine.fakes import FakeConnector, FakeOptions
 from tests.postsale.conftest import make_order, save
-from tests.postsale.nfe_factory import build_nfe
 
 
 class SinkConnector(FakeConnector, InvoiceSink):

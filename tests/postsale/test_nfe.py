@@ -7,7 +7,7 @@ import pytest
 
 from erpsync.errors import InvoiceRefusedError
 from erpsync.postsale.nfe import parse_nfe
-from tests.postsale.nfe_factory import (
+from erpsync.postsale.nfe_builder import (
     BUYER_CNPJ,
     BUYER_CPF,
     NfeSpec,

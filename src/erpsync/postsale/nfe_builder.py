@@ -1,5 +1,9 @@
 """Builds real-shaped NF-e 4.00 XMLs (nfeProc or bare NFe) with valid access keys, for tests.
 
+For erpsync's own tests and the contract suite (erpsync.testing), and for connector authors:
+``build_nfe(items=[...], freight="19.90", recipient="52998224725")`` gives an authorised
+nfeProc that erpsync.postsale.nfe accepts.
+
 The access key is computed from the fields it is made of (cUF, AAMM, CNPJ, modelo, série,
 número, tpEmis, cNF) plus its modulo-11 check digit, the same way an ERP does; ``tamper`` then
 lets a test break one thing at a time. The signature is a well-formed placeholder (tests do not
@@ -10,11 +14,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal
-from xml.sax.saxutils import escape
+from html import escape as _html_escape
+from typing import Any
 
 ISSUER_CNPJ = "11222333000181"
 BUYER_CPF = "52998224725"
 BUYER_CNPJ = "27373722000148"
+
+
+def escape(text: str) -> str:
+    return _html_escape(text, quote=False)
 
 
 def check_digit(first43: str) -> str:
@@ -77,7 +86,8 @@ def tampered_key(key: str) -> str:
     return key[:43] + str((int(key[43]) + 1) % 10)
 
 
-def build_nfe(spec: NfeSpec | None = None, **changes) -> bytes:
+def build_nfe(spec: NfeSpec | None = None, **changes: Any) -> bytes:
+    """The XML of ``spec`` (or of an NfeSpec with ``changes``), as UTF-8 bytes."""
     spec = spec or NfeSpec(**changes)
     key = spec.key
     nfe = _nfe(spec, key)
