@@ -26,6 +26,8 @@ def _package_dirs() -> dict[str, Path]:
             relative = init.parent.relative_to(root)
             if prefix == "erpsync" and relative.parts[:1] == ("connectors",):
                 continue  # the symlink for mypy (see test_the_mypy_view_is_the_same_folder)
+            if relative.parts[:1] == ("_template",):
+                continue  # a skeleton to copy, not installed (tests/test_template.py)
             found[".".join((prefix, *relative.parts))] = init.parent
     return found
 

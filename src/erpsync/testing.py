@@ -36,6 +36,7 @@ from erpsync.connector import (
     Connector,
     ConnectorContext,
     ConnectorSettings,
+    HttpConnector,
     OrderSource,
     Window,
 )
@@ -100,7 +101,8 @@ class Harness:
         return [o for o in found if o is not None]
 
     def token_calls(self) -> int:
-        token_path = urlsplit(self.connector.auth_url).path  # type: ignore[attr-defined]
+        assert isinstance(self.connector, HttpConnector), "token calls need an HttpConnector"
+        token_path = urlsplit(self.connector.auth_url).path
         return sum(1 for r in self.emulator.requests if r.path == token_path)
 
 

@@ -30,9 +30,9 @@ The engine drives them like this::
 Who owns stock: erpsync's ledger is the master of on-hand today; the engine computes what
 each channel may sell from it. An ERP that implements ``StockSource`` may become the source of
 on-hand (``stock.source`` in the config, coming with the ERP connectors): the engine reads it
-through its own on-hand provider, which wraps either the ledger or a ``StockSource``, so the
-availability computation does not care which. ``StockSource`` is the connector side of that
-seam only.
+through its own on-hand provider (``erpsync.engine.availability.OnHandSource``; the ledger's
+``LedgerOnHand`` today), which an ERP's ``StockSource`` will feed, so the availability
+computation does not care which. ``StockSource`` is the connector side of that seam only.
 
 ``InvoiceSink`` has its engine flow (``erpsync.engine.invoice_push``) and ``erpsync.domain.Invoice``
 its fields. ``LabelSource``, ``TrackingSink``, ``OrderSink``, ``StockSource`` and
