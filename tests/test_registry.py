@@ -61,6 +61,7 @@ def test_builtin_table_is_lazy_dotted_strings():
         "mercadolivre": "erpsync.connectors.mercadolivre:MercadoLivreConnector",
         "amazon": "erpsync.connectors.amazon:AmazonConnector",
         "magalu": "erpsync.connectors.magalu:MagaluConnector",
+        "nuvemshop": "erpsync.connectors.nuvemshop:NuvemshopConnector",
     }
 
 

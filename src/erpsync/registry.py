@@ -34,6 +34,7 @@ BUILTIN_CONNECTORS: Mapping[str, str] = MappingProxyType(
         "mercadolivre": "erpsync.connectors.mercadolivre:MercadoLivreConnector",
         "amazon": "erpsync.connectors.amazon:AmazonConnector",
         "magalu": "erpsync.connectors.magalu:MagaluConnector",
+        "nuvemshop": "erpsync.connectors.nuvemshop:NuvemshopConnector",
     }
 )
 

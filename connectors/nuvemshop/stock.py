@@ -1,0 +1,69 @@
+"""Stock pushes to Nuvemshop: the bulk `PATCH /products/stock-price` body and its answer.
+
+Never `PUT /products/{id}/variants`: it replaces the product's variant collection and
+deletes the variants left out (resources/product_variant.md). `PATCH /products/stock-price`
+takes `[{"id": product_id, "variants": [{"id": variant_id, "stock": n}]}]`, at most 50
+variants per request (51 answers 422 "Too many variants sent for update") and reports each
+variant's outcome, so a batch can be half applied [R: public clients; the path is in the
+official multi-inventory guide]. With multi-inventory, a variant's `stock` is the sum over
+locations and sending only `stock` sets the first location: a configured location is sent
+as `inventory_levels` instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from erpsync.domain import PushResult, StockUpdate
+
+#: variants per PATCH /products/stock-price
+MAX_VARIANTS = 50
+
+
+def body(updates: Sequence[StockUpdate], location_id: str | None = None) -> list[dict[str, Any]]:
+    """The request body: updates grouped by product, in the order given."""
+    products: dict[str, list[dict[str, Any]]] = {}
+    for update in updates:
+        variant: dict[str, Any] = {"id": int(update.variation_id or 0)}
+        if location_id is not None:
+            variant["inventory_levels"] = [{"location_id": location_id, "stock": update.quantity}]
+        else:
+            variant["stock"] = update.quantity
+        products.setdefault(update.item_id, []).append(variant)
+    return [{"id": int(pid), "variants": variants} for pid, variants in products.items()]
+
+
+def results(updates: Sequence[StockUpdate], answer: Any) -> list[PushResult]:
+    """One result per update from the per-variant answer; a variant the answer does not
+    mention is a failure (we cannot tell it took)."""
+    outcomes: dict[tuple[str, str], Mapping[str, Any]] = {}
+    for product in answer if isinstance(answer, list) else []:
+        if not isinstance(product, Mapping):
+            continue
+        for variant in product.get("variants") or []:
+            if isinstance(variant, Mapping):
+                outcomes[(str(product.get("id")), str(variant.get("id")))] = variant
+    found = []
+    for update in updates:
+        outcome = outcomes.get((update.item_id, str(update.variation_id)))
+        if outcome is None:
+            found.append(_failed(update, "Nuvemshop's answer does not mention this variant"))
+        elif outcome.get("success") is True:
+            found.append(
+                PushResult(item_id=update.item_id, variation_id=update.variation_id, ok=True)
+            )
+        else:
+            reason = outcome.get("error") or outcome.get("errors") or "refused"
+            found.append(_failed(update, f"not applied: {reason}"))
+    return found
+
+
+def failed_all(updates: Sequence[StockUpdate], error: str) -> list[PushResult]:
+    return [_failed(u, error) for u in updates]
+
+
+def _failed(update: StockUpdate, error: str) -> PushResult:
+    return PushResult(
+        item_id=update.item_id, variation_id=update.variation_id, ok=False, error=error
+    )
