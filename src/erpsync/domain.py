@@ -158,8 +158,9 @@ class Order(_Frozen):
     notes: tuple[str, ...] = ()
 
     def public_dict(self) -> dict[str, Any]:
-        """The fields `orders list/show --json` print: money as strings, times ISO 8601."""
-        data = self.model_dump(mode="json", exclude={"extra", "notes", "fulfilled_by_channel"})
+        """The fields `orders list/show --json` print: money as strings, times ISO 8601 UTC,
+        and whether the channel fulfils it (Full/FBA: a sale that moves none of our stock)."""
+        data = self.model_dump(mode="json", exclude={"extra", "notes"})
         return data
 
 

@@ -51,6 +51,7 @@ def test_pull_orders_then_orders_list_and_show(run, workdir):
         "buyer",
         "shipping_address",
         "items",
+        "fulfilled_by_channel",
     }
     shown = run("orders", "show", "shop:G00001", "--json").json()
     assert shown["total"] == "20.00"

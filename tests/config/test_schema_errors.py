@@ -146,7 +146,7 @@ def test_every_problem_of_both_passes_is_reported_in_file_order(problems):
           files-1:
             type: files
             options: {inbox: in, outbox: out}
-        timezone: UTC
+        time_zone: UTC
         """
     )
     assert error_lines == [
@@ -159,7 +159,7 @@ def test_every_problem_of_both_passes_is_reported_in_file_order(problems):
         "erpsync.yaml: connectors.ml-main.credentials.refresh_token: field required",
         f"erpsync.yaml: connectors.shop.type: unknown connector type 'shopee' {KNOWN}",
         "erpsync.yaml: connectors.files-1.options.outbox: unknown key",
-        "erpsync.yaml: timezone: unknown key",
+        "erpsync.yaml: time_zone: unknown key",
     ]
 
 

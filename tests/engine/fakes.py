@@ -57,6 +57,8 @@ class FakeOptions(BaseModel):
     listings: int = 0  # > 0: serve this many generated listings (crash-safety, workers)
     push_batch: int = 0  # > 0: push this many listings per call
     push_delay: float = 0.0  # seconds each push call takes
+    fulfilled: list[str] = []  # ids of generated orders the channel fulfils (Full/FBA)
+    withheld: list[str] = []  # ids of generated orders whose buyer the platform withheld
 
 
 class FakeConnector(Connector[NoSettings, FakeOptions], OrderSource, ListingSource, StockSink):
@@ -83,6 +85,9 @@ class FakeConnector(Connector[NoSettings, FakeOptions], OrderSource, ListingSour
             self.orders = generated_orders(self.options.generate)
             for order in self.orders:
                 order["broken"] = order["id"] in self.options.broken
+                order["fulfilled"] = order["id"] in self.options.fulfilled
+                if order["id"] in self.options.withheld:
+                    order["notes"] = ["buyer withheld: restricted data off"]
 
     def fetch_orders(self, window: Window, seen: SeenOrders) -> Iterator[OrderPage]:
         matching = sorted(
@@ -135,6 +140,7 @@ class FakeConnector(Connector[NoSettings, FakeOptions], OrderSource, ListingSour
                 "total": total,
                 "items": items,
                 "fulfilled_by_channel": payload["fulfilled"],
+                "notes": payload.get("notes", []),
             }
         )
 

@@ -56,6 +56,19 @@ def _print_version(value: bool) -> None:
         raise typer.Exit()
 
 
+class _LogFormat(logging.Formatter):
+    """Warnings read like every other warning the CLI prints ("warning: ..."); -v detail lines
+    say which module logged them."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        message = record.getMessage()
+        if record.levelno >= logging.ERROR:
+            return f"erpsync: error: {message}"
+        if record.levelno >= logging.WARNING:
+            return f"warning: {message}"
+        return f"{record.levelname.lower()} {record.name}: {message}"
+
+
 @app.callback()
 def root(
     ctx: typer.Context,
@@ -85,15 +98,16 @@ def root(
     ] = False,
 ) -> None:
     """Global options, shared by every command."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(_LogFormat())
     logging.basicConfig(
         level=logging.DEBUG if verbose else logging.ERROR if quiet else logging.WARNING,
-        format="%(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
+        handlers=[handler],
         force=True,
     )
-    if not verbose:
-        for noisy in ("httpx", "httpcore", "alembic"):
-            logging.getLogger(noisy).setLevel(logging.WARNING)
+    # erpsync.http logs each request once (redacted, with its time); httpx would log it again
+    for noisy in ("httpx", "httpcore", "alembic", "asyncio"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     ctx.obj = State(config_path=config, db=db, output=Output(quiet=quiet, verbose=verbose))
     ctx.call_on_close(ctx.obj.close)
 

@@ -92,6 +92,21 @@ def authorize(
             output.info(
                 f"Open this URL, approve access, and paste the `code` from the redirect:\n{url}"
             )
-            code = typer.prompt("code", hide_input=True)
+            code = _read_code()
         description = connector.exchange_code(code.strip())
     output.info(f"{name}: authorised ({description}); tokens stored")
+
+
+def _read_code() -> str:
+    """The code, asked for on a terminal (not echoed), or read as one line from a pipe
+    (``echo CODE | erpsync connectors authorize NAME``): getpass would warn there."""
+    import sys
+
+    from erpsync.errors import ConfigError
+
+    if sys.stdin.isatty():
+        return str(typer.prompt("code", hide_input=True))
+    code = sys.stdin.readline().strip()
+    if not code:
+        raise ConfigError("no code on standard input (paste it, or pass --code)")
+    return code

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -13,6 +13,7 @@ app = typer.Typer(help="Orders in the local store.", no_args_is_help=True, rich_
 if TYPE_CHECKING:
     from sqlmodel import Session
 
+    from erpsync.cli.output import Output
     from erpsync.store.tables import OrderRow
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print the canonical fields as JSON")]
@@ -62,16 +63,17 @@ def list_orders(
         return
     output.table(
         "orders",
-        ["connector", "external_id", "number", "status", "updated_at", "total", "items"],
+        ["connector", "external_id", "number", "status", "updated", "total", "items", "full/fba"],
         [
             (
                 o.connector,
                 o.external_id,
                 o.number,
                 o.status.value,
-                o.updated_at.isoformat(),
+                output.when(o.updated_at),
                 o.total,
                 sum(i.quantity for i in o.items),
+                "yes" if o.fulfilled_by_channel else "",
             )
             for o in loaded
         ],
@@ -109,7 +111,7 @@ def show_order(
         output.data(data)
         return
     items = data.pop("items")
-    output.table("order", ["field", "value"], [(k, v) for k, v in data.items()])
+    output.table("order", ["field", "value"], _order_fields(output, data))
     output.table(
         "items",
         ["sku", "channel_item_id", "variation_id", "title", "quantity", "unit_price"],
@@ -130,6 +132,29 @@ def show_order(
     )
     if nfes:
         output.table("invoices", ["access_key", "number", "series", "issued_at", "total"], nfes)
+
+
+def _order_fields(output: Output, data: dict[str, Any]) -> list[tuple[str, str]]:
+    """One (field, text) row per canonical field, nested ones as ``buyer.name``: plain text
+    a pipe can read, never a Python dict."""
+    rows: list[tuple[str, str]] = []
+    for key, value in data.items():
+        if isinstance(value, dict):
+            rows.extend((f"{key}.{k}", "" if v is None else str(v)) for k, v in value.items())
+        elif key in ("created_at", "updated_at"):
+            rows.append((key, output.when(value)))
+        elif key == "fulfilled_by_channel":
+            rows.append(
+                (
+                    key,
+                    "yes (Full/FBA: the channel ships it; our stock does not move)"
+                    if value
+                    else "no",
+                )
+            )
+        else:
+            rows.append((key, "" if value is None else str(value)))
+    return rows
 
 
 def _post_sale(

@@ -1,7 +1,8 @@
 """How the CLI prints: data to stdout (tables, or JSON with --json), messages to stderr.
 
 Rich renders tables and colours only when it sees a terminal and NO_COLOR is unset, so cron
-mails and CI logs get plain lines.
+mails and CI logs get plain lines. Times are shown in the seller's time zone (config
+``timezone``) to the second; ``--json`` keeps UTC ISO 8601.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from rich.console import Console
@@ -30,6 +32,21 @@ class Output:
     verbose: bool = False
     out: Console = field(default_factory=lambda: _console(False))
     err: Console = field(default_factory=lambda: _console(True))
+    #: the seller's time zone (IANA name), set once the config is loaded
+    timezone: str = "America/Sao_Paulo"
+
+    def when(self, value: datetime | str | None) -> str:
+        """A time for a table: in the seller's time zone, to the second, paste-able back into
+        --since ("2026-11-27 20:58:17-03:00"). Empty for None."""
+        if value is None or value == "":
+            return ""
+        from zoneinfo import ZoneInfo
+
+        moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+        local = moment.astimezone(ZoneInfo(self.timezone))
+        return local.isoformat(sep=" ", timespec="seconds")
 
     @property
     def interactive(self) -> bool:
@@ -84,7 +101,10 @@ class Output:
             return
         table = Table(title=title)
         for column in columns:
-            table.add_column(column)
+            table.add_column(column, overflow="fold")
         for row in rows:
             table.add_row(*row)
-        self.out.print(table)
+        # never cut or fold a cell (ids must stay paste-able): render at the table's natural
+        # width, and let a narrow terminal wrap the lines instead
+        natural = self.out.measure(table).maximum
+        self.out.print(table, width=max(self.out.width, natural), crop=False)

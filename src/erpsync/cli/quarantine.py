@@ -45,7 +45,7 @@ def list_quarantine(
     output.table(
         "quarantine",
         ["id", "connector", "external_id", "created_at", "error"],
-        [(d["id"], d["connector"], d["external_id"], d["created_at"], d["error"]) for d in data],
+        [(q.id, q.connector, q.external_id, output.when(q.created_at), q.error) for q in items],
     )
 
 

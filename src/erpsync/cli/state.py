@@ -34,6 +34,7 @@ class State:
 
             self._config = load_config(self.config_path, db=self.db)
             _install_redaction(self._config.secrets())
+            self.output.timezone = self._config.timezone
         return self._config
 
     def store(self) -> Store:

@@ -20,13 +20,16 @@ def status(
     """Show the last runs, cursors, errors, unknown SKUs and quarantined payloads."""
     from erpsync.engine import reports
     from erpsync.engine.lock import run_lock_held
+    from erpsync.store import urls
 
     st, output = state(ctx), out(ctx, json_out)
     with st.reading() as session:
         summary: dict[str, Any] = reports.status_summary(session)
     running = [r for r in summary["runs"] if r["outcome"] == "running"]
-    if running and not run_lock_held(st.config().database):
+    database = st.config().database
+    if running and urls.sqlite_path(database) and not run_lock_held(database):
         # a run records "running" first; no process holds the run lock, so it was killed
+        # (a SQLite file only: a server database's runs may hold their lock on another host)
         for r in running:
             r["outcome"] = "died"
     if json_out:
@@ -37,7 +40,7 @@ def status(
         ["started", "command", "connector", "outcome", "counts", "error"],
         [
             (
-                r["started_at"],
+                output.when(r["started_at"]),
                 r["command"],
                 r["connector"],
                 r["outcome"],
@@ -50,7 +53,7 @@ def status(
     output.table(
         "cursors",
         ["connector", "resource", "value"],
-        [(c["connector"], c["resource"], c["value"]) for c in summary["cursors"]],
+        [(c["connector"], c["resource"], output.when(c["value"])) for c in summary["cursors"]],
     )
     if summary["unknown_skus"]:
         output.table(
@@ -73,8 +76,16 @@ def status(
     if summary["withheld"]:
         output.table(
             "orders with withheld data",
-            ["connector", "order", "note"],
-            [(w["connector"], w["external_id"], w["note"]) for w in summary["withheld"]],
+            ["connector", "note", "orders", "latest"],
+            [(w["connector"], w["note"], w["orders"], w["latest"]) for w in summary["withheld"]],
+        )
+    unlisted = summary["unlisted_skus"]
+    if unlisted["count"]:
+        more = unlisted["count"] - len(unlisted["examples"])
+        output.info(
+            f"{unlisted['count']} products have no listing on any channel (push-stock sends "
+            f"nothing for them): {', '.join(unlisted['examples'])}"
+            + (f" and {more} more" if more > 0 else "")
         )
     if summary["push_errors"]:
         output.table(

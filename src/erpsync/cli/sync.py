@@ -34,7 +34,8 @@ def pull_orders(
         str | None,
         typer.Option(
             metavar="DATE",
-            help="Re-pull changes since this date (ISO 8601); the cursor never moves back",
+            help="Re-pull changes since this date (ISO 8601; a bare date is midnight in the "
+            "config's timezone); the cursor never moves back",
         ),
     ] = None,
     dry_run: DryRunOpt = False,
@@ -42,7 +43,7 @@ def pull_orders(
 ) -> None:
     """Pull new and changed orders from every enabled connector into the store."""
     st, output = state(ctx), out(ctx, json_out)
-    outcomes = _pull(st, output, connector, _parse_since(since), dry_run)
+    outcomes = _pull(st, output, connector, _parse_since(since, st.config().timezone), dry_run)
     _finish(output, outcomes, json_out)
 
 
@@ -85,21 +86,36 @@ def sync(
     _finish(output, outcomes, json_out)
 
 
-def _parse_since(value: str | None) -> datetime | None:
+def _parse_since(value: str | None, timezone: str) -> datetime | None:
+    """--since as a UTC time. A bare date is midnight in the seller's time zone, as is a time
+    without an offset; a time in the future is refused (nothing changed there yet)."""
     if value is None:
         return None
-    from erpsync.domain import to_utc
+    from datetime import UTC
+    from zoneinfo import ZoneInfo
+
+    from erpsync.domain import utcnow
     from erpsync.errors import ConfigError
 
     text = value.strip().replace(" ", "T", 1)
-    if "T" not in text:
-        text += "T00:00:00+00:00"  # a bare date is midnight UTC
+    if text.endswith(("Z", "z")):
+        text = text[:-1] + "+00:00"
     try:
-        return to_utc(text)
+        moment = datetime.fromisoformat(text)
     except ValueError:
         raise ConfigError(
-            f"--since: {value!r} is not a date (use 2026-11-01 or 2026-11-01T10:00:00-03:00)"
+            f"--since: {value!r} is not a date (use 2026-11-01, midnight in {timezone}, or "
+            "2026-11-01T10:00:00-03:00)"
         ) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=ZoneInfo(timezone))
+    moment = moment.astimezone(UTC)
+    if moment > utcnow():
+        raise ConfigError(
+            f"--since: {value!r} is in the future ({moment.isoformat()} UTC): --since re-pulls "
+            "changes made after a past date; the regular run already reads up to now"
+        )
+    return moment
 
 
 def _pull(
@@ -190,11 +206,8 @@ def _push(
                 f"{outcome.connector}: {len(r.listings_without_sku)} listings without a known SKU: "
                 + ", ".join(r.listings_without_sku[:10])
             )
-        if r.skus_without_listing:
-            output.warn(
-                f"{outcome.connector}: {len(r.skus_without_listing)} SKUs without a listing: "
-                + ", ".join(r.skus_without_listing[:10])
-            )
+        # SKUs without a listing here are usually sold on another channel: `status` lists the
+        # products no channel lists, once, instead of every push warning about them
     return outcomes
 
 

@@ -105,6 +105,7 @@ def parse_config(
         database=choose_database(
             db, environ, shape.database, config_dir=None if path is None else path.parent
         ),
+        timezone=shape.timezone,
         stock=shape.stock,
         connectors={
             name: settings_for(name, block, checked[name], shape.stock, base_dir=base_dir)

@@ -107,10 +107,26 @@ class ConnectorBlock(_Section):
         return {} if value is None else value
 
 
+def _time_zone(value: str) -> str:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise SchemaError("unknown time zone (use an IANA name, e.g. America/Sao_Paulo)") from None
+    return value
+
+
+#: the seller's time zone when the config names none
+DEFAULT_TIMEZONE = "America/Sao_Paulo"
+
+
 class ConfigFile(_Section):
     """The top level of erpsync.yaml."""
 
     database: Annotated[Text, AfterValidator(_database_url)] | None = None
+    #: how the CLI shows times, and what a bare --since date means (--json stays UTC)
+    timezone: Annotated[Text, AfterValidator(_time_zone)] = DEFAULT_TIMEZONE
     stock: StockSettings = Field(default_factory=StockSettings)
     connectors: dict[str, ConnectorBlock] = Field(default_factory=dict)
 
@@ -264,6 +280,7 @@ class Config:
 
     path: Path | None = None
     database: str = DEFAULT_DATABASE
+    timezone: str = DEFAULT_TIMEZONE
     stock: StockSettings = field(default_factory=StockSettings)
     connectors: Mapping[str, ConnectorSettings] = field(default_factory=dict)
     connector_classes: Mapping[str, type[Connector]] = field(default_factory=dict)

@@ -34,6 +34,7 @@ def status_summary(session: Session, *, runs: int = 20) -> dict[str, Any]:
         "parked_lines": _parked_lines(session),
         "reinstated": _reinstated(session),
         "withheld": _withheld(session),
+        "unlisted_skus": _unlisted_skus(session),
         "push_errors": _push_errors(session),
         "cancelled_after_invoice": invoices.cancelled_after_invoice(session, utcnow()),
         "invoice_pushes": invoices.stuck_pushes(session),
@@ -78,18 +79,32 @@ def _unknown_skus(session: Session) -> list[dict[str, Any]]:
     return [{"connector": c, "sku": s, "orders": n} for c, s, n in rows]
 
 
-def _withheld(session: Session, limit: int = 50) -> list[dict[str, Any]]:
+def _withheld(session: Session) -> list[dict[str, Any]]:
+    """Notes on orders (data a platform withheld), grouped: one row per connector and note,
+    with how many orders carry it and the most recently updated of them."""
     rows = session.exec(
         select(OrderRow.connector, OrderRow.external_id, OrderRow.notes)
         .where(col(OrderRow.notes) != [])
         .order_by(col(OrderRow.updated_at).desc())
-        .limit(limit)
     ).all()
-    return [
-        {"connector": c, "external_id": e, "note": "; ".join(notes)}
-        for c, e, notes in rows
-        if notes
-    ]
+    groups: dict[tuple[str, str], dict[str, Any]] = {}
+    for connector, external_id, notes in rows:
+        for note in notes or ():
+            group = groups.setdefault(
+                (connector, note),
+                {"connector": connector, "note": note, "orders": 0, "latest": external_id},
+            )
+            group["orders"] += 1
+    return list(groups.values())
+
+
+def _unlisted_skus(session: Session, examples: int = 20) -> dict[str, Any]:
+    """Products no channel lists (kits' components aside, nothing pushes their stock): said
+    once here rather than by every push of every connector."""
+    listed = select(ListingRow.sku).where(col(ListingRow.sku).is_not(None))
+    query = select(Product.sku).where(col(Product.sku).not_in(listed)).order_by(col(Product.sku))
+    skus = list(session.exec(query).all())
+    return {"count": len(skus), "examples": skus[:examples]}
 
 
 def _push_errors(session: Session) -> list[dict[str, Any]]:
