@@ -16,8 +16,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from erpsync.connector import RateLimit
 from erpsync.connectors.amazon.emulator import AmazonEmulator
-from erpsync.connectors.magalu import sandbox as magalu_sandbox
 from erpsync.connectors.magalu.emulator import MagaluEmulator
+from erpsync.connectors.magalu.emulator import wire as magalu_wire
 from erpsync.connectors.mercadolivre.emulator import MercadoLivreEmulator
 from erpsync.domain import utcnow
 from erpsync.emulation import Emulator, TokenBucket
@@ -351,11 +351,11 @@ def mercadolivre_listings(emulator: Emulator, count: int) -> list[str]:
 def magalu_listings(emulator: Emulator, count: int) -> list[str]:
     assert isinstance(emulator, MagaluEmulator)
     skus = [f"BENCH-{n:05d}" for n in range(count)]
-    stamp = magalu_sandbox.iso(emulator.clock())
+    stamp = magalu_wire.iso(emulator.clock())
     with emulator._state:
         for sku in skus:
             entry = {"sku": sku, "title": sku, "brand": "Bench", "price": 1000, "stock": 0}
-            emulator.skus[sku] = magalu_sandbox.sku_resource(entry, emulator.channel_id)
+            emulator.skus[sku] = magalu_wire.sku_resource(entry, emulator.channel_id)
             emulator.stock[sku] = 0
             emulator.stock_updated[sku] = stamp
     return skus

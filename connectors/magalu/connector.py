@@ -1,5 +1,9 @@
 """The Magalu Open API connector (`type: magalu`): orders, portfolio SKUs and stock pushes.
 
+Declarations, auth and errors here; the resources delegate to their pure modules: orders.py
+(the mapper and status tables), listings.py, stock.py (PATCH bodies, read-back), paging.py
+(the list envelope), errors.py (the error structure).
+
 Auth is ID Magalu OAuth2 (authorization code, then refresh tokens); calls go to the seller
 Open API on api.magalu.com. Docs: https://developers.magalu.com (development guide, orders,
 portfolios). Where the docs are silent or contradict each other, the choice and its source are
@@ -11,7 +15,6 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, ClassVar
-from urllib.parse import quote
 
 import httpx
 
@@ -27,15 +30,14 @@ from erpsync.connector import (
     StockSink,
     Window,
 )
-from erpsync.connectors.magalu import mapping
+from erpsync.connectors.magalu import listings, orders, paging, stock
+from erpsync.connectors.magalu.errors import describe_error
 from erpsync.connectors.magalu.settings import MAX_PAGE_SIZE, MagaluCredentials, MagaluOptions
 from erpsync.domain import Listing, Order, PushResult, StockUpdate, to_utc
 from erpsync.errors import AuthError, FatalError
-from erpsync.http.pagination import OffsetPaginator
 
 ORDERS_PATH = "/seller/v1/orders"
 SKUS_PATH = "/seller/v1/portfolios/skus"
-STOCK_PATH = "/seller/v1/portfolios/stocks/{sku}"
 
 #: The update-time filter on GET /seller/v1/orders, as (from, to) parameter names.
 #: The development guide names `__gte`/`__lte`-style operators without listing them for orders;
@@ -51,10 +53,6 @@ ORDERS_SORT = "updated_at:asc"
 #: `_offset` ceiling integrators report for /orders (PAGE_MAX_OFFSET 5000) [R]; past it the
 #: window must be narrowed (the paginator raises PaginationCapReached instead of losing orders)
 ORDERS_MAX_OFFSET = 5000
-
-#: Stock PATCH body `type`: the sellable quantity (ref: integrator code consistent across
-#: codebases; `{"quantity": N, "type": "AVAILABLE"}` plus `channel.id` when the seller has one).
-STOCK_TYPE = "AVAILABLE"
 #: ref: https://developers.magalu.com/docs/first-steps/create-an-application/authentication-authorization
 AUTHORIZATION_URL = "https://id.magalu.com/login"
 #: the seller scopes erpsync uses: orders and deliveries (read), SKUs (read), stocks (read, write)
@@ -67,39 +65,13 @@ SCOPES = (
 )
 
 
-class MagaluPaginator(OffsetPaginator):
-    """`_offset`/`_limit` paging that adopts the server's `meta.page.limit`/`max_limit`.
-
-    The guide: `count` is "the number of records returned on this page" (not a total), and
-    `max_limit` the largest `_limit` the list accepts
-    (ref: https://developers.magalu.com/docs/development-guide/pagination-filtering-sorting).
-    A server that serves fewer records than we asked for because of its cap must not look like a
-    short (last) page, so the page size shrinks to what the server says it served.
-    """
-
-    def __init__(self, limit: int, *, max_offset: int | None = None) -> None:
-        super().__init__(limit, offset_param="_offset", limit_param="_limit", max_offset=max_offset)
-
-    def update_state(self, response: httpx.Response, records: list[Any]) -> None:
-        page = _page_meta(response)
-        served = [page.get("limit"), page.get("max_limit")]
-        caps = [v for v in served if isinstance(v, int) and not isinstance(v, bool) and v > 0]
-        if caps and min(caps) < self.limit:
-            self.limit = min(caps)
-        super().update_state(response, records)
-
-    def update_request(self, params: dict[str, Any]) -> None:
-        super().update_request(params)
-        params[self.limit_param or "_limit"] = self.limit
-
-
 class MagaluConnector(
     HttpConnector[MagaluCredentials, MagaluOptions], OrderSource, ListingSource, StockSink
 ):
     """Magalu Open API: pulls orders by update time, lists SKUs, pushes stock per SKU."""
 
     type = "magalu"
-    platform = mapping.PLATFORM
+    platform = orders.PLATFORM
     # offset paging over a filter on the update time: an order updated mid-pull shifts
     # the pages, so the engine re-reads the window until a pass finds nothing new
     reread_until_stable = True
@@ -139,7 +111,7 @@ class MagaluConnector(
         """
         return self.oauth_refresh(body_format="form")
 
-    # -- orders --------------------------------------------------------------------------------
+    # -- orders: OrderSource -----------------------------------------------------------------------
 
     def fetch_orders(self, window: Window, seen: SeenOrders) -> Iterator[OrderPage]:
         """Orders whose `updated_at` falls in the window, oldest change first.
@@ -150,9 +122,9 @@ class MagaluConnector(
         since, until = UPDATED_AT_FILTERS
         params = {since: _iso(window.start), until: _iso(window.end), "_sort": ORDERS_SORT}
         pages = self.paginate(
-            MagaluPaginator(self.options.page_size, max_offset=ORDERS_MAX_OFFSET),
+            paging.paginator(self.options.page_size, max_offset=ORDERS_MAX_OFFSET),
             ORDERS_PATH,
-            records=_results,
+            records=paging.results,
             operation="orders",
             params=params,
             headers=self._headers(),
@@ -174,30 +146,28 @@ class MagaluConnector(
             yield OrderPage(orders=raws)
 
     def map_order(self, payload: Mapping[str, Any]) -> Order:
-        return mapping.map_order(payload, self.name)
+        return orders.order_from_payload(payload, connector=self.name)
 
-    # -- listings and stock --------------------------------------------------------------------
+    # -- listings: ListingSource ---------------------------------------------------------------
 
     def fetch_listings(self) -> Iterator[list[Listing]]:
         """Every portfolio SKU as a listing. ref: https://developers.magalu.com/docs/seller-produtos/get_skus_list/"""
         pages = self.paginate(
-            MagaluPaginator(min(self.options.page_size, MAX_PAGE_SIZE)),
+            paging.paginator(min(self.options.page_size, MAX_PAGE_SIZE)),
             SKUS_PATH,
-            records=_results,
+            records=paging.results,
             operation="skus",
             headers=self._headers(),
         )
         for page in pages:
-            if not page.records:
-                continue
-            yield [
-                mapping.map_listing(
-                    sku,
-                    self.name,
-                    self.read_stock(str(sku["sku"])) if self.options.listing_stock else None,
-                )
-                for sku in page.records
-            ]
+            if page.records:
+                yield [self._listing(sku) for sku in page.records]
+
+    def _listing(self, sku: Mapping[str, Any]) -> Listing:
+        quantity = self.read_stock(str(sku["sku"])) if self.options.listing_stock else None
+        return listings.listing_from_payload(sku, connector=self.name, quantity=quantity)
+
+    # -- stock: StockSink ----------------------------------------------------------------------
 
     def read_stock(self, sku: str) -> int | None:
         """The AVAILABLE quantity Magalu shows for ``sku`` now; None when it has no stock entry.
@@ -207,33 +177,26 @@ class MagaluConnector(
         """
         try:
             response = self.request(
-                "GET", self._stock_path(sku), operation="stock_read", headers=self._headers()
+                "GET", stock.stock_path(sku), operation="stock_read", headers=self._headers()
             )
         except FatalError as exc:
             if exc.status_code == 404:
                 return None
             raise
-        return mapping.available_quantity(response.json(), self.options.channel_id)
+        return stock.available_quantity(response.json(), self.options.channel_id)
 
     def push_stock(self, updates: Sequence[StockUpdate]) -> list[PushResult]:
-        """One PATCH per SKU (no batch endpoint exists); 202 means accepted, applied later.
-
-        ref: PATCH /seller/v1/portfolios/stocks/{sku} (portfolio stocks, developers.magalu.com;
-        the official page was not captured, so the body follows integrator code [R]).
-        """
+        """One PATCH per SKU (no batch endpoint exists); 202 means accepted, applied later."""
         return [self._push_one(update) for update in updates]
 
     def _push_one(self, update: StockUpdate) -> PushResult:
-        body: dict[str, Any] = {"quantity": update.quantity, "type": STOCK_TYPE}
-        if self.options.channel_id:
-            body["channel"] = {"id": self.options.channel_id}
         try:
             response = self.request(
                 "PATCH",
-                self._stock_path(update.sku or update.item_id),
+                stock.stock_path(stock.stock_sku(update)),
                 operation="stock_write",
                 expect_json=False,
-                json=body,
+                json=stock.stock_body(update, self.options.channel_id),
                 headers=self._headers(),
             )
         except FatalError as exc:  # this SKU refused (400/404): its result only
@@ -244,16 +207,7 @@ class MagaluConnector(
 
     def verify_pending(self, updates: Sequence[StockUpdate]) -> list[PushResult]:
         """Read back pushes that were accepted asynchronously; flag the ones that never landed."""
-        results = []
-        for update in updates:
-            shown = self.read_stock(update.sku or update.item_id)
-            if shown == update.quantity:
-                results.append(PushResult(item_id=update.item_id, ok=True))
-                continue
-            what = "no stock entry" if shown is None else str(shown)
-            error = f"push of {update.quantity} not applied (channel shows {what})"
-            results.append(PushResult(item_id=update.item_id, ok=False, error=error))
-        return results
+        return [stock.verified(u, self.read_stock(stock.stock_sku(u))) for u in updates]
 
     # -- checks and errors ---------------------------------------------------------------------
 
@@ -262,19 +216,15 @@ class MagaluConnector(
         response = self.request(
             "GET", ORDERS_PATH, operation="orders", params={"_limit": 1}, headers=self._headers()
         )
-        page = _page_meta(response)
+        page = paging.page_meta(response)
         channel = f", channel {self.options.channel_id}" if self.options.channel_id else ""
         max_limit = page.get("max_limit", "?")
         return f"authenticated with ID Magalu{channel}; orders readable (max_limit {max_limit})"
 
     def classify_error(self, response: httpx.Response) -> Exception | None:
-        """Turn the Open API error structure into one readable line.
-
-        ref: https://developers.magalu.com/docs/development-guide/error-structure
-        `{slug, message, details:[{field, location, slug, message}]}`.
-        """
+        """Turn the Open API error structure into one readable error (errors.py)."""
         status = response.status_code
-        text = _describe_error(response)
+        text = describe_error(response)
         if status == 401:
             reason = response.headers.get("x-authorization-error")
             suffix = f" ({reason})" if reason else ""
@@ -300,45 +250,6 @@ class MagaluConnector(
         """X-Channel-Id when configured: some doc pages require it, the token already scopes
         the tenant according to integrators, so it is sent only when the user sets one."""
         return {"X-Channel-Id": self.options.channel_id} if self.options.channel_id else {}
-
-    @staticmethod
-    def _stock_path(sku: str) -> str:
-        return STOCK_PATH.format(sku=quote(sku, safe=""))
-
-
-def _results(response: httpx.Response) -> list[Any]:
-    data = response.json()
-    results = data.get("results") if isinstance(data, dict) else None
-    if not isinstance(results, list):
-        raise FatalError("list response without a results array")
-    return results
-
-
-def _page_meta(response: httpx.Response) -> dict[str, Any]:
-    try:
-        data = response.json()
-    except ValueError:
-        return {}
-    page = ((data or {}).get("meta") or {}).get("page") if isinstance(data, dict) else None
-    return page if isinstance(page, dict) else {}
-
-
-def _describe_error(response: httpx.Response) -> str:
-    try:
-        data = response.json()
-    except ValueError:
-        return response.reason_phrase or "error"
-    if not isinstance(data, dict):
-        return response.reason_phrase or "error"
-    head = ": ".join(str(part) for part in (data.get("slug"), data.get("message")) if part)
-    details = []
-    for detail in data.get("details") or []:
-        if isinstance(detail, dict):
-            where = " in ".join(str(p) for p in (detail.get("field"), detail.get("location")) if p)
-            what = detail.get("message") or detail.get("slug") or ""
-            details.append(f"{where}: {what}" if where else str(what))
-    text = head or response.reason_phrase or "error"
-    return f"{text} ({'; '.join(details)})" if details else text
 
 
 def _iso(moment: datetime) -> str:

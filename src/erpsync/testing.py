@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -114,15 +114,19 @@ def build_harness(
     name: str = "contract",
     store: Store | None = None,
     tokens: TokenStore | None = None,
+    options: Mapping[str, Any] | None = None,
     **settings: Any,
 ) -> Harness:
-    """Wire ``connector_class`` to ``emulator`` the way the engine would, minus the network."""
+    """Wire ``connector_class`` to ``emulator`` the way the engine would, minus the network.
+
+    ``options`` override the emulator's sandbox options (``emulator.options()``) key by key.
+    """
     tokens = tokens or MemoryTokenStore()
     config = ConnectorSettings(
         name=name,
         type=connector_class.type,
         credentials=connector_class.Credentials(**emulator.credentials()),
-        options=connector_class.Options(**emulator.options()),
+        options=connector_class.Options(**{**emulator.options(), **(options or {})}),
         base_url=f"http://{connector_class.type}.test",
         **settings,
     )

@@ -93,6 +93,20 @@ def test_offset_cap_raises_with_the_offset_reached(mock_connector):
     )
 
 
+def test_offset_adopts_the_limit_the_server_served(mock_connector):
+    """requirement: a server that caps the page size (and says so) is not mistaken for a short
+    last page: the limit shrinks to what it served and paging goes on to the end."""
+    handler, requests = offset_api(45, limit_cap=20)
+    paginator = OffsetPaginator(50, served_limit=lambda r: r.json()["paging"]["limit"])
+    pages = list(mock_connector(handler).paginate(paginator, "/s", records=results))
+    assert [len(p.records) for p in pages] == [20, 20, 5]
+    assert [(r.url.params["offset"], r.url.params["limit"]) for r in requests] == [
+        ("0", "50"),
+        ("20", "20"),
+        ("40", "20"),
+    ]
+
+
 def test_max_pages_guard(mock_connector):
     """requirement: max_pages stops a listing that would not end."""
     handler, _ = offset_api(10_000)

@@ -98,6 +98,9 @@ class OffsetPaginator(BasePaginator):
         limit: page size asked for.
         offset_param / limit_param: query parameter names (``limit_param=None``: not sent).
         total: reads the total record count from a response, when the platform reports one.
+        served_limit: reads the page size the server actually served (its cap, e.g. Magalu's
+            ``meta.page.max_limit``), when it reports one. A smaller one becomes ``limit``, so a
+            page cut by the server's cap is not mistaken for the short last page.
         max_offset: the largest offset the platform serves; going past raises
             PaginationCapReached (the caller narrows the window instead of losing records).
         start: the first offset.
@@ -110,6 +113,7 @@ class OffsetPaginator(BasePaginator):
         offset_param: str = "offset",
         limit_param: str | None = "limit",
         total: Callable[[httpx.Response], int | None] | None = None,
+        served_limit: Callable[[httpx.Response], int | None] | None = None,
         max_offset: int | None = None,
         start: int = 0,
         max_pages: int | None = None,
@@ -122,6 +126,7 @@ class OffsetPaginator(BasePaginator):
         self.offset_param = offset_param
         self.limit_param = limit_param
         self.total = total
+        self.served_limit = served_limit
         self.max_offset = max_offset
 
     def init_request(self, params: Params) -> None:
@@ -131,6 +136,9 @@ class OffsetPaginator(BasePaginator):
 
     def update_state(self, response: httpx.Response, records: list[Any]) -> None:
         self._count_page()
+        served = self.served_limit(response) if self.served_limit else None
+        if served is not None and 0 < served < self.limit:
+            self.limit = served
         total = self.total(response) if self.total else None
         next_offset = self.offset + self.limit
         if len(records) < self.limit or (total is not None and next_offset >= total):
@@ -149,6 +157,8 @@ class OffsetPaginator(BasePaginator):
 
     def update_request(self, params: Params) -> None:
         params[self.offset_param] = self.offset
+        if self.limit_param:
+            params[self.limit_param] = self.limit  # it may have shrunk to the server's cap
 
 
 class PageNumberPaginator(BasePaginator):

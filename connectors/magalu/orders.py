@@ -1,8 +1,8 @@
-"""Pure mapping of Magalu Open API JSON (orders, SKUs, stocks) to erpsync's canonical shapes.
+"""Orders: Magalu Open API order JSON -> canonical Order. Pure: no I/O, no connector import.
 
 Order JSON: ref https://developers.magalu.com/docs/plataforma-do-seller-pedidos/get_order.en/
 (deliveries, items and shipping: .../get_delivery.en/). No I/O here: the engine calls
-``map_order`` on stored payloads too (quarantine replay).
+``order_from_payload`` on stored payloads too (quarantine replay).
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
-from erpsync.domain import Address, Buyer, Listing, Order, OrderItem, OrderStatus, to_money, to_utc
+from erpsync.domain import Address, Buyer, Order, OrderItem, OrderStatus, to_money, to_utc
 from erpsync.lenient import NO_ADDRESS, Lenient
 
 PLATFORM = "Magalu"
@@ -112,7 +112,7 @@ def order_status(order: Mapping[str, Any]) -> OrderStatus:
     return _PROGRESS[max(least, 1)]
 
 
-def map_order(payload: Mapping[str, Any], connector: str) -> Order:
+def order_from_payload(payload: Mapping[str, Any], *, connector: str) -> Order:
     """Map one fetched payload ({"order": {...}} or the bare order) to a canonical Order."""
     order = payload.get("order", payload)
     amounts = order.get("amounts") or {}
@@ -284,33 +284,3 @@ def _extra(order: Mapping[str, Any], deliveries: list[Mapping[str, Any]]) -> dic
             for d in deliveries
         ],
     }
-
-
-def map_listing(sku: Mapping[str, Any], connector: str, quantity: int | None = None) -> Listing:
-    """One portfolio SKU is one listing: Magalu has no variation ids (variations are SKUs)."""
-    group = sku.get("group") or {}
-    return Listing(
-        connector=connector,
-        item_id=str(sku["sku"]),
-        variation_id=None,
-        sku=str(sku["sku"]),
-        title=sku.get("title"),
-        channel_quantity=quantity,
-        extra={"status": sku.get("status"), "group_id": group.get("id")},
-    )
-
-
-def available_quantity(stocks: Mapping[str, Any], channel_id: str | None = None) -> int | None:
-    """AVAILABLE quantity from GET /portfolios/stocks/{sku}; None when no stock is registered.
-
-    The response lists one entry per (type, channel). We keep the configured channel, or the
-    first channel seen, so one channel's quantity is never added to another's.
-    """
-    entries = [e for e in stocks.get("results") or [] if e.get("type", "AVAILABLE") == "AVAILABLE"]
-    if not entries:
-        return None
-    wanted = channel_id or (entries[0].get("channel") or {}).get("id")
-    chosen = [e for e in entries if (e.get("channel") or {}).get("id") in (wanted, None)]
-    if not chosen:
-        return None
-    return sum(int(e.get("quantity") or 0) for e in chosen)

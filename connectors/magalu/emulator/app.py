@@ -22,8 +22,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from erpsync.connectors.magalu import openapi as api
-from erpsync.connectors.magalu import sandbox
+from erpsync.connectors.magalu.emulator import seed, wire
 from erpsync.domain import utcnow
 from erpsync.emulation import Emulator, bearer_token, read_form
 
@@ -78,13 +77,11 @@ class MagaluEmulator(Emulator):
         super().__init__(seed=seed, clock=clock, sandbox_orders=sandbox_orders)
 
     def setup(self) -> None:
-        self.catalog = sandbox.load_catalog()
+        self.catalog = seed.load_catalog()
         self.channel_id: str = self.catalog["channel"]["id"]
-        self.skus = {
-            e["sku"]: sandbox.sku_resource(e, self.channel_id) for e in self.catalog["skus"]
-        }
+        self.skus = {e["sku"]: wire.sku_resource(e, self.channel_id) for e in self.catalog["skus"]}
         self.stock: dict[str, int] = {e["sku"]: int(e["stock"]) for e in self.catalog["skus"]}
-        self.stock_updated: dict[str, str] = {sku: sandbox.iso(self.clock()) for sku in self.stock}
+        self.stock_updated: dict[str, str] = {sku: wire.iso(self.clock()) for sku in self.stock}
         self.orders: dict[str, dict[str, Any]] = {}
         self.pending: list[_PendingPush] = []
         self.pushes_to_drop: list[str | None] = []
@@ -125,8 +122,8 @@ class MagaluEmulator(Emulator):
                 offset = step * self.random.random()
                 moment = start + step * index + offset
                 moment = moment.replace(microsecond=moment.microsecond // 1000 * 1000)
-                kind = sandbox.KINDS[(number - 1) % len(sandbox.KINDS)]
-                order = sandbox.build_order(
+                kind = seed.KINDS[(number - 1) % len(seed.KINDS)]
+                order = seed.build_order(
                     self.random, self.catalog, number=number, kind=kind, updated_at=moment
                 )
                 self.orders[order["id"]] = order
@@ -143,8 +140,8 @@ class MagaluEmulator(Emulator):
                     delivery["status"] = delivery_status
             order.update(changes)
             if order["status"] != "new" and not order.get("approved_at"):
-                order["approved_at"] = sandbox.iso(self.clock())
-            order["updated_at"] = sandbox.iso(self.clock())
+                order["approved_at"] = wire.iso(self.clock())
+            order["updated_at"] = wire.iso(self.clock())
 
     def cancel_order(self, external_id: str) -> None:
         self.update_order(external_id, status="cancelled", delivery_status="cancelled")
@@ -184,7 +181,7 @@ class MagaluEmulator(Emulator):
         return JSONResponse(body, status_code=429, headers=headers)
 
     def fault_response(self, status: int) -> Response:
-        return JSONResponse(api.error_body(status), status_code=status)
+        return JSONResponse(wire.error_body(status), status_code=status)
 
     # -- token endpoint ------------------------------------------------------------------------
 
@@ -252,7 +249,7 @@ class MagaluEmulator(Emulator):
             self._tick()
             if self.read_token("access", bearer_token(request)) is None:
                 return JSONResponse(
-                    api.error_body(401),
+                    wire.error_body(401),
                     status_code=401,
                     headers={
                         "x-authorization-error": "Authorization token not found or has invalid "
@@ -261,56 +258,60 @@ class MagaluEmulator(Emulator):
                 )
             channel = request.headers.get("x-channel-id")
             if channel is not None and channel != self.channel_id:
-                problem = api.detail("X-Channel-Id", "header", f"unknown channel {channel}")
-                return JSONResponse(api.error_body(400, [problem]), status_code=400)
+                problem = wire.detail("X-Channel-Id", "header", f"unknown channel {channel}")
+                return JSONResponse(wire.error_body(400, [problem]), status_code=400)
             try:
                 result: Response = await handler(request)
-            except api.ApiError as exc:
-                return JSONResponse(api.error_body(exc.status, exc.details), status_code=exc.status)
+            except wire.ApiError as exc:
+                return JSONResponse(
+                    wire.error_body(exc.status, exc.details), status_code=exc.status
+                )
             return result
 
         return endpoint
 
     async def _orders(self, request: Request) -> Response:
-        params = api.query_params(request, ORDER_FILTERS | api.PAGING)
-        offset, limit = api.paging(params, self.max_limit)
+        params = wire.query_params(request, ORDER_FILTERS | wire.PAGING)
+        offset, limit = wire.paging(params, self.max_limit)
         if offset > MAX_OFFSET:
-            raise api.ApiError(
-                400, [api.detail("_offset", "query", f"must be at most {MAX_OFFSET}")]
+            raise wire.ApiError(
+                400, [wire.detail("_offset", "query", f"must be at most {MAX_OFFSET}")]
             )
         with self._state:
-            orders = [o for o in self.orders.values() if api.matches(o, params)]
-        field, reverse = api.sort_key(params.get("_sort", "purchased_at:desc"))
+            orders = [o for o in self.orders.values() if wire.matches(o, params)]
+        field, reverse = wire.sort_key(params.get("_sort", "purchased_at:desc"))
         orders.sort(key=lambda o: (o.get(field) or "", o["id"]), reverse=reverse)
-        return api.page(request, orders, offset, limit, self.max_limit)
+        return wire.page(request, orders, offset, limit, self.max_limit)
 
     async def _order(self, request: Request) -> Response:
         # the single-order page documents `updated_at__ge` (sic): accepted here, not on lists
-        params = api.query_params(request, frozenset({"updated_at__ge"}))
+        params = wire.query_params(request, frozenset({"updated_at__ge"}))
         with self._state:
             order = self.orders.get(request.path_params["order_id"])
         if order is None:
-            raise api.ApiError(404)
+            raise wire.ApiError(404)
         since = params.get("updated_at__ge")
-        if since is not None and api.as_time(order["updated_at"]) < api.parse_time(
+        if since is not None and wire.as_time(order["updated_at"]) < wire.parse_time(
             "updated_at__ge", since
         ):
-            raise api.ApiError(404)
+            raise wire.ApiError(404)
         return JSONResponse(order)
 
     async def _skus(self, request: Request) -> Response:
-        offset, limit = api.paging(api.query_params(request, frozenset({"_offset", "_limit"})), 100)
+        offset, limit = wire.paging(
+            wire.query_params(request, frozenset({"_offset", "_limit"})), 100
+        )
         with self._state:
             skus = list(self.skus.values())
-        return api.page(request, skus, offset, limit, 100)
+        return wire.page(request, skus, offset, limit, 100)
 
     async def _stock(self, request: Request) -> Response:
         sku = request.path_params["sku"]
-        api.query_params(request, frozenset())
+        wire.query_params(request, frozenset())
         if sku not in self.skus:
-            raise api.ApiError(404)
+            raise wire.ApiError(404)
         if request.method == "PATCH":
-            return self._patch_stock(sku, await api.json_body(request))
+            return self._patch_stock(sku, await wire.json_body(request))
         with self._state:
             quantity, updated = self.stock[sku], self.stock_updated[sku]
         entry = {
@@ -320,28 +321,30 @@ class MagaluEmulator(Emulator):
             "created_at": updated,
             "updated_at": updated,
         }
-        return api.page(request, [entry], 0, 50, 100)
+        return wire.page(request, [entry], 0, 50, 100)
 
     def _patch_stock(self, sku: str, body: dict[str, Any]) -> Response:
         problems = []
         quantity = body.get("quantity")
         if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity < 0:
             problems.append(
-                api.detail("quantity", "body", "must be an integer >= 0", "INVALID_PARAMETER_VALUE")
+                wire.detail(
+                    "quantity", "body", "must be an integer >= 0", "INVALID_PARAMETER_VALUE"
+                )
             )
         if body.get("type") != "AVAILABLE":
             problems.append(
-                api.detail("type", "body", "must be AVAILABLE", "INVALID_PARAMETER_VALUE")
+                wire.detail("type", "body", "must be AVAILABLE", "INVALID_PARAMETER_VALUE")
             )
         channel = body.get("channel")
         if channel is not None and (
             not isinstance(channel, dict) or channel.get("id") != self.channel_id
         ):
             problems.append(
-                api.detail("channel.id", "body", "unknown channel", "INVALID_PARAMETER_VALUE")
+                wire.detail("channel.id", "body", "unknown channel", "INVALID_PARAMETER_VALUE")
             )
         if problems:
-            raise api.ApiError(422, problems)
+            raise wire.ApiError(422, problems)
         assert isinstance(quantity, int)
         with self._state:
             drop = next((i for i, s in enumerate(self.pushes_to_drop) if s in (None, sku)), None)
@@ -365,7 +368,7 @@ class MagaluEmulator(Emulator):
 
     def _apply(self, push: _PendingPush) -> None:
         self.stock[push.sku] = push.quantity
-        self.stock_updated[push.sku] = sandbox.iso(self.clock())
+        self.stock_updated[push.sku] = wire.iso(self.clock())
 
 
 def _oauth_error(status: int, error: str, description: str) -> Response:

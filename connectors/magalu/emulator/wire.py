@@ -1,5 +1,6 @@
-"""Open API conventions the Magalu emulator serves: the error structure, the paging envelope,
-query validation (unknown parameters are a 400), `_sort` and `field__gte`/`__lte` filters.
+"""The Open API's wire shapes and conventions, as the docs show them: the error structure, the
+paging envelope, query validation (unknown parameters are a 400), `_sort` and
+`field__gte`/`__lte` filters, times, money nodes and portfolio SKUs.
 
 Error structure: https://developers.magalu.com/docs/development-guide/error-structure
 Paging/sorting: https://developers.magalu.com/docs/development-guide/pagination-filtering-sorting
@@ -8,7 +9,7 @@ Paging/sorting: https://developers.magalu.com/docs/development-guide/pagination-
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -148,3 +149,38 @@ async def json_body(request: Request) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise ApiError(400, [detail("body", "body", "must be a JSON object")])
     return body
+
+
+def iso(moment: datetime) -> str:
+    """Milliseconds and Z, as the docs write times ("2024-07-04T19:30:28.993Z")."""
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def money_json(total: int, norm: int, **extra: int) -> dict[str, Any]:
+    """A money node: integer minor units and their normalizer."""
+    return {"currency": "BRL", "normalizer": norm, "total": total, **extra}
+
+
+def sku_resource(entry: dict[str, Any], channel_id: str) -> dict[str, Any]:
+    """One element of GET /seller/v1/portfolios/skus `results`."""
+    resource: dict[str, Any] = {
+        "sku": entry["sku"],
+        "title": entry["title"],
+        "description": entry["title"],
+        "status": "PUBLISHED",
+        "url_marketplace": [
+            {
+                "channel": channel_id,
+                "url": f"https://www.magazineluiza.com.br/p/{entry['sku'].lower()}/",
+            }
+        ],
+        "condition": "NEW",
+        "perishable": False,
+        "brand": entry["brand"],
+        "channels": [{"id": channel_id}],
+        "identifiers": [],
+        "has_ean": False,
+    }
+    if entry.get("group"):
+        resource["group"] = {"id": entry["group"], "main_variation": entry["sku"].endswith("-M")}
+    return resource

@@ -1,4 +1,4 @@
-"""Magalu mapping specs: fixture payloads (Open API shapes) -> exact canonical objects."""
+"""Magalu orders.py specs: fixture payloads (Open API shapes) -> exact canonical orders."""
 
 from __future__ import annotations
 
@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 
-from erpsync.connectors.magalu import mapping
-from erpsync.domain import Address, Buyer, Listing, Order, OrderItem, OrderStatus
+from erpsync.connectors.magalu import orders
+from erpsync.domain import Address, Buyer, Order, OrderItem, OrderStatus
 
-FIXTURES = Path(__file__).resolve().parents[2] / "connectors" / "magalu" / "fixtures"
+FIXTURES = Path(__file__).resolve().parents[3] / "connectors" / "magalu" / "fixtures"
 
 
 def load(name: str) -> dict[str, Any]:
@@ -22,7 +22,7 @@ def load(name: str) -> dict[str, Any]:
 
 
 def map_fixture(name: str) -> Order:
-    return mapping.map_order({"order": load(name)}, "mg")
+    return orders.order_from_payload({"order": load(name)}, connector="mg")
 
 
 @pytest.mark.parametrize(
@@ -68,7 +68,7 @@ def test_status_table(
 ) -> None:
     """requirement: an order is as far as its least advanced live delivery, at least paid."""
     order = {"status": order_status, "deliveries": [{"status": s} for s in delivery_statuses]}
-    assert mapping.order_status(order) == expected
+    assert orders.order_status(order) == expected
 
 
 @pytest.mark.parametrize(
@@ -82,7 +82,7 @@ def test_unknown_status_fails_for_quarantine(change: dict[str, Any], message: st
     """requirement: a status we do not know is an error (quarantine), never a silent guess."""
     order = {"status": "approved", "deliveries": [{"status": "approved"}]} | change
     with pytest.raises(ValueError, match=message):
-        mapping.order_status(order)
+        orders.order_status(order)
 
 
 def test_new_order_maps_exactly() -> None:
@@ -225,7 +225,7 @@ def test_missing_normalizer_defaults_to_100() -> None:
 )
 def test_money_nodes(node: Any, normalizer: Any, expected: Decimal) -> None:
     """requirement: money nodes are integers over a normalizer, inherited from the parent."""
-    assert mapping.money(node, normalizer) == expected
+    assert orders.money(node, normalizer) == expected
 
 
 @pytest.mark.parametrize(
@@ -239,7 +239,7 @@ def test_money_nodes(node: Any, normalizer: Any, expected: Decimal) -> None:
 def test_bad_money_is_refused(value: Any, normalizer: Any, message: str) -> None:
     """requirement: floats and broken normalizers are mapping errors, not guesses."""
     with pytest.raises(ValueError, match=message):
-        mapping.amount(value, normalizer)
+        orders.amount(value, normalizer)
 
 
 def test_fulfillment_delivery_is_fulfilled_by_channel() -> None:
@@ -264,7 +264,7 @@ def test_a_bad_buyer_document_is_left_empty_with_a_note_not_quarantined(
     never holds the order (issue 12): empty, kept as given with its type, a masked note."""
     payload = load("order_new")
     payload["customer"]["document_number"] = document
-    order = mapping.map_order({"order": payload}, "mg")
+    order = orders.order_from_payload({"order": payload}, connector="mg")
     assert order.buyer.document is None
     assert order.extra["buyer_document"] == {"type": "CPF", "number": document}
     assert any(n.startswith(note) for n in order.notes)
@@ -280,7 +280,7 @@ def test_a_bad_cep_or_state_is_an_empty_field_and_a_note(
     """requirement: only id, lines and quantities may quarantine an order."""
     payload = load("order_new")
     payload["deliveries"][0]["shipping"]["recipient"]["address"][field] = value
-    order = mapping.map_order({"order": payload}, "mg")
+    order = orders.order_from_payload({"order": payload}, connector="mg")
     assert getattr(order.shipping_address, attribute) is None
     assert any(f"{value!r}" in n and "left empty" in n for n in order.notes)
 
@@ -289,53 +289,13 @@ def test_differing_delivery_addresses_are_noted() -> None:
     """requirement: an order shipping to several addresses says which one was kept."""
     payload = copy.deepcopy(load("order_multi_delivery"))
     payload["deliveries"][1]["shipping"]["recipient"]["address"]["zipcode"] = "01311000"
-    order = mapping.map_order({"order": payload}, "mg")
+    order = orders.order_from_payload({"order": payload}, connector="mg")
     assert order.shipping_address.zip == "01310200"
     assert "deliveries ship to 2 addresses; kept the first delivery's" in order.notes
 
 
 def test_bare_order_payload_is_accepted() -> None:
     """requirement: quarantine replay may hold the bare order JSON."""
-    assert mapping.map_order(load("order_shipped"), "mg") == map_fixture("order_shipped")
-
-
-def test_sku_is_a_listing() -> None:
-    """requirement: each SKU is its own listing (item_id = sku, no variation id)."""
-    sku = load("skus_page")["results"][0]
-    assert mapping.map_listing(sku, "mg", 17) == Listing(
-        connector="mg",
-        item_id="CAMISETA-AZ-M",
-        variation_id=None,
-        sku="CAMISETA-AZ-M",
-        title="Camiseta Azul M",
-        channel_quantity=17,
-        extra={"status": "PUBLISHED", "group_id": "CAMISETA-AZ"},
+    assert orders.order_from_payload(load("order_shipped"), connector="mg") == map_fixture(
+        "order_shipped"
     )
-
-
-@pytest.mark.parametrize(
-    ("results", "channel", "expected"),
-    [
-        ([{"type": "AVAILABLE", "quantity": 17, "channel": {"id": "c1"}}], None, 17),
-        ([{"type": "AVAILABLE", "quantity": 17, "channel": {"id": "c1"}}], "c1", 17),
-        ([{"type": "AVAILABLE", "quantity": 17, "channel": {"id": "c1"}}], "c2", None),
-        (
-            [
-                {"type": "RESERVED", "quantity": 3, "channel": {"id": "c1"}},
-                {"type": "AVAILABLE", "quantity": 5, "channel": {"id": "c1"}},
-                {"type": "AVAILABLE", "quantity": 9, "channel": {"id": "c2"}},
-            ],
-            None,
-            5,
-        ),
-        ([], None, None),
-    ],
-)
-def test_available_quantity(results: list[Any], channel: str | None, expected: int | None) -> None:
-    """requirement: the AVAILABLE quantity of one channel, None when none is registered."""
-    assert mapping.available_quantity({"results": results}, channel) == expected
-
-
-def test_stock_fixture_reads_back() -> None:
-    """requirement: the documented stock response shape reads as its AVAILABLE quantity."""
-    assert mapping.available_quantity(load("stock_camiseta")) == 17

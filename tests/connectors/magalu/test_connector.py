@@ -2,98 +2,28 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
 
-from erpsync.connector import ConnectorContext, ConnectorSettings, NothingSeen, SeenOrders, Window
-from erpsync.connectors.magalu import MagaluConnector
-from erpsync.connectors.magalu.connector import UPDATED_AT_FILTERS, MagaluPaginator
+from erpsync.connector import NothingSeen, SeenOrders, Window
+from erpsync.connectors.magalu import paging
+from erpsync.connectors.magalu.connector import UPDATED_AT_FILTERS
 from erpsync.connectors.magalu.emulator import MagaluEmulator
-from erpsync.connectors.magalu.settings import MagaluCredentials, MagaluOptions
 from erpsync.domain import PushResult, StockUpdate
-from erpsync.emulation import EmulatorTransport
 from erpsync.errors import AuthError, FatalError
-from erpsync.http.auth import MemoryTokenStore
 from erpsync.http.pagination import PaginationCapReached
-from erpsync.http.retry import RetryPolicy
+from erpsync.testing import FakeTime, Harness
 
 NOW = datetime(2026, 9, 15, 12, 0, tzinfo=UTC)
 WEEK = Window(NOW - timedelta(days=8), NOW)
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = NOW
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def emu(clock: Clock) -> MagaluEmulator:
-    return MagaluEmulator(seed=1, clock=clock, sandbox_orders=0)
-
-
-class Rig:
-    """A connector wired to an emulator, keeping what tests inspect."""
-
-    def __init__(self, emu: MagaluEmulator, clock: Clock, **options: Any) -> None:
-        self.emu = emu
-        self.tokens = MemoryTokenStore()
-        self.policy = RetryPolicy.instant()
-        self.transport = EmulatorTransport(emu.app)
-        settings = ConnectorSettings(
-            name="mg",
-            type="magalu",
-            credentials=MagaluCredentials(**emu.credentials()),
-            options=MagaluOptions(**{**emu.options(), **options}),
-            base_url="http://magalu.test",
-            auth_url="http://magalu.test/oauth/token",
-        )
-        context = ConnectorContext(
-            token_store=self.tokens,
-            transport=self.transport,
-            retry_policy=self.policy,
-            clock=clock,
-        )
-        self.connector = MagaluConnector(settings, context)
-
-    def orders(self, window: Window = WEEK) -> list[str]:
-        pages = self.connector.fetch_orders(window, NothingSeen())
-        return [raw.external_id for page in pages for raw in page.orders]
-
-    def close(self) -> None:
-        self.connector.close()
-        self.transport.close()
-
-
-@pytest.fixture
-def rig(emu: MagaluEmulator, clock: Clock) -> Iterator[Rig]:
-    made = Rig(emu, clock)
-    yield made
-    made.close()
-
-
-@pytest.fixture
-def make_rig(emu: MagaluEmulator, clock: Clock) -> Iterator[Any]:
-    made: list[Rig] = []
-
-    def build(**options: Any) -> Rig:
-        made.append(Rig(emu, clock, **options))
-        return made[-1]
-
-    yield build
-    for each in made:
-        each.close()
+def order_ids(harness: Harness, window: Window = WEEK) -> list[str]:
+    pages = harness.connector.fetch_orders(window, NothingSeen())
+    return [raw.external_id for page in pages for raw in page.orders]
 
 
 def seed(emu: MagaluEmulator, count: int, days: int = 7) -> list[str]:
@@ -117,25 +47,22 @@ def order_calls(emu: MagaluEmulator) -> list[dict[str, str]]:
     ],
 )
 def test_orders_page_across_boundaries(
-    clock: Clock, make_rig: Any, count: int, page_size: int, max_limit: int, pages: int
+    time: FakeTime, make_harness: Any, count: int, page_size: int, max_limit: int, pages: int
 ) -> None:
     """requirement: every order of the window arrives once, whatever page size and cap."""
-    emu = MagaluEmulator(seed=3, clock=clock, sandbox_orders=0, max_limit=max_limit)
+    emu = MagaluEmulator(seed=3, clock=time.now, sandbox_orders=0, max_limit=max_limit)
     ids = seed(emu, count)
-    rig = Rig(emu, clock, page_size=page_size)
-    try:
-        assert sorted(rig.orders()) == sorted(ids)
-        assert len(order_calls(emu)) == pages
-    finally:
-        rig.close()
+    harness = make_harness(emu, page_size=page_size)
+    assert sorted(order_ids(harness)) == sorted(ids)
+    assert len(order_calls(emu)) == pages
 
 
 def test_orders_request_the_update_time_filter_sorted_ascending(
-    emu: MagaluEmulator, rig: Rig
+    emu: MagaluEmulator, harness: Harness
 ) -> None:
     """requirement: the window goes out as updated_at__gte/__lte, oldest change first."""
     seed(emu, 3)
-    rig.orders(Window(datetime(2026, 9, 8, 12, 0, tzinfo=UTC), NOW))
+    order_ids(harness, Window(datetime(2026, 9, 8, 12, 0, tzinfo=UTC), NOW))
     assert order_calls(emu)[0] == {
         "updated_at__gte": "2026-09-08T12:00:00.000Z",
         "updated_at__lte": "2026-09-15T12:00:00.000Z",
@@ -146,26 +73,28 @@ def test_orders_request_the_update_time_filter_sorted_ascending(
     assert UPDATED_AT_FILTERS == ("updated_at__gte", "updated_at__lte")
 
 
-def test_only_orders_updated_in_the_window_arrive(emu: MagaluEmulator, rig: Rig) -> None:
+def test_only_orders_updated_in_the_window_arrive(emu: MagaluEmulator, harness: Harness) -> None:
     """requirement: incremental pulls see changes in their window only."""
     old = emu.seed_orders(4, start=NOW - timedelta(days=20), end=NOW - timedelta(days=10))
     recent = seed(emu, 5, days=2)
-    assert sorted(rig.orders(Window(NOW - timedelta(days=3), NOW))) == sorted(recent)
+    assert sorted(order_ids(harness, Window(NOW - timedelta(days=3), NOW))) == sorted(recent)
     emu.update_order(old[0], status="approved", delivery_status="shipped")
-    assert rig.orders(Window(NOW - timedelta(minutes=10), NOW + timedelta(minutes=1))) == [old[0]]
+    assert order_ids(harness, Window(NOW - timedelta(minutes=10), NOW + timedelta(minutes=1))) == [
+        old[0]
+    ]
 
 
-def test_a_misspelt_filter_is_a_readable_400(emu: MagaluEmulator, rig: Rig) -> None:
+def test_a_misspelt_filter_is_a_readable_400(emu: MagaluEmulator, harness: Harness) -> None:
     """requirement: the emulator, like a strict API, refuses unknown filters (a typo shows)."""
     with pytest.raises(FatalError) as caught:
-        rig.connector.request("GET", "/seller/v1/orders", params={"updated_at__ge": "x"})
+        harness.connector.request("GET", "/seller/v1/orders", params={"updated_at__ge": "x"})
     assert str(caught.value) == (
         "mg GET /seller/v1/orders: HTTP 400 BAD_REQUEST: Bad Request "
         "(updated_at__ge in query: Unknown parameter)"
     )
 
 
-def test_orders_seen_unchanged_are_skipped(emu: MagaluEmulator, rig: Rig) -> None:
+def test_orders_seen_unchanged_are_skipped(emu: MagaluEmulator, harness: Harness) -> None:
     """requirement: an order whose updated_at we already store is not yielded again."""
     ids = seed(emu, 3)
 
@@ -173,22 +102,22 @@ def test_orders_seen_unchanged_are_skipped(emu: MagaluEmulator, rig: Rig) -> Non
         def is_current(self, external_id: str, updated_at: datetime | None) -> bool:
             return external_id == ids[1]
 
-    pages = rig.connector.fetch_orders(WEEK, Seen())
+    pages = harness.connector.fetch_orders(WEEK, Seen())
     assert sorted(r.external_id for p in pages for r in p.orders) == sorted([ids[0], ids[2]])
 
 
-def test_raw_orders_are_self_contained_and_map(emu: MagaluEmulator, rig: Rig) -> None:
+def test_raw_orders_are_self_contained_and_map(emu: MagaluEmulator, harness: Harness) -> None:
     """requirement: the payload holds the whole order (deliveries included) and maps."""
     seed(emu, 10)
-    raws = [r for p in rig.connector.fetch_orders(WEEK, NothingSeen()) for r in p.orders]
-    statuses = {rig.connector.map_order(r.payload).status.value for r in raws}
+    raws = [r for p in harness.connector.fetch_orders(WEEK, NothingSeen()) for r in p.orders]
+    statuses = {harness.connector.map_order(r.payload).status.value for r in raws}
     assert statuses == {"pending", "paid", "invoiced", "shipped", "delivered", "cancelled"}
     assert all(r.updated_at is not None and r.updated_at.tzinfo for r in raws)
 
 
 def test_offset_cap_stops_with_narrow_the_query() -> None:
     """requirement: past Magalu's _offset ceiling the pull asks for a narrower window."""
-    paginator = MagaluPaginator(100, max_offset=5000)
+    paginator = paging.paginator(100, max_offset=5000)
     response = httpx.Response(200, json={"meta": {"page": {"limit": 100, "max_limit": 100}}})
     paginator.offset = 5000
     with pytest.raises(PaginationCapReached, match="offset 5100 would pass"):
@@ -199,32 +128,32 @@ def test_offset_cap_stops_with_narrow_the_query() -> None:
 
 
 def test_expired_token_refreshes_once_and_persists_the_rotated_token(
-    emu: MagaluEmulator, rig: Rig
+    emu: MagaluEmulator, harness: Harness
 ) -> None:
     """requirement: 401 -> one form-encoded refresh; the new refresh token is stored."""
     seed(emu, 2)
-    rig.orders()
-    first = rig.tokens.load("mg")
+    order_ids(harness)
+    first = harness.tokens.load("mg")
     emu.expire_access_tokens()
-    assert len(rig.orders()) == 2
+    assert len(order_ids(harness)) == 2
     token_calls = emu.requests_to("/oauth/token")
     assert len(token_calls) == 2
     form = token_calls[-1].form()
     assert token_calls[-1].headers["content-type"] == "application/x-www-form-urlencoded"
     assert (form["grant_type"], form["client_id"]) == ("refresh_token", "sandbox-client")
-    stored = rig.tokens.load("mg")
+    stored = harness.tokens.load("mg")
     assert first is not None and stored is not None
     assert form["refresh_token"] == first.refresh_token
     assert stored.refresh_token != first.refresh_token
     assert stored.access_token != first.access_token
-    assert rig.tokens.saves["mg"] == 2
+    assert harness.tokens.saves["mg"] == 2
 
 
-def test_a_spent_refresh_token_is_invalid_grant(emu: MagaluEmulator, make_rig: Any) -> None:
+def test_a_spent_refresh_token_is_invalid_grant(emu: MagaluEmulator, make_harness: Any) -> None:
     """requirement: refresh tokens are single use; presenting a spent one says re-authorise."""
-    make_rig().connector.check()  # spends the consent's refresh token (it rotates)
+    make_harness().connector.check()  # spends the consent's refresh token (it rotates)
     with pytest.raises(AuthError) as caught:
-        make_rig().connector.check()  # a second process still holding the old token
+        make_harness().connector.check()  # a second process still holding the old token
     assert str(caught.value).startswith(
         "mg POST /oauth/token: the refresh token was rejected (invalid_grant: The provided "
         "authorization grant is invalid"
@@ -232,54 +161,19 @@ def test_a_spent_refresh_token_is_invalid_grant(emu: MagaluEmulator, make_rig: A
     assert str(caught.value).endswith("re-authorise: erpsync connectors authorize mg")
 
 
-@pytest.mark.parametrize(
-    ("body", "as_json", "status", "error"),
-    [
-        ({"grant_type": "authorization_code", "code": "CODE"}, True, 200, None),
-        ({"grant_type": "refresh_token", "refresh_token": "sandbox-refresh"}, False, 200, None),
-        ({"grant_type": "refresh_token", "refresh_token": "forged"}, False, 400, "invalid_grant"),
-        ({"grant_type": "password"}, False, 400, "unsupported_grant_type"),
-        ({"grant_type": "refresh_token", "client_secret": "wrong"}, False, 401, "invalid_client"),
-    ],
-)
-def test_token_endpoint(
-    emu: MagaluEmulator, body: dict[str, str], as_json: bool, status: int, error: str | None
+def test_forbidden_is_an_auth_error_with_the_scope_hint(
+    emu: MagaluEmulator, harness: Harness
 ) -> None:
-    """requirement: ID Magalu's grants (JSON code exchange, form refresh) and OAuth errors."""
-    fields = {"client_id": "sandbox-client", "client_secret": "sandbox-secret", **body}
-    if fields.get("code") == "CODE":
-        fields["code"] = emu.issue_authorization_code()
-    transport = EmulatorTransport(emu.app)
-    with httpx.Client(transport=transport, base_url="http://magalu.test") as client:
-        sent = {"json": fields} if as_json else {"data": fields}
-        response = client.post("/oauth/token", **sent)
-    transport.close()
-    assert response.status_code == status
-    if error:
-        assert response.json()["error"] == error
-    else:
-        assert set(response.json()) == {
-            "access_token",
-            "token_type",
-            "expires_in",
-            "refresh_token",
-            "scope",
-            "created_at",
-        }
-        assert response.json()["expires_in"] == 7200
-
-
-def test_forbidden_is_an_auth_error_with_the_scope_hint(emu: MagaluEmulator, rig: Rig) -> None:
     """requirement: a 403 says what a Magalu consent needs."""
     response = httpx.Response(403, json={"slug": "FORBIDDEN", "message": "Forbidden"})
-    error = rig.connector.classify_error(response)
+    error = harness.connector.classify_error(response)
     assert isinstance(error, AuthError)
     assert str(error).startswith("mg: forbidden: FORBIDDEN: Forbidden; the consent must come")
 
 
-def test_check_reports_the_channel(rig: Rig) -> None:
+def test_check_reports_the_channel(harness: Harness) -> None:
     """requirement: check authenticates and says what it saw."""
-    assert rig.connector.check() == (
+    assert harness.connector.check() == (
         "authenticated with ID Magalu, channel 9fe0d853-732b-4e4a-a0b0-cff988ed043d; "
         "orders readable (max_limit 100)"
     )
@@ -293,10 +187,10 @@ def test_check_reports_the_channel(rig: Rig) -> None:
     ],
 )
 def test_channel_header_only_when_configured(
-    emu: MagaluEmulator, make_rig: Any, channel: str | None, header: str | None
+    emu: MagaluEmulator, make_harness: Any, channel: str | None, header: str | None
 ) -> None:
     """requirement: X-Channel-Id goes out only when the options set a channel."""
-    make_rig(channel_id=channel).orders()
+    order_ids(make_harness(channel_id=channel))
     assert emu.requests_to("/seller/v1/orders")[0].headers.get("x-channel-id") == header
 
 
@@ -304,32 +198,32 @@ def test_channel_header_only_when_configured(
 
 
 @pytest.mark.parametrize("retry_after", [None, 2.0])
-def test_429_is_survived(emu: MagaluEmulator, rig: Rig, retry_after: float | None) -> None:
+def test_429_is_survived(emu: MagaluEmulator, harness: Harness, retry_after: float | None) -> None:
     """requirement: Magalu's TOO_MANY_REQUESTS is retried (Retry-After honoured when sent)."""
     ids = seed(emu, 3)
-    rig.connector.check()
+    harness.connector.check()
     emu.faults.add("rate_limit", times=2, path="/seller/v1/orders", retry_after=retry_after)
-    assert sorted(rig.orders()) == sorted(ids)
+    assert sorted(order_ids(harness)) == sorted(ids)
     statuses = [r.status for r in emu.requests_to("/seller/v1/orders")]
     assert statuses == [200, 429, 429, 200]
     if retry_after:
-        assert rig.policy.waits == [2.0, 2.0]
+        assert harness.time.slept == [2.0, 2.0]
 
 
-def test_500_is_survived(emu: MagaluEmulator, rig: Rig) -> None:
+def test_500_is_survived(emu: MagaluEmulator, harness: Harness) -> None:
     """requirement: a 5xx with the error structure is retried."""
     ids = seed(emu, 2)
     emu.faults.add("status", status=503, path="/seller/v1/orders")
-    assert sorted(rig.orders()) == sorted(ids)
+    assert sorted(order_ids(harness)) == sorted(ids)
 
 
 # -- listings and stock -------------------------------------------------------------------------
 
 
-def test_listings_are_every_sku(emu: MagaluEmulator, make_rig: Any) -> None:
+def test_listings_are_every_sku(emu: MagaluEmulator, make_harness: Any) -> None:
     """requirement: each SKU is a listing (item_id = sku, no variation), paged with _offset."""
-    rig = make_rig(page_size=4)
-    batches = list(rig.connector.fetch_listings())
+    harness = make_harness(page_size=4)
+    batches = list(harness.connector.fetch_listings())
     assert [len(b) for b in batches] == [4, 2]
     listings = [listing for batch in batches for listing in batch]
     assert [(x.item_id, x.variation_id, x.sku) for x in listings] == emu.listing_refs()
@@ -337,9 +231,9 @@ def test_listings_are_every_sku(emu: MagaluEmulator, make_rig: Any) -> None:
     assert not emu.requests_to("/seller/v1/portfolios/stocks")
 
 
-def test_listings_can_read_their_stock(emu: MagaluEmulator, make_rig: Any) -> None:
+def test_listings_can_read_their_stock(emu: MagaluEmulator, make_harness: Any) -> None:
     """requirement: listing_stock: true fills channel_quantity from the stock read."""
-    listings = [x for b in make_rig(listing_stock=True).connector.fetch_listings() for x in b]
+    listings = [x for b in make_harness(listing_stock=True).connector.fetch_listings() for x in b]
     assert {x.sku: x.channel_quantity for x in listings} == {
         "CAMISETA-AZ-M": 25,
         "CAMISETA-AZ-G": 12,
@@ -354,9 +248,9 @@ def update(sku: str, quantity: int) -> StockUpdate:
     return StockUpdate(item_id=sku, sku=sku, quantity=quantity)
 
 
-def test_stock_push_is_accepted_then_applied_later(emu: MagaluEmulator, rig: Rig) -> None:
+def test_stock_push_is_accepted_then_applied_later(emu: MagaluEmulator, harness: Harness) -> None:
     """requirement: PATCH 202 is pending; a read right after is stale; it lands afterwards."""
-    assert rig.connector.push_stock([update("CANECA-300", 3)]) == [
+    assert harness.connector.push_stock([update("CANECA-300", 3)]) == [
         PushResult(item_id="CANECA-300", ok=True, pending=True)
     ]
     patch = emu.requests_to("/seller/v1/portfolios/stocks/CANECA-300", "PATCH")[0]
@@ -365,20 +259,22 @@ def test_stock_push_is_accepted_then_applied_later(emu: MagaluEmulator, rig: Rig
         "type": "AVAILABLE",
         "channel": {"id": "9fe0d853-732b-4e4a-a0b0-cff988ed043d"},
     }
-    assert rig.connector.read_stock("CANECA-300") == 40  # read after write: stale
-    assert rig.connector.read_stock("CANECA-300") == 3
-    assert rig.connector.verify_pending([update("CANECA-300", 3)]) == [
+    assert harness.connector.read_stock("CANECA-300") == 40  # read after write: stale
+    assert harness.connector.read_stock("CANECA-300") == 3
+    assert harness.connector.verify_pending([update("CANECA-300", 3)]) == [
         PushResult(item_id="CANECA-300", ok=True)
     ]
 
 
-def test_verify_pending_catches_a_dropped_push(emu: MagaluEmulator, rig: Rig) -> None:
+def test_verify_pending_catches_a_dropped_push(emu: MagaluEmulator, harness: Harness) -> None:
     """requirement: a 202 that never took effect is reported on the next verification."""
     emu.drop_stock_pushes(sku="LIVRO-PY-01")
-    pushed = rig.connector.push_stock([update("LIVRO-PY-01", 2), update("CABO-USB-C", 9)])
+    pushed = harness.connector.push_stock([update("LIVRO-PY-01", 2), update("CABO-USB-C", 9)])
     assert [p.pending for p in pushed] == [True, True]
     emu.settle()
-    assert rig.connector.verify_pending([update("LIVRO-PY-01", 2), update("CABO-USB-C", 9)]) == [
+    assert harness.connector.verify_pending(
+        [update("LIVRO-PY-01", 2), update("CABO-USB-C", 9)]
+    ) == [
         PushResult(
             item_id="LIVRO-PY-01", ok=False, error="push of 2 not applied (channel shows 7)"
         ),
@@ -386,9 +282,9 @@ def test_verify_pending_catches_a_dropped_push(emu: MagaluEmulator, rig: Rig) ->
     ]
 
 
-def test_a_refused_push_is_a_failed_result(emu: MagaluEmulator, rig: Rig) -> None:
+def test_a_refused_push_is_a_failed_result(emu: MagaluEmulator, harness: Harness) -> None:
     """requirement: per-SKU failures come back as results with the platform's message."""
-    results = rig.connector.push_stock([update("NAO-EXISTE", 1), update("CANECA-300", 4)])
+    results = harness.connector.push_stock([update("NAO-EXISTE", 1), update("CANECA-300", 4)])
     assert results == [
         PushResult(
             item_id="NAO-EXISTE",
@@ -397,13 +293,13 @@ def test_a_refused_push_is_a_failed_result(emu: MagaluEmulator, rig: Rig) -> Non
         ),
         PushResult(item_id="CANECA-300", ok=True, pending=True),
     ]
-    assert rig.connector.read_stock("NAO-EXISTE") is None
+    assert harness.connector.read_stock("NAO-EXISTE") is None
 
 
-def test_invalid_stock_body_reads_as_the_error_details(rig: Rig) -> None:
+def test_invalid_stock_body_reads_as_the_error_details(harness: Harness) -> None:
     """requirement: 422 details (field, location, message) end up in one readable line."""
     with pytest.raises(FatalError) as caught:
-        rig.connector.request(
+        harness.connector.request(
             "PATCH",
             "/seller/v1/portfolios/stocks/CANECA-300",
             json={"quantity": -1, "type": "RESERVED"},
@@ -416,63 +312,25 @@ def test_invalid_stock_body_reads_as_the_error_details(rig: Rig) -> None:
     )
 
 
-def test_skus_with_slashes_are_escaped_in_the_path(rig: Rig) -> None:
-    """requirement: a seller SKU is one path segment, whatever characters it has."""
-    assert rig.connector._stock_path("KIT/2 UN") == "/seller/v1/portfolios/stocks/KIT%2F2%20UN"
-
-
-# -- the emulator itself ------------------------------------------------------------------------
-
-
-def test_seeding_is_deterministic(clock: Clock) -> None:
-    """requirement: the same seed gives the same orders (ids, times, amounts)."""
-    first = MagaluEmulator(seed=5, clock=clock)
-    second = MagaluEmulator(seed=5, clock=clock)
-    assert first.orders == second.orders
-    assert len(first.orders) == 10
-
-
-def test_sandbox_account_covers_every_status(clock: Clock) -> None:
-    """requirement: the sandbox has every order/delivery status, Full and multi-delivery."""
-    emu = MagaluEmulator(clock=clock)
-    orders = list(emu.orders.values())
-    assert {o["status"] for o in orders} == {"new", "approved", "cancelled", "finished"}
-    deliveries = [d for o in orders for d in o["deliveries"]]
-    assert {d["status"] for d in deliveries} == {
-        "new",
-        "approved",
-        "invoiced",
-        "shipped",
-        "delivered",
-        "cancelled",
-        "frozen",
-    }
-    assert any(len(o["deliveries"]) > 1 for o in orders)
-    assert any(o["amounts"]["normalizer"] == 1000 for o in orders)
-    assert any(
-        (d["shipping"]["logistic_network"] or {}).get("id") == "fulfillment" for d in deliveries
-    )
-
-
 def test_authorize_builds_the_consent_url_and_trades_the_code_as_json(
-    emu: MagaluEmulator, make_rig: Any
+    emu: MagaluEmulator, make_harness: Any
 ) -> None:
     """requirement: `erpsync connectors authorize` works for Magalu: ID Magalu's consent page
     with the seller scopes and tenant choice, then the code exchange (a JSON body), stored."""
-    rig = make_rig(redirect_uri="https://erpsync.example/magalu/callback")
-    url = rig.connector.authorization_url("st4te")
+    harness = make_harness(redirect_uri="https://erpsync.example/magalu/callback")
+    url = harness.connector.authorization_url("st4te")
     assert url.startswith("https://id.magalu.com/login?response_type=code&client_id=")
     assert "choose_tenants=true" in url and "state=st4te" in url
     assert "open%3Aportfolio-stocks-seller%3Awrite" in url
-    said = rig.connector.exchange_code(emu.issue_authorization_code())
+    said = harness.connector.exchange_code(emu.issue_authorization_code())
     assert said.startswith("authorised with ID Magalu")
     [exchange] = [r for r in emu.requests_to("/oauth/token") if b"authorization_code" in r.body]
     assert exchange.headers["content-type"].startswith("application/json")
     assert exchange.json()["redirect_uri"] == "https://erpsync.example/magalu/callback"
-    assert rig.tokens.load("mg") is not None
+    assert harness.tokens.load("mg") is not None
 
 
-def test_authorize_without_a_redirect_uri_says_which_key_is_missing(make_rig: Any) -> None:
-    rig = make_rig(redirect_uri=None)
+def test_authorize_without_a_redirect_uri_says_which_key_is_missing(make_harness: Any) -> None:
+    harness = make_harness(redirect_uri=None)
     with pytest.raises(Exception, match=r"connectors\.mg\.options\.redirect_uri: required"):
-        rig.connector.authorization_url("x")
+        harness.connector.authorization_url("x")

@@ -1,9 +1,9 @@
-"""Deterministic Magalu sandbox data: portfolio SKUs and orders in the Open API's JSON shapes.
+"""Deterministic Magalu sandbox data: the catalogue and generated orders.
 
 The emulator serves what these builders return. Shapes follow the doc examples
 (https://developers.magalu.com/docs/plataforma-do-seller-pedidos/get_order.en/ and
-.../seller-produtos/get_skus_list/); customers, SKUs, CEPs and UFs come from
-fixtures/sandbox_catalog.json (valid CPF/CNPJ check digits, real cities).
+.../seller-produtos/get_skus_list/; the small shapes are in wire.py); customers, SKUs, CEPs and
+UFs come from catalog.json beside this module (valid CPF/CNPJ check digits, real cities).
 """
 
 from __future__ import annotations
@@ -11,11 +11,13 @@ from __future__ import annotations
 import json
 import random
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-CATALOG_PATH = Path(__file__).with_name("fixtures") / "sandbox_catalog.json"
+from erpsync.connectors.magalu.emulator.wire import iso, money_json
+
+CATALOG_PATH = Path(__file__).with_name("catalog.json")
 
 #: one of each, cycled, so ~10 sandbox orders cover every status and the odd shapes
 KINDS = (
@@ -51,40 +53,6 @@ def load_catalog() -> dict[str, Any]:
     return data
 
 
-def iso(moment: datetime) -> str:
-    """Milliseconds and Z, as the docs write times ("2024-07-04T19:30:28.993Z")."""
-    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-def sku_resource(entry: dict[str, Any], channel_id: str) -> dict[str, Any]:
-    """One element of GET /seller/v1/portfolios/skus `results`."""
-    resource: dict[str, Any] = {
-        "sku": entry["sku"],
-        "title": entry["title"],
-        "description": entry["title"],
-        "status": "PUBLISHED",
-        "url_marketplace": [
-            {
-                "channel": channel_id,
-                "url": f"https://www.magazineluiza.com.br/p/{entry['sku'].lower()}/",
-            }
-        ],
-        "condition": "NEW",
-        "perishable": False,
-        "brand": entry["brand"],
-        "channels": [{"id": channel_id}],
-        "identifiers": [],
-        "has_ean": False,
-    }
-    if entry.get("group"):
-        resource["group"] = {"id": entry["group"], "main_variation": entry["sku"].endswith("-M")}
-    return resource
-
-
-def _money(total: int, norm: int, **extra: int) -> dict[str, Any]:
-    return {"currency": "BRL", "normalizer": norm, "total": total, **extra}
-
-
 def build_order(
     rng: random.Random,
     catalog: dict[str, Any],
@@ -111,7 +79,7 @@ def build_order(
                 "code": f"{code}-{n}",
                 "status": delivery_status,
                 "seller": catalog["seller"],
-                "amounts": _money(
+                "amounts": money_json(
                     sum(i["amounts"]["total"] for i in items) + freight,
                     norm,
                 ),
@@ -172,13 +140,13 @@ def build_order(
                 "amount": total,
             }
         ],
-        "amounts": _money(
+        "amounts": money_json(
             total,
             norm,
         )
         | {
-            "discount": _money(discount, norm, shared=0),
-            "freight": _money(freight_total, norm, shared=0),
+            "discount": money_json(discount, norm, shared=0),
+            "freight": money_json(freight_total, norm, shared=0),
         },
         "deliveries": deliveries,
     }
@@ -205,10 +173,10 @@ def _items(rng: random.Random, catalog: dict[str, Any], norm: int, scale: int) -
                 },
                 "quantity": quantity,
                 "unit_price": {"currency": "BRL", "normalizer": norm, "value": unit},
-                "amounts": _money(unit * quantity, norm)
+                "amounts": money_json(unit * quantity, norm)
                 | {
-                    "discount": _money(0, norm, shared=0),
-                    "freight": _money(0, norm, shared=0),
+                    "discount": money_json(0, norm, shared=0),
+                    "freight": money_json(0, norm, shared=0),
                 },
             }
         )

@@ -6,7 +6,7 @@ from erpsync.connectors.magalu import MagaluConnector
 from erpsync.connectors.magalu.emulator import MagaluEmulator
 from erpsync.testing import ConnectorContract
 
-FIXTURES = Path(__file__).resolve().parents[2] / "connectors" / "magalu" / "fixtures"
+FIXTURES = Path(__file__).resolve().parents[3] / "connectors" / "magalu" / "fixtures"
 
 
 class TestMagaluContract(ConnectorContract):
