@@ -23,7 +23,7 @@ from erpsync.connector import (
     StockSink,
     Window,
 )
-from erpsync.connectors.mercadolivre import invoices, mapping, paging
+from erpsync.connectors.mercadolivre import errors, invoices, listings, orders, paging
 from erpsync.connectors.mercadolivre.settings import MercadoLivreCredentials, MercadoLivreOptions
 from erpsync.connectors.mercadolivre.stock import StockPlan, plan_stock
 from erpsync.domain import Invoice, Listing, Order, PushResult, SendResult, StockUpdate
@@ -61,7 +61,7 @@ class MercadoLivreConnector(
     """Mercado Livre (MLB) seller account: orders in, listings in, stock and NF-e out."""
 
     type = "mercadolivre"
-    platform = mapping.PLATFORM
+    platform = orders.PLATFORM
     # the order search pages by offset over a live result, but tells its total: the
     # connector re-reads a search that delivered fewer orders (see _search_orders), so the
     # engine need not re-read every window
@@ -138,7 +138,7 @@ class MercadoLivreConnector(
             body = response.json()
         except ValueError:
             return None
-        message = mapping.error_message(body)
+        message = errors.error_message(body)
         if not message:
             return None
         text = self.http.redactor.text(f"HTTP {status}: {message}")
@@ -163,7 +163,7 @@ class MercadoLivreConnector(
                     yield OrderPage(orders=raws)
 
     def map_order(self, payload: Mapping[str, Any]) -> Order:
-        return mapping.order_from_ml(payload, connector=self.name)
+        return orders.order_from_payload(payload, connector=self.name)
 
     def _search_orders(
         self, window: Window, status: str | None, rereads: int = 0
@@ -176,8 +176,8 @@ class MercadoLivreConnector(
         limit = self.options.page_size
         params: dict[str, Any] = {
             "seller": self.seller_id(),
-            "order.date_last_updated.from": mapping.ml_time(window.start),
-            "order.date_last_updated.to": mapping.ml_time(window.end),
+            "order.date_last_updated.from": orders.ml_time(window.start),
+            "order.date_last_updated.to": orders.ml_time(window.end),
             "sort": "date_asc",
         }
         if status:
@@ -238,7 +238,7 @@ class MercadoLivreConnector(
             "billing_info": self._billing_info(str(billing_id)) if billing_id else None,
             "shipment": shipment,
         }
-        return RawOrder(str(order["id"]), mapping.order_version(order), payload)
+        return RawOrder(str(order["id"]), orders.order_version(order), payload)
 
     def _billing_info(self, billing_info_id: str) -> dict[str, Any] | None:
         # ref: https://developers.mercadolivre.com.br/pt-br/faturamento
@@ -270,7 +270,7 @@ class MercadoLivreConnector(
                     listing
                     for body in bodies.values()
                     if body is not None
-                    for listing in mapping.listings_from_item(body, connector=self.name)
+                    for listing in listings.listings_from_payload(body, connector=self.name)
                 ]
                 if batch:
                     yield batch
@@ -321,7 +321,7 @@ class MercadoLivreConnector(
             if entry.get("code") == 200 and body.get("id"):
                 found[str(body["id"])] = body
             else:
-                log.warning("%s: multiget: %s", self.name, mapping.error_message(body))
+                log.warning("%s: multiget: %s", self.name, errors.error_message(body))
         return found
 
     # -- invoices -------------------------------------------------------------------------------
@@ -398,6 +398,6 @@ def _wanted(results: list[dict[str, Any]], seen: SeenOrders) -> list[dict[str, A
     shows months older) dropped orders without a word. ML's `to` is inclusive, so an order
     on a window boundary comes twice; the second time it is already current and costs nothing.
     """
-    versions = {str(order["id"]): mapping.order_version(order) for order in results}
+    versions = {str(order["id"]): orders.order_version(order) for order in results}
     current = seen.current_of(versions)
     return [order for order in results if str(order["id"]) not in current]

@@ -20,6 +20,7 @@ connector or of erpsync's NF-e reader.
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 from lxml import etree
@@ -27,21 +28,24 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from erpsync.connectors.mercadolivre.emulator_items import error
-from erpsync.connectors.mercadolivre.shapes import ml_time
+from erpsync.connectors.mercadolivre.emulator.wire import error, ml_time, unauthorized
+from erpsync.emulation import Emulator
 
 NS = {"n": "http://www.portalfiscal.inf.br/nfe"}
 INVOICE_GATED = frozenset({"drop_off", "xd_drop_off", "xd_same_day", "cross_docking"})
 
 
-class InvoicesMixin:
+class InvoicesMixin(Emulator):
     """Mixed into MercadoLivreEmulator (which provides orders, shipments, billing, auth)."""
 
     orders: dict[int, dict[str, Any]]
     shipments: dict[int, dict[str, Any]]
     shipment_orders: dict[int, list[int]]
     billing: dict[str, dict[str, Any]]
-    lock: Any
+    lock: threading.RLock
+
+    def caller(self, request: Request) -> int | None:  # pragma: no cover - the emulator's
+        raise NotImplementedError
 
     def setup_invoices(self) -> None:
         #: shipment id -> the invoice ML keeps for it; fiscal key -> shipment id
@@ -78,8 +82,8 @@ class InvoicesMixin:
         return None if shipment_id is None else int(shipment_id)
 
     async def invoice_data(self, request: Request) -> Response:
-        if self.caller(request) is None:  # type: ignore[attr-defined]
-            return self.unauthorized()  # type: ignore[attr-defined, no-any-return]
+        if self.caller(request) is None:
+            return unauthorized()
         if request.query_params.get("siteId") != "MLB":
             return error(400, "siteId is required (MLB)", "invalid_site_id")  # [U]
         shipment_id = request.path_params["shipment_id"]
@@ -144,7 +148,7 @@ class InvoicesMixin:
         self.invoices[shipment_id] = invoice
         self.fiscal_keys[nfe["key"]] = shipment_id
         shipment["substatus"] = "ready_to_print"
-        shipment["last_updated"] = ml_time(self.clock())  # type: ignore[attr-defined]
+        shipment["last_updated"] = ml_time(self.clock())
         return JSONResponse(invoice, status_code=201)
 
     def _buyer_documents(self, orders: list[dict[str, Any]]) -> set[str]:

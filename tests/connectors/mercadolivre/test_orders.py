@@ -1,4 +1,4 @@
-"""Mercado Livre mapping: recorded-shape payloads (fixtures/) -> canonical Orders and Listings."""
+"""Mercado Livre orders: recorded-shape payloads (fixtures/) -> canonical Orders."""
 
 from __future__ import annotations
 
@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 
-from erpsync.connectors.mercadolivre import mapping
-from erpsync.domain import Address, Buyer, Listing, Order, OrderItem, OrderStatus
+from erpsync.connectors.mercadolivre import orders
+from erpsync.domain import Address, Buyer, Order, OrderItem, OrderStatus
 
-FIXTURES = Path(__file__).resolve().parents[2] / "connectors" / "mercadolivre" / "fixtures"
+FIXTURES = Path(__file__).resolve().parents[3] / "connectors" / "mercadolivre" / "fixtures"
 
 
 def load(name: str) -> Any:
@@ -26,7 +26,7 @@ def order(order_id: int) -> dict[str, Any]:
 
 
 def mapped(order_id: int) -> Order:
-    return mapping.order_from_ml(order(order_id), connector="ml")
+    return orders.order_from_payload(order(order_id), connector="ml")
 
 
 def test_paid_order_maps_field_by_field() -> None:
@@ -130,7 +130,7 @@ def test_every_fixture_maps_status_money_and_full(
 
 def test_status_table_covers_every_documented_ml_status() -> None:
     """requirement: each order status ML documents has a row in the table."""
-    assert set(mapping.ORDER_STATUS) == {
+    assert set(orders.ORDER_STATUS) == {
         "confirmed",
         "payment_required",
         "payment_in_process",
@@ -148,7 +148,7 @@ def test_unknown_status_is_a_mapping_error_for_quarantine() -> None:
     payload = order(2000009000000101)
     payload["order"]["status"] = "under_review"
     with pytest.raises(ValueError, match="unknown Mercado Livre order status 'under_review'"):
-        mapping.order_from_ml(payload, connector="ml")
+        orders.order_from_payload(payload, connector="ml")
 
 
 def test_pack_orders_share_number_and_pack_id_and_charge_shipping_once() -> None:
@@ -196,7 +196,7 @@ def test_billing_address_is_the_fallback_when_the_shipment_was_not_fetched() -> 
     """requirement: without a shipment, the billing address fills the address; notes say why."""
     payload = order(2000009000000117)
     payload["shipment"] = None
-    result = mapping.order_from_ml(payload, connector="ml")
+    result = orders.order_from_payload(payload, connector="ml")
     assert result.shipping_address == Address(
         street="Rua dos Andradas",
         number="1186",
@@ -214,7 +214,7 @@ def test_old_shipment_format_logistic_type_still_flags_full() -> None:
     payload = copy.deepcopy(order(2000009000000113))
     del payload["shipment"]["logistic"]
     payload["shipment"]["logistic_type"] = "fulfillment"
-    assert mapping.order_from_ml(payload, connector="ml").fulfilled_by_channel is True
+    assert orders.order_from_payload(payload, connector="ml").fulfilled_by_channel is True
 
 
 def test_old_shipment_format_receiver_address_is_read_too() -> None:
@@ -223,7 +223,7 @@ def test_old_shipment_format_receiver_address_is_read_too() -> None:
     shipment = payload["shipment"]
     shipment["receiver_address"] = shipment.pop("destination")["shipping_address"]
     assert (
-        mapping.order_from_ml(payload, connector="ml").shipping_address
+        orders.order_from_payload(payload, connector="ml").shipping_address
         == mapped(2000009000000101).shipping_address
     )
 
@@ -233,61 +233,8 @@ def test_invalid_buyer_document_is_left_empty_with_a_note_not_quarantined() -> N
     given in extra with its type, and a note (masked) says why."""
     payload = order(2000009000000101)
     payload["billing_info"]["buyer"]["billing_info"]["identification"]["number"] = "12345678900"
-    result = mapping.order_from_ml(payload, connector="ml")
+    result = orders.order_from_payload(payload, connector="ml")
     assert result.buyer.document is None
     assert result.extra["buyer_document"] == {"type": "CPF", "number": "12345678900"}
     (note,) = result.notes
     assert note.startswith("buyer document left empty: invalid CPF *********00")
-
-
-def test_items_map_to_listings_per_variation_with_seller_sku() -> None:
-    """requirement: variations get their own listing and SELLER_SKU; Full is flagged."""
-    bodies = [entry["body"] for entry in load("items-multiget.json") if entry["code"] == 200]
-    listings = [x for body in bodies for x in mapping.listings_from_item(body, connector="ml")]
-    assert [(x.ref, x.sku, x.fulfilled_by_channel, x.channel_quantity) for x in listings] == [
-        ("MLB3100000001:180000000011", "CAM-PRETO-P", False, 12),
-        ("MLB3100000001:180000000012", "CAM-PRETO-M", False, 8),
-        ("MLB3100000001:180000000013", "CAM-BRANCO-G", False, 5),
-        ("MLB3100000002", "CAN-350", False, 20),
-        ("MLB3100000003", "FONE-BT", True, 40),
-        ("MLB3100000004", "GAR-1L", False, 15),  # legacy seller_custom_field
-    ]
-    assert listings[0] == Listing(
-        connector="ml",
-        item_id="MLB3100000001",
-        variation_id="180000000011",
-        sku="CAM-PRETO-P",
-        title="Camiseta Básica Algodão (Preto / P)",
-        channel_quantity=12,
-        extra={"status": "active"},
-    )
-
-
-@pytest.mark.parametrize(
-    ("body", "message"),
-    [
-        (
-            {"message": "invalid_token", "error": "not_found", "status": 401, "cause": []},
-            "invalid_token (not_found)",
-        ),
-        (
-            {
-                "message": "Validation error",
-                "error": "validation_error",
-                "status": 400,
-                "cause": [
-                    {"code": "item.available_quantity.invalid", "message": "must be >= 0"},
-                    {"code": "item.variations.invalid"},
-                ],
-            },
-            "Validation error (validation_error): must be >= 0; item.variations.invalid",
-        ),
-        ({"message": "local_rate_limited", "error": "local_rate_limited"}, "local_rate_limited"),
-        ({"error": "not_found"}, "not_found"),
-        ({}, None),
-        (["not", "an", "envelope"], None),
-    ],
-)
-def test_error_envelope_becomes_one_readable_line(body: Any, message: str | None) -> None:
-    """requirement: ML's {message, error, status, cause[]} reads as one line."""
-    assert mapping.error_message(body) == message

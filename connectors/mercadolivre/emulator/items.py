@@ -10,32 +10,15 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from erpsync.connectors.mercadolivre import sandbox
-from erpsync.connectors.mercadolivre.mapping import seller_sku
+from erpsync.connectors.mercadolivre.emulator import seed
+from erpsync.connectors.mercadolivre.emulator.wire import error, unauthorized, validation_error
+from erpsync.emulation import Emulator
 
 MULTIGET_MAX = 20  # ref: pt_br/itens-e-buscas "Multiget"
 SCAN_LIMIT_MAX = 100  # ref: ML news 2017-12-21 "Scan + Hash": limit up to 100
 
 
-def error(status: int, message: str, code: str, cause: list[Any] | None = None) -> JSONResponse:
-    """ML's error envelope {message, error, status, cause[]}."""
-    body = {"message": message, "error": code, "status": status, "cause": cause or []}
-    return JSONResponse(body, status_code=status)
-
-
-def validation_error(code: str, message: str, reference: str) -> JSONResponse:
-    cause = {
-        "department": "items",
-        "cause_id": 300,
-        "type": "error",
-        "code": code,
-        "references": [reference],
-        "message": message,
-    }
-    return error(400, "Validation error", "validation_error", [cause])
-
-
-class ItemsMixin:
+class ItemsMixin(Emulator):
     """Items state and endpoints; mixed into MercadoLivreEmulator."""
 
     lock: threading.RLock
@@ -43,14 +26,10 @@ class ItemsMixin:
     items: dict[str, dict[str, Any]]
 
     def setup_items(self) -> None:
-        self.items = {item["id"]: item for item in sandbox.sandbox_items()}
+        self.items = {item["id"]: item for item in seed.sandbox_items()}
         self._scrolls: dict[str, list[str]] = {}
 
     def caller(self, request: Request) -> int | None:  # pragma: no cover - the emulator's
-        raise NotImplementedError
-
-    @staticmethod
-    def unauthorized() -> JSONResponse:  # pragma: no cover - the emulator's
         raise NotImplementedError
 
     # -- the contract-suite API -----------------------------------------------------------------
@@ -61,7 +40,7 @@ class ItemsMixin:
             for item in self.items.values():
                 for variation in item.get("variations") or [None]:
                     owner = variation or item
-                    sku = seller_sku(owner.get("attributes"), owner.get("seller_custom_field"))
+                    sku = _sku(owner)
                     refs.append(
                         (item["id"], str(variation["id"]) if variation else None, sku or "")
                     )
@@ -85,7 +64,7 @@ class ItemsMixin:
         with self.lock:
             for n in range(start, start + count):
                 item_id = f"MLB{3100000000 + n}"
-                self.items[item_id] = sandbox.item_json(
+                self.items[item_id] = seed.item_json(
                     item_id, f"Produto {n}", 10.0, quantity=n % 7, sku=f"BULK-{n}"
                 )
                 ids.append(item_id)
@@ -97,7 +76,7 @@ class ItemsMixin:
         # ref: https://developers.mercadolivre.com.br/pt_br/itens-e-buscas
         caller = self.caller(request)
         if caller is None:
-            return self.unauthorized()
+            return unauthorized()
         if request.path_params["user_id"] != caller:
             return error(403, "Caller is not the owner of these items", "forbidden")
         query = request.query_params
@@ -155,7 +134,7 @@ class ItemsMixin:
 
     async def multiget(self, request: Request) -> Response:
         if self.caller(request) is None:
-            return self.unauthorized()
+            return unauthorized()
         ids = [i for i in request.query_params.get("ids", "").split(",") if i]
         if not ids:
             return error(400, "The ids param is required", "bad_request")
@@ -174,7 +153,7 @@ class ItemsMixin:
 
     async def item(self, request: Request) -> Response:
         if self.caller(request) is None:
-            return self.unauthorized()
+            return unauthorized()
         item_id = request.path_params["item_id"]
         item = self.items.get(item_id)
         if item is None:
@@ -266,6 +245,13 @@ def _quantity(value: Any) -> bool:
 
 
 def _skus(item: dict[str, Any]) -> set[str]:
-    owners = item.get("variations") or [item]
-    found = {seller_sku(o.get("attributes"), o.get("seller_custom_field")) for o in owners}
+    found = {_sku(owner) for owner in item.get("variations") or [item]}
     return {sku for sku in found if sku}
+
+
+def _sku(owner: dict[str, Any]) -> str | None:
+    """The SKU ML shows for an item or a variation: its ``SELLER_SKU`` attribute (ref:
+    pt_br/variacoes), else the legacy ``seller_custom_field`` the seed gives some items.
+    The emulator's own reading of its data: the connector's is the one under test."""
+    values = [a.get("value_name") for a in owner.get("attributes") or [] if a["id"] == "SELLER_SKU"]
+    return next((str(v) for v in values if v), None) or owner.get("seller_custom_field") or None

@@ -1,6 +1,6 @@
 """MercadoLivreEmulator: api.mercadolibre.com's seller endpoints, in-process, with ML's quirks.
 
-Real paths and shapes (sources cited in shapes.py, sandbox.py and emulator_items.py):
+Real paths and shapes (sources cited in wire.py, seed.py and items.py):
 /oauth/token with single-use rotating refresh tokens, bearer auth with 6 h access tokens,
 /orders/search that leaves cancelled orders out unless asked and refuses offset + limit past
 10,000, billing info, shipments (new format only with `x-format-new: true`), the seller's item
@@ -20,10 +20,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from erpsync.connectors.mercadolivre import sandbox, shapes
-from erpsync.connectors.mercadolivre.emulator_invoices import InvoicesMixin
-from erpsync.connectors.mercadolivre.emulator_items import ItemsMixin, error
-from erpsync.connectors.mercadolivre.shapes import ml_time, utc_time
+from erpsync.connectors.mercadolivre.emulator import seed, wire
+from erpsync.connectors.mercadolivre.emulator.invoices import InvoicesMixin
+from erpsync.connectors.mercadolivre.emulator.items import ItemsMixin
+from erpsync.connectors.mercadolivre.emulator.seed import ORDER_MIX
+from erpsync.connectors.mercadolivre.emulator.wire import error, ml_time, unauthorized, utc_time
 from erpsync.domain import utcnow
 from erpsync.emulation import Emulator, bearer_token, read_form
 
@@ -49,7 +50,7 @@ class MercadoLivreEmulator(ItemsMixin, InvoicesMixin, Emulator):
         *,
         seed: int = 0,
         clock: Callable[[], datetime] = utcnow,
-        sandbox_orders: int = len(sandbox.ORDER_MIX),
+        sandbox_orders: int = len(ORDER_MIX),
         search_cap: int = 10_000,
         items_offset_cap: int = 1_000,
     ) -> None:
@@ -65,7 +66,7 @@ class MercadoLivreEmulator(ItemsMixin, InvoicesMixin, Emulator):
         self.billing: dict[str, dict[str, Any]] = {}
         #: shipment id -> its orders (a pack's orders share one): masking needs their status
         self.shipment_orders: dict[int, list[int]] = {}
-        self.buyers = [sandbox.make_buyer(self.random, i) for i in range(24)]
+        self.buyers = [seed.make_buyer(self.random, i) for i in range(24)]
         self.serial = 0
         #: parsed (date_last_updated, date_created) per order, and search results per query: a
         #: benchmark pages 100k orders, and re-filtering them for every page would dominate
@@ -104,7 +105,7 @@ class MercadoLivreEmulator(ItemsMixin, InvoicesMixin, Emulator):
         }
 
     def options(self) -> dict[str, Any]:
-        return {"seller_id": shapes.SELLER_ID, "redirect_uri": self.redirect_uri}
+        return {"seller_id": wire.SELLER_ID, "redirect_uri": self.redirect_uri}
 
     def seed_orders(self, count: int, *, start: datetime, end: datetime) -> list[str]:
         step = (end - start) / max(count, 1)
@@ -115,11 +116,11 @@ class MercadoLivreEmulator(ItemsMixin, InvoicesMixin, Emulator):
                 serial = self.serial
                 self.serial += 1
                 order_id = 2000010000000000 + serial + 1
-                role = sandbox.pack_role(serial)
+                role = seed.pack_role(serial)
                 if role == "first":
                     pack = (2000005000000000 + serial, 46000000000 + serial)
                 buyer = self.buyers[(serial - 1 if role == "second" else serial) % len(self.buyers)]
-                spec = sandbox.mix_spec(
+                spec = seed.mix_spec(
                     serial,
                     order_id=order_id,
                     buyer=buyer,
@@ -194,34 +195,27 @@ class MercadoLivreEmulator(ItemsMixin, InvoicesMixin, Emulator):
             }
         self.update_order(external_id, status="cancelled", shipment_status="cancelled")
 
-    def _store(self, spec: shapes.OrderSpec) -> None:
-        self.orders[spec.order_id] = order = shapes.order_json(spec)
+    def _store(self, spec: wire.OrderSpec) -> None:
+        self.orders[spec.order_id] = order = wire.order_json(spec)
         self._index(order)
         if spec.shipment_id and spec.shipment_id not in self.shipments:
-            self.shipments[spec.shipment_id] = shapes.shipment_json(spec)
+            self.shipments[spec.shipment_id] = wire.shipment_json(spec)
         if spec.shipment_id:
             self.shipment_orders.setdefault(spec.shipment_id, []).append(spec.order_id)
         if spec.billing_info_id:
-            self.billing[spec.billing_info_id] = shapes.billing_info_json(spec)
+            self.billing[spec.billing_info_id] = wire.billing_info_json(spec)
 
     # -- auth -----------------------------------------------------------------------------------
 
     def issue_code(self) -> str:
         """An authorization code, as the consent page would put on the redirect (tests)."""
-        return "TG-" + self.issue_token(
-            "code", {"user_id": shapes.SELLER_ID}, timedelta(minutes=10)
-        )
+        return "TG-" + self.issue_token("code", {"user_id": wire.SELLER_ID}, timedelta(minutes=10))
 
     def caller(self, request: Request) -> int | None:
         """The user id of a valid bearer token (a `?access_token=` query is not accepted)."""
         token = bearer_token(request) or ""
         payload = self.read_token("access", token.removeprefix("APP_USR-"))
         return int(payload["user_id"]) if payload else None
-
-    @staticmethod
-    def unauthorized() -> JSONResponse:
-        # ref: mercadolibre/api#69, iphousehq/mercadolibre-net-sdk#6
-        return error(401, "invalid_token", "not_found")
 
     async def token(self, request: Request) -> Response:
         # ref: https://developers.mercadolivre.com.br/pt_br/autenticacao-e-autorizacao
@@ -257,13 +251,13 @@ class MercadoLivreEmulator(ItemsMixin, InvoicesMixin, Emulator):
         return known and self.use_once(token)  # single use: every refresh rotates it
 
     def _new_tokens(self) -> dict[str, Any]:
-        user = {"user_id": shapes.SELLER_ID}
+        user = {"user_id": wire.SELLER_ID}
         return {
             "access_token": "APP_USR-" + self.issue_token("access", user, ACCESS_TTL),
             "token_type": "bearer",
             "expires_in": int(ACCESS_TTL.total_seconds()),
             "scope": "offline_access read write",
-            "user_id": shapes.SELLER_ID,
+            "user_id": wire.SELLER_ID,
             "refresh_token": "TG-" + self.issue_token("refresh", user, REFRESH_TTL),
         }
 
@@ -271,21 +265,21 @@ class MercadoLivreEmulator(ItemsMixin, InvoicesMixin, Emulator):
 
     async def me(self, request: Request) -> Response:
         if self.caller(request) is None:
-            return self.unauthorized()
+            return unauthorized()
         return JSONResponse(self._user(private=True))
 
     async def user(self, request: Request) -> Response:
         if self.caller(request) is None:
-            return self.unauthorized()
-        if request.path_params["user_id"] != shapes.SELLER_ID:
+            return unauthorized()
+        if request.path_params["user_id"] != wire.SELLER_ID:
             return error(404, "User not found", "not_found")
         return JSONResponse(self._user(private=False))
 
     @staticmethod
     def _user(*, private: bool) -> dict[str, Any]:
         user: dict[str, Any] = {
-            "id": shapes.SELLER_ID,
-            "nickname": sandbox.SELLER_NICKNAME,
+            "id": wire.SELLER_ID,
+            "nickname": seed.SELLER_NICKNAME,
             "registration_date": "2019-03-14T10:21:44.000-03:00",
             "country_id": "BR",
             "site_id": "MLB",
@@ -304,7 +298,7 @@ class MercadoLivreEmulator(ItemsMixin, InvoicesMixin, Emulator):
         # ref: https://developers.mercadolivre.com.br/pt_br/gerenciamento-de-vendas
         caller = self.caller(request)
         if caller is None:
-            return self.unauthorized()
+            return unauthorized()
         query = request.query_params
         if query.get("seller") != str(caller):
             return error(403, "Caller is not allowed to search orders of that seller", "forbidden")
@@ -375,7 +369,7 @@ class MercadoLivreEmulator(ItemsMixin, InvoicesMixin, Emulator):
 
     async def order(self, request: Request) -> Response:
         if self.caller(request) is None:
-            return self.unauthorized()
+            return unauthorized()
         order = self.orders.get(request.path_params["order_id"])
         if order is None:
             return error(404, "Order not found", "not_found")
@@ -384,7 +378,7 @@ class MercadoLivreEmulator(ItemsMixin, InvoicesMixin, Emulator):
     async def billing_info(self, request: Request) -> Response:
         # ref: https://developers.mercadolivre.com.br/pt-br/faturamento
         if self.caller(request) is None:
-            return self.unauthorized()
+            return unauthorized()
         found = self.billing.get(request.path_params["billing_id"])
         if found is None or request.path_params["site"] != found["site_id"]:
             return error(404, "Billing info not found", "not_found")
@@ -392,14 +386,14 @@ class MercadoLivreEmulator(ItemsMixin, InvoicesMixin, Emulator):
 
     async def shipment(self, request: Request) -> Response:
         if self.caller(request) is None:
-            return self.unauthorized()
+            return unauthorized()
         shipment_id = request.path_params["shipment_id"]
         found = self.shipments.get(shipment_id)
         if found is None:
             return error(404, "Shipment not found", "not_found")
         orders = [self.orders[i] for i in self.shipment_orders.get(shipment_id, ())]
-        if orders and all(order["status"] in shapes.UNPAID for order in orders):
-            found = shapes.masked(found)
+        if orders and all(order["status"] in wire.UNPAID for order in orders):
+            found = wire.masked(found)
         if request.headers.get("x-format-new") != "true":
             return JSONResponse(_old_format(found))
         return JSONResponse(copy.deepcopy(found))

@@ -1,4 +1,4 @@
-"""Pure mapping of Mercado Livre JSON (orders, billing info, shipments, items) to erpsync shapes.
+"""Orders: Mercado Livre's order JSON (with its billing info and shipment) -> Order. Pure.
 
 An order payload is self-contained, as the connector stores it for quarantine replay::
 
@@ -9,13 +9,13 @@ An order payload is self-contained, as the connector stores it for quarantine re
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
 from erpsync import documents
-from erpsync.domain import Address, Buyer, Listing, Order, OrderItem, OrderStatus, to_money, to_utc
+from erpsync.domain import Address, Buyer, Order, OrderItem, OrderStatus, to_money, to_utc
 from erpsync.lenient import NO_ADDRESS, Lenient
 
 PLATFORM = "Mercado Livre"
@@ -124,7 +124,7 @@ def order_version(order: Mapping[str, Any]) -> datetime:
     return max(moments) if moments else to_utc(order["date_created"])
 
 
-def order_from_ml(payload: Mapping[str, Any], *, connector: str) -> Order:
+def order_from_payload(payload: Mapping[str, Any], *, connector: str) -> Order:
     """Map one stored payload ({"order", "billing_info", "shipment"}) to an Order.
 
     Only the id, the lines and their quantities may fail it (-> quarantine): the buyer's
@@ -306,85 +306,3 @@ def _name(value: Any) -> str | None:
 
 def _text(value: Any) -> str | None:
     return None if value is None or value == "" else str(value)
-
-
-# --- listings -------------------------------------------------------------------------------
-
-
-def seller_sku(attributes: Iterable[Mapping[str, Any]] | None, fallback: Any = None) -> str | None:
-    """The SELLER_SKU attribute's value; the legacy `seller_custom_field` when it is absent.
-
-    ref: developers.mercadolivre.com.br/pt_br/variacoes ("SELLER_SKU" in `attributes`).
-    """
-    for attribute in attributes or ():
-        if attribute.get("id") == "SELLER_SKU" and attribute.get("value_name"):
-            return str(attribute["value_name"])
-    return str(fallback) if fallback else None
-
-
-def listings_from_item(item: Mapping[str, Any], *, connector: str) -> list[Listing]:
-    """One Listing per variation, or one for an item without variations."""
-    item_id = str(item["id"])
-    full = (item.get("shipping") or {}).get("logistic_type") == "fulfillment"
-    extra = {"status": item.get("status")} if item.get("status") else {}
-    variations = item.get("variations") or []
-    if not variations:
-        return [
-            Listing(
-                connector=connector,
-                item_id=item_id,
-                sku=seller_sku(item.get("attributes"), item.get("seller_custom_field")),
-                title=item.get("title"),
-                fulfilled_by_channel=full,
-                channel_quantity=_quantity(item.get("available_quantity")),
-                extra=extra,
-            )
-        ]
-    return [
-        Listing(
-            connector=connector,
-            item_id=item_id,
-            variation_id=str(variation["id"]),
-            sku=seller_sku(variation.get("attributes"), variation.get("seller_custom_field")),
-            title=_variation_title(item.get("title"), variation),
-            fulfilled_by_channel=full,
-            channel_quantity=_quantity(variation.get("available_quantity")),
-            extra=extra,
-        )
-        for variation in variations
-    ]
-
-
-def _variation_title(title: Any, variation: Mapping[str, Any]) -> str | None:
-    values = [
-        str(combo["value_name"])
-        for combo in variation.get("attribute_combinations") or ()
-        if combo.get("value_name")
-    ]
-    if not values:
-        return str(title) if title else None
-    return f"{title} ({' / '.join(values)})" if title else " / ".join(values)
-
-
-def _quantity(value: Any) -> int | None:
-    return None if value is None else int(value)
-
-
-# --- errors ---------------------------------------------------------------------------------
-
-
-def error_message(body: Any) -> str | None:
-    """One readable line from ML's error envelope {message, error, status, cause[]}."""
-    if not isinstance(body, Mapping):
-        return None
-    message = body.get("message")
-    code = body.get("error")
-    causes = [
-        str(cause.get("message") or cause.get("code"))
-        for cause in body.get("cause") or ()
-        if isinstance(cause, Mapping) and (cause.get("message") or cause.get("code"))
-    ]
-    head = f"{message} ({code})" if message and code and code != message else message or code
-    if not head:
-        return None
-    return f"{head}: {'; '.join(causes)}" if causes else str(head)

@@ -2,7 +2,7 @@
 valid CPFs/CNPJs (real check digits) in real cities and CEP ranges, and the order mix it seeds.
 
 Items follow developers.mercadolivre.com.br/pt_br/variacoes (SELLER_SKU in `attributes`) and
-pt_br/itens-e-buscas (multiget bodies); orders are built by shapes.py.
+pt_br/itens-e-buscas (multiget bodies); orders are built by wire.py.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import random
 from datetime import datetime, timedelta
 from typing import Any
 
-from erpsync.connectors.mercadolivre.shapes import SELLER_ID, Buyer, Line, OrderSpec
+from erpsync.connectors.mercadolivre.emulator.wire import SELLER_ID, Buyer, Line, OrderSpec
 
 SELLER_NICKNAME = "LOJA_ERPSYNC_TESTE"
 

@@ -18,13 +18,13 @@ import httpx
 import pytest
 
 from erpsync.connector import ConnectorContext, ConnectorSettings, NothingSeen, Window
-from erpsync.connectors.mercadolivre import MercadoLivreConnector, mapping
+from erpsync.connectors.mercadolivre import MercadoLivreConnector, orders
 from erpsync.connectors.mercadolivre.settings import MercadoLivreCredentials, MercadoLivreOptions
 from erpsync.domain import Address, OrderStatus
 from erpsync.http.auth import MemoryTokenStore
 from erpsync.http.retry import RetryPolicy
 
-DOCS = Path(__file__).resolve().parents[2] / "connectors" / "mercadolivre" / "fixtures" / "docs"
+DOCS = Path(__file__).resolve().parents[3] / "connectors" / "mercadolivre" / "fixtures" / "docs"
 RG_ORDER, UNPAID_ORDER = 2000012000000301, 2000012000000302
 
 
@@ -33,7 +33,7 @@ def load(name: str) -> Any:
 
 
 def mapped(order_id: int) -> Any:
-    return mapping.order_from_ml(load(f"order-{order_id}.json"), connector="ml")
+    return orders.order_from_payload(load(f"order-{order_id}.json"), connector="ml")
 
 
 def test_the_order_version_is_the_newer_of_the_two_update_fields() -> None:
@@ -43,8 +43,8 @@ def test_the_order_version_is_the_newer_of_the_two_update_fields() -> None:
     assert order.updated_at == datetime(2026, 10, 28, 5, 55, 49, 811000, tzinfo=UTC)
     flipped = load(f"order-{RG_ORDER}.json")
     flipped["order"]["last_updated"] = "2026-10-29T10:00:00.000-03:00"
-    assert mapping.order_version(flipped["order"]) == datetime(2026, 10, 29, 13, 0, tzinfo=UTC)
-    assert mapping.order_from_ml(flipped, connector="ml").updated_at == datetime(
+    assert orders.order_version(flipped["order"]) == datetime(2026, 10, 29, 13, 0, tzinfo=UTC)
+    assert orders.order_from_payload(flipped, connector="ml").updated_at == datetime(
         2026, 10, 29, 13, 0, tzinfo=UTC
     )
 
@@ -93,7 +93,7 @@ def test_the_billing_address_state_given_by_name_becomes_its_uf(
     payload = load(f"order-{RG_ORDER}.json")
     payload["shipment"] = None  # the billing address is the fallback
     payload["billing_info"]["buyer"]["billing_info"]["address"]["state"] = state
-    order = mapping.order_from_ml(payload, connector="ml")
+    order = orders.order_from_payload(payload, connector="ml")
     assert order.shipping_address.state == uf
     assert order.shipping_address.zip == "28660000"
     assert any("state" in note for note in order.notes) is (uf is None)
@@ -107,7 +107,7 @@ def test_a_masked_destination_before_payment_is_absent_with_a_note() -> None:
     assert order.shipping_address == Address(
         district="Jardim Ornelas", city="Bom Jardim", state="RJ", country="BR"
     )
-    assert mapping.MASKED_ADDRESS in order.notes
+    assert orders.MASKED_ADDRESS in order.notes
 
 
 def test_the_paid_order_read_again_fills_the_address() -> None:
@@ -117,7 +117,7 @@ def test_the_paid_order_read_again_fills_the_address() -> None:
         "shipment"
     ]["destination"]["shipping_address"]
     payload["order"]["status"] = "paid"
-    order = mapping.order_from_ml(payload, connector="ml")
+    order = orders.order_from_payload(payload, connector="ml")
     assert order.shipping_address == Address(
         street="Rua Nicolau de Marcos",
         number="17",
@@ -127,7 +127,7 @@ def test_the_paid_order_read_again_fills_the_address() -> None:
         state="RJ",
         zip="28660000",
     )
-    assert mapping.MASKED_ADDRESS not in order.notes
+    assert orders.MASKED_ADDRESS not in order.notes
 
 
 @pytest.mark.parametrize(
@@ -143,7 +143,7 @@ def test_a_bad_cep_or_state_is_an_empty_field_and_a_note_not_a_quarantine(
     """requirement: only id, lines and quantities may quarantine an order."""
     payload = load(f"order-{RG_ORDER}.json")
     payload["shipment"]["destination"]["shipping_address"][field] = value
-    order = mapping.order_from_ml(payload, connector="ml")
+    order = orders.order_from_payload(payload, connector="ml")
     assert any(note in n for n in order.notes)
     assert order.items[0].quantity == 1
 

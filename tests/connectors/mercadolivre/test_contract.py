@@ -6,7 +6,7 @@ from erpsync.connectors.mercadolivre import MercadoLivreConnector
 from erpsync.connectors.mercadolivre.emulator import MercadoLivreEmulator
 from erpsync.testing import ConnectorContract
 
-FIXTURES = Path(__file__).resolve().parents[2] / "connectors" / "mercadolivre" / "fixtures"
+FIXTURES = Path(__file__).resolve().parents[3] / "connectors" / "mercadolivre" / "fixtures"
 
 
 class TestMercadoLivreContract(ConnectorContract):

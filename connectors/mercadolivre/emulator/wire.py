@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
+from starlette.responses import JSONResponse
+
 SELLER_ID = 241910555
 #: Brasília time, as ML writes most of its dates
 BRT = timezone(timedelta(hours=-3))
@@ -338,3 +340,30 @@ def billing_info_json(spec: OrderSpec) -> dict[str, Any]:
         },
     }
     return {"site_id": "MLB", "buyer": {"cust_id": spec.buyer.id, "billing_info": info}}
+
+
+# --- errors ----------------------------------------------------------------------------------
+
+
+def error(status: int, message: str, code: str, cause: list[Any] | None = None) -> JSONResponse:
+    """ML's error envelope {message, error, status, cause[]}."""
+    body = {"message": message, "error": code, "status": status, "cause": cause or []}
+    return JSONResponse(body, status_code=status)
+
+
+def validation_error(code: str, message: str, reference: str) -> JSONResponse:
+    cause = {
+        "department": "items",
+        "cause_id": 300,
+        "type": "error",
+        "code": code,
+        "references": [reference],
+        "message": message,
+    }
+    return error(400, "Validation error", "validation_error", [cause])
+
+
+def unauthorized() -> JSONResponse:
+    """A missing, expired or unknown bearer token (ref: mercadolibre/api#69,
+    iphousehq/mercadolibre-net-sdk#6)."""
+    return error(401, "invalid_token", "not_found")
