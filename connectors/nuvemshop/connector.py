@@ -193,7 +193,7 @@ class NuvemshopConnector(
                     yield OrderPage(orders=raws)
 
     def map_order(self, payload: Mapping[str, Any]) -> Order:
-        return order_map.map_order(payload, self.name)
+        return order_map.order_from_payload(payload, connector=self.name)
 
     # -- listings and stock --------------------------------------------------------------------
 
@@ -204,7 +204,9 @@ class NuvemshopConnector(
             batch = [
                 listing
                 for product in records
-                for listing in listing_map.map_product(product, self.name, self.options.location_id)
+                for listing in listing_map.listings_from_payload(
+                    product, connector=self.name, location_id=self.options.location_id
+                )
             ]
             if batch:
                 yield batch

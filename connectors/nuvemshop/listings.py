@@ -34,27 +34,35 @@ def variant_quantity(variant: Mapping[str, Any], location_id: str | None) -> int
     return int(stock) if stock is not None else None
 
 
-def map_product(
-    product: Mapping[str, Any], connector: str, location_id: str | None = None
+def listing_from_payload(
+    payload: Mapping[str, Any],
+    *,
+    connector: str,
+    product: Mapping[str, Any],
+    location_id: str | None = None,
+) -> Listing:
+    """One variant (``payload``) of ``product``; a variant without SKU is listed with none
+    (never written to until a SKU links it)."""
+    sku = payload.get("sku")
+    return Listing(
+        connector=connector,
+        item_id=str(product["id"]),
+        variation_id=str(payload["id"]),
+        sku=str(sku).strip() if sku not in (None, "") else None,
+        title=title(product.get("name")),
+        channel_quantity=variant_quantity(payload, location_id),
+        extra={
+            "stock_management": payload.get("stock_management"),
+            "published": product.get("published"),
+        },
+    )
+
+
+def listings_from_payload(
+    payload: Mapping[str, Any], *, connector: str, location_id: str | None = None
 ) -> list[Listing]:
-    """Every variant of one product; a variant without SKU is listed with none (never
-    written to until a SKU links it)."""
-    name = title(product.get("name"))
-    listings = []
-    for variant in product.get("variants") or []:
-        sku = variant.get("sku")
-        listings.append(
-            Listing(
-                connector=connector,
-                item_id=str(product["id"]),
-                variation_id=str(variant["id"]),
-                sku=str(sku).strip() if sku not in (None, "") else None,
-                title=name,
-                channel_quantity=variant_quantity(variant, location_id),
-                extra={
-                    "stock_management": variant.get("stock_management"),
-                    "published": product.get("published"),
-                },
-            )
-        )
-    return listings
+    """Every variant of one product of GET /products."""
+    return [
+        listing_from_payload(variant, connector=connector, product=payload, location_id=location_id)
+        for variant in payload.get("variants") or []
+    ]

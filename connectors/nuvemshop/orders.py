@@ -92,7 +92,7 @@ def version(order: Mapping[str, Any]) -> tuple[str, datetime | None]:
     return str(order["id"]), to_utc(updated) if updated else None
 
 
-def map_order(payload: Mapping[str, Any], connector: str) -> Order:
+def order_from_payload(payload: Mapping[str, Any], *, connector: str) -> Order:
     """Map one order (the bare JSON object of GET /orders or /orders/{id})."""
     soft = Lenient()
     items = tuple(_item(line) for line in _lines(payload))

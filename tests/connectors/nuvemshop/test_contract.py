@@ -13,5 +13,5 @@ class TestNuvemshopContract(ConnectorContract):
     connector_class = NuvemshopConnector
     emulator_class = NuvemshopEmulator
     fixtures = FIXTURES
-    fixture_glob = "order_*.json"
+    fixture_glob = "order-*.json"
     refreshes_tokens = False

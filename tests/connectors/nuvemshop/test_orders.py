@@ -19,7 +19,7 @@ def doc(name):
 
 def test_the_v1_docs_example_maps_with_its_quirks():
     """requirement: the old docs' order (duplicate number, `price` as total, US address) maps."""
-    order = orders.map_order(doc("order_docs_v1_unshipped.json"), "ns")
+    order = orders.order_from_payload(doc("order-450789469.json"), connector="ns")
     assert order.external_id == "450789469"
     assert order.number == "101"  # "number" appears twice: JSON keeps the last
     assert order.status is OrderStatus.PENDING
@@ -36,14 +36,14 @@ def test_the_v1_docs_example_maps_with_its_quirks():
 
 
 def test_the_fulfill_answer_is_shipped():
-    order = orders.map_order(doc("order_docs_v1_fulfill_shipped.json"), "ns")
+    order = orders.order_from_payload(doc("order-450789469-fulfilled.json"), connector="ns")
     assert order.status is OrderStatus.SHIPPED
     assert order.extra["shipping_tracking_number"] == "ABC1234"
 
 
 def test_the_2022_docs_example_strings_offsets_and_identification():
     """requirement: string quantity/variant_id, +0000 offsets, customer.identification."""
-    order = orders.map_order(doc("order_docs_2022_pending_unpacked.json"), "ns")
+    order = orders.order_from_payload(doc("order-871254203.json"), connector="ns")
     assert order.items[0].quantity == 1
     assert order.items[0].variation_id == "426215948"
     assert order.items[0].sku == "12389012348124801234890"
@@ -75,11 +75,13 @@ def expected(status, payment, shipping):
 @pytest.mark.parametrize("shipping", SHIPPINGS)
 def test_every_documented_status_combination(status, payment, shipping):
     """requirement: status x payment_status x shipping_status, both shipping spellings."""
-    for name in ("order_docs_v1_unshipped.json", "order_docs_2022_pending_unpacked.json"):
+    for name in ("order-450789469.json", "order-871254203.json"):
         payload = doc(name) | {
             "status": status, "payment_status": payment, "shipping_status": shipping,
         }  # fmt: skip
-        assert orders.map_order(payload, "ns").status is expected(status, payment, shipping)
+        assert orders.order_from_payload(payload, connector="ns").status is expected(
+            status, payment, shipping
+        )
 
 
 @pytest.mark.parametrize(
@@ -88,19 +90,19 @@ def test_every_documented_status_combination(status, payment, shipping):
 )
 def test_an_undocumented_status_is_refused_for_the_quarantine(field, value):
     with pytest.raises(ValueError, match=value):
-        orders.map_order(doc("order_docs_2022_pending_unpacked.json") | {field: value}, "ns")
+        orders.order_from_payload(doc("order-871254203.json") | {field: value}, connector="ns")
 
 
 def test_money_discount_coupon_gateway_and_freight_as_strings():
     """requirement: discounts, freight, coupons as decimal strings, exactly."""
-    payload = doc("order_docs_2022_pending_unpacked.json")
+    payload = doc("order-871254203.json")
     payload["products"][0] |= {"price": "19.90", "quantity": "3"}
     payload |= {
         "subtotal": "59.70", "discount": "", "discount_coupon": "10.00",
         "discount_gateway": "2.99", "shipping_cost_customer": "15.90", "total": "62.61",
         "coupon": [{"code": "BEMVINDO10"}],
     }  # fmt: skip
-    order = orders.map_order(payload, "ns")
+    order = orders.order_from_payload(payload, connector="ns")
     assert order.items_total == Decimal("59.70")
     assert order.discount == Decimal("12.99")  # no `discount`: coupon + gateway
     assert order.shipping_cost == Decimal("15.90")
@@ -110,16 +112,16 @@ def test_money_discount_coupon_gateway_and_freight_as_strings():
 
 
 def test_a_total_that_does_not_add_up_is_kept_with_a_note():
-    payload = doc("order_docs_2022_pending_unpacked.json") | {"total": "5399.00"}
-    order = orders.map_order(payload, "ns")
+    payload = doc("order-871254203.json") | {"total": "5399.00"}
+    order = orders.order_from_payload(payload, connector="ns")
     assert order.total == Decimal("5399.00")
     assert any("differs" in n for n in order.notes)
 
 
 def test_no_total_at_all_is_computed():
-    payload = doc("order_docs_2022_pending_unpacked.json")
+    payload = doc("order-871254203.json")
     del payload["total"]
-    assert orders.map_order(payload, "ns").total == Decimal("5400.00")
+    assert orders.order_from_payload(payload, connector="ns").total == Decimal("5400.00")
 
 
 @pytest.mark.parametrize(("raw", "value"), [("2", 2), (" 3 ", 3), (4, 4), ("1.0", 1)])
@@ -129,24 +131,24 @@ def test_quantities_as_strings_are_read(raw, value):
 
 @pytest.mark.parametrize("raw", ["", "abc", "1.5", "0", "-1", None, True])
 def test_a_bad_quantity_sends_the_order_to_quarantine(raw):
-    payload = doc("order_docs_2022_pending_unpacked.json")
+    payload = doc("order-871254203.json")
     payload["products"][0]["quantity"] = raw
     with pytest.raises(ValueError):
-        orders.map_order(payload, "ns")
+        orders.order_from_payload(payload, connector="ns")
 
 
 @pytest.mark.parametrize("change", [{"id": None}, {"products": []}, {"id": ""}])
 def test_what_an_order_cannot_exist_without_quarantines_it(change):
     with pytest.raises(ValueError):
-        orders.map_order(doc("order_docs_2022_pending_unpacked.json") | change, "ns")
+        orders.order_from_payload(doc("order-871254203.json") | change, connector="ns")
 
 
 def test_a_bad_document_cep_or_phone_is_an_empty_field_and_a_note():
     """requirement: only id, lines and quantities may quarantine an order."""
-    payload = doc("order_docs_2022_pending_unpacked.json")
+    payload = doc("order-871254203.json")
     payload["customer"]["identification"] = "12.345.678-9"  # an RG
     payload["shipping_address"] |= {"zipcode": "1801", "province": "São Paulo", "country": "BR"}
-    order = orders.map_order(payload, "ns")
+    order = orders.order_from_payload(payload, connector="ns")
     assert order.buyer.document is None
     assert order.extra["buyer_document"]["number"] == "12.345.678-9"
     assert order.shipping_address.zip is None and order.shipping_address.state == "SP"
@@ -155,9 +157,9 @@ def test_a_bad_document_cep_or_phone_is_an_empty_field_and_a_note():
 
 
 def test_without_the_customers_scope_the_contact_fields_are_the_buyer():
-    payload = doc("order_docs_2022_pending_unpacked.json")
+    payload = doc("order-871254203.json")
     del payload["customer"]
-    order = orders.map_order(payload, "ns")
+    order = orders.order_from_payload(payload, connector="ns")
     assert order.buyer.name == "Maria Silva" and order.buyer.document == "75839566500"
 
 
