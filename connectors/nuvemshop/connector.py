@@ -16,6 +16,7 @@ import httpx
 
 from erpsync.connector import (
     HttpConnector,
+    InvoiceSink,
     ListingSource,
     OAuthConsent,
     OrderPage,
@@ -24,14 +25,24 @@ from erpsync.connector import (
     RawOrder,
     SeenOrders,
     StockSink,
+    TrackingSink,
     Window,
 )
+from erpsync.connectors.nuvemshop import invoices as invoice_map
 from erpsync.connectors.nuvemshop import listings as listing_map
 from erpsync.connectors.nuvemshop import orders as order_map
 from erpsync.connectors.nuvemshop import stock as stock_map
 from erpsync.connectors.nuvemshop.settings import NuvemshopCredentials, NuvemshopOptions
-from erpsync.domain import Listing, Order, PushResult, StockUpdate
-from erpsync.errors import AuthError, ConfigError, FatalError
+from erpsync.domain import (
+    Invoice,
+    Listing,
+    Order,
+    PushResult,
+    SendResult,
+    StockUpdate,
+    TrackingUpdate,
+)
+from erpsync.errors import AuthError, ConfigError, FatalError, RetriableError
 from erpsync.http.auth import Tokens
 from erpsync.http.pagination import LinkHeaderPaginator
 from erpsync.http.session import HttpSession, platform_message
@@ -59,9 +70,15 @@ class BearerAuthentication(httpx.Auth):
 
 
 class NuvemshopConnector(
-    HttpConnector[NuvemshopCredentials, NuvemshopOptions], OrderSource, ListingSource, StockSink
+    HttpConnector[NuvemshopCredentials, NuvemshopOptions],
+    OrderSource,
+    ListingSource,
+    StockSink,
+    InvoiceSink,
+    TrackingSink,
 ):
-    """Nuvemshop/Tiendanube: orders by update time, variants as listings, bulk stock."""
+    """Nuvemshop/Tiendanube: orders by update time, variants as listings, bulk stock, NF-e
+    keys as order metafields, fulfilment with tracking."""
 
     type = "nuvemshop"
     platform = order_map.PLATFORM
@@ -228,6 +245,88 @@ class NuvemshopConnector(
                 continue
             results += stock_map.results(batch, response.json())
         return results
+
+    # -- post-sale -----------------------------------------------------------------------------
+
+    def push_invoices(self, invoices: Sequence[Invoice]) -> list[SendResult]:
+        """Each NF-e's access key as the order's `nfe`/`key` metafield: created, or updated
+        when the order holds another key (a reissued NF-e); the same key is a replay.
+        The XML's URL (`nfe`/`link`) is not sent: erpsync keeps the XML, it does not host it."""
+        return [self._push_invoice(invoice) for invoice in invoices]
+
+    def _push_invoice(self, invoice: Invoice) -> SendResult:
+        ref, order_id = invoice.access_key, invoice.order_external_id
+        if not order_id:
+            return SendResult(ref=ref, ok=False, error="the NF-e names no Nuvemshop order")
+        try:
+            order = self._order(order_id)
+            if order is None:
+                return SendResult(ref=ref, ok=False, error=f"order {order_id} not on Nuvemshop")
+            why = invoice_map.refusal(invoice, order)
+            if why is not None:
+                return SendResult(ref=ref, ok=False, error=why)
+            fields = self._nfe_keys(order_id)
+            held = next((f for f in fields if invoice_map.same(f.get("value"), ref)), None)
+            if held is not None:
+                return SendResult(ref=ref, ok=True, remote_id=str(held.get("id")))
+            if fields:
+                field_id = fields[0].get("id")
+                self.request("PUT", self._path(f"/metafields/{field_id}"), json={"value": ref})
+                return SendResult(ref=ref, ok=True, remote_id=str(field_id))
+            response = self.request(
+                "POST", self._path("/metafields"), json=invoice_map.key_metafield(invoice, order_id)
+            )
+            return SendResult(ref=ref, ok=True, remote_id=str(response.json().get("id")))
+        except RetriableError as exc:
+            return SendResult(ref=ref, ok=False, retry=True, error=str(exc))
+        except FatalError as exc:
+            return SendResult(ref=ref, ok=False, error=str(exc))
+
+    def push_tracking(self, updates: Sequence[TrackingUpdate]) -> list[SendResult]:
+        """`POST /orders/{id}/fulfill` with the tracking number (an order already fulfilled
+        with the same code is a replay). erpsync has no tracking flow yet: this is the sink
+        it will call."""
+        results = []
+        for update in updates:
+            ref = update.order_external_id
+            try:
+                order = self._order(ref)
+                if order is None:
+                    results.append(SendResult(ref=ref, ok=False, error="order not on Nuvemshop"))
+                elif invoice_map.already_fulfilled(order, update):
+                    results.append(SendResult(ref=ref, ok=True))
+                else:
+                    self.request(
+                        "POST",
+                        self._path(f"/orders/{ref}/fulfill"),
+                        json=invoice_map.fulfil_body(update, self.options.notify_customer),
+                    )
+                    results.append(SendResult(ref=ref, ok=True))
+            except RetriableError as exc:
+                results.append(SendResult(ref=ref, ok=False, retry=True, error=str(exc)))
+            except FatalError as exc:
+                results.append(SendResult(ref=ref, ok=False, error=str(exc)))
+        return results
+
+    def _order(self, order_id: str) -> dict[str, Any] | None:
+        try:
+            response = self.request("GET", self._path(f"/orders/{order_id}"))
+        except FatalError as exc:
+            if exc.status_code == 404:
+                return None
+            raise
+        data = response.json()
+        return data if isinstance(data, dict) else None
+
+    def _nfe_keys(self, order_id: str) -> list[dict[str, Any]]:
+        params = {
+            "owner_id": order_id,
+            "namespace": invoice_map.NAMESPACE,
+            "key": invoice_map.KEY,
+        }
+        response = self.request("GET", self._path("/metafields/orders"), params=params)
+        data = response.json()
+        return [f for f in data if isinstance(f, dict)] if isinstance(data, list) else []
 
     # -- checks and errors ---------------------------------------------------------------------
 

@@ -159,6 +159,20 @@ class NuvemshopEmulator(Emulator):
         self.sandbox_token_valid = False
         self.revoke_tokens("access")
 
+    def invoice_ready(self, external_id: str) -> bool:
+        """Nuvemshop takes NF-e data on any live order; an NF-e is issued once it is paid."""
+        order = self.orders.get(int(external_id)) or {}
+        return order.get("status") == "open" and order.get("payment_status") == "paid"
+
+    def invoice_key(self, external_id: str) -> str | None:
+        for field in self.metafields.values():
+            if (field["owner_resource"], field["owner_id"]) == ("Order", int(external_id)) and (
+                field["namespace"],
+                field["key"],
+            ) == ("nfe", "key"):
+                return str(field["value"])
+        return None
+
     # -- emulator controls ---------------------------------------------------------------------
 
     def variants(self) -> list[dict[str, Any]]:

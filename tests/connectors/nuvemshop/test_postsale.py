@@ -1,0 +1,108 @@
+"""NF-e keys as order metafields and fulfilment with tracking, against the emulator."""
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+
+from erpsync.connectors.nuvemshop import NuvemshopConnector
+from erpsync.connectors.nuvemshop.emulator import NuvemshopEmulator
+from erpsync.connectors.nuvemshop.emulator.app import STORE_ID
+from erpsync.domain import Invoice, TrackingUpdate
+from erpsync.testing import FakeTime, build_harness
+
+KEY = "35240612345678000195550010000000011000000017"
+
+
+def valid_key(number: int) -> str:
+    from erpsync.documents import _nfe_check_digit
+
+    first = f"352406123456780001955500100{number:09d}1{number:07d}"[:43]
+    return first + _nfe_check_digit(first)
+
+
+@pytest.fixture
+def harness():
+    time = FakeTime()
+    emulator = NuvemshopEmulator(seed=5, clock=time.now, sandbox_orders=0)
+    h = build_harness(NuvemshopConnector, emulator, time, name="ns")
+    now = time.now()
+    emulator.seed_orders(12, start=now - timedelta(days=1), end=now)
+    yield h
+    h.connector.close()
+
+
+def invoice_for(h, order, number=1, total=None):
+    return Invoice(
+        access_key=valid_key(number),
+        model="55",
+        number=number,
+        series=1,
+        issued_at=datetime(2026, 11, 2, tzinfo=UTC),
+        issuer_document="12345678000195",
+        total=Decimal(order["total"]) if total is None else total,
+        products_total=Decimal(order["subtotal"]),
+        connector="ns",
+        order_external_id=str(order["id"]),
+    )
+
+
+def paid(h):
+    return next(o for o in h.emulator.orders.values() if h.emulator.invoice_ready(str(o["id"])))
+
+
+def test_the_key_lands_as_an_nfe_metafield_once(harness):
+    order = paid(harness)
+    invoice = invoice_for(harness, order)
+    [result] = harness.connector.push_invoices([invoice])
+    assert result.ok, result.error
+    assert harness.emulator.invoice_key(str(order["id"])) == invoice.access_key
+    posted = harness.emulator.requests_to(f"/{STORE_ID}/metafields", "POST")[0].json()
+    assert posted | {"description": None} == {
+        "namespace": "nfe", "key": "key", "value": invoice.access_key,
+        "owner_resource": "Order", "owner_id": order["id"], "description": None,
+    }  # fmt: skip
+    [again] = harness.connector.push_invoices([invoice])
+    assert again.ok
+    assert len(harness.emulator.requests_to(f"/{STORE_ID}/metafields", "POST")) == 1
+
+
+def test_a_reissued_nfe_replaces_the_key(harness):
+    order = paid(harness)
+    harness.connector.push_invoices([invoice_for(harness, order, 1)])
+    [result] = harness.connector.push_invoices([invoice_for(harness, order, 2)])
+    assert result.ok
+    assert harness.emulator.invoice_key(str(order["id"])) == valid_key(2)
+
+
+def test_a_total_that_differs_is_refused_and_nothing_lands(harness):
+    order = paid(harness)
+    [result] = harness.connector.push_invoices(
+        [invoice_for(harness, order, total=Decimal(order["total"]) + 1)]
+    )
+    assert not result.ok and not result.retry and "differs" in result.error
+    assert harness.emulator.invoice_key(str(order["id"])) is None
+
+
+def test_a_cancelled_or_unknown_order_is_refused(harness):
+    order = paid(harness)
+    harness.emulator.cancel_order(str(order["id"]))
+    [cancelled] = harness.connector.push_invoices([invoice_for(harness, order)])
+    assert "cancelled" in cancelled.error
+    ghost = invoice_for(harness, order).model_copy(update={"order_external_id": "999"})
+    [unknown] = harness.connector.push_invoices([ghost])
+    assert "not on Nuvemshop" in unknown.error
+
+
+def test_tracking_fulfils_the_order_once(harness):
+    order = paid(harness)
+    update = TrackingUpdate(order_external_id=str(order["id"]), tracking_code="AA123456789BR")
+    [result] = harness.connector.push_tracking([update])
+    assert result.ok
+    assert order["shipping_status"] == "shipped"
+    assert order["shipping_tracking_number"] == "AA123456789BR"
+    body = harness.emulator.requests_to(f"/{STORE_ID}/orders/{order['id']}/fulfill")[0].json()
+    assert body == {"shipping_tracking_number": "AA123456789BR", "notify_customer": True}
+    [again] = harness.connector.push_tracking([update])
+    assert again.ok
+    assert len(harness.emulator.requests_to(f"/{STORE_ID}/orders/{order['id']}/fulfill")) == 1
