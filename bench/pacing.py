@@ -14,6 +14,8 @@ Limits enforced: Amazon's emulator enforces the documented SP-API usage plans
 (connectors/amazon/limits.py). Mercado Livre and Magalu publish no numbers, so the bench wraps
 their emulators in token buckets set to the connector's *declared* limits: what is measured is
 whether erpsync spends what it declares without overrunning it.
+Nuvemshop documents its leaky bucket (40 requests draining 2/s per store): its emulator
+enforces it and the bench's bucket is the same.
 
 Phases per platform: first pull of N orders, a re-read of the whole window with nothing
 changed, a pull after 10% of the orders changed, listings pull, a push of M stock changes (for
@@ -55,6 +57,8 @@ from pacing_kit import (
     magalu_op,
     mercadolivre_listings,
     mercadolivre_op,
+    nuvemshop_listings,
+    nuvemshop_op,
     scale_for,
 )
 
@@ -66,6 +70,8 @@ from erpsync.connectors.magalu.connector import MagaluConnector
 from erpsync.connectors.magalu.emulator import MagaluEmulator
 from erpsync.connectors.mercadolivre.connector import MercadoLivreConnector
 from erpsync.connectors.mercadolivre.emulator import MercadoLivreEmulator
+from erpsync.connectors.nuvemshop.connector import NuvemshopConnector
+from erpsync.connectors.nuvemshop.emulator import NuvemshopEmulator
 from erpsync.emulation import Emulator, EmulatorTransport, TokenBucket
 from erpsync.engine.listings import pull_listings
 from erpsync.engine.pull import pull_orders
@@ -128,6 +134,18 @@ PLATFORMS = {
         "connector's declared buckets",
         frozenset({"orders/{id}"}),
         {"pull": "orders", "listings": "skus", "push": "stock_write"},
+    ),
+    "nuvemshop": Platform(
+        "nuvemshop",
+        NuvemshopConnector,
+        NuvemshopEmulator,
+        nuvemshop_op,
+        nuvemshop_listings,
+        NuvemshopConnector.rate_limits,
+        "the documented leaky bucket (40, draining 2/s per store): the emulator enforces it "
+        "and the bench's bucket is the same",
+        frozenset({"orders/{id}"}),
+        {"pull": "default", "listings": "default", "push": "default"},
     ),
 }
 

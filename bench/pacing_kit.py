@@ -19,6 +19,7 @@ from erpsync.connectors.amazon.emulator import AmazonEmulator
 from erpsync.connectors.magalu.emulator import MagaluEmulator
 from erpsync.connectors.magalu.emulator import wire as magalu_wire
 from erpsync.connectors.mercadolivre.emulator import MercadoLivreEmulator
+from erpsync.connectors.nuvemshop.emulator import NuvemshopEmulator
 from erpsync.domain import utcnow
 from erpsync.emulation import Emulator, TokenBucket
 
@@ -358,4 +359,46 @@ def magalu_listings(emulator: Emulator, count: int) -> list[str]:
             emulator.skus[sku] = magalu_wire.sku_resource(entry, emulator.channel_id)
             emulator.stock[sku] = 0
             emulator.stock_updated[sku] = stamp
+    return skus
+
+
+def nuvemshop_op(method: str, path: str) -> tuple[str, str | None]:
+    """One leaky bucket per store: every API call shares "default"."""
+    if path == "/apps/authorize/token":
+        return "authorize/token", None
+    parts = path.strip("/").split("/")
+    if parts and parts[0] == "v1":
+        parts = parts[1:]
+    rest = parts[1:]  # after the store id
+    if rest[:1] == ["orders"]:
+        return ("orders" if len(rest) == 1 else "orders/{id}"), "default"
+    if rest[:2] == ["products", "stock-price"]:
+        return "stock-price", "default"
+    if rest[:1] == ["products"]:
+        return "products", "default"
+    return "/".join(rest) or path, "default"
+
+
+def nuvemshop_listings(emulator: Emulator, count: int) -> list[str]:
+    """``count`` one-variant products with SKUs BENCH-00000..."""
+    assert isinstance(emulator, NuvemshopEmulator)
+    skus = [f"BENCH-{n:05d}" for n in range(count)]
+    stamp = emulator.clock().strftime("%Y-%m-%dT%H:%M:%S+0000")
+    with emulator._state:
+        for n, sku in enumerate(skus):
+            product_id, variant_id = 900_000_000 + n, 950_000_000 + n
+            emulator.products[product_id] = {
+                "id": product_id,
+                "name": {"pt": sku},
+                "published": True,
+                "variants": [
+                    {
+                        "id": variant_id, "product_id": product_id, "sku": sku, "price": "10.00",
+                        "stock_management": True, "stock": 0, "inventory_levels": [],
+                        "created_at": stamp, "updated_at": stamp,
+                    }
+                ],
+                "created_at": stamp,
+                "updated_at": stamp,
+            }  # fmt: skip
     return skus

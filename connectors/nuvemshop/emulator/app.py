@@ -281,7 +281,8 @@ class NuvemshopEmulator(Emulator):
             return wire.error(404, "Not Found", f"Last page is {last}")
         params = {k: v for k, v in request.query_params.items() if k != "page"}
         base = str(request.url.replace(query=""))
-        body = rows[(page - 1) * per_page : page * per_page]
+        # a copy of this page only (the store goes on changing under the caller)
+        body = json.loads(json.dumps(rows[(page - 1) * per_page : page * per_page]))
         headers = {
             "X-Total-Count": str(len(rows)),
             "Link": wire.link_header(base, params, page, last),
@@ -342,10 +343,13 @@ class NuvemshopEmulator(Emulator):
             return wire.error(422, "Unprocessable Entity", None, payment_status=["invalid value"])
         with self._state:
             rows = list(self.orders.values())
+        # stored times are all written by wire.iso (whole seconds, +0000): they compare as text
+        low = wire.iso(since) if since is not None else None
+        high = wire.iso(until) if until is not None else None
         found = []
         for order in rows:
-            updated = wire.parse_time(order["updated_at"])
-            if (since is not None and updated < since) or (until is not None and updated > until):
+            updated = order["updated_at"]
+            if (low is not None and updated < low) or (high is not None and updated > high):
                 continue
             if order["payment_status"] not in payments or status not in ("any", order["status"]):
                 continue
@@ -355,7 +359,7 @@ class NuvemshopEmulator(Emulator):
             found.append(order)
         # no sort parameter: the platform orders by creation (TiendaNube/api-docs#22)
         found.sort(key=lambda o: (o["created_at"], o["id"]))
-        return self._page(request, json.loads(json.dumps(found)), *paging)
+        return self._page(request, found, *paging)
 
     async def _order(self, request: Request) -> Response:
         with self._state:
@@ -387,7 +391,7 @@ class NuvemshopEmulator(Emulator):
         if isinstance(paging, Response):
             return paging
         with self._state:
-            rows = json.loads(json.dumps(sorted(self.products.values(), key=lambda p: p["id"])))
+            rows = sorted(self.products.values(), key=lambda p: p["id"])
         return self._page(request, rows, *paging)
 
     async def _stock_price(self, request: Request) -> Response:
