@@ -1,8 +1,10 @@
 """The files connector: order files in from a folder, stock CSVs out, unreadable files rejected.
 
-For sellers whose channel or legacy system exchanges files instead of an API. The formats are in
-``formats.py`` and documented in ``FORMAT.md``. Files are only ever moved (``os.replace``), never
-deleted or rewritten: an order file ends up in the inbox, ``processed/`` or ``rejected/``.
+For sellers whose channel or legacy system exchanges files instead of an API. The formats are
+documented in ``FORMAT.md`` and read by ``orders.py`` and ``listings.py``; ``stock.py`` writes
+the stock CSVs, ``invoices.py`` the NF-e outbox, ``folders.py`` does every move and write.
+Files are only ever moved (``os.replace``), never deleted or rewritten: an order file ends up
+in the inbox, ``processed/`` or ``rejected/``.
 """
 
 from __future__ import annotations
@@ -27,15 +29,19 @@ from erpsync.connector import (
     StockSink,
     Window,
 )
-from erpsync.connectors.files import formats, invoices
+from erpsync.connectors.files import invoices, listings, orders, stock
+from erpsync.connectors.files.folders import (
+    complete,
+    move,
+    show,
+    writable_or_creatable,
+    write_atomically,
+)
 from erpsync.connectors.files.settings import FilesOptions
 from erpsync.domain import Invoice, Listing, Order, PushResult, SendResult, StockUpdate
 from erpsync.errors import FatalError
 
 log = logging.getLogger(__name__)
-
-#: names of files another program is still writing (or hidden files): never touched
-_PARTIAL_SUFFIXES = (".tmp", ".part")
 
 
 class FilesConnector(
@@ -85,9 +91,9 @@ class FilesConnector(
     def inbox_files(self) -> list[Path]:
         """The order files waiting in the inbox, sorted by name (sub-folders are not read)."""
         if not self.inbox.is_dir():
-            raise FatalError(f"inbox {_show(self.inbox)} is not a folder", connector=self.name)
+            raise FatalError(f"inbox {show(self.inbox)} is not a folder", connector=self.name)
         return sorted(
-            (entry for entry in self.inbox.iterdir() if entry.is_file() and _complete(entry.name)),
+            (entry for entry in self.inbox.iterdir() if entry.is_file() and complete(entry.name)),
             key=lambda entry: entry.name,
         )
 
@@ -120,11 +126,11 @@ class FilesConnector(
             self._imported(path)
 
     def map_order(self, payload: Mapping[str, Any]) -> Order:
-        return formats.order_from_payload(
+        return orders.order_from_payload(
             payload, connector=self.name, platform=self.options.platform
         )
 
-    def _read_orders(self, path: Path) -> list[formats.FileOrder] | str | None:
+    def _read_orders(self, path: Path) -> list[orders.FileOrder] | str | None:
         """The orders in one file; the reason when the file was rejected; None when it could
         not be read (gone, no permission: retried next run)."""
         try:
@@ -134,8 +140,8 @@ class FilesConnector(
             log.warning("%s: skipped %s: %s", self.name, path.name, exc.strerror or exc)
             return None
         try:
-            return formats.read_orders(path.name, data)
-        except formats.FileRejected as exc:
+            return orders.read_orders(path.name, data)
+        except orders.FileRejected as exc:
             self._reject(path, str(exc))
             return str(exc)
 
@@ -145,13 +151,13 @@ class FilesConnector(
             return
         # Moved first, reason second: a crash in between leaves the file rejected without its
         # reason, never a reason without its file.
-        target = _move(path, self.rejected)
-        _write_atomically(target.with_name(target.name + ".reason.txt"), reason + "\n")
+        target = move(path, self.rejected)
+        write_atomically(target.with_name(target.name + ".reason.txt"), (reason + "\n").encode())
         log.warning("%s: rejected %s: %s", self.name, path.name, reason)
 
     def _imported(self, path: Path) -> None:
         if self.processed is not None and not self.context.dry_run:
-            _move(path, self.processed)
+            move(path, self.processed)
 
     # -- listings ------------------------------------------------------------------------------
 
@@ -172,14 +178,14 @@ class FilesConnector(
 
     def _listings_from_file(self, path: Path) -> list[Listing]:
         try:
-            return formats.listings_from_csv(path.read_bytes(), connector=self.name)
+            return listings.listings_from_csv(path.read_bytes(), connector=self.name)
         except OSError as exc:
             raise FatalError(
-                f"cannot read listings file {_show(path)}: {exc.strerror or exc}",
+                f"cannot read listings file {show(path)}: {exc.strerror or exc}",
                 connector=self.name,
             ) from None
-        except formats.FileRejected as exc:
-            raise FatalError(f"listings file {_show(path)}: {exc}", connector=self.name) from None
+        except orders.FileRejected as exc:
+            raise FatalError(f"listings file {show(path)}: {exc}", connector=self.name) from None
 
     def _skus_in_order_files(self) -> set[str]:
         folders = [self.inbox] + ([self.processed] if self.processed else [])
@@ -188,14 +194,14 @@ class FilesConnector(
             if not folder.is_dir():
                 continue
             for path in folder.iterdir():
-                if not (path.is_file() and _complete(path.name)):
+                if not (path.is_file() and complete(path.name)):
                     continue
                 try:
-                    found = formats.read_orders(path.name, path.read_bytes())
-                except (OSError, formats.FileRejected):
+                    found = orders.read_orders(path.name, path.read_bytes())
+                except (OSError, orders.FileRejected):
                     continue  # fetch_orders reports unreadable files; listings just skip them
                 for order in found:
-                    skus |= formats.skus_in(order.payload)
+                    skus |= orders.skus_in(order.payload)
         return skus
 
     # -- stock ---------------------------------------------------------------------------------
@@ -206,21 +212,22 @@ class FilesConnector(
             return []  # no empty files: a consumer would read them as "no stock at all"
         outbox = self.outbox
         if outbox is None:
-            return _results(updates, error="no outbox configured (options.outbox)")
+            return stock.results(updates, error="no outbox configured (options.outbox)")
         if not outbox.exists():
             # never created on the fly: a mistyped or wrongly anchored path would swallow every
             # stock file while the run reports it as sent
             raise FatalError(
-                f"outbox {_show(outbox)} does not exist (create it, or fix options.outbox)",
+                f"outbox {show(outbox)} does not exist (create it, or fix options.outbox)",
                 connector=self.name,
             )
         try:
-            name = f"stock-{self.now():%Y%m%dT%H%M%SZ}.csv"
-            target = _write_atomically(_free_name(outbox / name), formats.stock_csv(updates))
+            target = stock.write_stock_file(outbox, updates, self.now())
         except OSError as exc:
-            return _results(updates, error=f"cannot write to outbox {_show(outbox)}: {_why(exc)}")
+            return stock.results(
+                updates, error=f"cannot write to outbox {show(outbox)}: {_why(exc)}"
+            )
         log.info("%s: wrote %d stock rows to %s", self.name, len(updates), target.name)
-        return _results(updates)
+        return stock.results(updates)
 
     def push_invoices(self, invoices_: Sequence[Invoice]) -> list[SendResult]:
         """Copy each XML to ``<outbox>/invoices/`` and index it in ``invoices/index.csv``."""
@@ -240,84 +247,22 @@ class FilesConnector(
         if not os.access(self.inbox, os.R_OK | os.W_OK | os.X_OK):
             # writable too: rejected (and processed) files are moved out of it
             raise FatalError(
-                f"inbox {_show(self.inbox)} is not readable and writable", connector=self.name
+                f"inbox {show(self.inbox)} is not readable and writable", connector=self.name
             )
         folders = {"rejected": self.rejected, "processed": self.processed, "outbox": self.outbox}
         if self.outbox is not None and not self.outbox.exists():
-            raise FatalError(f"outbox {_show(self.outbox)} does not exist", connector=self.name)
+            raise FatalError(f"outbox {show(self.outbox)} does not exist", connector=self.name)
         for label, folder in folders.items():
-            if folder is not None and not _writable_or_creatable(folder):
+            if folder is not None and not writable_or_creatable(folder):
                 raise FatalError(
-                    f"{label} folder {_show(folder)} cannot be written", connector=self.name
+                    f"{label} folder {show(folder)} cannot be written", connector=self.name
                 )
-        parts = [f"inbox {_show(self.inbox)} ({count} file{'' if count == 1 else 's'})"]
+        parts = [f"inbox {show(self.inbox)} ({count} file{'' if count == 1 else 's'})"]
         if self.processed is not None:
-            parts.append(f"processed {_show(self.processed)}")
+            parts.append(f"processed {show(self.processed)}")
         outbox = self.outbox
-        parts.append(f"outbox {_show(outbox)}" if outbox else "no outbox (stock push disabled)")
+        parts.append(f"outbox {show(outbox)}" if outbox else "no outbox (stock push disabled)")
         return ", ".join(parts)
-
-
-def _complete(name: str) -> bool:
-    """False for hidden files and files still being written (``.tmp``/``.part``)."""
-    return not name.startswith(".") and not name.lower().endswith(_PARTIAL_SUFFIXES)
-
-
-def _move(path: Path, folder: Path) -> Path:
-    """Move a file into ``folder`` under a name no other file there has; return where it went."""
-    folder.mkdir(parents=True, exist_ok=True)
-    target = _free_name(folder / path.name)
-    os.replace(path, target)
-    return target
-
-
-def _free_name(target: Path) -> Path:
-    """``target``, or ``<stem>-2<suffix>``, ``-3``... so that nothing is overwritten."""
-    candidate, number = target, 1
-    while candidate.exists() or candidate.with_name(candidate.name + ".reason.txt").exists():
-        number += 1
-        candidate = target.with_name(f"{target.stem}-{number}{target.suffix}")
-    return candidate
-
-
-def _write_atomically(target: Path, text: str) -> Path:
-    """Write to a hidden temporary file, then rename: readers never see a half-written file."""
-    temporary = target.with_name(f".{target.name}.tmp")
-    try:
-        with temporary.open("w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, target)
-    except OSError:
-        temporary.unlink(missing_ok=True)
-        raise
-    return target
-
-
-def _writable_or_creatable(folder: Path) -> bool:
-    probe = folder
-    while not probe.exists():
-        if probe.parent == probe:
-            return False
-        probe = probe.parent
-    return probe.is_dir() and os.access(probe, os.W_OK | os.X_OK)
-
-
-def _results(updates: Sequence[StockUpdate], *, error: str | None = None) -> list[PushResult]:
-    return [
-        PushResult(item_id=u.item_id, variation_id=u.variation_id, ok=error is None, error=error)
-        for u in updates
-    ]
-
-
-def _show(path: Path) -> str:
-    """A path as the user would type it: relative to the working directory when inside it."""
-    try:
-        relative = path.relative_to(Path.cwd())
-    except ValueError:
-        return str(path)
-    return f"./{relative}" if str(relative) != "." else "."
 
 
 def _why(exc: OSError) -> str:

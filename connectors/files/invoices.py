@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 from collections.abc import Sequence
 from pathlib import Path
 
+from erpsync.connectors.files.folders import write_atomically
 from erpsync.domain import Invoice, SendResult
 
 INDEX = "index.csv"
@@ -43,7 +43,7 @@ def write_invoices(folder: Path, invoices: Sequence[Invoice]) -> list[SendResult
         try:
             target = folder / name
             if not target.exists() or target.read_bytes() != invoice.xml:
-                _write_atomically(target, invoice.xml)
+                write_atomically(target, invoice.xml)
         except OSError as exc:
             results.append(_failed(invoice, f"cannot write {name}: {exc.strerror or exc}"))
             continue
@@ -52,7 +52,7 @@ def write_invoices(folder: Path, invoices: Sequence[Invoice]) -> list[SendResult
             known.add(invoice.access_key)
         results.append(SendResult(ref=invoice.access_key, ok=True, remote_id=name))
     try:
-        _write_atomically(folder / INDEX, _index_text(rows))
+        write_atomically(folder / INDEX, _index_text(rows))
     except OSError as exc:
         return [_failed(i, f"cannot write {INDEX}: {exc.strerror or exc}") for i in invoices]
     return results
@@ -84,19 +84,6 @@ def _index_text(rows: list[dict[str, str]]) -> bytes:
     writer.writeheader()
     writer.writerows({k: row.get(k, "") for k in COLUMNS} for row in rows)
     return buffer.getvalue().encode("utf-8")
-
-
-def _write_atomically(target: Path, data: bytes) -> None:
-    temporary = target.with_name(f".{target.name}.tmp")
-    try:
-        with temporary.open("wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, target)
-    except OSError:
-        temporary.unlink(missing_ok=True)
-        raise
 
 
 def _failed(invoice: Invoice, error: str) -> SendResult:

@@ -1,4 +1,5 @@
-"""The canonical order, listing and stock file formats (FORMAT.md) and their domain mapping.
+"""Orders: the canonical order files (FORMAT.md) -> canonical Orders; the CSV rules the
+listings file shares (``csv_table``).
 
 Everything here is pure: bytes or payloads in, records or domain objects out. Reading a file
 splits into two steps so that one bad order never costs the others: ``read_orders`` only has to
@@ -8,15 +9,13 @@ builds each ``Order`` later, inside the engine's quarantine guard.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from erpsync.domain import Listing, Order, StockUpdate, to_utc
+from erpsync.domain import Order, to_utc
 from erpsync.lenient import Lenient
 from erpsync.tabular import Table, TableError, read_table
 
@@ -66,9 +65,6 @@ NUMBER_COLUMNS = (
     "item.quantity",
     "item.unit_price",
 )
-LISTING_COLUMNS = ("item_id", "variation_id", "sku", "title")
-LISTING_REQUIRED = ("item_id", "sku")
-STOCK_COLUMNS = ("sku", "item_id", "variation_id", "quantity")
 
 # Legacy systems export these identifiers as numbers; everything else textual must be a string.
 _NUMERIC_IDS_OK = frozenset({"external_id", "number", "channel_item_id", "variation_id"})
@@ -194,39 +190,6 @@ def skus_in(payload: Mapping[str, Any]) -> set[str]:
     return {cell.strip() for cell in cells if isinstance(cell, str) and cell.strip()}
 
 
-def listings_from_csv(data: bytes, *, connector: str) -> list[Listing]:
-    """Read a listings file (columns item_id, variation_id, sku, title); FileRejected if bad."""
-    header, records, _ = _csv_table(data, known=LISTING_COLUMNS, required=LISTING_REQUIRED)
-    listings = []
-    for line, cells in records:
-        if len(cells) != len(header):
-            raise FileRejected(f"line {line} has {len(cells)} cells, the header has {len(header)}")
-        values = {column: cell.strip() for column, cell in zip(header, cells, strict=True)}
-        if not values["item_id"]:
-            raise FileRejected(f"line {line}: item_id is empty")
-        listings.append(
-            Listing(
-                connector=connector,
-                item_id=values["item_id"],
-                variation_id=values.get("variation_id") or None,
-                sku=values["sku"],
-                title=values.get("title"),
-            )
-        )
-    return listings
-
-
-def stock_csv(updates: Iterable[StockUpdate]) -> str:
-    """The stock file's text: a header, then one RFC 4180 row per update."""
-    out = io.StringIO(newline="")
-    writer = csv.writer(out)
-    writer.writerow(STOCK_COLUMNS)
-    for update in updates:
-        variation = update.variation_id or ""
-        writer.writerow([update.sku or "", update.item_id, variation, update.quantity])
-    return out.getvalue()
-
-
 def _decode(data: bytes) -> str:
     try:
         return data.decode("utf-8-sig")  # -sig: spreadsheets often start UTF-8 CSVs with a BOM
@@ -274,7 +237,7 @@ def _no_constant(constant: str) -> Any:
 
 
 def _csv_orders(name: str, data: bytes) -> list[FileOrder]:
-    header, records, table = _csv_table(data, known=CSV_COLUMNS, required=CSV_REQUIRED)
+    header, records, table = csv_table(data, known=CSV_COLUMNS, required=CSV_REQUIRED)
     groups: dict[str, list[dict[str, Any]]] = {}
     for line, cells in records:
         values = dict(zip(header, cells, strict=False))
@@ -310,7 +273,7 @@ def _to_dot_decimals(row: dict[str, Any], table: Table) -> None:
             return
 
 
-def _csv_table(
+def csv_table(
     data: bytes, *, known: Sequence[str], required: Sequence[str]
 ) -> tuple[list[str], list[tuple[int, list[str]]], Table]:
     """Header (checked against the known/required columns), the non-blank records, and the

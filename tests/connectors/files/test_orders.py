@@ -1,10 +1,9 @@
-"""Spec of the files connector: canonical order files in, stock CSVs out, nothing ever lost."""
+"""Files connector, orders: inbox files (JSON, CSV) -> canonical Orders; unreadable files
+are rejected."""
 
 from __future__ import annotations
 
-import csv
 import json
-import os
 import shutil
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -13,22 +12,18 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from erpsync.connector import (
-    ConnectorContext,
-    ConnectorSettings,
-    NothingSeen,
-    OrderPage,
-    SeenOrders,
-    Window,
-)
-from erpsync.connectors.files import FilesConnector
-from erpsync.connectors.files.settings import FilesOptions
-from erpsync.domain import Address, Buyer, Listing, Order, OrderItem, OrderStatus, StockUpdate
+from erpsync.domain import Address, Buyer, Order, OrderItem, OrderStatus
 from erpsync.errors import FatalError
-
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "files" / "inbox"
-NOW = datetime(2026, 3, 4, 12, 30, 5, tzinfo=UTC)
-WINDOW = Window(datetime(2026, 3, 4, tzinfo=UTC), NOW)  # excludes every example order
+from tests.connectors.files.kit import (
+    CSV_HEADER,
+    CSV_ROW,
+    EXAMPLES,
+    MINIMAL,
+    make,
+    pull,
+    tree,
+    write,
+)
 
 ORDER_1001 = Order(
     connector="arquivos",
@@ -118,64 +113,6 @@ ORDER_1003 = Order(
         ),
     ),
 )
-
-MINIMAL = {
-    "external_id": "X-1",
-    "status": "paid",
-    "created_at": "2026-03-01T10:00:00-03:00",
-    "updated_at": "2026-03-01T10:00:00-03:00",
-    "items_total": "10.00",
-    "total": "10.00",
-    "items": [{"sku": "CANECA-01", "quantity": 1, "unit_price": "10.00"}],
-}
-CSV_HEADER = (
-    "external_id,status,created_at,updated_at,items_total,total,"
-    "item.sku,item.quantity,item.unit_price\n"
-)
-CSV_ROW = "X-2,paid,2026-03-01T10:00:00Z,2026-03-01T10:00:00Z,10.00,10.00,CANECA-01,1,10.00\n"
-
-
-class Seen(SeenOrders):
-    """A SeenOrders holding the given (external_id, updated_at) versions."""
-
-    def __init__(self, *versions: tuple[str, datetime | None]) -> None:
-        self.versions = set(versions)
-
-    def is_current(self, external_id: str, updated_at: datetime | None) -> bool:
-        return (external_id, updated_at) in self.versions
-
-
-@pytest.fixture
-def inbox(tmp_path: Path) -> Path:
-    folder = tmp_path / "inbox"
-    folder.mkdir()
-    return folder
-
-
-def make(tmp_path: Path, **options: object) -> FilesConnector:
-    values = {"inbox": tmp_path / "inbox", "outbox": tmp_path / "outbox", **options}
-    settings = ConnectorSettings(name="arquivos", type="files", options=FilesOptions(**values))
-    return FilesConnector(settings, ConnectorContext(clock=lambda: NOW))
-
-
-def write(folder: Path, name: str, content: str | bytes | object) -> Path:
-    path = folder / name
-    if isinstance(content, bytes):
-        path.write_bytes(content)
-    elif isinstance(content, str):
-        path.write_text(content, encoding="utf-8")
-    else:
-        path.write_text(json.dumps(content), encoding="utf-8")
-    return path
-
-
-def pull(connector: FilesConnector, seen: object = None) -> list[OrderPage]:
-    return list(connector.fetch_orders(WINDOW, seen or NothingSeen()))  # type: ignore[arg-type]
-
-
-def tree(folder: Path) -> list[str]:
-    return sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file())
-
 
 # -- reading orders ----------------------------------------------------------------------------
 
@@ -438,233 +375,3 @@ def test_rejected_name_clash_keeps_both_files(inbox: Path, tmp_path: Path) -> No
     assert tree(rejected) == ["bad-2.json", "bad-2.json.reason.txt", "bad.json"]
     assert (rejected / "bad-2.json").read_text() == "new"
     assert (rejected / "bad.json").read_text() == "old"
-
-
-# -- which files, and when they move ------------------------------------------------------------
-
-
-def test_hidden_partial_and_nested_files_are_left_alone(inbox: Path, tmp_path: Path) -> None:
-    """requirement: files still being written (.x, *.tmp, *.part) and sub-folders are ignored."""
-    for name in (".orders.json", "orders.json.tmp", "orders.CSV.part"):
-        write(inbox, name, "not yet complete")
-    (inbox / "sub").mkdir()
-    write(inbox / "sub", "nested.json", MINIMAL)
-
-    assert pull(make(tmp_path, processed=tmp_path / "done")) == []
-    assert tree(inbox) == [".orders.json", "orders.CSV.part", "orders.json.tmp", "sub/nested.json"]
-
-
-def test_file_moves_to_processed_only_after_the_engine_asks_for_the_next_page(
-    inbox: Path, tmp_path: Path
-) -> None:
-    """requirement: a file leaves the inbox only once its page was committed (next page asked)."""
-    write(inbox, "a.json", MINIMAL)
-    write(inbox, "b.json", {**MINIMAL, "external_id": "X-9"})
-    done = tmp_path / "done"
-    pages = make(tmp_path, processed=done).fetch_orders(WINDOW, NothingSeen())
-
-    assert [raw.external_id for raw in next(pages).orders] == ["X-1"]
-    assert tree(inbox) == ["a.json", "b.json"]  # page 1 not committed yet
-    assert [raw.external_id for raw in next(pages).orders] == ["X-9"]
-    assert (tree(inbox), tree(done)) == (["b.json"], ["a.json"])
-    assert next(pages, None) is None  # the generator's end: the last page was committed
-    assert (tree(inbox), tree(done)) == ([], ["a.json", "b.json"])
-
-
-def test_engine_stopping_mid_page_leaves_the_file_in_the_inbox(inbox: Path, tmp_path: Path) -> None:
-    """requirement: if the engine fails before committing, the file is read again next run."""
-    write(inbox, "a.json", MINIMAL)
-    pages = make(tmp_path, processed=tmp_path / "done").fetch_orders(WINDOW, NothingSeen())
-
-    next(pages)
-    pages.close()  # type: ignore[attr-defined]  # the engine dropping a generator
-
-    assert tree(inbox) == ["a.json"]
-    assert not (tmp_path / "done").exists()
-
-
-def test_current_orders_are_skipped_and_files_without_news_yield_no_page(
-    inbox: Path, tmp_path: Path
-) -> None:
-    """requirement: orders the store holds at this updated_at are not yielded again."""
-    write(inbox, "a.json", [MINIMAL, {**MINIMAL, "external_id": "X-2"}])
-    write(inbox, "b.json", {**MINIMAL, "external_id": "X-3"})
-    stored = datetime(2026, 3, 1, 13, tzinfo=UTC)
-    connector = make(tmp_path, processed=tmp_path / "done")
-
-    pages = pull(connector, Seen(("X-1", stored), ("X-3", stored)))
-
-    assert [[raw.external_id for raw in page.orders] for page in pages] == [["X-2"]]
-    assert tree(tmp_path / "done") == ["a.json", "b.json"]  # already stored: safe to move
-
-
-def test_without_processed_files_stay_and_rereading_is_a_no_op(inbox: Path, tmp_path: Path) -> None:
-    """requirement: without processed/, files stay in the inbox; seen orders are skipped."""
-    write(inbox, "a.json", MINIMAL)
-    connector = make(tmp_path)
-    [page] = pull(connector)
-    [raw] = page.orders
-
-    assert pull(connector, Seen((raw.external_id, raw.updated_at))) == []
-    assert tree(inbox) == ["a.json"]
-
-
-# -- stock -------------------------------------------------------------------------------------
-
-UPDATES = [
-    StockUpdate(item_id="CAMISETA-P", sku="CAMISETA-P", quantity=12),
-    StockUpdate(item_id="CAM-BASICA", variation_id="M", sku="CAMISETA-M", quantity=0),
-]
-
-
-def test_push_stock_writes_one_csv_atomically(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """requirement: stock goes to <outbox>/stock-<UTC>.csv via a temporary file and a rename."""
-    renames: list[tuple[str, str]] = []
-    real_replace = os.replace
-
-    def spy(source: str | Path, target: str | Path) -> None:
-        renames.append((Path(source).name, Path(target).name))
-        real_replace(source, target)
-
-    monkeypatch.setattr(os, "replace", spy)
-    (tmp_path / "outbox").mkdir()
-    connector = make(tmp_path)
-
-    results = connector.push_stock(UPDATES)
-    second = connector.push_stock(UPDATES[:1])
-
-    assert [(r.ref, r.ok, r.pending, r.error) for r in results] == [
-        ("CAMISETA-P", True, False, None),
-        ("CAM-BASICA:M", True, False, None),
-    ]
-    assert second[0].ok
-    assert renames == [
-        (".stock-20260304T123005Z.csv.tmp", "stock-20260304T123005Z.csv"),
-        (".stock-20260304T123005Z-2.csv.tmp", "stock-20260304T123005Z-2.csv"),
-    ]
-    outbox = tmp_path / "outbox"
-    assert tree(outbox) == ["stock-20260304T123005Z-2.csv", "stock-20260304T123005Z.csv"]
-    with (outbox / "stock-20260304T123005Z.csv").open(newline="", encoding="utf-8") as handle:
-        assert list(csv.reader(handle)) == [
-            ["sku", "item_id", "variation_id", "quantity"],
-            ["CAMISETA-P", "CAMISETA-P", "", "12"],
-            ["CAMISETA-M", "CAM-BASICA", "M", "0"],
-        ]
-
-
-def test_push_stock_failures_are_results_not_tracebacks(tmp_path: Path) -> None:
-    """requirement: an unwritable or unset outbox gives ok=False results with the reason."""
-    write(tmp_path, "outbox", "a file where the folder should be")
-
-    blocked = make(tmp_path).push_stock(UPDATES)
-    unset = make(tmp_path, outbox=None).push_stock(UPDATES)
-
-    assert {(r.ok, r.error) for r in blocked} == {
-        (False, f"cannot write to outbox {tmp_path / 'outbox'}: Not a directory")
-    }
-    assert {(r.ok, r.error) for r in unset} == {(False, "no outbox configured (options.outbox)")}
-    assert make(tmp_path).push_stock([]) == []
-
-
-def test_push_stock_refuses_an_outbox_that_does_not_exist(tmp_path: Path) -> None:
-    """requirement: a missing outbox is one error for the connector, and nothing is created
-    (a wrongly anchored path would otherwise swallow the stock files)."""
-    with pytest.raises(FatalError) as raised:
-        make(tmp_path).push_stock(UPDATES)
-    assert str(raised.value) == (
-        f"arquivos: outbox {tmp_path / 'outbox'} does not exist (create it, or fix options.outbox)"
-    )
-    assert not (tmp_path / "outbox").exists()
-    (tmp_path / "inbox").mkdir()
-    with pytest.raises(FatalError, match=r"outbox .* does not exist$"):
-        make(tmp_path).check()
-
-
-# -- listings, check, settings -------------------------------------------------------------------
-
-
-def test_listings_default_to_one_per_sku_in_the_order_files(tmp_path: Path) -> None:
-    """requirement: without listings_file, each SKU in inbox and processed/ is a listing."""
-    shutil.copytree(EXAMPLES, tmp_path / "inbox")
-    done = tmp_path / "done"
-    done.mkdir()
-    write(done, "old.json", {**MINIMAL, "items": [{"sku": "KIT-CANECA-2"}]})
-
-    [batch] = list(make(tmp_path, processed=done).fetch_listings())
-
-    assert [(listing.item_id, listing.sku) for listing in batch] == [
-        ("CAMISETA-M", "CAMISETA-M"),
-        ("CAMISETA-P", "CAMISETA-P"),
-        ("CANECA-01", "CANECA-01"),
-        ("KIT-CANECA-2", "KIT-CANECA-2"),
-    ]
-
-
-def test_listings_file_lists_the_channel_listings(inbox: Path, tmp_path: Path) -> None:
-    """requirement: options.listings_file (item_id,variation_id,sku,title) gives the listings."""
-    path = write(
-        tmp_path,
-        "anuncios.csv",
-        "item_id,variation_id,sku\nCAM-BASICA,P,CAMISETA-P\nCANECA,,CANECA-01\n",
-    )
-
-    [batch] = list(make(tmp_path, listings_file=path).fetch_listings())
-
-    assert batch == [
-        Listing(connector="arquivos", item_id="CAM-BASICA", variation_id="P", sku="CAMISETA-P"),
-        Listing(connector="arquivos", item_id="CANECA", sku="CANECA-01"),
-    ]
-    write(tmp_path, "anuncios.csv", "item_id\nX\n")
-    with pytest.raises(
-        FatalError, match=r"listings file .*anuncios.csv: missing required column\(s\): sku"
-    ):
-        list(make(tmp_path, listings_file=path).fetch_listings())
-
-
-def test_check_describes_the_folders(
-    inbox: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """requirement: check() verifies the folders and says what it saw in one line."""
-    shutil.copytree(EXAMPLES, inbox, dirs_exist_ok=True)
-    (tmp_path / "outbox").mkdir()
-    monkeypatch.chdir(tmp_path)
-
-    connector = make(Path("."))
-
-    assert connector.check() == "inbox ./inbox (2 files), outbox ./outbox"
-    assert make(Path("."), outbox=None, processed="done").check() == (
-        "inbox ./inbox (2 files), processed ./done, no outbox (stock push disabled)"
-    )
-    with pytest.raises(FatalError, match=r"^arquivos: inbox ./missing is not a folder$"):
-        make(Path("."), inbox="missing").check()
-
-
-def test_relative_paths_resolve_against_the_working_directory(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """requirement: relative option paths resolve against the current working directory."""
-    monkeypatch.chdir(tmp_path)
-    connector = make(Path("."), inbox="in", outbox="out")
-
-    assert (connector.inbox, connector.rejected, connector.outbox) == (
-        tmp_path / "in",
-        tmp_path / "in" / "rejected",
-        tmp_path / "out",
-    )
-
-
-@pytest.mark.parametrize(
-    ("options", "message"),
-    [
-        ({}, "inbox\n  Field required"),
-        ({"inbox": "in", "color": 1}, "color\n  Extra inputs are not permitted"),
-        ({"inbox": "in", "processed": "./in"}, "processed must be a different folder from inbox"),
-        ({"inbox": "in", "outbox": "in/"}, "outbox must be a different folder from inbox"),
-    ],
-)
-def test_options_are_validated(options: dict[str, object], message: str) -> None:
-    """requirement: options forbid unknown keys and folders that would loop back into the inbox."""
-    with pytest.raises(ValidationError, match=message):
-        FilesOptions(**options)
