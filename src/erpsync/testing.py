@@ -115,17 +115,23 @@ def build_harness(
     store: Store | None = None,
     tokens: TokenStore | None = None,
     options: Mapping[str, Any] | None = None,
+    credentials: Mapping[str, Any] | None = None,
+    retry_policy: RetryPolicy | None = None,
     **settings: Any,
 ) -> Harness:
     """Wire ``connector_class`` to ``emulator`` the way the engine would, minus the network.
 
-    ``options`` override the emulator's sandbox options (``emulator.options()``) key by key.
+    ``options`` and ``credentials`` override the emulator's sandbox ones (``emulator.options()``,
+    ``emulator.credentials()``) key by key; ``retry_policy`` replaces the default one, which
+    waits in simulated time without jitter.
     """
     tokens = tokens or MemoryTokenStore()
     config = ConnectorSettings(
         name=name,
         type=connector_class.type,
-        credentials=connector_class.Credentials(**emulator.credentials()),
+        credentials=connector_class.Credentials(
+            **{**emulator.credentials(), **(credentials or {})}
+        ),
         options=connector_class.Options(**{**emulator.options(), **(options or {})}),
         base_url=f"http://{connector_class.type}.test",
         **settings,
@@ -133,7 +139,7 @@ def build_harness(
     context = ConnectorContext(
         token_store=tokens,
         transport=EmulatorTransport(emulator.app),
-        retry_policy=RetryPolicy(attempts=6, sleep=time.sleep, jitter=False),
+        retry_policy=retry_policy or RetryPolicy(attempts=6, sleep=time.sleep, jitter=False),
         clock=time.now,
         sleep=time.sleep,
         monotonic=time.monotonic,

@@ -12,8 +12,6 @@ import httpx
 import pytest
 
 from erpsync.connector import (
-    ConnectorContext,
-    ConnectorSettings,
     NothingSeen,
     RateLimit,
     SeenOrders,
@@ -21,27 +19,16 @@ from erpsync.connector import (
 )
 from erpsync.connectors.mercadolivre import MercadoLivreConnector
 from erpsync.connectors.mercadolivre.emulator import MercadoLivreEmulator
-from erpsync.connectors.mercadolivre.settings import MercadoLivreCredentials, MercadoLivreOptions
 from erpsync.domain import OrderStatus, PushResult, StockUpdate, to_utc
 from erpsync.emulation import EmulatorTransport
 from erpsync.errors import AuthError, ConfigError, FatalError
 from erpsync.http.auth import MemoryTokenStore
 from erpsync.http.retry import RetryPolicy
+from erpsync.testing import FakeTime, Harness, build_harness
 
 NOW = datetime(2026, 11, 2, 15, 0, tzinfo=UTC)
 WINDOW = Window(NOW - timedelta(days=3), NOW)
 SELLER = 241910555
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = NOW
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
 
 
 class Seen(SeenOrders):
@@ -62,20 +49,21 @@ class SmallCaps(MercadoLivreConnector):
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
+def clock() -> FakeTime:
+    return FakeTime(NOW)
 
 
 @pytest.fixture
-def emu(clock: Clock) -> MercadoLivreEmulator:
-    return MercadoLivreEmulator(seed=1, clock=clock, sandbox_orders=0)
+def emu(clock: FakeTime) -> MercadoLivreEmulator:
+    return MercadoLivreEmulator(seed=1, clock=clock.now, sandbox_orders=0)
 
 
 @pytest.fixture
 def connect(
-    emu: MercadoLivreEmulator, clock: Clock
+    emu: MercadoLivreEmulator, clock: FakeTime
 ) -> Iterator[Callable[..., MercadoLivreConnector]]:
-    opened: list[tuple[MercadoLivreConnector, EmulatorTransport]] = []
+    """A connector on the emulator (erpsync.testing.build_harness), settings overridden."""
+    opened: list[Harness] = []
 
     def make(
         cls: type[MercadoLivreConnector] = MercadoLivreConnector,
@@ -83,33 +71,27 @@ def connect(
         emulator: MercadoLivreEmulator | None = None,
         tokens: MemoryTokenStore | None = None,
         policy: RetryPolicy | None = None,
-        **overrides: Any,
+        credentials: dict[str, Any] | None = None,
+        options: dict[str, Any] | None = None,
     ) -> MercadoLivreConnector:
-        emulator = emulator or emu
-        credentials = {**emulator.credentials(), **overrides.pop("credentials", {})}
-        options = {**emulator.options(), **overrides.pop("options", {})}
-        settings = ConnectorSettings(
+        harness = build_harness(
+            cls,
+            emulator or emu,
+            clock,
             name="ml",
-            type="mercadolivre",
-            credentials=MercadoLivreCredentials(**credentials),
-            options=MercadoLivreOptions(**options),
-            base_url="http://ml.test",
-        )
-        transport = EmulatorTransport(emulator.app)
-        context = ConnectorContext(
-            token_store=tokens if tokens is not None else MemoryTokenStore(),
-            transport=transport,
+            tokens=tokens if tokens is not None else MemoryTokenStore(),
+            credentials=credentials,
+            options=options,
             retry_policy=policy or RetryPolicy.instant(),
-            clock=clock,
         )
-        connector = cls(settings, context)
-        opened.append((connector, transport))
-        return connector
+        opened.append(harness)
+        assert isinstance(harness.connector, cls)
+        return harness.connector
 
     yield make
-    for connector, transport in opened:
-        connector.close()
-        transport.close()
+    for harness in opened:
+        harness.connector.close()
+        harness.store.close()
 
 
 def fetched(connector: MercadoLivreConnector, window: Window = WINDOW, seen: Any = None) -> list:
@@ -310,11 +292,11 @@ def test_pages_across_the_50_boundary_then_pulls_cancelled_orders(
 
 
 def test_a_window_matching_more_than_the_offset_cap_is_split_before_paging_past_it(
-    clock: Clock, connect: Callable[..., MercadoLivreConnector]
+    clock: FakeTime, connect: Callable[..., MercadoLivreConnector]
 ) -> None:
     """requirement: paging.total over the cap splits the window (recursively); no request
     ever asks past the cap, and every order arrives once."""
-    emu = MercadoLivreEmulator(seed=1, clock=clock, sandbox_orders=0, search_cap=100)
+    emu = MercadoLivreEmulator(seed=1, clock=clock.now, sandbox_orders=0, search_cap=100)
     ids = seed(emu, 330)
     raws = fetched(connect(SmallCaps, emulator=emu))
     assert sorted(raw.external_id for raw in raws) == sorted(ids)
@@ -325,10 +307,10 @@ def test_a_window_matching_more_than_the_offset_cap_is_split_before_paging_past_
 
 
 def test_the_emulator_refuses_offsets_past_the_cap_in_mls_envelope(
-    clock: Clock, connect: Callable[..., MercadoLivreConnector]
+    clock: FakeTime, connect: Callable[..., MercadoLivreConnector]
 ) -> None:
     """requirement: a connector that ignored the cap would fail loudly, not lose orders."""
-    emu = MercadoLivreEmulator(seed=1, clock=clock, sandbox_orders=0, search_cap=100)
+    emu = MercadoLivreEmulator(seed=1, clock=clock.now, sandbox_orders=0, search_cap=100)
     connector = connect(emulator=emu)
     with pytest.raises(FatalError) as caught:
         connector.request("GET", "/orders/search", params={"seller": SELLER, "offset": 60})
@@ -506,11 +488,11 @@ def test_listings_with_variations_full_and_legacy_sku(
 
 
 def test_a_catalogue_past_the_offset_cap_is_read_with_scan_and_scroll_id(
-    clock: Clock, connect: Callable[..., MercadoLivreConnector]
+    clock: FakeTime, connect: Callable[..., MercadoLivreConnector]
 ) -> None:
     """requirement: past 1000 items (here 100) ML wants search_type=scan + scroll_id; the
     multiget takes at most 20 ids."""
-    emu = MercadoLivreEmulator(seed=1, clock=clock, sandbox_orders=0, items_offset_cap=100)
+    emu = MercadoLivreEmulator(seed=1, clock=clock.now, sandbox_orders=0, items_offset_cap=100)
     emu.add_items(230)
     listings = [x for batch in connect(SmallCaps, emulator=emu).fetch_listings() for x in batch]
     assert len({x.ref for x in listings}) == len(listings) == 236
@@ -651,7 +633,7 @@ def test_a_refused_multiget_fails_its_items_not_the_whole_push(
 
 
 def test_an_order_updated_mid_search_does_not_make_another_one_skipped(
-    emu: MercadoLivreEmulator, clock: Clock, connect: Callable[..., MercadoLivreConnector]
+    emu: MercadoLivreEmulator, clock: FakeTime, connect: Callable[..., MercadoLivreConnector]
 ) -> None:
     """requirement: the search pages by offset over a live result. When an order read on page
     1 is updated (it leaves the window), every later order shifts back by one and the one at
@@ -710,7 +692,7 @@ def test_emulator_orders_carry_both_update_fields_and_the_search_filters_on_date
 
 
 def test_a_pending_order_paid_later_is_read_again_though_only_date_last_updated_moved(
-    emu: MercadoLivreEmulator, clock: Clock, connect: Callable[..., MercadoLivreConnector]
+    emu: MercadoLivreEmulator, clock: FakeTime, connect: Callable[..., MercadoLivreConnector]
 ) -> None:
     """requirement: paying moves date_last_updated only (last_updated stays); the next pull
     reads the order again and it becomes paid. Filtering on last_updated lost it silently."""
@@ -725,12 +707,12 @@ def test_a_pending_order_paid_later_is_read_again_though_only_date_last_updated_
     later = Window(NOW, NOW + timedelta(hours=2))
     raws = fetched(connector, later, Seen(dict(stored)))
     assert [raw.external_id for raw in raws] == [str(pending)]
-    assert raws[0].updated_at == clock.now
+    assert raws[0].updated_at == clock.now()
     assert connector.map_order(raws[0].payload).status == OrderStatus.PAID
 
 
 def test_the_destination_is_masked_until_payment_and_filled_when_the_paid_order_is_read_again(
-    emu: MercadoLivreEmulator, clock: Clock, connect: Callable[..., MercadoLivreConnector]
+    emu: MercadoLivreEmulator, clock: FakeTime, connect: Callable[..., MercadoLivreConnector]
 ) -> None:
     """requirement: before payment the shipment's destination shows "XXXXXXX" (shipments
     page); the unpaid order still maps (its reservation is made), without the masked fields
@@ -756,7 +738,7 @@ def test_the_destination_is_masked_until_payment_and_filled_when_the_paid_order_
 
 
 def test_rg_buyers_and_a_later_payment_move_stock_through_the_engine(
-    emu: MercadoLivreEmulator, clock: Clock, connect: Callable[..., MercadoLivreConnector]
+    emu: MercadoLivreEmulator, clock: FakeTime, connect: Callable[..., MercadoLivreConnector]
 ) -> None:
     """requirement (issue 12, end to end): buyers identified by RG quarantine nothing and
     their orders book stock; a pending order paid later (only date_last_updated moves) turns

@@ -9,58 +9,53 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
-from erpsync.connector import ConnectorContext, ConnectorSettings, NothingSeen, Window
+from erpsync.connector import NothingSeen, Window
 from erpsync.connectors.mercadolivre import MercadoLivreConnector
 from erpsync.connectors.mercadolivre.emulator import MercadoLivreEmulator
-from erpsync.connectors.mercadolivre.settings import MercadoLivreCredentials, MercadoLivreOptions
 from erpsync.emulation import EmulatorTransport
 from erpsync.engine import invoices as engine
 from erpsync.engine.invoice_push import push_invoices
 from erpsync.engine.invoices import models_for_type
 from erpsync.engine.pull import PullReport, apply_order, load_catalogue
 from erpsync.errors import FatalError
-from erpsync.http.auth import MemoryTokenStore
 from erpsync.http.retry import RetryPolicy
 from erpsync.postsale.nfe import parse_nfe
 from erpsync.postsale.nfe_builder import BUYER_CNPJ, build_nfe
-from erpsync.store import invoices, open_store, orders
+from erpsync.store import invoices, orders
+from erpsync.testing import FakeTime, build_harness
 
 NOW = datetime(2026, 11, 2, 15, 0, tzinfo=UTC)
 WINDOW = Window(NOW - timedelta(days=3), NOW)
 
 
 @pytest.fixture
-def emu():
-    return MercadoLivreEmulator(seed=1, clock=lambda: NOW, sandbox_orders=0)
+def time():
+    return FakeTime(NOW)
 
 
 @pytest.fixture
-def ml(emu):
-    settings = ConnectorSettings(
-        name="ml",
-        type="mercadolivre",
-        credentials=MercadoLivreCredentials(**emu.credentials()),
-        options=MercadoLivreOptions(**emu.options()),
-        base_url="http://ml.test",
-    )
-    transport = EmulatorTransport(emu.app)
-    context = ConnectorContext(
-        token_store=MemoryTokenStore(),
-        transport=transport,
-        retry_policy=RetryPolicy.instant(),
-        clock=lambda: NOW,
-    )
-    connector = MercadoLivreConnector(settings, context)
-    yield connector
-    connector.close()
-    transport.close()
+def emu(time):
+    return MercadoLivreEmulator(seed=1, clock=time.now, sandbox_orders=0)
 
 
 @pytest.fixture
-def store():
-    opened = open_store("sqlite://")
-    yield opened
-    opened.close()
+def harness(emu, time):
+    made = build_harness(
+        MercadoLivreConnector, emu, time, name="ml", retry_policy=RetryPolicy.instant()
+    )
+    yield made
+    made.connector.close()
+    made.store.close()
+
+
+@pytest.fixture
+def ml(harness):
+    return harness.connector
+
+
+@pytest.fixture
+def store(harness):
+    return harness.store
 
 
 def pull(ml, emu, store, count):
