@@ -1,5 +1,6 @@
 """erpsync as a real process: entry points, lazy imports, SIGKILL mid-pull, two runs at once."""
 
+import json
 import os
 import random
 import signal
@@ -44,6 +45,7 @@ def write_config(
     *,
     database="sqlite:///store.db",
     connectors=("shop",),
+    page_size=50,
     listings=0,
     push_delay=0.0,
 ):
@@ -55,7 +57,7 @@ def write_config(
             "    initial_lookback_days: 36500",
             "    options:",
             f"      generate: {generate}",
-            "      page_size: 50",
+            f"      page_size: {page_size}",
             f"      page_delay: {page_delay}",
             f"      listings: {listings}",
             "      push_batch: 20",
@@ -107,14 +109,20 @@ def snapshot(url):
         engine.dispose()
 
 
-def kill_runs(command, folder, rng, rounds, earliest, latest):
+#: PostgreSQL: a killed run's connector lease must expire before the next run may take it
+LEASE = {"ERPSYNC_LEASE_SECONDS": "1"}
+
+
+def kill_runs(command, folder, rng, rounds, earliest, latest, env=None):
     """Start ``command`` ``rounds`` times, SIGKILL each at a random moment; how many died."""
     kills = 0
     for _ in range(rounds):
+        if env:
+            time.sleep(1.2)  # the last killed run's lease expires
         process = subprocess.Popen(
             [sys.executable, "-m", "erpsync", command],
             cwd=folder,
-            env=_env(),
+            env=_env(env),
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
@@ -126,7 +134,7 @@ def kill_runs(command, folder, rng, rounds, earliest, latest):
     return kills
 
 
-def test_sigkill_at_random_points_loses_and_duplicates_nothing(backend, tmp_path):
+def test_sigkill_at_random_points_loses_and_duplicates_nothing(backend, tmp_path, run, monkeypatch):
     """requirement: kill the process mid-pull and mid-push, re-run: same final DB as one clean
     run, on SQLite and on PostgreSQL."""
     clean, crashed = tmp_path / "clean", tmp_path / "crashed"
@@ -138,22 +146,31 @@ def test_sigkill_at_random_points_loses_and_duplicates_nothing(backend, tmp_path
             urls[folder] = url
             config_url = "sqlite:///store.db" if backend == "sqlite" else url
             write_config(folder, 1500, 0.01, database=config_url, listings=400, push_delay=0.05)
-            assert erpsync("products", "import", "products.csv", cwd=folder).returncode == 0
+            # the setup and the clean run in this process: only the killed runs need their own
+            monkeypatch.chdir(folder)
+            assert run("products", "import", "products.csv").exit_code == 0
             for sku in ("SKU-A", "SKU-B"):
-                assert erpsync("stock", "set", sku, "100000", cwd=folder).returncode == 0
-            assert erpsync("listings", "pull", cwd=folder).returncode == 0
+                assert run("stock", "set", sku, "100000").exit_code == 0
+            assert run("listings", "pull").exit_code == 0
         if backend == "sqlite":
             urls = {folder: f"sqlite:///{folder}/store.db" for folder in urls}
-        assert erpsync("pull-orders", cwd=clean).returncode == 0
-        assert erpsync("push-stock", cwd=clean).returncode == 0
+        monkeypatch.chdir(clean)
+        assert run("pull-orders").exit_code == 0
+        assert run("push-stock").exit_code == 0
 
         rng = random.Random(20261127)
-        pull_kills = kill_runs("pull-orders", crashed, rng, 4, 0.4, 2.0)
-        final = erpsync("pull-orders", cwd=crashed)
-        assert final.returncode == 0, final.stderr
-        push_kills = kill_runs("push-stock", crashed, rng, 3, 0.5, 1.8)
-        final = erpsync("push-stock", cwd=crashed)
-        assert final.returncode == 0, final.stderr
+        env = LEASE if backend == "postgresql" else None
+        pull_kills = kill_runs("pull-orders", crashed, rng, 4, 0.4, 2.0, env)
+        time.sleep(1.2 if env else 0)
+        status = erpsync("status", "--json", cwd=crashed)
+        outcomes = [r["outcome"] for r in json.loads(status.stdout)["runs"]]
+        assert "running" not in outcomes and "died" in outcomes, outcomes
+        final = erpsync("pull-orders", cwd=crashed, env=env)
+        assert final.returncode == 0 and "skipped" not in final.stderr, final.stderr
+        push_kills = kill_runs("push-stock", crashed, rng, 3, 0.5, 1.8, env)
+        time.sleep(1.2 if env else 0)
+        final = erpsync("push-stock", cwd=crashed, env=env)
+        assert final.returncode == 0 and "skipped" not in final.stderr, final.stderr
 
         assert pull_kills >= 2, "the pull finished too fast to be killed mid-way"
         assert push_kills >= 2, "the push finished too fast to be killed mid-way"

@@ -30,24 +30,46 @@ def store(pg_url):
 
 def test_two_workers_claim_different_connectors_and_a_released_one_is_free_again(store):
     """requirement: SKIP LOCKED hands each worker a connector nobody holds; none twice."""
-    a, b = RunLeases(store, holder="a"), RunLeases(store, holder="b")
+    a, b = RunLeases(store, "pull", holder="a"), RunLeases(store, "pull", holder="b")
     try:
         assert a.claim_next(["ml-1", "ml-2"]) == "ml-1"
         assert b.claim_next(["ml-1", "ml-2"]) == "ml-2"
         assert a.claim_next(["ml-1", "ml-2"]) is None
         assert held_connectors(store) == {"ml-1": "a", "ml-2": "b"}
         a.release("ml-1")
-        assert b.claim_next(["ml-1", "ml-2"]) == "ml-1"
-        assert held_connectors(store) == {"ml-1": "b", "ml-2": "b"}
+        assert held_connectors(store) == {"ml-2": "b"}
     finally:
         a.close()
         b.close()
 
 
+def test_a_connector_another_worker_finished_since_this_run_began_is_not_run_again(store):
+    """requirement: workers share the connectors, not each run all of them: a pull finished
+    by another worker after this run began is done; a later run, or another command, runs."""
+    early = RunLeases(store, "pull-orders", holder="early")
+    other = RunLeases(store, "pull-orders", holder="other")
+    try:
+        assert other.claim_next(["ml-1"]) == "ml-1"
+        other.release("ml-1")
+        assert early.claim_next(["ml-1"]) is None
+        late = RunLeases(store, "pull-orders", holder="late")
+        push = RunLeases(store, "push-stock", holder="push")
+        assert late.claim_next(["ml-1"]) == "ml-1"
+        late.release("ml-1")
+        assert push.claim_next(["ml-1"]) == "ml-1"
+        late.close()
+        push.close()
+    finally:
+        early.close()
+        other.close()
+
+
 def test_a_dead_workers_lease_expires_and_a_live_one_is_renewed(store):
     """requirement: leases of a worker that stopped renewing expire; the heartbeat keeps the
     leases of a live worker past their length."""
-    dead, live, other = (RunLeases(store, seconds=1, holder=h) for h in ("dead", "live", "x"))
+    dead, live, other = (
+        RunLeases(store, "pull", seconds=1, holder=h) for h in ("dead", "live", "x")
+    )
     try:
         assert dead.claim_next(["a"]) == "a"
         dead.close()  # stops its heartbeat, as a SIGKILL would
@@ -63,7 +85,10 @@ def test_a_dead_workers_lease_expires_and_a_live_one_is_renewed(store):
 
 
 def test_a_worker_notices_a_lease_it_lost(store, caplog):
-    slow, thief = RunLeases(store, seconds=1, holder="slow"), RunLeases(store, holder="thief")
+    slow, thief = (
+        RunLeases(store, "pull", seconds=1, holder="slow"),
+        RunLeases(store, "pull", holder="thief"),
+    )
     try:
         assert slow.claim_next(["a"]) == "a"
         slow.close()

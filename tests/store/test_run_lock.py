@@ -115,17 +115,31 @@ def test_errors_of_the_locked_block_pass_through_and_release_the_lock(tmp_path):
 
 
 def test_non_file_databases_lock_a_hashed_file_in_the_temp_dir(tmp_path, monkeypatch):
-    """requirement: other URLs lock a per-URL temp file whose name reveals no password."""
+    """requirement: other URLs (not SQLite, not PostgreSQL) lock a per-URL temp file whose name
+    reveals no password."""
     monkeypatch.setenv("TMPDIR", str(tmp_path))
     import tempfile
 
     monkeypatch.setattr(tempfile, "tempdir", None)
-    url = "postgresql://erp:s3cret@db/erp"
+    url = "mysql://erp:s3cret@db/erp"
     path = lock_path(url, ".lock")
     assert path.parent == tmp_path and path.name.startswith("erpsync-")
     assert "s3cret" not in path.name
     with run_lock(url), pytest.raises(LockHeldError) as raised, run_lock(url, wait_seconds=0):
         pass
     assert str(raised.value) == (
-        "another erpsync run is using postgresql://erp:***@db/erp; try again later"
+        "another erpsync run is using mysql://erp:***@db/erp; try again later"
     )
+
+
+def test_postgresql_has_no_run_lock_file_leases_take_its_place(tmp_path, monkeypatch):
+    """requirement: on PostgreSQL, runs on several machines share the database: run_lock holds
+    nothing (the runner leases connectors, tests/store/test_leases.py) and makes no file."""
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", None)
+    url = "postgresql+psycopg://erp:s3cret@db/erp"
+    with run_lock(url, wait_seconds=0), run_lock(url, wait_seconds=0):
+        pass
+    assert list(tmp_path.iterdir()) == []

@@ -151,6 +151,9 @@ def push_all(
             lambda c: push_invoices(c, store, again=again, on_batch=track(c.name)),
         )
     for outcome in outcomes:
+        if outcome.skipped:
+            output.info(f"{outcome.connector}: skipped: {outcome.skipped}")
+            continue
         if not outcome.ok:
             continue
         r = outcome.report

@@ -38,7 +38,9 @@ def pull_listings(
         outcomes = run_all(config, store, selected, "listings-pull", lambda c: pull_one(c, store))
     failed = False
     for outcome in outcomes:
-        if outcome.ok:
+        if outcome.skipped:
+            output.info(f"{outcome.connector}: skipped: {outcome.skipped}")
+        elif outcome.ok:
             output.info(f"{outcome.connector}: {outcome.report.count} listings")
         else:
             failed = True

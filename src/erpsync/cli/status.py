@@ -27,11 +27,18 @@ def status(
         summary: dict[str, Any] = reports.status_summary(session)
     running = [r for r in summary["runs"] if r["outcome"] == "running"]
     database = st.config().database
-    if running and urls.sqlite_path(database) and not run_lock_held(database):
-        # a run records "running" first; no process holds the run lock, so it was killed
-        # (a SQLite file only: a server database's runs may hold their lock on another host)
-        for r in running:
-            r["outcome"] = "died"
+    if running and urls.is_postgresql(database):
+        from erpsync.store.leases import held_connectors
+
+        # several workers: a run is alive while some worker holds its connector's lease
+        leased = held_connectors(st.store())
+        running = [r for r in running if r["connector"] not in leased]
+    elif running and (not urls.sqlite_path(database) or run_lock_held(database)):
+        # the run lock is held, or cannot be seen from here (another server database)
+        running = []
+    for r in running:
+        # a run records "running" first; nobody holds its lock or lease, so it was killed
+        r["outcome"] = "died"
     if json_out:
         output.data(summary)
         return

@@ -19,6 +19,16 @@ ConnectorOpt = Annotated[
 ]
 DryRunOpt = Annotated[bool, typer.Option("--dry-run", help="Show what would change; write nothing")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print the result as JSON")]
+ParallelOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--parallel",
+        min=1,
+        max=64,
+        help="Connectors run at once (default: all, up to 8); with several workers on one "
+        "PostgreSQL database, a small number lets every worker take some",
+    ),
+]
 
 
 def register(app: typer.Typer) -> None:
@@ -39,11 +49,14 @@ def pull_orders(
         ),
     ] = None,
     dry_run: DryRunOpt = False,
+    parallel: ParallelOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
     """Pull new and changed orders from every enabled connector into the store."""
     st, output = state(ctx), out(ctx, json_out)
-    outcomes = _pull(st, output, connector, _parse_since(since, st.config().timezone), dry_run)
+    outcomes = _pull(
+        st, output, connector, _parse_since(since, st.config().timezone), dry_run, parallel
+    )
     _finish(output, outcomes, json_out)
 
 
@@ -57,6 +70,7 @@ def push_stock(
     full: Annotated[
         bool, typer.Option("--full", help="Send every listing, changed or not")
     ] = False,
+    parallel: ParallelOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
     """Push each listing's available stock to its channel (only what changed, unless --full)."""
@@ -65,7 +79,7 @@ def push_stock(
 
         raise ConfigError("--explain shows a plan: use it with --dry-run (nothing is sent)")
     st, output = state(ctx), out(ctx, json_out)
-    outcomes = _push(st, output, connector, dry_run, explain, full)
+    outcomes = _push(st, output, connector, dry_run, explain, full, parallel)
     _finish(output, outcomes, json_out)
 
 
@@ -73,16 +87,17 @@ def sync(
     ctx: typer.Context,
     connector: ConnectorOpt = None,
     dry_run: DryRunOpt = False,
+    parallel: ParallelOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
     """pull-orders, then invoices push, then push-stock."""
     from erpsync.cli.invoices import push_all
 
     st, output = state(ctx), out(ctx, json_out)
-    outcomes = _pull(st, output, connector, None, dry_run)
+    outcomes = _pull(st, output, connector, None, dry_run, parallel)
     if not dry_run:  # invoices have no dry run: a push is a send
         outcomes += push_all(st, output, connector)
-    outcomes += _push(st, output, connector, dry_run, False, False)
+    outcomes += _push(st, output, connector, dry_run, False, False, parallel)
     _finish(output, outcomes, json_out)
 
 
@@ -119,7 +134,12 @@ def _parse_since(value: str | None, timezone: str) -> datetime | None:
 
 
 def _pull(
-    st: State, output: Output, names: list[str] | None, since: datetime | None, dry_run: bool
+    st: State,
+    output: Output,
+    names: list[str] | None,
+    since: datetime | None,
+    dry_run: bool,
+    parallel: int | None = None,
 ) -> list[Outcome]:
     from erpsync.connector import Capability
     from erpsync.engine.pull import pull_orders as pull_one
@@ -141,9 +161,12 @@ def _pull(
             lambda c: pull_one(c, store, since=since, dry_run=dry_run, on_page=track(c.name)),
             record=not dry_run,
             context=build_context(config, store, dry_run=dry_run),
+            parallel=parallel,
         )
     for outcome in outcomes:
-        if outcome.ok:
+        if outcome.skipped:
+            output.info(f"{outcome.connector}: skipped: {outcome.skipped}")
+        elif outcome.ok:
             r = outcome.report
             output.info(
                 f"{outcome.connector}: {r.fetched} fetched, {r.new} new, {r.updated} updated, "
@@ -165,6 +188,7 @@ def _push(
     dry_run: bool,
     explain: bool,
     full: bool,
+    parallel: int | None = None,
 ) -> list[Outcome]:
     from erpsync.connector import Capability
     from erpsync.engine.push import push_stock as push_one
@@ -188,8 +212,12 @@ def _push(
                 c, store, safety_stock=safety, full=full, dry_run=dry_run, on_batch=track(c.name)
             ),
             record=not dry_run,
+            parallel=parallel,
         )
     for outcome in outcomes:
+        if outcome.skipped:
+            output.info(f"{outcome.connector}: skipped: {outcome.skipped}")
+            continue
         if not outcome.ok:
             continue
         r = outcome.report

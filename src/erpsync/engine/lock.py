@@ -1,4 +1,8 @@
-"""One erpsync run at a time per database: an flock on ``<db>.lock``, waited for briefly."""
+"""One erpsync run at a time per SQLite database: an flock on ``<db>.lock``, waited for briefly.
+
+On PostgreSQL several runs (workers, on several machines) share the database: the runner takes
+a lease per connector instead (erpsync.store.leases), so ``run_lock`` holds nothing there.
+"""
 
 from __future__ import annotations
 
@@ -33,6 +37,9 @@ def run_lock(
         LockHeldError: another run still holds the lock after ``wait_seconds``.
         StoreError: the lock file cannot be created.
     """
+    if urls.is_postgresql(store_url):
+        yield  # leases per connector, taken by erpsync.engine.runner
+        return
     path = urls.lock_path(store_url, LOCK_SUFFIX)
     held = ExitStack()
     # only acquiring is translated: errors raised by the caller's block pass through untouched

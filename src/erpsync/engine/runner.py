@@ -8,11 +8,17 @@ recorded in ``sync_runs`` and reported as one line, and the command exits 1.
 A connector that ran but could not take in everything (a push that failed for some listings,
 orders newly quarantined, files rejected) is recorded as "partial" (the CLI exits 3). Ctrl-C
 records every run still going as "interrupted" and re-raises.
+
+On PostgreSQL a run takes each connector's lease before running it (erpsync.store.leases):
+each thread claims the next free connector, runs it, gives the lease back and claims again,
+so several workers on one database share the connectors and never run one twice at once. A
+connector another worker holds is "skipped" (not an error: that worker is on it).
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -28,6 +34,8 @@ from erpsync.store import Store, runs
 from erpsync.store.tokens import SqlTokenStore
 
 log = logging.getLogger("erpsync.runner")
+#: connectors run at once by default (threads: they mostly wait on the platforms)
+MAX_PARALLEL = 8
 
 
 @dataclass
@@ -40,10 +48,14 @@ class Outcome:
     counts: dict[str, int] = field(default_factory=dict)
     #: what an ok run could not take in ("2 listings failed"); the run is then partial
     shortfall: str | None = None
+    #: not run here: another worker holds its lease (PostgreSQL); says which
+    skipped: str | None = None
 
     @property
     def state(self) -> str:
-        """The run's outcome as sync_runs records it: ok, partial or failed."""
+        """The run's outcome as sync_runs records it: ok, partial or failed (or skipped)."""
+        if self.skipped:
+            return "skipped"
         return "failed" if not self.ok else "partial" if self.shortfall else "ok"
 
 
@@ -83,8 +95,12 @@ def run_all(
     *,
     record: bool = True,
     context: ConnectorContext | None = None,
+    parallel: int | None = None,
 ) -> list[Outcome]:
-    """Run ``job`` on each named connector concurrently; one Outcome per connector, in order."""
+    """Run ``job`` on each named connector concurrently; one Outcome per connector, in order.
+
+    ``parallel`` caps how many connectors run at once (default: all of them, up to 8).
+    """
     redactor = Redactor(config.secrets())
     ctx = context or build_context(config, store)
 
@@ -121,10 +137,13 @@ def run_all(
             unfinished.pop(name, None)
         return outcome
 
+    workers = max(1, min(len(names), parallel or MAX_PARALLEL))
     try:
+        if record and store.dialect == "postgresql":
+            return _run_leased(store, command, names, one, workers)
         if len(names) <= 1:
             return [one(n) for n in names]
-        pool = ThreadPoolExecutor(max_workers=min(len(names), 8), thread_name_prefix="erpsync")
+        pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="erpsync")
         try:
             return list(pool.map(one, names))
         finally:
@@ -133,6 +152,58 @@ def run_all(
     except KeyboardInterrupt:
         _record_interrupted(store, dict(unfinished))
         raise
+
+
+def _run_leased(
+    store: Store,
+    command: str,
+    names: Sequence[str],
+    one: Callable[[str], Outcome],
+    workers: int,
+) -> list[Outcome]:
+    """Run each connector whose lease this worker can take; the others are skipped."""
+    from erpsync.store.leases import RunLeases, held_connectors, lease_seconds
+
+    leases = RunLeases(store, command, seconds=lease_seconds())
+    outcomes: dict[str, Outcome] = {}
+    pending = list(names)
+    guard = threading.Lock()
+
+    def claim_and_run() -> None:
+        while True:
+            with guard:
+                candidates = list(pending)
+            name = leases.claim_next(candidates)
+            if name is None:
+                return
+            with guard:
+                pending.remove(name)
+            try:
+                outcomes[name] = one(name)
+            finally:
+                leases.release(name)
+
+    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="erpsync")
+    try:
+        for future in [pool.submit(claim_and_run) for _ in range(workers)]:
+            future.result()
+    finally:
+        # Ctrl-C: do not wait; the leases of connectors still running expire, never released
+        # while a thread of this process may still write
+        pool.shutdown(wait=False, cancel_futures=True)
+        leases.close()
+    if pending:
+        holders = held_connectors(store)
+        for name in pending:
+            holder = holders.get(name)
+            outcomes[name] = Outcome(
+                name,
+                True,
+                skipped=f"leased by {holder}"
+                if holder
+                else "another worker ran it since this run started",
+            )
+    return [outcomes[n] for n in names]
 
 
 def _record_interrupted(store: Store, unfinished: dict[str, int]) -> None:

@@ -4,10 +4,12 @@
   ``expires_at`` say which worker runs that connector until when. ``claim_next`` picks a free
   one with ``SELECT ... FOR UPDATE SKIP LOCKED`` (two workers claiming at the same instant
   take different connectors, neither waits), a heartbeat thread extends held leases every
-  third of their length, and ``release`` frees them. A worker that dies stops renewing: its
-  connectors are free again once its leases expire, and the next run resumes from their
-  cursors (every page is one transaction). Expiry is judged by the server's clock, so the
-  workers' clocks may disagree.
+  third of their length, and ``release`` frees them, noting which command finished when: a
+  worker that started before that does not run the same command on that connector again (its
+  result would be no fresher), so workers share the connectors instead of each running all.
+  A worker that dies stops renewing: its connectors are free again once its leases expire,
+  and the next run resumes from their cursors (every page is one transaction). Expiry and
+  "since" are judged by the server's clock, so the workers' clocks may disagree.
 - A **row lock** ("token:<key>") for the token refresh: ``row_locked`` holds ``FOR UPDATE`` on
   the row for the block, in a transaction of its own, so one refresh runs at a time across
   every machine, and a worker that dies mid-refresh drops the lock with its connection.
@@ -45,9 +47,13 @@ _LOCK_NOT_AVAILABLE = "55P03"
 _ENSURE = text(
     "INSERT INTO leases (name) SELECT unnest(CAST(:names AS text[])) ON CONFLICT DO NOTHING"
 )
+_NOW = text("SELECT clock_timestamp()")
+# free, and not already run by another worker for the same command since this run started
 _PICK = text(
     "SELECT name FROM leases WHERE name = ANY(:names)"
     " AND (expires_at IS NULL OR expires_at < clock_timestamp())"
+    " AND (finished_at IS NULL OR last_command IS DISTINCT FROM :command"
+    " OR finished_at < :since)"
     " ORDER BY name LIMIT 1 FOR UPDATE SKIP LOCKED"
 )
 _TAKE = text(
@@ -59,7 +65,8 @@ _RENEW = text(
     " WHERE name = ANY(:names) AND holder = :holder RETURNING name"
 )
 _RELEASE = text(
-    "UPDATE leases SET holder = NULL, expires_at = NULL WHERE name = :name AND holder = :holder"
+    "UPDATE leases SET holder = NULL, expires_at = NULL, last_command = :command,"
+    " finished_at = clock_timestamp() WHERE name = :name AND holder = :holder"
 )
 _HELD = text(
     "SELECT name, holder FROM leases WHERE name LIKE 'connector:%'"
@@ -105,9 +112,18 @@ class RunLeases:
     """The run leases one worker holds; ``close()`` stops the heartbeat (leases then expire)."""
 
     def __init__(
-        self, store: Store, *, seconds: float = LEASE_SECONDS, holder: str | None = None
+        self,
+        store: Store,
+        command: str,
+        *,
+        seconds: float = LEASE_SECONDS,
+        holder: str | None = None,
     ) -> None:
         self.store = store
+        self.command = command
+        with store.reader() as connection:
+            #: the server's time when this run began: what others finished since is done
+            self.since = connection.execute(_NOW).scalar_one()
         self.seconds = seconds
         self.holder = holder or worker_name()
         self._held: set[str] = set()
@@ -124,7 +140,9 @@ class RunLeases:
             with connection.begin():
                 connection.execute(_ENSURE, {"names": keys})
             with connection.begin():
-                key = connection.execute(_PICK, {"names": keys}).scalar()
+                key = connection.execute(
+                    _PICK, {"names": keys, "command": self.command, "since": self.since}
+                ).scalar()
                 if key is None:
                     return None
                 connection.execute(
@@ -141,7 +159,9 @@ class RunLeases:
         with self._guard:
             self._held.discard(key)
         with self.store.reader() as connection, connection.begin():
-            connection.execute(_RELEASE, {"name": key, "holder": self.holder})
+            connection.execute(
+                _RELEASE, {"name": key, "holder": self.holder, "command": self.command}
+            )
 
     def close(self) -> None:
         """Stop renewing; leases not released expire after ``seconds``."""

@@ -376,3 +376,7 @@ class Lease(SQLModel, table=True):
     name: str = Field(primary_key=True)
     holder: str | None = None
     expires_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    #: the command last run under this lease, and when it finished: a worker started before
+    #: that does not run the same command on the connector again
+    last_command: str | None = None
+    finished_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
