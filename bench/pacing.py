@@ -11,7 +11,7 @@ about --rps real requests/second (leaving CPU headroom, so the figures show the 
 this machine); all times printed are *platform* seconds.
 
 Limits enforced: Amazon's emulator enforces the documented SP-API usage plans
-(connectors/amazon/limits.py). Mercado Livre and Magalu publish no numbers, so the bench wraps
+(connectors/amazon/emulator/app.py). Mercado Livre and Magalu publish no numbers, so the bench wraps
 their emulators in token buckets set to the connector's *declared* limits: what is measured is
 whether erpsync spends what it declares without overrunning it.
 Nuvemshop documents its leaky bucket (40 requests draining 2/s per store): its emulator
@@ -65,7 +65,7 @@ from pacing_kit import (
 from erpsync.connector import ConnectorContext, ConnectorSettings, HttpConnector, RateLimit
 from erpsync.connectors.amazon.connector import AmazonConnector
 from erpsync.connectors.amazon.emulator import AmazonEmulator
-from erpsync.connectors.amazon.limits import USAGE_PLANS
+from erpsync.connectors.amazon.emulator.app import USAGE_PLANS
 from erpsync.connectors.magalu.connector import MagaluConnector
 from erpsync.connectors.magalu.emulator import MagaluEmulator
 from erpsync.connectors.mercadolivre.connector import MercadoLivreConnector
@@ -107,7 +107,7 @@ PLATFORMS = {
         amazon_op,
         amazon_listings,
         None,
-        "documented SP-API usage plans, enforced by the emulator (connectors/amazon/limits.py)",
+        "documented SP-API usage plans, enforced by the emulator (amazon/emulator/app.py)",
         frozenset({"getOrderItems", "getOrder"}),
         {"pull": "getOrderItems", "listings": "searchListingsItems", "push": "patchListingsItem"},
     ),
@@ -171,7 +171,9 @@ class Run:
         self.limits: Mapping[str, RateLimit]
         if platform.enforced is None:
             assert isinstance(self.emulator, AmazonEmulator)
-            self.limits = USAGE_PLANS
+            self.limits = {
+                op: RateLimit(rate=rate, burst=burst) for op, (rate, burst) in USAGE_PLANS.items()
+            }
             self.buckets: Mapping[str, TokenBucket] = self.emulator.buckets
             inner: Any = self.emulator.app
         else:

@@ -1,4 +1,5 @@
-"""AmazonConnector: orders, listings and stock through the Selling Partner API (Amazon.com.br)."""
+"""AmazonConnector: declarations and auth (LWA, Restricted Data Tokens); orders, listings and
+stock through the Selling Partner API (Amazon.com.br), delegating to their modules."""
 
 from __future__ import annotations
 
@@ -22,9 +23,8 @@ from erpsync.connector import (
     StockSink,
     Window,
 )
-from erpsync.connectors.amazon import mapping
-from erpsync.connectors.amazon.limits import DOCUMENT_TRANSFER, USAGE_PLANS
-from erpsync.connectors.amazon.push import StockPusher
+from erpsync.connectors.amazon import feeds, listings, orders, stock
+from erpsync.connectors.amazon.errors import access_token_expired, said, sp_error
 from erpsync.connectors.amazon.settings import AmazonCredentials, AmazonOptions
 from erpsync.domain import Listing, Order, PushResult, StockUpdate, to_utc
 from erpsync.errors import AuthError, FatalError
@@ -32,8 +32,6 @@ from erpsync.http.pagination import CursorPaginator
 
 log = logging.getLogger("erpsync.connectors.amazon")
 
-#: getOrders refuses a LastUpdatedBefore later than now - 2 min (ordersV0 model, parameter text)
-ORDERS_LAG = timedelta(minutes=2)
 #: refresh a Restricted Data Token this long before Amazon's expiresIn runs out
 RDT_LEEWAY = timedelta(seconds=60)
 #: the app roles each API needs, for the 403 message
@@ -47,30 +45,6 @@ ROLES = {
     "/listings/": "Product Listing",
     "/feeds/": "Product Listing (or Inventory and Order Tracking)",
 }
-
-
-def iso(when: datetime) -> str:
-    """SP-API query time: ISO 8601 UTC, whole seconds (floored, so a bound never moves later)."""
-    return to_utc(when).replace(microsecond=0).isoformat().replace("+00:00", "Z")
-
-
-def sp_error(response: httpx.Response) -> dict[str, str]:
-    """The first entry of an SP-API error envelope, or {} when the body is something else."""
-    try:
-        errors = response.json().get("errors") or []
-    except (ValueError, AttributeError):
-        return {}
-    first = errors[0] if errors and isinstance(errors[0], dict) else {}
-    return {k: str(first.get(k) or "") for k in ("code", "message", "details")}
-
-
-def access_token_expired(response: httpx.Response) -> bool:
-    """SP-API answers an expired access token with 403 (not 401) and "expired" in details
-    (amzn/selling-partner-api-models#4122, #2333): the signal to refresh once and retry."""
-    if response.status_code != 403:
-        return False
-    response.read()
-    return "expired" in sp_error(response).get("details", "").lower()
 
 
 class RestrictedDataAuth(httpx.Auth):
@@ -99,7 +73,7 @@ class AmazonConnector(
     """Amazon Selling Partner API for one seller and marketplace (default Amazon.com.br)."""
 
     type: ClassVar[str] = "amazon"
-    platform: ClassVar[str] = mapping.PLATFORM
+    platform: ClassVar[str] = orders.PLATFORM
     # one JSON_LISTINGS_FEED holds up to 25,000 messages and createFeed refills once every two
     # minutes: hand the whole push over at once rather than one feed per 200 SKUs
     push_batch_size = 10_000
@@ -108,10 +82,35 @@ class AmazonConnector(
     # ref: https://developer-docs.amazon.com/sp-api/docs/connecting-to-the-selling-partner-api
     default_auth_url = "https://api.amazon.com/auth/o2/token"
     emulator = "erpsync.connectors.amazon.emulator:AmazonEmulator"
+    #: SP-API usage plans (rate, burst) per operation: Amazon applies one token bucket per
+    #: operation and selling-partner/app pair. Each value is the "Usage Plan" table in the
+    #: operation's description in the official models (amzn/selling-partner-api-models), which
+    #: developer-docs.amazon.com renders on each reference page.
+    #: ref: https://developer-docs.amazon.com/sp-api/docs/usage-plans-and-rate-limits
     rate_limits: ClassVar[Mapping[str, RateLimit]] = {
         "default": RateLimit(rate=0.5, burst=10),
-        **USAGE_PLANS,
-        "documentTransfer": DOCUMENT_TRANSFER,
+        # models/orders-api-model/ordersV0.json: getOrders "0.0167 | 20" (one a minute)
+        "getOrders": RateLimit(rate=0.0167, burst=20),
+        # ordersV0.json: getOrder, getOrderItems "0.5 | 30"
+        "getOrder": RateLimit(rate=0.5, burst=30),
+        "getOrderItems": RateLimit(rate=0.5, burst=30),
+        # models/tokens-api-model/tokens_2021-03-01.json: createRestrictedDataToken "1 | 10"
+        "createRestrictedDataToken": RateLimit(rate=1, burst=10),
+        # models/listings-items-api-model/listingsItems_2021-08-01.json (current):
+        # searchListingsItems "5 | 5"; patchListingsItem "5 | 5" (older docs said 5 | 10);
+        # getListingsItem "5 | 10"
+        "searchListingsItems": RateLimit(rate=5, burst=5),
+        "patchListingsItem": RateLimit(rate=5, burst=5),
+        "getListingsItem": RateLimit(rate=5, burst=10),
+        # models/feeds-api-model/feeds_2021-06-30.json: createFeedDocument "0.5 | 15",
+        # createFeed "0.0083 | 15", getFeed "2 | 15", getFeedDocument "0.0222 | 10"
+        "createFeedDocument": RateLimit(rate=0.5, burst=15),
+        "createFeed": RateLimit(rate=0.0083, burst=15),
+        "getFeed": RateLimit(rate=2, burst=15),
+        "getFeedDocument": RateLimit(rate=0.0222, burst=10),
+        # pre-signed S3 document URLs (feed upload, report download) are not SP-API operations:
+        # no documented plan; a generous local bucket only keeps a runaway loop polite
+        "documentTransfer": RateLimit(rate=10, burst=10),
     }
     # SP-API requires a user-agent naming the app and language
     # (ref: https://developer-docs.amazon.com/sp-api/docs/include-a-user-agent-header-in-all-requests)
@@ -174,24 +173,24 @@ class AmazonConnector(
         if area is None:
             return None  # not SP-API (a pre-signed S3 document URL): the default applies
         error = sp_error(response)
-        said = ": ".join(p for p in (error.get("code"), error.get("message")) if p)
+        text = said(error)
         if response.status_code == 403:
             if "expired" in error.get("details", "").lower():
                 return AuthError(
-                    f"access token still rejected as expired after a refresh ({said}); "
+                    f"access token still rejected as expired after a refresh ({text}); "
                     "check this machine's clock and the app's LWA credentials"
                 )
             role = ROLES[area]
             if area == "/orders/" and self.options.restricted_data:
                 role += " (and, for restricted_data, Direct to Consumer Shipping (Restricted))"
             return AuthError(
-                f"access denied (HTTP 403 {said or 'Unauthorized'}): the app lacks the {role} "
+                f"access denied (HTTP 403 {text or 'Unauthorized'}): the app lacks the {role} "
                 f"role or the seller has not authorised it; add the role to the app, then "
                 f"re-authorise: erpsync connectors authorize {self.name}"
             )
         if response.status_code in (400, 404) and error:
             details = f" ({error['details']})" if error.get("details") else ""
-            return FatalError(f"HTTP {response.status_code}: {said}{details}")
+            return FatalError(f"HTTP {response.status_code}: {text}{details}")
         return None
 
     # -- orders ---------------------------------------------------------------------------------
@@ -202,19 +201,14 @@ class AmazonConnector(
         page: pages come in no time order, so the window is done only when all are in.
         ref: https://developer-docs.amazon.com/sp-api/docs/orders-api-v0-reference#getorders
         """
-        end = min(window.end, self.now() - ORDERS_LAG)
+        end = min(window.end, self.now() - orders.ORDERS_LAG)
         if window.start >= end:
             # nothing Amazon will answer for yet: a checkpoint at `end` keeps the cursor where
             # it is (it never moves back), instead of the engine moving it to the window's end
             yield OrderPage([], checkpoint=end)
             return
         restricted = bool(self.options.restricted_data)
-        params = {
-            "MarketplaceIds": self.options.marketplace_id,
-            "LastUpdatedAfter": iso(window.start),
-            "LastUpdatedBefore": iso(end),
-            "MaxResultsPerPage": 100,
-        }
+        params = orders.orders_query(self.options.marketplace_id, window.start, end)
         # keep_params: the current ordersV0 reference says "NextToken doesn't affect any
         # filters that you include in your request; it only impacts the pagination for the
         # filtered orders response", so the filters are sent again with every NextToken (older
@@ -231,19 +225,19 @@ class AmazonConnector(
             params=params,
             **extra,
         ):
-            orders = page.records
-            if not orders and not page.last:
+            found = page.records
+            if not found and not page.last:
                 continue
-            versions = {str(o["AmazonOrderId"]): to_utc(o["LastUpdateDate"]) for o in orders}
+            versions = {str(o["AmazonOrderId"]): to_utc(o["LastUpdateDate"]) for o in found}
             current = seen.current_of(versions) if versions else set()
             # unchanged since stored: no getOrderItems call
             raw = [
                 self._raw_order(o, restricted)
-                for o in orders
+                for o in found
                 if str(o["AmazonOrderId"]) not in current
             ]
             # the window is done only when the last page is in: the checkpoint rides on it
-            checkpoint = _checkpoint(page.response, end) if page.last else None
+            checkpoint = orders.checkpoint(page.response.json(), end) if page.last else None
             yield OrderPage(raw, checkpoint=checkpoint)
 
     def _raw_order(self, order: dict[str, Any], restricted: bool) -> RawOrder:
@@ -267,7 +261,7 @@ class AmazonConnector(
         return items
 
     def map_order(self, payload: Mapping[str, Any]) -> Order:
-        return mapping.order_from_payload(payload, connector=self.name)
+        return orders.order_from_payload(payload, connector=self.name)
 
     # -- listings -------------------------------------------------------------------------------
 
@@ -285,7 +279,7 @@ class AmazonConnector(
         params = {
             "marketplaceIds": self.options.marketplace_id,
             "includedData": "summaries,attributes,fulfillmentAvailability",
-            "pageSize": 20,
+            "pageSize": listings.PAGE_SIZE,
         }
         paginator = CursorPaginator(
             lambda r: (r.json().get("pagination") or {}).get("nextToken"),
@@ -300,24 +294,73 @@ class AmazonConnector(
         ):
             if not page.records:
                 continue
-            listings = [
-                mapping.listing_from_item(
+            found = [
+                listings.listing_from_payload(
                     item, connector=self.name, marketplace_id=self.options.marketplace_id
                 )
                 for item in page.records
             ]
-            self.fba_skus.update(x.item_id for x in listings if x.fulfilled_by_channel)
-            yield listings
+            self.fba_skus.update(x.item_id for x in found if x.fulfilled_by_channel)
+            yield found
 
     # -- stock ----------------------------------------------------------------------------------
 
     def push_stock(self, updates: Sequence[StockUpdate]) -> list[PushResult]:
-        """patchListingsItem per SKU, or one JSON_LISTINGS_FEED above ``feed_threshold``."""
-        return StockPusher(self).push(updates)
+        """patchListingsItem per SKU, or one JSON_LISTINGS_FEED above ``feed_threshold``; SKUs
+        fetch_listings saw as FBA are refused without a request."""
+        plan = stock.plan(
+            updates, fba_skus=self.fba_skus, feed_threshold=self.options.feed_threshold
+        )
+        results = dict(plan.refused)
+        results.update({n: self._patch(update, sku) for n, update, sku in plan.patches})
+        for batch in plan.feeds:
+            results.update(self._push_feed(batch))
+        return [results[n] for n in range(len(updates))]
+
+    def _patch(self, update: StockUpdate, sku: str) -> PushResult:
+        body = stock.patch_body(update, default_product_type=self.options.product_type)
+        try:
+            response = self.request(
+                "PATCH",
+                self.listings_path(sku),
+                operation="patchListingsItem",
+                params={
+                    "marketplaceIds": self.options.marketplace_id,
+                    "issueLocale": self.options.issue_locale,
+                },
+                json=body,
+            )
+        except FatalError as exc:  # this SKU's request was refused (400/404): its result only
+            return stock.result(update, ok=False, error=str(exc))
+        answer = stock.push_result(sku, response.json())
+        return answer.model_copy(update={"item_id": update.item_id, "variation_id": None})
+
+    def _push_feed(self, batch: Sequence[stock.Todo]) -> dict[int, PushResult]:
+        document = stock.feed_document(
+            batch,
+            seller_id=self.options.seller_id,
+            issue_locale=self.options.issue_locale,
+            default_product_type=self.options.product_type,
+        )
+        feed_id = feeds.submit(self, document)
+        feed = feeds.wait(self, feed_id)
+        return stock.feed_results(batch, feed_id, feed, feeds.report(self, feed))
 
     def verify_pending(self, updates: Sequence[StockUpdate]) -> list[PushResult]:
-        """Read back accepted pushes (searchListingsItems by SKU): applied, refused, or not yet."""
-        return StockPusher(self).verify(updates)
+        """Read back accepted pushes (searchListingsItems by SKU, 20 a call): applied, refused,
+        or not yet."""
+        found: dict[str, dict[str, Any]] = {}
+        skus = [u.sku or u.item_id for u in updates]
+        for start in range(0, len(skus), stock.IDENTIFIERS_PER_SEARCH):
+            chunk = skus[start : start + stock.IDENTIFIERS_PER_SEARCH]
+            response = self.request(
+                "GET",
+                self.listings_path(),
+                operation="searchListingsItems",
+                params=stock.verify_query(chunk, self.options.marketplace_id),
+            )
+            found.update({str(i["sku"]): i for i in response.json().get("items") or []})
+        return [stock.verified(u, found.get(sku)) for u, sku in zip(updates, skus, strict=True)]
 
     def check(self) -> str:
         """Authenticate and read one listing page."""
@@ -338,10 +381,4 @@ def _orders_of(response: httpx.Response) -> list[dict[str, Any]]:
     return list(response.json()["payload"].get("Orders") or [])
 
 
-def _checkpoint(response: httpx.Response, end: datetime) -> datetime:
-    """Amazon's ``LastUpdatedBefore`` of the last page, else the window's (lagged) end."""
-    before = (response.json().get("payload") or {}).get("LastUpdatedBefore")
-    return to_utc(before) if before else end
-
-
-__all__ = ["AmazonConnector", "access_token_expired"]
+__all__ = ["AmazonConnector"]

@@ -1,4 +1,4 @@
-"""Pure mapping of SP-API JSON (Orders v0, Listings Items 2021-08-01, feed reports) to our shapes.
+"""Orders: an Orders v0 order and its items -> canonical Order. Pure: no I/O, no connector import.
 
 The order payload the connector stores (and quarantine replays) is self-contained::
 
@@ -11,17 +11,19 @@ Amazon could have sent the buyer and the full shipping address at all.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
-from erpsync.domain import CENTS, Address, Buyer, Listing, Order, OrderItem, OrderStatus, PushResult
+from erpsync.domain import CENTS, Address, Buyer, Order, OrderItem, OrderStatus, to_utc
 from erpsync.lenient import Lenient
 
+#: the platform's display name, stored on every order
 PLATFORM = "Amazon"
 
 # Orders v0 OrderStatus -> ours. Values and meanings from the getOrders `OrderStatuses` text in
 # models/orders-api-model/ordersV0.json (amzn/selling-partner-api-models).
-STATUS: Mapping[str, OrderStatus] = {
+STATUSES: Mapping[str, OrderStatus] = {
     # pre-order placed, payment not authorised, release date in the future: reserve stock
     "PendingAvailability": OrderStatus.PENDING,
     # placed, payment not authorised yet: reserve, Amazon may still cancel it
@@ -44,15 +46,35 @@ STATUS: Mapping[str, OrderStatus] = {
 
 #: FulfillmentChannel: AFN = Fulfillment by Amazon (FBA), MFN = merchant fulfilled
 FBA_CHANNEL = "AFN"
-#: the merchant's own channel code in Listings fulfillmentAvailability; anything else
-#: (AMAZON_NA, AMAZON_EU, ...) is an Amazon fulfilment network
-MERCHANT_CHANNEL_CODE = "DEFAULT"
+#: getOrders refuses a LastUpdatedBefore later than now - 2 min (ordersV0 model, parameter text)
+ORDERS_LAG = timedelta(minutes=2)
 
 WITHHELD_NO_RDT = "buyer and address withheld: restricted_data is off"
 WITHHELD_NOT_YET = "shipping address not released yet: Amazon shares it once the order is Unshipped"
 NO_PRICES = "item prices not available yet: Amazon sends ItemPrice once the order is priced"
 #: statuses before Amazon releases the shipping address (it shares it from Unshipped on)
 _NOT_RELEASED = frozenset({"Pending", "PendingAvailability"})
+
+
+def iso(when: datetime) -> str:
+    """SP-API query time: ISO 8601 UTC, whole seconds (floored, so a bound never moves later)."""
+    return to_utc(when).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+def orders_query(marketplace_id: str, start: datetime, end: datetime) -> dict[str, Any]:
+    """getOrders filters for one window, 100 orders a page (the model's maximum)."""
+    return {
+        "MarketplaceIds": marketplace_id,
+        "LastUpdatedAfter": iso(start),
+        "LastUpdatedBefore": iso(end),
+        "MaxResultsPerPage": 100,
+    }
+
+
+def checkpoint(body: Mapping[str, Any], end: datetime) -> datetime:
+    """Amazon's ``LastUpdatedBefore`` of the last getOrders page, else the window's (lagged) end."""
+    before = (body.get("payload") or {}).get("LastUpdatedBefore")
+    return to_utc(before) if before else end
 
 
 def amount(money: Mapping[str, Any] | None) -> Decimal | None:
@@ -84,7 +106,7 @@ def order_from_payload(payload: Mapping[str, Any], *, connector: str) -> Order:
     order: Mapping[str, Any] = payload["order"]
     raw_items: Sequence[Mapping[str, Any]] = payload.get("items") or []
     status_raw = str(order["OrderStatus"])
-    status = STATUS[status_raw]
+    status = STATUSES[status_raw]
     notes: list[str] = []
     items, line_totals, priced = _items(raw_items, cancelled=status is OrderStatus.CANCELLED)
     if not priced and status is not OrderStatus.CANCELLED:
@@ -207,7 +229,7 @@ def _not_received(status: str) -> str:
     """Why an order read with an RDT has no street, worded by the order's actual state."""
     if status in _NOT_RELEASED:
         return WITHHELD_NOT_YET
-    if STATUS.get(status) is OrderStatus.CANCELLED:
+    if STATUSES.get(status) is OrderStatus.CANCELLED:
         return f"no shipping address: Amazon does not share it for a {status} order"
     return (
         f"shipping address not received: Amazon sent none for this {status} order, "
@@ -254,83 +276,3 @@ def _extra(order: Mapping[str, Any], raw_items: Sequence[Mapping[str, Any]]) -> 
     if promotions:
         extra["promotion_ids"] = promotions
     return extra
-
-
-def listing_from_item(item: Mapping[str, Any], *, connector: str, marketplace_id: str) -> Listing:
-    """One searchListingsItems item (summaries, attributes, fulfillmentAvailability) -> Listing.
-
-    The seller SKU is both the item id and our SKU: Amazon has no variation ids, every child
-    variation is its own SKU.
-    """
-    sku = str(item["sku"])
-    summaries: Sequence[Mapping[str, Any]] = item.get("summaries") or []
-    summary = next(
-        (s for s in summaries if s.get("marketplaceId") == marketplace_id),
-        summaries[0] if summaries else {},
-    )
-    availability: Sequence[Mapping[str, Any]] = item.get("fulfillmentAvailability") or []
-    codes = [str(a.get("fulfillmentChannelCode")) for a in availability]
-    fba = any(code != MERCHANT_CHANNEL_CODE for code in codes)
-    # FBA listings report the Amazon channel's quantity, merchant ones the DEFAULT channel's
-    own = [a for a, code in zip(availability, codes, strict=True) if fba == (code != "DEFAULT")]
-    quantity = next((a["quantity"] for a in own if a.get("quantity") is not None), None)
-    extra: dict[str, Any] = {
-        "asin": summary.get("asin"),
-        "product_type": summary.get("productType"),
-        "status": list(summary.get("status") or []),
-        "fulfillment_channel_codes": codes,
-    }
-    return Listing(
-        connector=connector,
-        item_id=sku,
-        variation_id=None,
-        sku=sku,
-        title=summary.get("itemName"),
-        fulfilled_by_channel=fba,
-        channel_quantity=int(quantity) if quantity is not None else None,
-        extra={k: v for k, v in extra.items() if v not in (None, [])},
-    )
-
-
-def issue_text(issues: Iterable[Mapping[str, Any]], *, severity: str = "ERROR") -> str:
-    """Listing issues of one severity as one line: "code: message; code: message"."""
-    parts = [
-        f"{i.get('code')}: {i.get('message')}" if i.get("code") else str(i.get("message"))
-        for i in issues
-        if i.get("severity") == severity
-    ]
-    return "; ".join(parts)
-
-
-def push_result(sku: str, response: Mapping[str, Any]) -> PushResult:
-    """A patchListingsItem answer (ListingsItemSubmissionResponse) as a PushResult.
-
-    ACCEPTED means queued for asynchronous processing, not applied: ok and pending. INVALID
-    carries ERROR issues. VALID only answers mode=VALIDATION_PREVIEW (nothing applied).
-    """
-    status = response.get("status")
-    if status == "ACCEPTED":
-        return PushResult(item_id=sku, ok=True, pending=True)
-    if status == "VALID":
-        return PushResult(item_id=sku, ok=True, pending=False)
-    issues: Sequence[Mapping[str, Any]] = response.get("issues") or []
-    message = issue_text(issues) or issue_text(issues, severity="WARNING")
-    return PushResult(item_id=sku, ok=False, error=message or f"submission status {status}")
-
-
-def feed_errors(report: Mapping[str, Any], skus_by_message: Mapping[int, str]) -> dict[str, str]:
-    """SKU -> error text for every message the JSON_LISTINGS_FEED processing report rejected.
-
-    Issues carry messageId (always) and sku (in the v2 report); ERROR issues fail the message,
-    WARNING/INFO ones do not (listings-feed-processing-report-schema-v2).
-    """
-    errors: dict[str, list[str]] = {}
-    for issue in report.get("issues") or []:
-        if issue.get("severity") != "ERROR":
-            continue
-        message_id = issue.get("messageId")
-        sku = issue.get("sku") or skus_by_message.get(int(message_id or 0))
-        if sku is None:
-            continue
-        errors.setdefault(str(sku), []).append(issue_text([issue]))
-    return {sku: "; ".join(texts) for sku, texts in errors.items()}

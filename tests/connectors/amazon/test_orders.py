@@ -1,4 +1,4 @@
-"""Amazon SP-API mapping on recorded-shape fixtures: statuses, FBA, PII, money edge cases."""
+"""orders.order_from_payload on recorded-shape fixtures: statuses, FBA, PII, money edge cases."""
 
 from __future__ import annotations
 
@@ -10,22 +10,21 @@ from typing import Any
 
 import pytest
 
-from erpsync.connectors.amazon import mapping
-from erpsync.domain import Address, Buyer, Listing, Order, OrderItem, OrderStatus, PushResult
+from erpsync.connectors.amazon import orders
+from erpsync.domain import Address, Buyer, Order, OrderItem, OrderStatus
 
-FIXTURES = Path(__file__).resolve().parents[2] / "connectors" / "amazon" / "fixtures"
+FIXTURES = Path(__file__).resolve().parents[3] / "connectors" / "amazon" / "fixtures"
 
 
 def load(name: str) -> dict[str, Any]:
-    path = FIXTURES / f"{name}.json"
-    if not path.exists():
-        path = FIXTURES / "orders" / f"{name}.json"
+    """The recorded order payload ``fixtures/order-<name>.json``."""
+    path = FIXTURES / f"order-{name.replace('_', '-')}.json"
     data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
     return data
 
 
 def mapped(name: str) -> Order:
-    return mapping.order_from_payload(load(name), connector="amz")
+    return orders.order_from_payload(load(name), connector="amz")
 
 
 D = Decimal
@@ -58,7 +57,7 @@ def test_every_order_status_maps(fixture: str, status: OrderStatus, channel_stat
 
 def test_status_table_covers_the_model_enum() -> None:
     """requirement: the table has exactly the eight values the ordersV0 model documents."""
-    assert set(mapping.STATUS) == {
+    assert set(orders.STATUSES) == {
         "PendingAvailability",
         "Pending",
         "Unshipped",
@@ -75,7 +74,7 @@ def test_unknown_status_is_a_mapping_failure() -> None:
     payload = load("pending")
     payload["order"]["OrderStatus"] = "Teleported"
     with pytest.raises(KeyError, match="Teleported"):
-        mapping.order_from_payload(payload, connector="amz")
+        orders.order_from_payload(payload, connector="amz")
 
 
 def test_multi_item_order_with_rdt_maps_exactly() -> None:
@@ -188,7 +187,7 @@ def test_indivisible_line_keeps_money_exact() -> None:
 )
 def test_unit_price_table(line: Decimal, quantity: int, expected: tuple[Decimal, bool]) -> None:
     """requirement: unit price is exact Decimal arithmetic, rounded half-even only when needed."""
-    assert mapping.unit_price(line, quantity) == expected
+    assert orders.unit_price(line, quantity) == expected
 
 
 def test_shipping_discount_and_business_buyer() -> None:
@@ -234,14 +233,14 @@ def test_pending_order_without_prices_says_so() -> None:
     order = mapped("pending")
     assert [(i.quantity, i.unit_price) for i in order.items] == [(2, D("0.00"))]
     assert order.total == D("0.00")
-    assert order.notes == (mapping.NO_PRICES, mapping.WITHHELD_NO_RDT)
+    assert order.notes == (orders.NO_PRICES, orders.WITHHELD_NO_RDT)
 
 
 def test_zero_quantity_lines_are_dropped_when_others_remain() -> None:
     """requirement: a line cancelled down to 0 units does not become an OrderItem."""
     payload = load("partially_shipped")
     payload["items"][1]["QuantityOrdered"] = 0
-    order = mapping.order_from_payload(payload, connector="amz")
+    order = orders.order_from_payload(payload, connector="amz")
     assert [i.sku for i in order.items] == ["CANECA-AZUL"]
 
 
@@ -249,8 +248,8 @@ def test_rdt_order_without_street_notes_address_not_released() -> None:
     """requirement: with an RDT but before Unshipped, the address gap is explained."""
     payload = load("pending_availability")
     payload["restricted_data"] = True
-    order = mapping.order_from_payload(payload, connector="amz")
-    assert order.notes == (mapping.WITHHELD_NOT_YET,)
+    order = orders.order_from_payload(payload, connector="amz")
+    assert order.notes == (orders.WITHHELD_NOT_YET,)
 
 
 def test_invalid_buyer_document_is_left_empty_with_a_note_not_quarantined() -> None:
@@ -259,7 +258,7 @@ def test_invalid_buyer_document_is_left_empty_with_a_note_not_quarantined() -> N
     payload = load("unshipped_multi_rdt")
     tax = payload["order"]["BuyerInfo"]["BuyerTaxInfo"]["TaxClassifications"]
     tax[0]["Value"] = "123.456.789-00"
-    order = mapping.order_from_payload(payload, connector="amz")
+    order = orders.order_from_payload(payload, connector="amz")
     assert order.status is OrderStatus.PAID
     assert order.buyer.document is None
     assert order.extra["buyer_document"] == {"type": tax[0]["Name"], "number": "123.456.789-00"}
@@ -278,7 +277,7 @@ def test_a_bad_cep_or_state_is_an_empty_field_and_a_note(field: str, value: str,
     """requirement: only id, lines and quantities may quarantine an order."""
     payload = load("unshipped_multi_rdt")
     payload["order"]["ShippingAddress"][field] = value
-    order = mapping.order_from_payload(payload, connector="amz")
+    order = orders.order_from_payload(payload, connector="amz")
     assert any(n.startswith(note) for n in order.notes)
     assert getattr(order.shipping_address, "zip" if field == "PostalCode" else "state") is None
 
@@ -286,8 +285,8 @@ def test_a_bad_cep_or_state_is_an_empty_field_and_a_note(field: str, value: str,
 @pytest.mark.parametrize(
     ("status", "note"),
     [
-        ("Pending", mapping.WITHHELD_NOT_YET),
-        ("PendingAvailability", mapping.WITHHELD_NOT_YET),
+        ("Pending", orders.WITHHELD_NOT_YET),
+        ("PendingAvailability", orders.WITHHELD_NOT_YET),
         (
             "Unshipped",
             "shipping address not received: Amazon sent none for this Unshipped order, "
@@ -309,94 +308,6 @@ def test_with_restricted_data_and_no_address_the_note_follows_the_order_state(
     payload = load("unshipped_multi_rdt")
     payload["order"]["OrderStatus"] = status
     del payload["order"]["ShippingAddress"]
-    order = mapping.order_from_payload(payload, connector="amz")
+    order = orders.order_from_payload(payload, connector="amz")
     assert note in order.notes
     assert order.shipping_address == Address(country=None)
-
-
-def test_listings_page_maps_skus_and_fba() -> None:
-    """requirement: SKU is the item id (no variation ids); FBA = a channel code not DEFAULT."""
-    page = load("listings_page")
-    listings = [
-        mapping.listing_from_item(item, connector="amz", marketplace_id="A2Q3Y263D00KWC")
-        for item in page["items"]
-    ]
-    assert listings == [
-        Listing(
-            connector="amz",
-            item_id="CAMISETA-P-AZUL",
-            sku="CAMISETA-P-AZUL",
-            title="Camiseta azul P",
-            channel_quantity=12,
-            extra={
-                "asin": "B0CAMP0001",
-                "product_type": "SHIRT",
-                "status": ["BUYABLE", "DISCOVERABLE"],
-                "fulfillment_channel_codes": ["DEFAULT"],
-            },
-        ),
-        Listing(
-            connector="amz",
-            item_id="FONE-BT-FBA",
-            sku="FONE-BT-FBA",
-            title="Fone Bluetooth",
-            fulfilled_by_channel=True,
-            channel_quantity=40,
-            extra={
-                "asin": "B0FONE0001",
-                "product_type": "PRODUCT",
-                "status": ["BUYABLE", "DISCOVERABLE"],
-                "fulfillment_channel_codes": ["AMAZON_NA"],
-            },
-        ),
-        Listing(
-            connector="amz",
-            item_id="CANECA-AZUL",
-            sku="CANECA-AZUL",
-            title="Caneca azul 300 ml",
-            channel_quantity=None,
-            extra={
-                "asin": "B0CANECA01",
-                "product_type": "PRODUCT",
-                "status": ["BUYABLE", "DISCOVERABLE"],
-                "fulfillment_channel_codes": ["DEFAULT"],
-            },
-        ),
-    ]
-
-
-@pytest.mark.parametrize(
-    ("response", "expected"),
-    [
-        (
-            {"sku": "A", "status": "ACCEPTED", "submissionId": "s1", "issues": []},
-            PushResult(item_id="A", ok=True, pending=True),
-        ),
-        (
-            {"sku": "A", "status": "VALID", "submissionId": "s1", "issues": []},
-            PushResult(item_id="A", ok=True, pending=False),
-        ),
-        (
-            load("patch_invalid"),
-            PushResult(item_id="A", ok=False, error="90000900: The attributes are invalid."),
-        ),
-        (
-            {"sku": "A", "status": "INVALID", "issues": []},
-            PushResult(item_id="A", ok=False, error="submission status INVALID"),
-        ),
-    ],
-)
-def test_patch_submission_response(response: dict[str, Any], expected: PushResult) -> None:
-    """requirement: ACCEPTED -> ok+pending; INVALID -> not ok with the ERROR issues' text."""
-    assert mapping.push_result("A", response) == expected
-
-
-def test_feed_report_errors_per_sku() -> None:
-    """requirement: a processing report's ERROR issues fail their SKU (by sku, or by messageId
-    when the issue has no sku); WARNINGs do not."""
-    report = load("feed_report")
-    skus = {1: "CANECA-AZUL", 2: "CANECA-VERDE", 3: "PANO-PRATO"}
-    assert mapping.feed_errors(report, skus) == {
-        "CANECA-VERDE": "90220: 'fulfillment_availability' is required but not supplied.",
-        "PANO-PRATO": "4000003: The Amazon product type specified is invalid or not supported.",
-    }

@@ -1,4 +1,4 @@
-"""SP-API wire shapes the emulator answers with: the error envelope and opaque page tokens."""
+"""SP-API wire shapes the emulator answers with: the error envelope, times, opaque page tokens."""
 
 from __future__ import annotations
 
@@ -7,15 +7,26 @@ import binascii
 import hashlib
 import hmac
 import json
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from starlette.responses import JSONResponse
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
 
+#: a route's handler: the request and the RDT dataElements granted -> the answer
+Handler = Callable[[Request, frozenset[str]], Awaitable[Response]]
+#: what Starlette routes to (a handler wrapped with auth and the operation's bucket)
+Endpoint = Callable[[Request], Awaitable[Response]]
+
+#: Amazon.com.br; ref: https://developer-docs.amazon.com/sp-api/docs/marketplace-ids
+BRAZIL_MARKETPLACE_ID = "A2Q3Y263D00KWC"
 DENIED = "Access to requested resource is denied."
 EXPIRED = "The access token you provided has expired."
 INVALID_TOKEN = "The access token you provided is revoked, malformed or invalid."  # noqa: S105
 MISSING_TOKEN = "Access token is missing in the request header."  # noqa: S105
+#: the models' example code for "The attributes are invalid."
+INVALID_ATTRIBUTES = "90000900"
 QUOTA = "You exceeded your quota for the requested resource."
 _PREFIX = b"\xfb\xff"  # base64 "+/..": every token starts with characters that need encoding
 
@@ -59,6 +70,11 @@ def fingerprint(params: dict[str, str]) -> str:
     """Which query a page token belongs to (its filters, sorted)."""
     text = "&".join(f"{k}={params[k]}" for k in sorted(params))
     return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def iso(when: datetime) -> str:
+    """SP-API date-time: ISO 8601 UTC with a Z, whole seconds."""
+    return when.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
 def parse_time(value: str | None) -> datetime | None:

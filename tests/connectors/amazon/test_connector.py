@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import base64
 import json
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
-import httpx
 import pytest
 
 from erpsync.connector import (
@@ -21,14 +19,12 @@ from erpsync.connector import (
 )
 from erpsync.connectors.amazon import AmazonConnector
 from erpsync.connectors.amazon.emulator import AmazonEmulator
-from erpsync.connectors.amazon.push import FBA_REFUSED, FEED_CONTENT_TYPE
 from erpsync.connectors.amazon.settings import AmazonCredentials, AmazonOptions
+from erpsync.connectors.amazon.stock import FBA_REFUSED, FEED_CONTENT_TYPE
 from erpsync.domain import OrderStatus, StockUpdate
-from erpsync.emulation import EmulatorTransport
 from erpsync.errors import AuthError
-from erpsync.http.auth import MemoryTokenStore
 from erpsync.http.retry import RetryPolicy
-from erpsync.testing import FakeTime
+from erpsync.testing import FakeTime, build_harness
 
 ORDERS = "/orders/v0/orders"
 TOKEN = "/auth/o2/token"
@@ -46,49 +42,20 @@ class SeenSet(SeenOrders):
 
 
 @pytest.fixture
-def time() -> FakeTime:
-    return FakeTime()
-
-
-@pytest.fixture
-def emu(time: FakeTime) -> AmazonEmulator:
-    return AmazonEmulator(seed=7, clock=time.now, sandbox_orders=0)
-
-
-@pytest.fixture
-def transport(emu: AmazonEmulator) -> Iterator[EmulatorTransport]:
-    transport = EmulatorTransport(emu.app)
-    yield transport
-    transport.close()
-
-
-@pytest.fixture
-def make(emu: AmazonEmulator, time: FakeTime, transport: EmulatorTransport) -> Iterator[Any]:
-    made: list[AmazonConnector] = []
+def make(emu: AmazonEmulator, time: FakeTime) -> Iterator[Any]:
+    """An AmazonConnector on the emulator (erpsync.testing.build_harness), options overridden."""
+    made: list[Any] = []
 
     def build(**options: Any) -> AmazonConnector:
-        settings = ConnectorSettings(
-            name="amz",
-            type="amazon",
-            credentials=AmazonCredentials(**emu.credentials()),
-            options=AmazonOptions(**{**emu.options(), **options}),
-            base_url="http://amazon.test",
-        )
-        context = ConnectorContext(
-            token_store=MemoryTokenStore(),
-            transport=transport,
-            retry_policy=RetryPolicy.instant(),
-            clock=time.now,
-            sleep=time.sleep,
-            monotonic=time.monotonic,
-        )
-        connector = AmazonConnector(settings, context)
-        made.append(connector)
-        return connector
+        harness = build_harness(AmazonConnector, emu, time, name="amz", options=options)
+        made.append(harness)
+        assert isinstance(harness.connector, AmazonConnector)
+        return harness.connector
 
     yield build
-    for connector in made:
-        connector.close()
+    for harness in made:
+        harness.connector.close()
+        harness.store.close()
 
 
 def seed(emu: AmazonEmulator, time: FakeTime, count: int) -> list[str]:
@@ -461,111 +428,6 @@ def test_check_names_the_seller(emu, make) -> None:
     assert make().check() == (
         "authenticated as seller A1SANDBOXSELLER on marketplace A2Q3Y263D00KWC (6 listings)"
     )
-
-
-# -- the emulator's own fidelity ------------------------------------------------------------
-
-
-@pytest.fixture
-def client(emu: AmazonEmulator, transport: EmulatorTransport) -> Iterator[httpx.Client]:
-    with httpx.Client(transport=transport, base_url="http://amazon.test") as http:
-        token = http.post(TOKEN, data={"grant_type": "refresh_token", **emu.credentials()})
-        http.headers["x-amz-access-token"] = token.json()["access_token"]
-        yield http
-
-
-def test_emulator_throttles_with_quota_exceeded_and_no_retry_after(emu, time, client) -> None:
-    """requirement: each operation has its bucket; over it -> 429 QuotaExceeded, no
-    Retry-After; successes carry x-amzn-RateLimit-Limit."""
-    query = {"MarketplaceIds": MARKETPLACE, "LastUpdatedAfter": "2026-11-01T00:00:00Z"}
-    answers = [client.get(ORDERS, params=query) for _ in range(21)]
-    assert [a.status_code for a in answers].count(200) == 20
-    assert answers[0].headers["x-amzn-RateLimit-Limit"] == "0.0167"
-    assert answers[-1].status_code == 429
-    assert answers[-1].json() == {
-        "errors": [
-            {
-                "code": "QuotaExceeded",
-                "message": "You exceeded your quota for the requested resource.",
-                "details": "",
-            }
-        ]
-    }
-    assert "retry-after" not in answers[-1].headers
-    time.advance(seconds=60)
-    assert client.get(ORDERS, params=query).status_code == 200
-
-
-@pytest.mark.parametrize(
-    ("query", "message"),
-    [
-        (
-            {
-                "LastUpdatedAfter": "2026-11-01T00:00:00Z",
-                "LastUpdatedBefore": "2026-11-02T14:59:00Z",
-            },
-            "LastUpdatedBefore must be at least 2 minutes before the current time.",
-        ),
-        (
-            {"CreatedAfter": "2026-11-01T00:00:00Z", "LastUpdatedAfter": "2026-11-01T00:00:00Z"},
-            "Only one of CreatedAfter or LastUpdatedAfter may be specified.",
-        ),
-        ({"NextToken": "+/bogus=="}, "Invalid Input"),
-    ],
-)
-def test_emulator_refuses_bad_order_queries(client, query, message) -> None:
-    """requirement: 400 InvalidInput for a too-late LastUpdatedBefore, both CreatedAfter and
-    LastUpdatedAfter, and a NextToken it did not issue."""
-    answer = client.get(ORDERS, params={"MarketplaceIds": MARKETPLACE, **query})
-    assert answer.status_code == 400
-    assert answer.json()["errors"][0]["code"] == "InvalidInput"
-    assert answer.json()["errors"][0]["message"] == message
-
-
-def test_emulator_expired_token_is_403_with_expired_details(emu, client) -> None:
-    """requirement: an expired access token answers 403 Unauthorized "...has expired."."""
-    emu.expire_access_tokens()
-    query = {"MarketplaceIds": MARKETPLACE, "LastUpdatedAfter": "2026-11-01T00:00:00Z"}
-    answer = client.get(ORDERS, params=query)
-    assert (answer.status_code, answer.json()) == (
-        403,
-        {
-            "errors": [
-                {
-                    "code": "Unauthorized",
-                    "message": "Access to requested resource is denied.",
-                    "details": "The access token you provided has expired.",
-                }
-            ]
-        },
-    )
-
-
-def test_emulator_lwa_errors_have_lwa_shape(emu, transport) -> None:
-    """requirement: LWA answers {"error", "error_description"}: invalid_client (401),
-    invalid_grant (400)."""
-    with httpx.Client(transport=transport, base_url="http://amazon.test") as http:
-        bad_secret = {**emu.credentials(), "client_secret": "wrong"}
-        first = http.post(TOKEN, data={"grant_type": "refresh_token", **bad_secret})
-        bad_grant = {**emu.credentials(), "refresh_token": "Atzr|nope"}
-        second = http.post(TOKEN, data={"grant_type": "refresh_token", **bad_grant})
-    assert (first.status_code, first.json()) == (
-        401,
-        {"error_description": "Client authentication failed", "error": "invalid_client"},
-    )
-    assert (second.status_code, second.json()["error"]) == (400, "invalid_grant")
-
-
-def test_emulator_page_tokens_need_url_encoding(emu, time, client) -> None:
-    """requirement: NextToken is standard base64 with + / =; sent unencoded it breaks."""
-    seed(emu, time, 5)
-    query = {"MarketplaceIds": MARKETPLACE, "LastUpdatedAfter": "2026-10-01T00:00:00Z"}
-    first = client.get(ORDERS, params={**query, "MaxResultsPerPage": 2}).json()["payload"]
-    token = first["NextToken"]
-    assert base64.b64decode(token)  # standard alphabet, padded
-    raw = client.get(f"{ORDERS}?NextToken={token}")  # "+" arrives as a space
-    encoded = client.get(ORDERS, params={"NextToken": token})
-    assert (raw.status_code, encoded.status_code) == (400, 200)
 
 
 def test_sandbox_mode_runs_offline(time) -> None:

@@ -3,13 +3,17 @@
 Fidelity notes (what a client must cope with, as the real service does it):
 - auth is the ``x-amz-access-token`` header; an expired token answers **403** (not 401) with
   details "The access token you provided has expired." (amzn/selling-partner-api-models#4122);
-- every operation has its own token bucket (``limits.USAGE_PLANS``); a 429 carries
+- every operation has its own token bucket (``USAGE_PLANS``); a 429 carries
   ``QuotaExceeded`` and no Retry-After; successes carry ``x-amzn-RateLimit-Limit``;
 - NextToken/pageToken are opaque standard base64 (with ``+``, ``/`` and ``=``), so a client
   that does not URL-encode them gets 400 InvalidInput; getOrders refuses a LastUpdatedBefore
   later than now - 2 min and CreatedAfter together with LastUpdatedAfter;
 - buyer and full address appear only with a Restricted Data Token naming ``buyerInfo`` /
-  ``shippingAddress``; listings and feeds are in ``listings.py`` (same emulator).
+  ``shippingAddress``; listings and feeds are in ``listings.py`` and ``feeds.py`` (mixins of
+  the same emulator).
+
+Like every emulator it imports nothing from the connector it checks: the usage plans, shapes and
+seed data here are written from Amazon's docs, so the emulator cannot agree with a connector bug.
 """
 
 from __future__ import annotations
@@ -24,18 +28,20 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from erpsync.connectors.amazon.limits import USAGE_PLANS
-from erpsync.connectors.amazon.listings import ListingsMixin
-from erpsync.connectors.amazon.sandbox import EmulatedOrder, iso, load_seed, make_order
-from erpsync.connectors.amazon.settings import BRAZIL_MARKETPLACE_ID
-from erpsync.connectors.amazon.wire import (
+from erpsync.connectors.amazon.emulator.feeds import FeedsMixin
+from erpsync.connectors.amazon.emulator.listings import ListingsMixin
+from erpsync.connectors.amazon.emulator.seed import EmulatedOrder, load_seed, make_order
+from erpsync.connectors.amazon.emulator.wire import (
+    BRAZIL_MARKETPLACE_ID,
     DENIED,
     EXPIRED,
     INVALID_TOKEN,
     MISSING_TOKEN,
     QUOTA,
+    Handler,
     fingerprint,
     invalid_input,
+    iso,
     page_token,
     parse_time,
     path_matches,
@@ -55,7 +61,24 @@ TOKEN_TTL = timedelta(seconds=3600)
 ORDERS_LAG = timedelta(minutes=2)
 _EPOCH = datetime(1970, 1, 2, tzinfo=UTC)
 
-Handler = Callable[[Request, frozenset[str]], Awaitable[Response]]
+
+#: SP-API usage plans, (rate per second, burst) per operation, as the "Usage Plan" table of each
+#: operation in the official models (amzn/selling-partner-api-models) gives them; Amazon keeps
+#: one token bucket per operation and selling-partner/app pair.
+#: ref: https://developer-docs.amazon.com/sp-api/docs/usage-plans-and-rate-limits
+USAGE_PLANS: dict[str, tuple[float, int]] = {
+    "getOrders": (0.0167, 20),  # ordersV0.json
+    "getOrder": (0.5, 30),
+    "getOrderItems": (0.5, 30),
+    "createRestrictedDataToken": (1, 10),  # tokens_2021-03-01.json
+    "searchListingsItems": (5, 5),  # listingsItems_2021-08-01.json
+    "patchListingsItem": (5, 5),
+    "getListingsItem": (5, 10),
+    "createFeedDocument": (0.5, 15),  # feeds_2021-06-30.json
+    "createFeed": (0.0083, 15),
+    "getFeed": (2, 15),
+    "getFeedDocument": (0.0222, 10),
+}
 
 
 class SimulatedClockBucket(TokenBucket):
@@ -73,7 +96,7 @@ class SimulatedClockBucket(TokenBucket):
         return True
 
 
-class AmazonEmulator(ListingsMixin, Emulator):
+class AmazonEmulator(ListingsMixin, FeedsMixin, Emulator):
     """An in-process Selling Partner API for one seller on Amazon.com.br.
 
     Args:
@@ -110,12 +133,11 @@ class AmazonEmulator(ListingsMixin, Emulator):
         self.orders: dict[str, EmulatedOrder] = {}
         self._seeded = 0
         self.buckets = {
-            op: SimulatedClockBucket(
-                plan.rate, plan.burst, clock=self._seconds, time_scale=self.time_scale
-            )
-            for op, plan in USAGE_PLANS.items()
+            op: SimulatedClockBucket(rate, burst, clock=self._seconds, time_scale=self.time_scale)
+            for op, (rate, burst) in USAGE_PLANS.items()
         }
         self.setup_listings()
+        self.setup_feeds()
 
     def _seconds(self) -> float:
         return self.clock().timestamp()
@@ -136,6 +158,7 @@ class AmazonEmulator(ListingsMixin, Emulator):
                 api("getOrderItems", self._get_order_items),
             ),
             *self.listing_routes(),
+            *self.feed_routes(),
         ]
 
     # -- the contract-suite API -----------------------------------------------------------------
@@ -251,7 +274,7 @@ class AmazonEmulator(ListingsMixin, Emulator):
                 return sp_errors(429, "QuotaExceeded", QUOTA)
             response = await handler(request, granted)
             if operation in USAGE_PLANS:
-                response.headers["x-amzn-RateLimit-Limit"] = f"{USAGE_PLANS[operation].rate:g}"
+                response.headers["x-amzn-RateLimit-Limit"] = f"{USAGE_PLANS[operation][0]:g}"
             response.headers["x-amzn-RequestId"] = hashlib.md5(  # noqa: S324 - an id, not security
                 f"{self.seed}:{len(self.requests)}".encode()
             ).hexdigest()

@@ -5,14 +5,15 @@ from __future__ import annotations
 import json
 import random
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from erpsync.connectors.amazon.settings import BRAZIL_MARKETPLACE_ID
+from erpsync.connectors.amazon.emulator.wire import BRAZIL_MARKETPLACE_ID, iso
 
-SEED_FILE = Path(__file__).with_name("fixtures") / "sandbox.json"
+#: the sandbox seller: its catalogue (SKUs, ASINs, FBA or not) and buyers (valid CPF/CNPJ)
+SEED_FILE = Path(__file__).with_name("sandbox.json")
 
 #: (OrderStatus, FulfillmentChannel) of the n-th seeded order, cycling: every status, one FBA
 STATUS_CYCLE: tuple[tuple[str, str], ...] = (
@@ -36,11 +37,6 @@ UNPRICED_STATUSES = frozenset({"Pending", "PendingAvailability", "Canceled"})
 def load_seed() -> dict[str, Any]:
     data: dict[str, Any] = json.loads(SEED_FILE.read_text(encoding="utf-8"))
     return data
-
-
-def iso(when: datetime) -> str:
-    """SP-API date-time: ISO 8601 UTC with a Z, whole seconds."""
-    return when.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
 def money(value: Decimal) -> dict[str, str]:

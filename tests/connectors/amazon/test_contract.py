@@ -6,11 +6,10 @@ from erpsync.connectors.amazon import AmazonConnector
 from erpsync.connectors.amazon.emulator import AmazonEmulator
 from erpsync.testing import ConnectorContract
 
-FIXTURES = Path(__file__).resolve().parents[2] / "connectors" / "amazon" / "fixtures"
+FIXTURES = Path(__file__).resolve().parents[3] / "connectors" / "amazon" / "fixtures"
 
 
 class TestAmazonContract(ConnectorContract):
     connector_class = AmazonConnector
     emulator_class = AmazonEmulator
     fixtures = FIXTURES
-    fixture_glob = "orders/*.json"
