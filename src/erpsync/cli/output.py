@@ -19,6 +19,20 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+#: ``advance(n, total=None)``: n more units done; ``total`` when it becomes known
+Advance = Callable[..., None]
+
+
+def _ignore(n: int, total: int | None = None) -> None:
+    return None
+
+
+def _progress_seconds(text: str) -> float:
+    try:
+        return max(float(text), 0.0)
+    except ValueError:
+        return 10.0
+
 
 def _console(stderr: bool) -> Console:
     no_color = bool(os.environ.get("NO_COLOR"))
@@ -68,27 +82,88 @@ class Output:
         sys.stdout.flush()
 
     @contextmanager
-    def progress(self, unit: str) -> Iterator[Callable[[str], Callable[[int], None]]]:
-        """Yield ``track(name) -> advance(n)``: a live counter per connector on a terminal,
-        nothing otherwise (cron gets the one-line summaries only)."""
-        if not self.interactive:
-            yield lambda name: lambda n: None
+    def progress(self, unit: str) -> Iterator[Callable[[str], Advance]]:
+        """Yield ``track(name) -> advance(n, total=None)``; the engine calls ``advance`` from
+        its callbacks (any thread) and never prints.
+
+        On a terminal: a live line per task, with a bar, done/total and an ETA once a total is
+        known (an import, a platform that says how many). Elsewhere (cron, CI): a plain line
+        per task at most every ``ERPSYNC_PROGRESS_SECONDS`` (default 10), so only long runs
+        print any. Nothing with --quiet.
+        """
+        if self.quiet:
+            yield lambda name: _ignore
             return
-        from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+        if not self.interactive:
+            with self._ticker(unit) as track:
+                yield track
+            return
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            SpinnerColumn,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
 
         columns = (
             SpinnerColumn(),
             TextColumn("{task.description}"),
-            TextColumn(f"{{task.completed}} {unit}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn(unit),
+            TimeRemainingColumn(),
             TimeElapsedColumn(),
         )
         with Progress(*columns, console=self.err, transient=True) as bar:
 
-            def track(name: str) -> Callable[[int], None]:
+            def track(name: str) -> Advance:
                 task = bar.add_task(name, total=None)
-                return lambda n: bar.advance(task, n)
+
+                def advance(n: int, total: int | None = None) -> None:
+                    if total is not None:
+                        bar.update(task, total=total)
+                    bar.advance(task, n)
+
+                return advance
 
             yield track
+
+    @contextmanager
+    def _ticker(self, unit: str) -> Iterator[Callable[[str], Advance]]:
+        import threading
+        import time
+
+        interval = _progress_seconds(os.environ.get("ERPSYNC_PROGRESS_SECONDS", "10"))
+        lock = threading.Lock()
+        started = time.monotonic()
+
+        def track(name: str) -> Advance:
+            done, known, last = 0, None, started
+
+            def advance(n: int, total: int | None = None) -> None:
+                nonlocal done, known, last
+                with lock:
+                    done += n
+                    known = total if total is not None else known
+                    now = time.monotonic()
+                    if now - last < interval:
+                        return
+                    last = now
+                    of = f" of {known}" if known else ""
+                    eta = ""
+                    if known and done:
+                        left = (now - started) * (known - done) / done
+                        eta = f", about {left:.0f} s left"
+                    self.err.print(
+                        f"{name}: {done}{of} {unit} ({now - started:.0f} s{eta})", markup=False
+                    )
+
+            return advance
+
+        yield track
 
     def table(self, title: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
         rows = [["" if v is None else str(v) for v in row] for row in rows]

@@ -132,7 +132,11 @@ def import_stock(
 
     st, output = state(ctx), out(ctx)
     config = st.config()
-    with st.locked() as store, store.session() as session:
+    with (
+        st.locked() as store,
+        output.progress("rows") as track,
+        store.session() as session,
+    ):
         try:
             count = ledger.import_stock_csv(
                 session,
@@ -140,6 +144,7 @@ def import_stock(
                 default_location=config.stock.default_location,
                 known_locations=None if new_location else _known(config, session),
                 kits=set(products.kit_components(session)),
+                on_progress=track(f"importing {file.name}"),
             )
         except ValueError as exc:
             raise ConfigError(str(exc)) from None

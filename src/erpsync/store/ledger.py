@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import importlib
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -19,6 +19,8 @@ from erpsync.store import csvfile
 from erpsync.store.tables import BUCKETS, StockMovement
 
 CHUNK = 500
+#: an import reports progress every this many rows
+PROGRESS_EVERY = 1000
 
 
 @dataclass(frozen=True)
@@ -221,8 +223,11 @@ def import_stock_csv(
     default_location: str,
     known_locations: Collection[str] | None = None,
     kits: Collection[str] = (),
+    on_progress: Callable[..., None] | None = None,
 ) -> int:
     """Set on-hand levels from a CSV (sku,quantity[,location]); all rows or none.
+
+    ``on_progress(n, total)`` is called as rows are written (every 1000 and at the end).
 
     ``known_locations``: the locations rows may name (None: any); ``kits``: SKUs that have no
     stock of their own and are refused.
@@ -255,8 +260,12 @@ def import_stock_csv(
     for line, sku, _, _ in rows:
         if sku not in known:
             raise ValueError(f"{path}: line {line}: unknown SKU {sku!r}")
-    for _, sku, quantity, location in rows:
+    reported = 0
+    for index, (_, sku, quantity, location) in enumerate(rows, start=1):
         set_on_hand(s, sku, location, quantity, reason="import", reference=str(path))
+        if on_progress is not None and (index % PROGRESS_EVERY == 0 or index == len(rows)):
+            on_progress(index - reported, len(rows))
+            reported = index
     return len(rows)
 
 
