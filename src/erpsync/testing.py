@@ -58,27 +58,46 @@ START = datetime(2026, 11, 2, 15, 0, tzinfo=UTC)
 
 
 class FakeTime:
-    """A clock that only moves when something sleeps: rate limits and backoff cost nothing."""
+    """The one simulated clock of the test harness: it only moves when something sleeps or a
+    test advances it, so rate limits, backoff and lock polling cost nothing.
+
+    One object serves every clock erpsync takes: call it (or ``now()``) for aware-UTC time
+    (``ConnectorContext.clock``, emulators), ``monotonic()`` for limiters and lock polling
+    (seconds, kept as a float so sub-microsecond waits add up exactly), ``sleep`` to pass as
+    the injected sleep; ``slept`` records every wait.
+    """
 
     def __init__(self, start: datetime = START) -> None:
-        self._now = start
+        self._start = start
+        self._elapsed = 0.0
         self._lock = threading.Lock()
         self.slept: list[float] = []
 
     def now(self) -> datetime:
         with self._lock:
-            return self._now
+            return self._start + timedelta(seconds=self._elapsed)
+
+    def __call__(self) -> datetime:
+        return self.now()
 
     def monotonic(self) -> float:
-        return self.now().timestamp()
+        with self._lock:
+            return self._elapsed
 
     def sleep(self, seconds: float) -> None:
         with self._lock:
             self.slept.append(seconds)
-            self._now += timedelta(seconds=max(seconds, 0.0))
+            self._elapsed += max(seconds, 0.0)
 
     def advance(self, **delta: float) -> None:
-        self.sleep(timedelta(**delta).total_seconds())
+        """Move time on without recording a sleep (``advance(minutes=5)``)."""
+        with self._lock:
+            self._elapsed += timedelta(**delta).total_seconds()
+
+    def set(self, moment: datetime) -> None:
+        """Jump to ``moment`` (forwards or back), as a wall clock may."""
+        with self._lock:
+            self._elapsed = (moment - self._start).total_seconds()
 
 
 @dataclass

@@ -13,6 +13,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from erpsync.emulation import Emulator, EmulatorTransport, bearer_token, read_form
+from erpsync.testing import FakeTime
 
 T0 = datetime(2026, 8, 1, 12, 0, tzinfo=UTC)
 
@@ -75,21 +76,13 @@ class KitEmulator(Emulator):
         return JSONResponse({"ok": True})
 
 
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = T0
-
-    def __call__(self) -> datetime:
-        return self.now
+@pytest.fixture
+def clock() -> FakeTime:
+    return FakeTime(T0)
 
 
 @pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
-def emulator(clock: FakeClock) -> KitEmulator:
+def emulator(clock: FakeTime) -> KitEmulator:
     return KitEmulator(seed=3, clock=clock, sandbox_orders=0)
 
 

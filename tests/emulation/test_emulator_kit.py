@@ -36,21 +36,21 @@ def test_default_sandbox_account_is_seeded(clock, emulator_class):
     """requirement: with defaults an emulator holds a few orders over the last days."""
     emulator = emulator_class(clock=clock)
     assert len(emulator.orders) == 10
-    assert min(emulator.orders.values()) == clock.now - timedelta(days=7)
-    assert max(emulator.orders.values()) < clock.now
+    assert min(emulator.orders.values()) == clock.now() - timedelta(days=7)
+    assert max(emulator.orders.values()) < clock.now()
 
 
 def test_signed_tokens_round_trip(clock):
     """requirement: tokens are stateless: a valid signature, the kind and expiry are checked."""
-    token = sign_token("k1", "access", {"user": 7}, clock.now + timedelta(hours=1))
-    assert verify_token("k1", "access", token, clock.now) == {"user": 7}
-    assert verify_token("other", "access", token, clock.now) is None
-    assert verify_token("k1", "refresh", token, clock.now) is None
-    assert verify_token("k1", "access", token, clock.now + timedelta(hours=1)) is None
+    token = sign_token("k1", "access", {"user": 7}, clock.now() + timedelta(hours=1))
+    assert verify_token("k1", "access", token, clock.now()) == {"user": 7}
+    assert verify_token("other", "access", token, clock.now()) is None
+    assert verify_token("k1", "refresh", token, clock.now()) is None
+    assert verify_token("k1", "access", token, clock.now() + timedelta(hours=1)) is None
     body, _, signature = token.partition(".")
-    assert verify_token("k1", "access", body[:-2] + "xx." + signature, clock.now) is None
-    assert verify_token("k1", "access", "garbage", clock.now) is None
-    assert token != sign_token("k1", "access", {"user": 7}, clock.now + timedelta(hours=1))
+    assert verify_token("k1", "access", body[:-2] + "xx." + signature, clock.now()) is None
+    assert verify_token("k1", "access", "garbage", clock.now()) is None
+    assert token != sign_token("k1", "access", {"user": 7}, clock.now() + timedelta(hours=1))
     assert all(c.isalnum() or c in "-_." for c in token)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 import anyio
@@ -19,24 +19,12 @@ from erpsync.connector import ConnectorContext, ConnectorSettings, HttpConnector
 from erpsync.emulation import Emulator, EmulatorTransport, bearer_token, read_form
 from erpsync.http.auth import MemoryTokenStore, OAuth2RefreshAuth
 from erpsync.http.retry import RetryPolicy
+from erpsync.testing import FakeTime
 
 CLIENT_ID = "app-123"
 CLIENT_SECRET = "client-secret-value"
 REFRESH = "TG-refresh-initial"
 T0 = datetime(2026, 8, 1, 12, 0, tzinfo=UTC)
-
-
-class Clock:
-    """A settable aware-UTC clock."""
-
-    def __init__(self, now: datetime = T0) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
 
 
 class Creds(BaseModel):
@@ -166,12 +154,12 @@ class TokenServer(Emulator):
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
+def clock() -> FakeTime:
+    return FakeTime(T0)
 
 
 @pytest.fixture
-def server(clock: Clock) -> TokenServer:
+def server(clock: FakeTime) -> TokenServer:
     return TokenServer(clock=clock, sandbox_orders=0)
 
 
@@ -182,7 +170,7 @@ def store() -> MemoryTokenStore:
 
 @pytest.fixture
 def make_connector(
-    server: TokenServer, store: MemoryTokenStore, clock: Clock
+    server: TokenServer, store: MemoryTokenStore, clock: FakeTime
 ) -> Iterator[Callable[..., ShopConnector]]:
     """Build ShopConnectors wired to the token server in-process."""
     transport = EmulatorTransport(server.app)

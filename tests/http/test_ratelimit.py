@@ -10,21 +10,7 @@ import pytest
 from erpsync.errors import RateLimitedError
 from erpsync.http.ratelimit import RateLimit, RateLimiter
 from erpsync.http.retry import RetryPolicy
-
-
-class FakeTime:
-    """A monotonic clock that sleeping advances."""
-
-    def __init__(self) -> None:
-        self.now = 100.0
-        self.slept: list[float] = []
-
-    def clock(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.slept.append(round(seconds, 6))
-        self.now += seconds
+from erpsync.testing import FakeTime
 
 
 @pytest.fixture
@@ -33,7 +19,7 @@ def fake() -> FakeTime:
 
 
 def limiter(fake: FakeTime, rate: float = 2.0, burst: int = 2) -> RateLimiter:
-    return RateLimiter(RateLimit(rate=rate, burst=burst), clock=fake.clock, sleep=fake.sleep)
+    return RateLimiter(RateLimit(rate=rate, burst=burst), clock=fake.monotonic, sleep=fake.sleep)
 
 
 def response(status: int = 200, **headers: str) -> httpx.Response:
@@ -52,7 +38,7 @@ def test_idle_time_refills_up_to_burst(fake):
     bucket = limiter(fake)
     bucket.acquire()
     bucket.acquire()
-    fake.now += 60
+    fake.advance(seconds=60)
     assert [bucket.acquire() for _ in range(3)] == [0.0, 0.0, 0.5]
 
 
@@ -162,7 +148,7 @@ def test_session_limiters_use_the_context_clock_and_sleep(make_connector):
     connector = make_connector(
         transport_=httpx.MockTransport(lambda r: httpx.Response(200, json={})),
         oauth=False,
-        monotonic=fake.clock,
+        monotonic=fake.monotonic,
         sleep=fake.sleep,
     )
     connector.http.limits = {"default": RateLimit(rate=2, burst=1)}
@@ -178,10 +164,10 @@ def test_a_slow_first_request_does_not_put_the_client_ahead_of_the_server(fake):
     from erpsync.emulation import TokenBucket
 
     client = limiter(fake, rate=1.0, burst=2)
-    server = TokenBucket(rate=1.0, burst=2, clock=fake.clock)
+    server = TokenBucket(rate=1.0, burst=2, clock=fake.monotonic)
     latencies = [0.5, 0.0, 0.0, 0.0, 0.0]  # a slow first request, then instant ones
     for latency in latencies:
         client.acquire()
-        fake.now += latency  # the request travels
-        assert server.try_take(), f"429 at t={fake.now}"
+        fake.advance(seconds=latency)  # the request travels
+        assert server.try_take(), f"429 at t={fake.monotonic()}"
         client.observe(response(200))

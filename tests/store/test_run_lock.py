@@ -11,6 +11,7 @@ import pytest
 from erpsync.engine.lock import run_lock
 from erpsync.errors import LockHeldError
 from erpsync.store.urls import lock_path
+from erpsync.testing import FakeTime
 
 HOLDER = """
 import sys
@@ -40,33 +41,18 @@ def holder(url):
         process.wait()
 
 
-class FakeTime:
-    """A clock that advances only when slept on: polling loops run instantly."""
-
-    def __init__(self):
-        self.now = 0.0
-        self.sleeps: list[float] = []
-
-    def clock(self):
-        return self.now
-
-    def sleep(self, seconds):
-        self.sleeps.append(seconds)
-        self.now += seconds
-
-
 def test_second_run_waits_then_gives_up_with_a_one_line_message(tmp_path):
     """requirement: a run finding the lock held polls until wait_seconds, then LockHeldError."""
     url = f"sqlite:///{tmp_path}/erpsync.db"
     fake = FakeTime()
-    waiting = run_lock(url, wait_seconds=1.0, poll=0.25, clock=fake.clock, sleep=fake.sleep)
+    waiting = run_lock(url, wait_seconds=1.0, poll=0.25, clock=fake.monotonic, sleep=fake.sleep)
     with holder(url), pytest.raises(LockHeldError) as raised, waiting:
         pytest.fail("acquired a lock held by another process")
     assert (
         str(raised.value) == f"another erpsync run is using {tmp_path}/erpsync.db; try again later"
     )
     assert raised.value.exit_code == 75
-    assert fake.sleeps == [0.25, 0.25, 0.25, 0.25]
+    assert fake.slept == [0.25, 0.25, 0.25, 0.25]
     assert lock_path(url, ".lock") == tmp_path / "erpsync.db.lock"
 
 
@@ -86,15 +72,17 @@ def test_a_waiting_run_gets_the_lock_once_the_holder_finishes(tmp_path):
     with holder(url) as process:
 
         def release_on_first_poll(seconds):
-            if not fake.sleeps:
+            if not fake.slept:
                 process.stdin.write("\n")
                 process.stdin.flush()
                 assert process.stdout.readline().strip() == "released"
             fake.sleep(seconds)
 
-        with run_lock(url, wait_seconds=5, poll=0.1, clock=fake.clock, sleep=release_on_first_poll):
+        with run_lock(
+            url, wait_seconds=5, poll=0.1, clock=fake.monotonic, sleep=release_on_first_poll
+        ):
             acquired = True
-    assert acquired and fake.sleeps == [0.1]
+    assert acquired and fake.slept == [0.1]
 
 
 def test_one_process_cannot_take_the_lock_twice(tmp_path):
