@@ -222,11 +222,21 @@ def utcnow() -> datetime:
 
 
 class StockLevel(_Frozen):
-    """On-hand of one SKU at one location, as a stock source (an ERP) reports it."""
+    """One SKU's stock at one location as a stock source (an ERP) reports it.
+
+    ``available`` is what the ERP says can be sold (its physical balance less its own
+    reservations, computed by the ERP and right for kits); ``on_hand``/``reserved`` are shown
+    when the ERP reports them. ``location`` "main" is the ERP's total over the depósitos it
+    counts; a per-depósito level carries the depósito's id.
+    """
 
     sku: str
     location: str = "main"
-    on_hand: int
+    available: int
+    on_hand: int | None = None
+    reserved: int | None = None
+    #: the ERP's product id (cached by connectors, shown by pull-stock)
+    product_id: OptionalText = None
     updated_at: UtcDateTime | None = None
 
 

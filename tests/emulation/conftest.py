@@ -73,6 +73,7 @@ class KitEmulator(Emulator):
         )
 
     async def echo(self, request: Request) -> Response:
+        self.handled = getattr(self, "handled", 0) + 1
         return JSONResponse({"ok": True})
 
 

@@ -145,3 +145,15 @@ def test_a_connector_survives_each_fault(emulator, clock, kind, options):
         assert store.saves["k1"] == 2
     connector.close()
     context.transport.close()
+
+
+def test_lost_answer_fault_handles_the_request_then_drops(client, emulator):
+    """requirement: "lost_answer" lets the platform do the work (a create is stored) and then
+    drops the connection, so the client cannot tell whether it happened; ``method`` aims it
+    at one method only."""
+    emulator.faults.add("lost_answer", path="/echo", method="POST")
+    assert client.get("/echo").status_code == 200  # a GET is not its target
+    with pytest.raises(httpx.RemoteProtocolError):
+        client.post("/echo")
+    assert emulator.handled == 2  # the GET and the POST whose answer was lost
+    assert client.post("/echo").status_code == 200

@@ -103,7 +103,7 @@ def test_fault_plan_is_consumed_in_order_and_filtered_by_path():
         (
             {"kind": "explode"},
             "unknown fault kind 'explode'; known: status, rate_limit, delay, "
-            "drop, malformed_json, expire_token",
+            "drop, malformed_json, expire_token, lost_answer",
         ),
         ({"kind": "status", "times": 0}, "times must be at least 1, got 0"),
     ],

@@ -273,3 +273,30 @@ def test_parse_retry_after_http_date():
     now = datetime(2026, 8, 1, 12, 0, tzinfo=UTC)
     header = format_datetime(now + timedelta(seconds=30), usegmt=True)
     assert parse_retry_after(header, now=now.timestamp()) == 30.0
+
+
+def test_a_create_is_retried_on_429_but_a_lost_answer_is_raised(mock_connector):
+    """requirement: idempotent=False (a create) retries a 429, which stored nothing, but a 5xx
+    or a dropped connection may come after the platform stored it: it is raised at once, for
+    the caller to look the record up before sending it again."""
+    answers = iter([httpx.Response(429, json=ML_429), httpx.Response(502)])
+    calls: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        calls.append(request)
+        return next(answers)
+
+    connector = mock_connector(handler, policy=RetryPolicy.instant())
+    with pytest.raises(RetriableError):
+        connector.request("POST", "/orders", json={}, idempotent=False)
+    assert len(calls) == 2
+
+    def dropped(request: httpx.Request) -> httpx.Response:
+        calls.append(request)
+        raise httpx.RemoteProtocolError("peer closed connection")
+
+    calls.clear()
+    connector = mock_connector(dropped, policy=RetryPolicy.instant())
+    with pytest.raises(RetriableError):
+        connector.request("POST", "/orders", json={}, idempotent=False)
+    assert len(calls) == 1

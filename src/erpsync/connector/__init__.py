@@ -28,6 +28,7 @@ from erpsync.connector.base import (
 from erpsync.connector.http import HttpConnector
 from erpsync.connector.resources import (
     RESOURCES,
+    ErpOrderRef,
     InvoiceSink,
     InvoiceSource,
     LabelSource,
@@ -52,6 +53,7 @@ __all__ = [
     "ConnectorContext",
     "ConnectorCore",
     "ConnectorSettings",
+    "ErpOrderRef",
     "HttpConnector",
     "InvoiceSink",
     "InvoiceSource",

@@ -35,8 +35,9 @@ through its own on-hand provider (``erpsync.engine.availability.OnHandSource``; 
 computation does not care which. ``StockSource`` is the connector side of that seam only.
 
 ``InvoiceSink`` has its engine flow (``erpsync.engine.invoice_push``) and ``erpsync.domain.Invoice``
-its fields. ``LabelSource``, ``TrackingSink``, ``OrderSink``, ``StockSource`` and
-``InvoiceSource`` have no implementation and no engine flow yet; their record types in
+its fields. The ERP resources (``OrderSink``, ``StockSource``, ``InvoiceSource``) have theirs:
+``erpsync.engine.order_push``, ``stock_pull`` and ``invoice_pull``; their contract tests are in
+``erpsync.testing.ErpContract``. ``LabelSource`` and ``TrackingSink`` record types in
 ``erpsync.domain`` are provisional.
 """
 
@@ -226,34 +227,95 @@ class TrackingSink(ConnectorCore):
 # -- ERP side -----------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class ErpOrderRef:
+    """A channel order erpsync created in an ERP (``push-orders``): what cancelling it and
+    reading its invoices need."""
+
+    #: the channel connector's name and its order id
+    connector: str
+    external_id: str
+    #: the channel's order number, as the ERP order carries it (``OrderSink.channel_number``)
+    number: str
+    #: the ERP's id of the order
+    remote_id: str
+
+
 class OrderSink(ConnectorCore):
-    """Canonical orders go into this ERP. No flow yet."""
+    """Channel orders go into this ERP (``erpsync push-orders``), each exactly once.
+
+    The engine (``erpsync.engine.order_push``) owns exactly-once; a sink only creates, finds
+    and cancels:
+
+    - it records the intent before each ``create_order``, so a run killed mid-create is
+      known; the next attempt calls ``find_order`` first;
+    - ``create_order`` sends its POST with ``idempotent=False`` (``HttpSession.request``): a
+      429 is retried (nothing was stored), while a lost answer (timeout, dropped connection,
+      5xx) raises ``RetriableError``; the engine then calls ``find_order`` and creates again
+      only when the ERP has no order with that channel number;
+    - ``find_order`` must find an order ``create_order`` made, by the channel number it put
+      on it (``channel_number``), even when the search matches by prefix (check the number);
+    - orders that came from an ERP connector (an ``OrderSource`` that is also an
+      ``OrderSink``: the ERP's own orders, e.g. Hub da Olist's) are never handed to a sink,
+      nor is a channel order already cancelled when first seen.
+    """
 
     provides = Capability.PUSH_ORDERS
 
+    @staticmethod
+    def channel_number(order: Order) -> str:
+        """The number the ERP order carries to name its channel order (the channel's order
+        number, else its id): what ``find_order`` searches by."""
+        return order.number or order.external_id
+
     @abstractmethod
-    def push_orders(self, orders: Sequence[Order]) -> list[SendResult]:
-        """Create or update each order; one result per order (``remote_id``: the ERP's id)."""
+    def find_order(self, order: Order) -> str | None:
+        """The ERP's id of the order carrying ``order``'s channel number, or None."""
+
+    @abstractmethod
+    def create_order(self, order: Order) -> SendResult:
+        """Create ``order`` in the ERP; ``ref``: "CONNECTOR:EXTERNAL_ID".
+
+        ok with ``remote_id`` (the ERP's id); a refusal is a result, ok=False with a one-line
+        error: an unknown SKU ("SKU X is not a product in <ERP>"), a buyer the ERP refuses, its
+        validation errors (``retry=True`` when it may pass once the seller fixes the ERP side,
+        e.g. registers the product). A lost answer raises ``RetriableError`` (see the class).
+        """
+
+    @abstractmethod
+    def cancel_order(self, ref: ErpOrderRef) -> SendResult:
+        """Cancel the ERP order of a channel order cancelled after it was created. A move the
+        ERP cannot take (its order is already invoiced) is ok=False with the reason: reported,
+        never forced. Cancelling an order already cancelled is ok."""
 
 
 class StockSource(ConnectorCore):
-    """On-hand comes from this ERP (``stock.source``). No flow yet; see the module docstring."""
+    """Stock comes from this ERP (``erpsync pull-stock``; ``stock.source`` makes it the on-hand
+    push-stock uses, through ``erpsync.engine.availability``)."""
 
     provides = Capability.PULL_STOCK
+    #: SKUs per fetch_stock call (each batch is stored before the next is asked for)
+    stock_batch_size: ClassVar[int] = 50
 
     @abstractmethod
-    def fetch_stock(self, skus: Sequence[str] | None = None) -> Iterator[list[StockLevel]]:
-        """Yield batches of on-hand per SKU and location (``skus``: only these; None: all)."""
+    def fetch_stock(self, skus: Sequence[str]) -> Iterator[list[StockLevel]]:
+        """Yield the ERP's stock of ``skus`` (the SKUs erpsync has listings for): one level
+        per SKU at location "main" (the ERP's available total), plus one per depósito when
+        the ERP reports them. A SKU the ERP does not know is left out (the engine reports it);
+        a product search that matches by prefix must not answer for another SKU."""
 
 
 class InvoiceSource(ConnectorCore):
-    """Invoices this ERP issued come from here. No flow yet."""
+    """Invoices (NF-e) this ERP issued for orders erpsync created in it come from here
+    (``erpsync invoices pull``); ``invoices push`` then sends them to the channels."""
 
     provides = Capability.PULL_INVOICES
 
     @abstractmethod
-    def fetch_invoices(self, window: Window) -> Iterator[list[Invoice]]:
-        """Yield batches of invoices issued within ``window``."""
+    def fetch_invoices(self, orders: Sequence[ErpOrderRef]) -> Iterator[list[Invoice]]:
+        """Yield the authorised NF-e of each of ``orders`` that has one, with its ``xml`` (the
+        nfeProc as issued) and ``connector``/``order_external_id`` naming the channel order;
+        orders without an authorised invoice yet are left out (asked again next run)."""
 
 
 #: every resource class, channel side first

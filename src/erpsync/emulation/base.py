@@ -149,6 +149,39 @@ class Emulator(ABC):
         """The NF-e access key the channel holds for this order, or None."""
         return None
 
+    # the ERP side of the contract-suite API (OrderSink / StockSource / InvoiceSource platforms:
+    # erpsync.testing.ErpContract) ----------------------------------------------------------
+
+    #: the path of the request that creates an order (faults aimed at creates use it)
+    order_create_path: str = ""
+
+    def erp_skus(self) -> list[str]:
+        """SKUs (product codes) of the products the ERP account has, kits included."""
+        raise NotImplementedError
+
+    def erp_orders_numbered(self, number: str) -> list[str]:
+        """Ids of the ERP's orders that carry channel order number ``number`` (a duplicate
+        create shows here as a second id)."""
+        raise NotImplementedError
+
+    def erp_order_cancelled(self, remote_id: str) -> bool:
+        """Whether the ERP order ``remote_id`` is cancelled."""
+        raise NotImplementedError
+
+    def erp_invoice_order(self, remote_id: str) -> str:
+        """Issue and authorise an NF-e for ERP order ``remote_id`` now (the order becomes
+        invoiced, so the ERP no longer takes its cancellation); its access key."""
+        raise NotImplementedError
+
+    def erp_available(self, sku: str) -> int:
+        """What the ERP shows as available for ``sku`` now (its reservations deducted)."""
+        raise NotImplementedError
+
+    def erp_add_order(self, number: str, sku: str, quantity: int) -> str:
+        """An order entered in the ERP by something other than erpsync (a marketplace hub,
+        a sale typed in by hand), carrying marketplace order ``number``; its id."""
+        raise NotImplementedError
+
     # helpers for subclasses ------------------------------------------------------------------
 
     @property

@@ -9,12 +9,14 @@ from typing import TYPE_CHECKING, Literal, cast, get_args
 
 import anyio
 import anyio.from_thread
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 if TYPE_CHECKING:
     from erpsync.emulation.base import Emulator
 
-FaultKind = Literal["status", "rate_limit", "delay", "drop", "malformed_json", "expire_token"]
+FaultKind = Literal[
+    "status", "rate_limit", "delay", "drop", "malformed_json", "expire_token", "lost_answer"
+]
 FAULT_KINDS: tuple[str, ...] = get_args(FaultKind)
 
 
@@ -33,6 +35,8 @@ class Fault:
     status: int = 500
     retry_after: float | None = None
     delay: float = 0.0
+    #: only requests of this method ("POST"); None: any
+    method: str | None = None
 
 
 class FaultPlan:
@@ -51,29 +55,44 @@ class FaultPlan:
         status: int = 500,
         retry_after: float | None = None,
         delay: float = 0.0,
+        method: str | None = None,
     ) -> FaultPlan:
-        """Queue a fault for the next ``times`` requests whose path starts with ``path``.
+        """Queue a fault for the next ``times`` requests whose path starts with ``path`` (and
+        whose method is ``method``, when given).
 
         ``kind`` is checked at run time (a plain str is accepted for parametrised tests).
 
         Kinds: "status" (answer ``status``), "rate_limit" (429 in the platform's shape, with
         Retry-After when ``retry_after`` is set), "delay" (wait ``delay`` seconds, then answer),
         "drop" (close the connection without a response), "malformed_json" (a 200 with a
-        truncated JSON body), "expire_token" (expire access tokens, then answer normally).
+        truncated JSON body), "expire_token" (expire access tokens, then answer normally),
+        "lost_answer" (the platform handles the request, so a create is stored, then the
+        connection drops before the answer arrives).
         """
         if kind not in FAULT_KINDS:
             raise ValueError(f"unknown fault kind {kind!r}; known: {', '.join(FAULT_KINDS)}")
         if times < 1:
             raise ValueError(f"times must be at least 1, got {times}")
         with self._lock:
-            fault = Fault(cast(FaultKind, kind), times, path, status, retry_after, delay)
+            fault = Fault(
+                cast(FaultKind, kind),
+                times,
+                path,
+                status,
+                retry_after,
+                delay,
+                method.upper() if method else None,
+            )
             self._faults.append(fault)
         return self
 
-    def take(self, path: str) -> Fault | None:
-        """The fault for a request to ``path``, if any (consumes one of its ``times``)."""
+    def take(self, path: str, method: str | None = None) -> Fault | None:
+        """The fault for a ``method`` request to ``path``, if any (consumes one of its
+        ``times``)."""
         with self._lock:
             for fault in self._faults:
+                if fault.method is not None and method is not None and fault.method != method:
+                    continue
                 if fault.path is None or path.startswith(fault.path):
                     fault.times -= 1
                     if fault.times == 0:
@@ -100,7 +119,11 @@ class _FaultInjector:
         self.emulator = emulator
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        fault = self.emulator.faults.take(scope["path"]) if scope["type"] == "http" else None
+        fault = (
+            self.emulator.faults.take(scope["path"], scope.get("method"))
+            if scope["type"] == "http"
+            else None
+        )
         if fault is None:
             await self.app(scope, receive, send)
             return
@@ -109,6 +132,14 @@ class _FaultInjector:
             await anyio.sleep(fault.delay)
         elif fault.kind == "expire_token":
             emulator.expire_access_tokens()
+        elif fault.kind == "lost_answer":
+            # the platform does the work (a create is stored) and its answer never arrives
+            async def swallow(message: Message) -> None:
+                return None
+
+            await self.app(scope, receive, swallow)
+            await send({"type": "http.response.start", "status": 200, "headers": []})
+            raise ConnectionDropped("answer lost after the request was handled (fault injection)")
         elif fault.kind == "drop":
             # a started response then an error: uvicorn closes the socket mid-response and the
             # in-process transport turns the error into httpx.RemoteProtocolError

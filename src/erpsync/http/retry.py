@@ -66,12 +66,16 @@ class RetryPolicy:
         ceiling = min(self.initial_wait * self.multiplier ** (attempt_number - 1), self.max_wait)
         return random.uniform(0.0, ceiling) if self.jitter else ceiling
 
-    def retrying(self) -> tenacity.Retrying:
-        """A tenacity Retrying that retries RetriableError only and re-raises the last error."""
+    def retrying(self, *, idempotent: bool = True) -> tenacity.Retrying:
+        """A tenacity Retrying that retries RetriableError only and re-raises the last error.
+
+        ``idempotent=False`` (a create): only a 429 is retried, since the platform refused it
+        before doing anything; a timeout, a dropped connection or a 5xx may come after the
+        platform stored the record, so it is raised for the caller to look it up first."""
         return tenacity.Retrying(
             stop=tenacity.stop_after_attempt(max(1, self.attempts)),
             wait=self._wait,
-            retry=tenacity.retry_if_exception(is_retriable),
+            retry=tenacity.retry_if_exception(is_retriable if idempotent else _is_rate_limited),
             sleep=self.sleep,
             before_sleep=_log_retry,
             retry_error_callback=_give_up,
@@ -81,6 +85,10 @@ class RetryPolicy:
     def _wait(self, state: tenacity.RetryCallState) -> float:
         error = state.outcome.exception() if state.outcome is not None else None
         return self.wait_seconds(state.attempt_number, error)
+
+
+def _is_rate_limited(exc: BaseException) -> bool:
+    return isinstance(exc, RateLimitedError)
 
 
 def _no_sleep(seconds: float) -> None:

@@ -226,16 +226,21 @@ class HttpSession:
         *,
         operation: str = "default",
         expect_json: bool = True,
+        idempotent: bool = True,
         **kwargs: Any,
     ) -> httpx.Response:
         """Send one request: rate-limited, auth applied, classified, retried per the policy.
+
+        ``idempotent=False`` for a request that creates something (an order in an ERP): only
+        a 429 is retried; a lost answer (timeout, dropped connection, 5xx) is raised as
+        RetriableError, because the platform may have stored it (see ``OrderSink``).
 
         Raises:
             RateLimitedError / RetriableError: still failing after the policy's attempts.
             AuthError: credentials rejected (401/403, or by the token endpoint).
             FatalError: any other 4xx, or what ``classify_error`` decides.
         """
-        retrying = self.policy.retrying()
+        retrying = self.policy.retrying(idempotent=idempotent)
         response: httpx.Response = retrying(
             self._attempt, method.upper(), path, operation, expect_json, kwargs
         )
