@@ -62,6 +62,7 @@ def test_builtin_table_is_lazy_dotted_strings():
         "amazon": "erpsync.connectors.amazon:AmazonConnector",
         "magalu": "erpsync.connectors.magalu:MagaluConnector",
         "nuvemshop": "erpsync.connectors.nuvemshop:NuvemshopConnector",
+        "lojaintegrada": "erpsync.connectors.lojaintegrada:LojaIntegradaConnector",
     }
 
 

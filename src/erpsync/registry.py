@@ -35,6 +35,7 @@ BUILTIN_CONNECTORS: Mapping[str, str] = MappingProxyType(
         "amazon": "erpsync.connectors.amazon:AmazonConnector",
         "magalu": "erpsync.connectors.magalu:MagaluConnector",
         "nuvemshop": "erpsync.connectors.nuvemshop:NuvemshopConnector",
+        "lojaintegrada": "erpsync.connectors.lojaintegrada:LojaIntegradaConnector",
     }
 )
 
