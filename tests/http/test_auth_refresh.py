@@ -343,3 +343,31 @@ def test_rejected_client_credentials(server):
         "x9 POST /oauth/token: client credentials rejected (invalid_client); "
         "check client_id and client_secret"
     )
+
+
+def test_an_error_object_body_is_read_like_rfc6749_fields():
+    """requirement: a token endpoint that answers {"error": {"type", "description"}} (Bling)
+    is reported as the RFC 6749 code it names; a code exchange may name no redirect_uri."""
+    sent: list[bytes] = []
+
+    def refuse(request: httpx.Request) -> httpx.Response:
+        sent.append(request.content)
+        error = {"type": "invalid_grant", "message": "invalid_grant", "description": "Invalid code"}
+        return httpx.Response(400, json={"error": error})
+
+    with httpx.Client(transport=httpx.MockTransport(refuse)) as client:
+        auth = OAuth2RefreshAuth(
+            token_url="https://erp.test/oauth/token",
+            client_id="app-1",
+            client_secret=SECRET,
+            key="erp",
+            client_auth="basic",
+            client=client,
+        )
+        with pytest.raises(AuthError) as raised:
+            auth.exchange_code("code-1", None)
+    assert str(raised.value) == (
+        "erp POST /oauth/token: the authorization code was rejected (invalid_grant: Invalid "
+        "code); re-authorise: erpsync connectors authorize erp"
+    )
+    assert sent == [b"grant_type=authorization_code&code=code-1"]

@@ -297,7 +297,7 @@ class OAuth2RefreshAuth(httpx.Auth):
     def exchange_code(
         self,
         code: str,
-        redirect_uri: str,
+        redirect_uri: str | None,
         code_verifier: str | None = None,
         *,
         body_format: Literal["form", "json"] | None = None,
@@ -305,9 +305,12 @@ class OAuth2RefreshAuth(httpx.Auth):
         """Trade an authorization code for tokens (``authorization_code`` grant) and store them.
 
         ``body_format`` overrides the flow's for this call (ID Magalu takes the code exchange
-        as JSON but the refresh as a form).
+        as JSON but the refresh as a form). ``redirect_uri`` None: not sent (Bling redirects to
+        the link registered with the app and its token call names none).
         """
-        body = {"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri}
+        body = {"grant_type": "authorization_code", "code": code}
+        if redirect_uri is not None:
+            body["redirect_uri"] = redirect_uri
         if code_verifier:
             body["code_verifier"] = code_verifier
         self.redactor.add(code, code_verifier)
@@ -385,6 +388,14 @@ class OAuth2RefreshAuth(httpx.Auth):
 
     def _rejected(self, status: int, data: Any, grant_type: str) -> AuthError:
         fields = data if isinstance(data, dict) else {}
+        if isinstance(fields.get("error"), dict):
+            # an error object instead of RFC 6749's flat fields (Bling: {"error": {"type",
+            # "message", "description"}})
+            nested = fields["error"]
+            fields = {
+                "error": nested.get("type"),
+                "error_description": nested.get("description") or nested.get("message"),
+            }
         code = fields.get("error")
         described = fields.get("error_description") or fields.get("message")
         detail = f"{code}: {described}" if code and described else str(code or described or "")
