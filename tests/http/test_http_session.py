@@ -165,3 +165,33 @@ def test_without_a_policy_retries_sleep_with_the_context_sleep(connector_class):
         connector.request("GET", "/a")
     assert len(slept) == 5
     assert all(0 <= wait <= 8 for wait in slept)
+
+
+def test_a_rate_limit_classifier_stops_a_429_that_retrying_cannot_clear():
+    """requirement: a 429 the connector recognises as a used-up quota (Bling's daily one) is
+    raised at once, not retried; other 429s are retried as usual."""
+    from erpsync.errors import FatalError, RateLimitedError
+    from erpsync.http.session import HttpSession
+
+    answers = iter([429, 429, 200])
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        status = next(answers)
+        return httpx.Response(status, json={"quota": "daily" if request.url.path == "/d" else ""})
+
+    def daily(response: httpx.Response) -> Exception | None:
+        if response.json()["quota"] == "daily":
+            return FatalError("daily quota used up")
+        return None
+
+    session = HttpSession(
+        "https://erp.test",
+        transport=httpx.MockTransport(handler),
+        retry=RetryPolicy.instant(),
+        classify_rate_limit=daily,
+    )
+    with pytest.raises(FatalError, match="daily quota used up"):
+        session.request("GET", "/d")
+    assert session.request("GET", "/s").status_code == 200  # a plain 429, retried
+    assert not isinstance(FatalError("x"), RateLimitedError)
+    session.close()

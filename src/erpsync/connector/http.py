@@ -79,6 +79,7 @@ class HttpConnector(Connector[CredentialsT, OptionsT]):
             limits=self.limits(),
             retry=retry,
             classify_error=self.classify_error,
+            classify_rate_limit=self.classify_rate_limit,
             transport=transport,
             redactor=Redactor([*context.secrets, *secret_values(self.settings)]),
             timeout=self.timeout_seconds,
@@ -216,6 +217,11 @@ class HttpConnector(Connector[CredentialsT, OptionsT]):
     def classify_error(self, response: httpx.Response) -> Exception | None:
         """Hook: describe a platform's non-retriable error (4xx other than 408/429) as an
         erpsync error, or None for the default. 429, 408 and 5xx never reach it."""
+        return None
+
+    def classify_rate_limit(self, response: httpx.Response) -> Exception | None:
+        """Hook: a 429 that retrying within seconds cannot clear (a daily quota used up) as the
+        error to raise now; None (the default): retried like any 429."""
         return None
 
     def close(self) -> None:

@@ -91,6 +91,8 @@ class HttpSession:
         retry: the retry policy (attempts, backoff, ``Retry-After``, sleep).
         classify_error: describes a non-retriable error response (4xx other than 408/429);
             None or a None answer: the default error for the status.
+        classify_rate_limit: looks at a 429 first: an error it returns is raised as is (a
+            quota that lasts hours is not worth retrying within seconds); None: retried.
         transport: where requests go. An instance is borrowed (never closed by the session);
             a zero-argument factory is called on first use and its transport owned; None: the
             network.
@@ -111,6 +113,7 @@ class HttpSession:
         limits: Mapping[str, RateLimit] | None = None,
         retry: RetryPolicy | None = None,
         classify_error: ErrorClassifier | None = None,
+        classify_rate_limit: ErrorClassifier | None = None,
         transport: httpx.BaseTransport | Callable[[], httpx.BaseTransport] | None = None,
         redactor: Redactor | None = None,
         timeout: float = 30.0,
@@ -124,6 +127,7 @@ class HttpSession:
         self.limits: Mapping[str, RateLimit] = limits or {"default": FALLBACK_LIMIT}
         self.policy = retry or RetryPolicy()
         self.classify_error = classify_error
+        self.classify_rate_limit = classify_rate_limit
         self.redactor = redactor or Redactor()
         self.timeout = timeout
         self.clock = clock
@@ -296,6 +300,8 @@ class HttpSession:
         retriable = status in (408, 429) or status >= 500
         classify = self.classify_error
         error = None if retriable or classify is None else classify(response)
+        if status == 429 and self.classify_rate_limit is not None:
+            error = self.classify_rate_limit(response)
         if error is None:
             error = self._default_error(response, endpoint)
         if isinstance(error, ConnectorError):
