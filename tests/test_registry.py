@@ -63,6 +63,7 @@ def test_builtin_table_is_lazy_dotted_strings():
         "magalu": "erpsync.connectors.magalu:MagaluConnector",
         "nuvemshop": "erpsync.connectors.nuvemshop:NuvemshopConnector",
         "lojaintegrada": "erpsync.connectors.lojaintegrada:LojaIntegradaConnector",
+        "bling": "erpsync.connectors.bling:BlingConnector",
     }
 
 

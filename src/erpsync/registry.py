@@ -36,6 +36,7 @@ BUILTIN_CONNECTORS: Mapping[str, str] = MappingProxyType(
         "magalu": "erpsync.connectors.magalu:MagaluConnector",
         "nuvemshop": "erpsync.connectors.nuvemshop:NuvemshopConnector",
         "lojaintegrada": "erpsync.connectors.lojaintegrada:LojaIntegradaConnector",
+        "bling": "erpsync.connectors.bling:BlingConnector",
     }
 )
 

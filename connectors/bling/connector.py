@@ -1,0 +1,347 @@
+"""The Bling connector (`type: bling`): declarations, auth and the thin ERP resource methods;
+the pure mappings live in orders.py, stock.py and invoices.py.
+
+API v3 (ref: developer.bling.com.br/bling-api, /autenticacao, /aplicativos): OAuth2
+authorization code; the token endpoint takes the app's credentials as HTTP Basic and a form
+body; access tokens last 6 h and every refresh rotates the refresh token (the old one is dead
+once used), so refreshes go through the shared single-flight, persisted flow
+(erpsync.http.auth). Calls send `Authorization: Bearer <access_token>`.
+"""
+
+from __future__ import annotations
+
+import logging
+import unicodedata
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any, ClassVar
+from urllib.parse import urlencode
+
+import httpx
+
+from erpsync.connector import (
+    ErpOrderRef,
+    HttpConnector,
+    InvoiceSource,
+    OAuthConsent,
+    OrderSink,
+    RateLimit,
+    StockSource,
+)
+from erpsync.connectors.bling import errors, invoices, orders, stock
+from erpsync.connectors.bling.settings import BlingCredentials, BlingOptions
+from erpsync.domain import Invoice, Order, SendResult, StockLevel
+from erpsync.errors import AuthError, ConfigError, FatalError, InvoiceRefusedError, RetriableError
+
+log = logging.getLogger("erpsync.connectors.bling")
+
+#: the consent page: response_type=code, client_id and a mandatory `state`; Bling redirects
+#: to the link registered with the app (ref: developer.bling.com.br/aplicativos)
+AUTHORIZATION_URL = "https://www.bling.com.br/Api/v3/oauth/authorize"
+#: the module whose situações sales orders take (GET /situacoes/modulos)
+SALES_MODULE = "Vendas"
+
+
+def _limits(rate: float) -> Mapping[str, RateLimit]:
+    return {"default": RateLimit(rate=rate, burst=max(1, int(rate)))}
+
+
+class BlingConnector(
+    HttpConnector[BlingCredentials, BlingOptions], OrderSink, StockSource, InvoiceSource
+):
+    """Bling ERP: channel orders in (contato by CPF/CNPJ, items by product id), stock balances
+    and authorised NF-e out."""
+
+    type = "bling"
+    platform = orders.PLATFORM
+    consent = OAuthConsent(AUTHORIZATION_URL)
+    default_base_url = "https://api.bling.com.br/Api/v3"
+    default_auth_url = "https://api.bling.com.br/Api/v3/oauth/token"
+    emulator = "erpsync.connectors.bling.emulator:BlingEmulator"
+    default_headers: ClassVar[Mapping[str, str]] = {"Accept": "application/json"}
+    #: 3 requests per second per account (ref: developer.bling.com.br/limites; the 429 says
+    #: TOO_MANY_REQUESTS), and a daily quota (120,000 is the figure integrators quote [U])
+    rate_limits: ClassVar[Mapping[str, RateLimit]] = _limits(3.0)
+    #: product ids per `/estoques/saldos` and codes per `/produtos` call: the ids travel in the
+    #: query string (`idsProdutos[]=`), which must stay a sane length
+    stock_batch_size = 50
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        #: SKU -> product id, for this connector's life (a product id never changes)
+        self.product_ids: dict[str, int] = {}
+        #: CPF/CNPJ -> contato id
+        self.contacts: dict[str, int] = {}
+        self._situacoes: dict[str, int] | None = None
+        self._situacao_names: list[str] = []
+
+    def limits(self) -> Mapping[str, RateLimit]:
+        return _limits(self.options.requests_per_second)
+
+    # -- auth ----------------------------------------------------------------------------------
+
+    def build_auth(self) -> httpx.Auth:
+        return self.oauth_refresh(body_format="form", client_auth="basic")
+
+    def authorization_url(self, state: str) -> str:
+        query = {"response_type": "code", "client_id": self.credentials.client_id, "state": state}
+        if self.options.redirect_uri:
+            query["redirect_uri"] = self.options.redirect_uri
+        return f"{AUTHORIZATION_URL}?{urlencode(query)}"
+
+    def exchange_code(self, code: str) -> str:
+        """Trade the redirect's code for tokens (Basic client auth, no redirect_uri unless
+        configured), store them, and prove they work."""
+        self.http.oauth.exchange_code(code.strip(), self.options.redirect_uri)
+        return self.check().replace("authenticated", "authorised", 1)
+
+    def check(self) -> str:
+        """Authenticate and read the sales module's situações (the ids this account uses)."""
+        self.situacoes()
+        names = ", ".join(self._situacao_names)
+        return f"authenticated with Bling; sales situações: {names}"
+
+    def classify_error(self, response: httpx.Response) -> Exception | None:
+        """Bling's `{"error": {type, message, description, fields}}` as one line."""
+        status = response.status_code
+        try:
+            body = response.json()
+        except ValueError:
+            return None
+        message = errors.error_message(body)
+        if not message:
+            return None
+        text = self.http.redactor.text(f"HTTP {status} {message}")
+        if status == 401:
+            return AuthError(
+                f"{text}; re-authorise: erpsync connectors authorize {self.name}",
+                connector=self.name,
+                status_code=status,
+            )
+        if status == 403:
+            return AuthError(
+                f"{text}: grant the app this scope in Bling (Área do Integrador) and "
+                f"authorise again",
+                connector=self.name,
+                status_code=status,
+            )
+        return FatalError(text, connector=self.name, status_code=status)
+
+    def classify_rate_limit(self, response: httpx.Response) -> Exception | None:
+        """The daily quota's 429 stops the run at once (a retry within seconds cannot clear
+        it; ecomplus pauses 12 h); the per-second one is retried by the core."""
+        try:
+            body = response.json()
+        except ValueError:
+            return None
+        if not errors.daily_limit(body):
+            return None
+        return FatalError(
+            f"Bling's daily request quota is used up ({errors.error_message(body)}); "
+            "erpsync will try again on the next run",
+            connector=self.name,
+            status_code=429,
+        )
+
+    # -- situações (per account) ---------------------------------------------------------------
+
+    def situacoes(self) -> dict[str, int]:
+        """Name (folded) -> id of the sales orders' situações: ids differ per account, so they
+        are read once per run. ref: developer.bling.com.br/referencia#/Situa%C3%A7%C3%B5es"""
+        if self._situacoes is None:
+            modules = _data(self.request("GET", "/situacoes/modulos"))
+            module = next((m for m in modules if _fold(m.get("nome")) == _fold(SALES_MODULE)), None)
+            if module is None:
+                raise FatalError(f"Bling lists no {SALES_MODULE!r} module", connector=self.name)
+            found = _data(self.request("GET", f"/situacoes/modulos/{module['id']}"))
+            found = [s for s in found if s.get("id") is not None]
+            self._situacoes = {_fold(s.get("nome")): int(s["id"]) for s in found}
+            self._situacao_names = [str(s.get("nome")) for s in found]
+        return self._situacoes
+
+    def _situacao(self, name: str) -> int:
+        situacao = self.situacoes().get(_fold(name))
+        if situacao is None:
+            raise ConfigError(
+                f"connectors.{self.name}.options: Bling has no sales situação {name!r} "
+                f"(it has: {', '.join(self._situacao_names)})"
+            )
+        return situacao
+
+    # -- orders: OrderSink ---------------------------------------------------------------------
+
+    def find_order(self, order: Order) -> str | None:
+        """The Bling order carrying this channel number (`numeroLoja`) in its loja, if any.
+        ref: GET /pedidos/vendas?numerosLojas[]=&idLoja="""
+        number = self.channel_number(order)
+        params: dict[str, Any] = {"numerosLojas[]": number, "limite": self.options.page_size}
+        loja = self._loja(order)
+        if loja is not None:
+            params["idLoja"] = loja
+        for found in _data(self.request("GET", "/pedidos/vendas", params=params)):
+            same_loja = loja is None or (found.get("loja") or {}).get("id") in (loja, None)
+            if orders.same_number(found.get("numeroLoja"), number) and same_loja:
+                return str(found["id"])
+        return None
+
+    def create_order(self, order: Order) -> SendResult:
+        """POST /pedidos/vendas, once: a lost answer raises RetriableError (the engine then
+        looks the order up before creating again)."""
+        ref = f"{order.connector}:{order.external_id}"
+        try:
+            document = orders.document_of(order.buyer)
+        except ValueError as exc:
+            return SendResult(ref=ref, ok=False, error=f"buyer document: {exc}")
+        try:
+            products = self.resolve_products([i.sku for i in order.items if i.sku])
+            missing = [i.sku or "(no SKU)" for i in order.items if i.sku not in products]
+            if missing:
+                return SendResult(
+                    ref=ref,
+                    ok=False,
+                    retry=True,
+                    error=f"SKU {', '.join(dict.fromkeys(missing))} is not a product in Bling",
+                )
+            contato = self._contato(order, document)
+            body = orders.pedido_body(
+                order,
+                number=self.channel_number(order),
+                contato_id=contato,
+                loja_id=self._loja(order),
+                products=products,
+                unidade=self.options.unidade,
+                forma_pagamento_id=self.options.forma_pagamento_id,
+            )
+            response = self.request(
+                "POST", "/pedidos/vendas", operation="default", json=body, idempotent=False
+            )
+        except FatalError as exc:
+            return SendResult(ref=ref, ok=False, error=str(exc))
+        created = response.json().get("data") or {}
+        for alert in created.get("alertas") or []:
+            log.info("%s: Bling alert on order %s: %s", self.name, ref, alert)
+        return SendResult(ref=ref, ok=True, remote_id=str(created.get("id")))
+
+    def cancel_order(self, ref: ErpOrderRef) -> SendResult:
+        """Move the order to the account's "Cancelado" situação, unless it is there already.
+        Bling refuses moves it cannot take (an invoiced order): reported, not forced.
+        ref: PATCH /pedidos/vendas/{id}/situacoes/{idSituacao}"""
+        name = f"{ref.connector}:{ref.external_id}"
+        try:
+            cancelled = self._situacao(self.options.situacao_cancelado)
+            pedido = self._pedido(ref.remote_id)
+            if pedido is None:
+                return SendResult(ref=name, ok=False, error=f"Bling order {ref.remote_id} is gone")
+            if (pedido.get("situacao") or {}).get("id") == cancelled:
+                return SendResult(ref=name, ok=True, remote_id=ref.remote_id)
+            self.request(
+                "PATCH", f"/pedidos/vendas/{ref.remote_id}/situacoes/{cancelled}", expect_json=False
+            )
+        except FatalError as exc:
+            return SendResult(ref=name, ok=False, remote_id=ref.remote_id, error=str(exc))
+        return SendResult(ref=name, ok=True, remote_id=ref.remote_id)
+
+    def _loja(self, order: Order) -> int | None:
+        return self.options.lojas.get(order.connector, self.options.loja_id)
+
+    def _pedido(self, remote_id: str) -> dict[str, Any] | None:
+        try:
+            data = self.request("GET", f"/pedidos/vendas/{remote_id}").json().get("data")
+        except FatalError as exc:
+            if exc.status_code == 404:
+                return None
+            raise
+        return data if isinstance(data, dict) else None
+
+    def _contato(self, order: Order, document: str | None) -> int:
+        """The buyer's contato: found by CPF/CNPJ (`numeroDocumento`), else created. A buyer
+        without a document gets a new contato. ref: GET/POST /contatos"""
+        if document and document in self.contacts:
+            return self.contacts[document]
+        if document:
+            params = {"numeroDocumento": document}
+            for found in _data(self.request("GET", "/contatos", params=params)):
+                if _digits(found.get("numeroDocumento")) == document:
+                    self.contacts[document] = int(found["id"])
+                    return self.contacts[document]
+        body = orders.contato_body(order.buyer, order.shipping_address, document)
+        # a contato created twice is harmless (unlike an order): this POST may be retried
+        created = self.request("POST", "/contatos", json=body).json().get("data") or {}
+        contato = int(created["id"])
+        if document:
+            self.contacts[document] = contato
+        return contato
+
+    # -- products and stock: StockSource -------------------------------------------------------
+
+    def resolve_products(self, skus: Sequence[str]) -> dict[str, int]:
+        """SKU -> product id for the SKUs Bling knows (exact codes only), cached.
+        ref: GET /produtos?codigos[]="""
+        wanted = [s for s in dict.fromkeys(skus) if s not in self.product_ids]
+        for start in range(0, len(wanted), self.stock_batch_size):
+            batch = wanted[start : start + self.stock_batch_size]
+            params = {"codigos[]": batch, "limite": self.options.page_size}
+            records = _data(self.request("GET", "/produtos", operation="default", params=params))
+            self.product_ids.update(stock.exact_codes(records, batch))
+        return {s: self.product_ids[s] for s in skus if s in self.product_ids}
+
+    def fetch_stock(self, skus: Sequence[str]) -> Iterator[list[StockLevel]]:
+        """Balances of the SKUs Bling knows, in batches: the account's totals as "main" and
+        each depósito's. ref: GET /estoques/saldos?idsProdutos[]="""
+        for start in range(0, len(skus), self.stock_batch_size):
+            products = self.resolve_products(skus[start : start + self.stock_batch_size])
+            if not products:
+                continue
+            by_id = {product_id: sku for sku, product_id in products.items()}
+            params = {"idsProdutos[]": list(by_id)}
+            records = _data(self.request("GET", "/estoques/saldos", params=params))
+            levels = stock.levels(records, by_id)
+            if levels:
+                yield levels
+
+    # -- invoices: InvoiceSource ---------------------------------------------------------------
+
+    def fetch_invoices(self, orders: Sequence[ErpOrderRef]) -> Iterator[list[Invoice]]:
+        """The authorised NF-e (situação 5, 6, 7) of each order, with its XML: the order's
+        `notaFiscal.id` -> GET /nfe/{id} -> the XML behind its `xml` link."""
+        for ref in orders:
+            invoice = self._invoice(ref)
+            if invoice is not None:
+                yield [invoice]
+
+    def _invoice(self, ref: ErpOrderRef) -> Invoice | None:
+        pedido = self._pedido(ref.remote_id)
+        nfe_id = invoices.nfe_id(pedido)
+        if nfe_id is None:
+            return None
+        nfe = self.request("GET", f"/nfe/{nfe_id}").json().get("data")
+        if not invoices.authorised(nfe):
+            return None
+        link = invoices.xml_link(nfe)
+        if link is None:
+            log.warning("%s: NF-e %s of order %s has no XML link yet", self.name, nfe_id, ref)
+            return None
+        xml = self.request("GET", link, expect_json=False).content
+        try:
+            return invoices.invoice_from(nfe, xml, ref)
+        except (InvoiceRefusedError, ValueError) as exc:
+            # one unreadable NF-e must not hold back the others: it is asked again next run
+            log.warning("%s: NF-e %s of Bling order %s skipped: %s", self.name, nfe_id, ref, exc)
+            return None
+
+
+def _data(response: httpx.Response) -> list[dict[str, Any]]:
+    """The `data` array of a list answer."""
+    data = response.json().get("data")
+    if not isinstance(data, list):
+        raise RetriableError("Bling answered a list without a `data` array")
+    return [r for r in data if isinstance(r, dict)]
+
+
+def _fold(name: Any) -> str:
+    """A situação name compared without case or accents ("Em Aberto" = "em aberto")."""
+    text = unicodedata.normalize("NFKD", str(name or "")).encode("ascii", "ignore").decode()
+    return " ".join(text.lower().split())
+
+
+def _digits(value: Any) -> str:
+    return "".join(ch for ch in str(value or "") if ch.isdigit())

@@ -1,0 +1,141 @@
+"""Channel orders into Bling: contato by CPF/CNPJ, items by product id resolved from the exact
+SKU, numeroLoja with the loja, lookup before a lost create is retried, cancellation through the
+account's own situação ids."""
+
+from __future__ import annotations
+
+import pytest
+
+from erpsync.connector import ErpOrderRef
+from erpsync.errors import RetriableError
+
+from .conftest import CPF, make_order
+
+
+def created(harness, order):
+    result = harness.connector.create_order(order)
+    assert result.ok, result.error
+    return result.remote_id
+
+
+def test_an_order_is_created_with_its_channel_number_loja_contact_and_product_ids(harness):
+    """requirement: numeroLoja = the channel number, loja id, contato found/created by CPF,
+    items by the product id of exactly their SKU (CANECA-01, not CANECA-010)."""
+    emulator = harness.emulator
+    order = make_order(items=(("CAM-AZ", 2, "59.90"), ("CANECA-01", 1, "29.90")))
+    remote = created(harness, order)
+    pedido = emulator.pedidos[int(remote)]
+    assert pedido["numeroLoja"] == "2000001"
+    assert pedido["loja"]["id"] == harness.connector.options.loja_id
+    assert pedido["data"] == "2026-11-01"  # 01:30 UTC is still the 1st in Brasília
+    codes = {p["id"]: p["codigo"] for p in emulator.products}
+    assert [(codes[i["produto"]["id"]], i["quantidade"], i["valor"]) for i in pedido["itens"]] == [
+        ("CAM-AZ", 2, 59.9),
+        ("CANECA-01", 1, 29.9),
+    ]
+    assert pedido["transporte"]["frete"] == 15.0
+    assert pedido["desconto"] == {"valor": 5.0, "unidade": "REAL"}
+    contato = emulator.contatos[pedido["contato"]["id"]]
+    assert (contato["numeroDocumento"], contato["tipo"]) == (CPF, "F")
+    assert contato["nome"] == "Maria Souza"
+
+
+def test_a_returning_buyer_is_found_by_document_not_created_again(harness):
+    """requirement: the contato is looked up by numeroDocumento first."""
+    created(harness, make_order("1"))
+    harness.connector.contacts.clear()  # a new run: nothing cached
+    created(harness, make_order("2"))
+    assert len(harness.emulator.contatos) == 1
+
+
+def test_product_ids_are_cached_for_the_run(harness):
+    """requirement: a SKU is resolved once, not once per order."""
+    created(harness, make_order("1"))
+    created(harness, make_order("2"))
+    assert len(harness.emulator.requests_to("/produtos")) == 1
+
+
+def test_an_unknown_sku_is_a_per_order_error_worth_retrying(harness):
+    """requirement: a SKU that is no product in Bling fails that order only, clearly, and
+    nothing is created (the seller may register the product and run again)."""
+    result = harness.connector.create_order(make_order(items=(("CAM", 1, "10.00"),)))
+    assert (result.ok, result.retry) == (False, True)
+    assert result.error == "SKU CAM is not a product in Bling"
+    assert harness.emulator.pedidos == {}
+
+
+def test_a_buyer_without_document_gets_a_contact_without_one(harness):
+    """requirement: a channel that withholds the buyer's CPF still gets its order in."""
+    remote = created(harness, make_order(document=None))
+    contato = harness.emulator.contatos[harness.emulator.pedidos[int(remote)]["contato"]["id"]]
+    assert (contato["nome"], contato["numeroDocumento"]) == ("Maria Souza", "")
+
+
+def test_a_lost_answer_is_raised_and_the_order_is_then_found_not_duplicated(harness):
+    """requirement: Bling stored the order but its answer was lost: create_order raises
+    RetriableError (the POST is not retried blindly) and find_order finds the stored one."""
+    emulator = harness.emulator
+    order = make_order("777")
+    emulator.faults.add("lost_answer", path=emulator.order_create_path, method="POST")
+    with pytest.raises(RetriableError):
+        harness.connector.create_order(order)
+    assert len(emulator.erp_orders_numbered("777")) == 1
+    assert harness.connector.find_order(order) == emulator.erp_orders_numbered("777")[0]
+    assert len(emulator.requests_to("/pedidos/vendas", "POST")) == 1
+
+
+def test_find_order_matches_the_exact_number_in_the_loja(harness):
+    """requirement: another number, or the same number in another loja, is not this order."""
+    created(harness, make_order("123"))
+    assert harness.connector.find_order(make_order("12")) is None
+    assert harness.connector.find_order(make_order("123")) is not None
+    hub = harness.emulator.erp_add_order("555", "CAM-PR", 1)  # the hub's loja, not ours
+    assert hub
+    assert harness.connector.find_order(make_order("555")) is None
+
+
+def test_a_429_on_the_create_is_retried_because_nothing_was_stored(harness):
+    emulator = harness.emulator
+    harness.connector.check()
+    emulator.faults.add("rate_limit", path=emulator.order_create_path, method="POST")
+    assert harness.connector.create_order(make_order("9")).ok
+    assert len(emulator.erp_orders_numbered("9")) == 1
+
+
+def test_a_validation_error_is_one_line_with_bling_s_fields(harness):
+    """requirement: Bling's error body ({error: {type, description, fields}}) becomes the
+    order's one-line error."""
+    harness.connector.check()
+    order = make_order(items=(("CAM-AZ", 1, "10.00"),))
+    harness.connector.product_ids["CAM-AZ"] = 999  # a product Bling no longer has
+    result = harness.connector.create_order(order)
+    assert not result.ok and not result.retry
+    assert result.error == (
+        "bling POST /pedidos/vendas: HTTP 400 VALIDATION_ERROR: Não foi possível salvar a "
+        "venda (itens[0].produto: Produto não encontrado)"
+    )
+
+
+def test_cancel_uses_the_account_s_own_situacao_id(harness):
+    """requirement: situação ids differ per account: Cancelado is looked up by name."""
+    order = make_order("31")
+    remote = created(harness, order)
+    ref = ErpOrderRef("ml-main", "31", "31", remote)
+    assert harness.connector.cancel_order(ref).ok
+    assert harness.emulator.erp_order_cancelled(remote)
+    cancelled = harness.emulator.situacao_id("Cancelado")
+    assert cancelled != 12  # not the usual default: a hard-coded id would be refused
+    (patch,) = harness.emulator.requests_to("/pedidos/vendas", "PATCH")
+    assert patch.path.endswith(f"/situacoes/{cancelled}")
+    assert harness.connector.cancel_order(ref).ok  # already cancelled: nothing sent
+    assert len(harness.emulator.requests_to("/pedidos/vendas", "PATCH")) == 1
+
+
+def test_an_invoiced_order_is_not_cancelled_and_says_why(harness):
+    """requirement: a move Bling refuses is reported, not forced."""
+    remote = created(harness, make_order("32"))
+    harness.emulator.erp_invoice_order(remote)
+    result = harness.connector.cancel_order(ErpOrderRef("ml-main", "32", "32", remote))
+    assert not result.ok
+    assert "nota fiscal autorizada" in (result.error or "")
+    assert not harness.emulator.erp_order_cancelled(remote)
