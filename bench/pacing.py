@@ -36,7 +36,8 @@ import tempfile
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +52,8 @@ from pacing_kit import (
     amazon_listings,
     amazon_op,
     analyse,
+    bling_listings,
+    bling_op,
     fraction,
     levels,
     magalu_listings,
@@ -66,12 +69,15 @@ from erpsync.connector import ConnectorContext, ConnectorSettings, HttpConnector
 from erpsync.connectors.amazon.connector import AmazonConnector
 from erpsync.connectors.amazon.emulator import AmazonEmulator
 from erpsync.connectors.amazon.emulator.app import USAGE_PLANS
+from erpsync.connectors.bling.connector import BlingConnector
+from erpsync.connectors.bling.emulator import BlingEmulator
 from erpsync.connectors.magalu.connector import MagaluConnector
 from erpsync.connectors.magalu.emulator import MagaluEmulator
 from erpsync.connectors.mercadolivre.connector import MercadoLivreConnector
 from erpsync.connectors.mercadolivre.emulator import MercadoLivreEmulator
 from erpsync.connectors.nuvemshop.connector import NuvemshopConnector
 from erpsync.connectors.nuvemshop.emulator import NuvemshopEmulator
+from erpsync.domain import Buyer, Order, OrderItem, OrderStatus
 from erpsync.emulation import Emulator, EmulatorTransport, TokenBucket
 from erpsync.engine.listings import pull_listings
 from erpsync.engine.pull import pull_orders
@@ -97,6 +103,9 @@ class Platform:
     detail: frozenset[str]
     #: phase -> the operation whose rate sets the phase's time scale
     pacing: dict[str, str | None] = field(default_factory=dict)
+    #: an ERP: orders go in (N creates) and stock comes out (M SKUs), instead of the channel
+    #: phases
+    erp: bool = False
 
 
 PLATFORMS = {
@@ -147,6 +156,19 @@ PLATFORMS = {
         frozenset({"orders/{id}"}),
         {"pull": "default", "listings": "default", "push": "default"},
     ),
+    "bling": Platform(
+        "bling",
+        BlingConnector,
+        BlingEmulator,
+        bling_op,
+        bling_listings,
+        BlingConnector.rate_limits,
+        "an ERP: 3 requests/s per account (the emulator enforces it too); N orders created, "
+        "M SKUs' balances read",
+        frozenset({"produtos", "contatos"}),
+        {"orders": "default", "stock": "default"},
+        erp=True,
+    ),
 }
 
 
@@ -164,8 +186,12 @@ class Run:
         self.emulator = platform.emulator_class(**kwargs)
         now = self.clock.now()
         self.window_start = now - timedelta(days=10)
-        self.order_ids = self.emulator.seed_orders(
-            args.orders, start=self.window_start, end=now - timedelta(minutes=10)
+        self.order_ids = (
+            []
+            if platform.erp
+            else self.emulator.seed_orders(
+                args.orders, start=self.window_start, end=now - timedelta(minutes=10)
+            )
         )
         self.skus = platform.add_listings(self.emulator, args.skus)
         self.limits: Mapping[str, RateLimit]
@@ -258,7 +284,36 @@ class Run:
                     products.upsert_product(session, sku, name=sku)
                 ledger.set_on_hand(session, sku, "main", quantity(n))
 
+    def erp_run(self) -> None:
+        """An ERP: N channel orders created (each SKU's product id resolved once, a pool of
+        returning buyers), then the balances of the M SKUs."""
+        connector = self.connector
+        assert isinstance(connector, BlingConnector)
+        count, skus = self.args.orders, self.skus
+        cpfs = [_cpf(n) for n in range(20)]
+        made = [_erp_order(n, skus[n % len(skus)], cpfs[n % len(cpfs)]) for n in range(count)]
+        phase = self.phase(
+            f"push-orders: {count}",
+            self.platform.pacing["orders"],
+            lambda: [connector.create_order(order) for order in made],
+        )
+        failed = [r.error for r in self.outcomes[-1] if not r.ok]
+        self.notes[-1] = (
+            f"{count - len(failed)} created, {len(failed)} failed; "
+            f"{len(phase.calls) / max(1, count):.2f} requests/order"
+        )
+        connector.product_ids.clear()  # pull-stock runs in a process of its own (cron)
+        phase = self.phase(
+            f"pull-stock: {len(skus)} SKUs",
+            self.platform.pacing["stock"],
+            lambda: [level for batch in connector.fetch_stock(skus) for level in batch],
+        )
+        self.notes[-1] = f"{len(self.outcomes[-1])} levels; {len(phase.calls)} requests"
+
     def run(self) -> None:
+        if self.platform.erp:
+            self.erp_run()
+            return
         pacing = self.platform.pacing
         orders = len(self.order_ids)
         self.pull("pull: first", orders)
@@ -314,6 +369,35 @@ class Run:
         self.connector.close()
         self.transport.close()
         self.store.close()
+
+
+def _cpf(n: int) -> str:
+    """A valid CPF (check digits computed) for bench buyer ``n``."""
+    digits = [int(d) for d in f"{100_000_000 + n * 7919:09d}"]
+    for size in (9, 10):
+        total = sum(d * w for d, w in zip(digits, range(size + 1, 1, -1), strict=True))
+        digits.append(0 if total % 11 < 2 else 11 - total % 11)
+    return "".join(map(str, digits))
+
+
+def _erp_order(n: int, sku: str, cpf: str) -> Order:
+    moment = datetime(2026, 11, 2, 12, 0, tzinfo=UTC) + timedelta(minutes=n)
+    item = OrderItem(sku=sku, quantity=1 + n % 3, unit_price=Decimal("10.00"))
+    total = item.unit_price * item.quantity
+    return Order(
+        connector="bench-channel",
+        platform="Bench",
+        external_id=f"B{n:06d}",
+        number=f"B{n:06d}",
+        status=OrderStatus.PAID,
+        channel_status="paid",
+        created_at=moment,
+        updated_at=moment,
+        items_total=total,
+        total=total,
+        buyer=Buyer(name=f"Buyer {n % 20}", document=cpf),
+        items=(item,),
+    )
 
 
 # -- report ------------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from erpsync.connector import RateLimit
 from erpsync.connectors.amazon.emulator import AmazonEmulator
+from erpsync.connectors.bling.emulator import BlingEmulator
 from erpsync.connectors.magalu.emulator import MagaluEmulator
 from erpsync.connectors.magalu.emulator import wire as magalu_wire
 from erpsync.connectors.mercadolivre.emulator import MercadoLivreEmulator
@@ -401,4 +402,37 @@ def nuvemshop_listings(emulator: Emulator, count: int) -> list[str]:
                 "created_at": stamp,
                 "updated_at": stamp,
             }  # fmt: skip
+    return skus
+
+
+def bling_op(method: str, path: str) -> tuple[str, str | None]:
+    """3 requests/s per account: every API call shares "default" (the token call is apart)."""
+    parts = path.strip("/").split("/")
+    if parts[:2] == ["Api", "v3"]:
+        parts = parts[2:]
+    if parts[-2:] == ["oauth", "token"]:
+        return "oauth/token", None
+    if parts[:2] == ["pedidos", "vendas"]:
+        return ("pedidos/vendas" if len(parts) == 2 else "pedidos/vendas/{id}"), "default"
+    if parts[:1] == ["situacoes"]:
+        return "situacoes", "default"
+    return "/".join(parts[:2]) or path, "default"
+
+
+def bling_listings(emulator: Emulator, count: int) -> list[str]:
+    """``count`` products with codes BENCH-00000... and a physical balance in each depósito."""
+    assert isinstance(emulator, BlingEmulator)
+    skus = [f"BENCH-{n:05d}" for n in range(count)]
+    with emulator.state:
+        for n, sku in enumerate(skus):
+            product_id = 19_000_000_000 + n
+            emulator.products.append(
+                {
+                    "id": product_id, "idProdutoPai": 0, "nome": sku, "codigo": sku,
+                    "preco": 10.0, "precoCusto": 4.0, "tipo": "P", "situacao": "A",
+                    "formato": "S", "descricaoCurta": "", "imagemURL": "",
+                }
+            )  # fmt: skip
+            for deposit in emulator.depositos:
+                emulator.fisico[(product_id, deposit["id"])] = 100 + n % 50
     return skus

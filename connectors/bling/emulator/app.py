@@ -197,7 +197,8 @@ class BlingEmulator(Emulator):
         product = self._product_by_code(sku)
         assert product is not None, sku
         with self.state:
-            return int(sum(self._balance(product["id"], d["id"])[1] for d in self.depositos))
+            reserved = self._reservations()
+            return int(sum(self._balance(product["id"], d, reserved)[1] for d in self.depositos))
 
     def erp_add_order(self, number: str, sku: str, quantity: int) -> str:
         """An order a marketplace hub put into Bling (in its own loja)."""
@@ -332,14 +333,13 @@ class BlingEmulator(Emulator):
     # -- products and stock --------------------------------------------------------------------
 
     async def _produtos(self, request: Request) -> Response:
-        codes = request.query_params.getlist("codigos[]")
+        codes = tuple(request.query_params.getlist("codigos[]"))
         ids = {int(i) for i in request.query_params.getlist("idsProdutos[]") if i.isdigit()}
         rows = [
             p
             for p in self.products
             # a loose match: a code that merely starts with the asked one is listed too
-            if (not codes or any(p["codigo"].startswith(c) for c in codes))
-            and (not ids or p["id"] in ids)
+            if (not codes or p["codigo"].startswith(codes)) and (not ids or p["id"] in ids)
         ]
         return self._page(request, rows)
 
@@ -354,12 +354,13 @@ class BlingEmulator(Emulator):
         wanted = {int(i) for i in ids if i.isdigit()}
         rows = []
         with self.state:
+            reserved = self._reservations()
             for product in self.products:
                 if product["id"] not in wanted and product["codigo"] not in codes:
                     continue
                 deposits = []
                 for deposit in self.depositos:
-                    physical, virtual = self._balance(product["id"], deposit["id"])
+                    physical, virtual = self._balance(product["id"], deposit, reserved)
                     deposits.append(
                         {"id": deposit["id"], "saldoFisico": physical, "saldoVirtual": virtual}
                     )
@@ -373,25 +374,27 @@ class BlingEmulator(Emulator):
                 )
         return wire.data(rows)
 
-    def _balance(self, product_id: int, deposit_id: int) -> tuple[float, float]:
+    def _balance(
+        self, product_id: int, deposit: dict[str, Any], reserved: dict[int, float]
+    ) -> tuple[float, float]:
         """(saldoFisico, saldoVirtual) of a product in a depósito: open orders reserve in the
         default depósito."""
-        physical = float(self.fisico.get((product_id, deposit_id), 0))
-        if not next(d["padrao"] for d in self.depositos if d["id"] == deposit_id):
+        physical = float(self.fisico.get((product_id, deposit["id"]), 0))
+        if not deposit["padrao"]:
             return physical, physical
-        return physical, physical - self._reserved(product_id)
+        return physical, physical - reserved.get(product_id, 0.0)
 
-    def _reserved(self, product_id: int) -> float:
-        cancelled, served = self.situacao_id("Cancelado"), self.situacao_id("Atendido")
-        return float(
-            sum(
-                item["quantidade"]
-                for pedido in self.pedidos.values()
-                if pedido["situacao"]["id"] not in (cancelled, served)
-                for item in pedido["itens"]
-                if item["produto"]["id"] == product_id
-            )
-        )
+    def _reservations(self) -> dict[int, float]:
+        """Product id -> quantity held by open orders (not cancelled, not yet served)."""
+        closed = (self.situacao_id("Cancelado"), self.situacao_id("Atendido"))
+        held: dict[int, float] = {}
+        for pedido in self.pedidos.values():
+            if pedido["situacao"]["id"] in closed:
+                continue
+            for item in pedido["itens"]:
+                product = item["produto"]["id"]
+                held[product] = held.get(product, 0.0) + float(item["quantidade"])
+        return held
 
     def _product_by_code(self, code: str) -> dict[str, Any] | None:
         return next((p for p in self.products if p["codigo"] == code), None)
