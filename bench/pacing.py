@@ -15,7 +15,9 @@ Limits enforced: Amazon's emulator enforces the documented SP-API usage plans
 their emulators in token buckets set to the connector's *declared* limits: what is measured is
 whether erpsync spends what it declares without overrunning it.
 Nuvemshop documents its leaky bucket (40 requests draining 2/s per store): its emulator
-enforces it and the bench's bucket is the same.
+enforces it and the bench's bucket is the same. Loja Integrada documents 100 requests a minute
+per store: its emulator counts them over any 60 s, and the bench's bucket is the connector's
+declared pace (90/min, burst 10, which never exceeds 100 in a minute).
 
 Phases per platform: first pull of N orders, a re-read of the whole window with nothing
 changed, a pull after 10% of the orders changed, listings pull, a push of M stock changes (for
@@ -56,6 +58,8 @@ from pacing_kit import (
     bling_op,
     fraction,
     levels,
+    lojaintegrada_listings,
+    lojaintegrada_op,
     magalu_listings,
     magalu_op,
     mercadolivre_listings,
@@ -71,6 +75,8 @@ from erpsync.connectors.amazon.emulator import AmazonEmulator
 from erpsync.connectors.amazon.emulator.app import USAGE_PLANS
 from erpsync.connectors.bling.connector import BlingConnector
 from erpsync.connectors.bling.emulator import BlingEmulator
+from erpsync.connectors.lojaintegrada.connector import LojaIntegradaConnector
+from erpsync.connectors.lojaintegrada.emulator import LojaIntegradaEmulator
 from erpsync.connectors.magalu.connector import MagaluConnector
 from erpsync.connectors.magalu.emulator import MagaluEmulator
 from erpsync.connectors.mercadolivre.connector import MercadoLivreConnector
@@ -168,6 +174,18 @@ PLATFORMS = {
         frozenset({"produtos", "contatos"}),
         {"orders": "default", "stock": "default"},
         erp=True,
+    ),
+    "lojaintegrada": Platform(
+        "lojaintegrada",
+        LojaIntegradaConnector,
+        LojaIntegradaEmulator,
+        lojaintegrada_op,
+        lojaintegrada_listings,
+        LojaIntegradaConnector.rate_limits,
+        "100 requests a minute per store (429, error 633), counted by the emulator over any "
+        "60 s; the bench's bucket is the connector's declared 90/min, burst 10",
+        frozenset({"pedido/{numero}"}),
+        {"pull": "default", "listings": "default", "push": "default"},
     ),
 }
 

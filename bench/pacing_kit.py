@@ -17,6 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from erpsync.connector import RateLimit
 from erpsync.connectors.amazon.emulator import AmazonEmulator
 from erpsync.connectors.bling.emulator import BlingEmulator
+from erpsync.connectors.lojaintegrada.emulator import LojaIntegradaEmulator
 from erpsync.connectors.magalu.emulator import MagaluEmulator
 from erpsync.connectors.magalu.emulator import wire as magalu_wire
 from erpsync.connectors.mercadolivre.emulator import MercadoLivreEmulator
@@ -435,4 +436,29 @@ def bling_listings(emulator: Emulator, count: int) -> list[str]:
             )  # fmt: skip
             for deposit in emulator.depositos:
                 emulator.fisico[(product_id, deposit["id"])] = 100 + n % 50
+    return skus
+
+
+def lojaintegrada_op(method: str, path: str) -> tuple[str, str | None]:
+    """One limit per store (100/min): every API call shares "default"."""
+    parts = [p for p in path.strip("/").split("/") if p]
+    if parts[:1] == ["api"]:
+        parts = parts[1:]
+    rest = parts[1:]  # after "v1"
+    if rest[:2] == ["pedido", "search"]:
+        return "pedido/search", "default"
+    if rest[:1] == ["pedido"]:
+        return "pedido/{numero}", "default"
+    if rest[:1] == ["produto_estoque"]:
+        return "produto_estoque", "default"
+    return "/".join(rest[:1]) or path, "default"
+
+
+def lojaintegrada_listings(emulator: Emulator, count: int) -> list[str]:
+    """``count`` simple produtos with SKUs BENCH-00000..."""
+    assert isinstance(emulator, LojaIntegradaEmulator)
+    skus = [f"BENCH-{n:05d}" for n in range(count)]
+    with emulator._state:
+        for n, sku in enumerate(skus):
+            emulator.add_product((800_000_000 + n, sku, "normal", sku, None, "10.00", 0))
     return skus
