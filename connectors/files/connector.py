@@ -2,7 +2,8 @@
 
 For sellers whose channel or legacy system exchanges files instead of an API. The formats are
 documented in ``FORMAT.md`` and read by ``orders.py`` and ``listings.py``; ``stock.py`` writes
-the stock CSVs, ``invoices.py`` the NF-e outbox, ``folders.py`` does every move and write.
+the stock CSVs, ``invoices.py`` the NF-e outbox, ``shipping.py`` the tracking CSV,
+``folders.py`` does every move and write.
 Files are only ever moved (``os.replace``), never deleted or rewritten: an order file ends up
 in the inbox, ``processed/`` or ``rejected/``.
 """
@@ -27,9 +28,10 @@ from erpsync.connector import (
     RawOrder,
     SeenOrders,
     StockSink,
+    TrackingSink,
     Window,
 )
-from erpsync.connectors.files import invoices, listings, orders, stock
+from erpsync.connectors.files import invoices, listings, orders, shipping, stock
 from erpsync.connectors.files.folders import (
     complete,
     move,
@@ -38,17 +40,30 @@ from erpsync.connectors.files.folders import (
     write_atomically,
 )
 from erpsync.connectors.files.settings import FilesOptions
-from erpsync.domain import Invoice, Listing, Order, PushResult, SendResult, StockUpdate
+from erpsync.domain import (
+    Invoice,
+    Listing,
+    Order,
+    PushResult,
+    SendResult,
+    StockUpdate,
+    TrackingUpdate,
+)
 from erpsync.errors import FatalError
 
 log = logging.getLogger(__name__)
 
 
 class FilesConnector(
-    Connector[NoSettings, FilesOptions], OrderSource, ListingSource, StockSink, InvoiceSink
+    Connector[NoSettings, FilesOptions],
+    OrderSource,
+    ListingSource,
+    StockSink,
+    InvoiceSink,
+    TrackingSink,
 ):
     """Orders from a folder of canonical JSON/CSV files; stock to a CSV per push; invoices to
-    an ``invoices/`` folder beside the stock CSVs."""
+    an ``invoices/`` folder beside the stock CSVs, tracking to ``tracking.csv`` there."""
 
     type = "files"
     platform = "files"
@@ -238,6 +253,16 @@ class FilesConnector(
                 SendResult(ref=i.access_key, ok=False, retry=True, error=error) for i in invoices_
             ]
         return invoices.write_invoices(outbox / "invoices", invoices_)
+
+    def push_tracking(self, updates: Sequence[TrackingUpdate]) -> list[SendResult]:
+        """Write each shipment's tracking to ``<outbox>/tracking.csv``."""
+        outbox = self.outbox
+        if outbox is None:
+            error = "no outbox configured (options.outbox): tracking goes to <outbox>/tracking.csv"
+            return [
+                SendResult(ref=u.shipment_ref, ok=False, retry=True, error=error) for u in updates
+            ]
+        return shipping.write_tracking(outbox, updates)
 
     # -- check ---------------------------------------------------------------------------------
 

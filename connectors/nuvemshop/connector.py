@@ -283,14 +283,14 @@ class NuvemshopConnector(
             return SendResult(ref=ref, ok=False, error=str(exc))
 
     def push_tracking(self, updates: Sequence[TrackingUpdate]) -> list[SendResult]:
-        """`POST /orders/{id}/fulfill` with the tracking number (an order already fulfilled
-        with the same code is a replay). erpsync has no tracking flow yet: this is the sink
-        it will call."""
+        """`POST /orders/{id}/fulfill` with the tracking number and URL (an order already
+        fulfilled with the same code is a replay: nothing is sent). Nuvemshop ships per
+        order, so each update's ``shipment_ref`` is the order's id."""
         results = []
         for update in updates:
-            ref = update.order_external_id
+            ref, order_id = update.shipment_ref, update.order_external_id
             try:
-                order = self._order(ref)
+                order = self._order(order_id)
                 if order is None:
                     results.append(SendResult(ref=ref, ok=False, error="order not on Nuvemshop"))
                 elif invoice_map.already_fulfilled(order, update):
@@ -298,7 +298,7 @@ class NuvemshopConnector(
                 else:
                     self.request(
                         "POST",
-                        self._path(f"/orders/{ref}/fulfill"),
+                        self._path(f"/orders/{order_id}/fulfill"),
                         json=invoice_map.fulfil_body(update, self.options.notify_customer),
                     )
                     results.append(SendResult(ref=ref, ok=True))

@@ -49,7 +49,11 @@ def refusal(invoice: Invoice, order: Mapping[str, Any]) -> str | None:
 
 
 def fulfil_body(update: TrackingUpdate, notify_customer: bool) -> dict[str, Any]:
-    return {"shipping_tracking_number": update.tracking_code, "notify_customer": notify_customer}
+    body: dict[str, Any] = {"shipping_tracking_number": update.tracking_code}
+    if update.tracking_url:
+        body["shipping_tracking_url"] = update.tracking_url
+    body["notify_customer"] = notify_customer
+    return body
 
 
 def already_fulfilled(order: Mapping[str, Any], update: TrackingUpdate) -> bool:

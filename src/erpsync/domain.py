@@ -13,7 +13,15 @@ from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, field_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    field_validator,
+    model_validator,
+)
 
 from erpsync import documents
 
@@ -290,21 +298,49 @@ class Invoice(_Frozen):
 
 
 class Label(_Frozen):
-    """A shipping label the channel produced for one order (provisional)."""
+    """A shipping label the channel produced for one shipment (``labels fetch``).
+
+    ``format`` is "pdf" or "zpl" (ZPL text, already unzipped); ``content`` the document itself.
+    """
 
     order_external_id: str
+    shipment_ref: str = ""
+    format: str = "pdf"
     content_type: str = "application/pdf"
     content: bytes = b""
     tracking_code: str | None = None
 
+    @model_validator(mode="before")
+    @classmethod
+    def _default_shipment(cls, data: Any) -> Any:
+        if isinstance(data, dict) and not data.get("shipment_ref"):
+            data = {**data, "shipment_ref": data.get("order_external_id", "")}
+        return data
+
 
 class TrackingUpdate(_Frozen):
-    """A shipment's carrier and tracking code, sent to a channel (provisional)."""
+    """One shipment's carrier and tracking code, sent to its channel (``shipments push``).
+
+    ``shipment_ref`` is the channel's shipment or delivery id (ML shipment, Magalu delivery);
+    for channels that ship per order (Amazon, stores) it is the order's id, which is also its
+    default. A TrackingSink answers with ``SendResult.ref == update.shipment_ref``.
+    """
 
     order_external_id: str
-    carrier: str | None = None
-    tracking_code: str
+    shipment_ref: str = ""
+    carrier: OptionalText = None
+    tracking_code: str = Field(min_length=1)
+    tracking_url: OptionalText = None
     shipped_at: UtcDateTime | None = None
+    #: the shipment's logistic type as the channel names it (ML ``custom``, Amazon ``MFN``)
+    logistic_type: OptionalText = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_shipment(cls, data: Any) -> Any:
+        if isinstance(data, dict) and not data.get("shipment_ref"):
+            data = {**data, "shipment_ref": data.get("order_external_id", "")}
+        return data
 
 
 class SendResult(_Frozen):

@@ -13,8 +13,10 @@ It checks that the connector pages to the end across page boundaries, survives 5
 (with and without Retry-After), refreshes an expired token once and persists the new tokens,
 maps every fixture to a valid canonical order, is idempotent on replay, pushes stock that
 the emulator then reports, and (for an InvoiceSink whose emulator answers ``invoice_ready``)
-lands each NF-e once, harmlessly on replay, and records the channel's refusals. Time is
-simulated (``FakeTime``), so rate-limit waits cost nothing.
+lands each NF-e once, harmlessly on replay, and records the channel's refusals, and (for a
+TrackingSink whose emulator answers ``tracking_ready``/``tracking_code``) lands each
+shipment's tracking once, harmlessly on replay, and records the refusal of an order the channel
+cancelled. Time is simulated (``FakeTime``), so rate-limit waits cost nothing.
 """
 
 from __future__ import annotations
@@ -47,14 +49,18 @@ from erpsync.engine.invoices import ALL_MODELS, attach
 from erpsync.engine.listings import pull_listings
 from erpsync.engine.pull import pull_orders
 from erpsync.engine.push import push_stock
+from erpsync.engine.tracking import record_tracking
+from erpsync.engine.tracking_push import push_tracking
 from erpsync.http.auth import MemoryTokenStore, TokenStore
 from erpsync.http.retry import RetryPolicy
 from erpsync.postsale.domain import PushState
 from erpsync.postsale.nfe import parse_nfe
 from erpsync.postsale.nfe_builder import BUYER_CPF, build_nfe
-from erpsync.store import Store, invoices, ledger, open_store, orders, products
+from erpsync.store import Store, invoices, ledger, open_store, orders, products, shipments
 
 START = datetime(2026, 11, 2, 15, 0, tzinfo=UTC)
+#: local order statuses a seller records tracking for
+_SHIPPABLE = frozenset({"paid", "invoiced"})
 
 
 class FakeTime:
@@ -373,6 +379,79 @@ class ConnectorContract:
         assert report.refused == len(keys) and len(report.errors) == len(keys)
         for external_id in keys:
             assert harness.emulator.invoice_key(external_id) is None, external_id
+
+    # -- tracking (TrackingSink) -------------------------------------------------------------
+
+    def _record_tracking(self, harness: Harness, *, cancel: bool = False) -> dict[str, str]:
+        """Pull a few orders and record a tracking code on each one the channel would take
+        tracking for now (``cancel``: then cancel it on the channel, unseen by erpsync).
+        Returns external_id -> tracking code; skips when the emulator has none ready."""
+        ids = self._seed(harness, 20)
+        harness.pull()
+        ready = [i for i in ids if harness.emulator.tracking_ready(i)]
+        codes: dict[str, str] = {}
+        with harness.store.session() as session:
+            for number, external_id in enumerate(ready, start=1):
+                row = orders.get_order(session, harness.connector.name, external_id)
+                if row is None or row.fulfilled_by_channel or row.status not in _SHIPPABLE:
+                    continue
+                code = f"QB{number:09d}BR"
+                record_tracking(
+                    session,
+                    row,
+                    code,
+                    carrier="Correios",
+                    tracking_url=f"https://rastreamento.correios.com.br/app/index.php?objeto={code}",
+                )
+                codes[external_id] = code
+        if not codes:
+            pytest.skip(f"{self.emulator_class.__name__} has no order ready for tracking")
+        if cancel:
+            for external_id in codes:
+                harness.emulator.cancel_order(external_id)
+        return codes
+
+    def test_pushes_each_tracking_once_and_replays_harmlessly(self, harness: Harness) -> None:
+        """requirement: each shipment's tracking reaches its order on the channel once and the
+        order becomes shipped; pushing again sends nothing; a replay of a send whose outcome
+        was lost (crash) is accepted, not doubled."""
+        self._needs(Capability.PUSH_TRACKING)
+        codes = self._record_tracking(harness)
+        report = push_tracking(harness.connector, harness.store)
+        assert (report.accepted + report.pending, report.refused, report.failed) == (
+            len(codes),
+            0,
+            0,
+        ), report.errors
+        harness.emulator.settle()
+        for external_id, code in codes.items():
+            assert harness.emulator.tracking_code(external_id) == code, external_id
+        assert push_tracking(harness.connector, harness.store).sent == 0
+        with harness.store.session() as session:
+            for external_id in codes:
+                row = orders.get_order(session, harness.connector.name, external_id)
+                assert row is not None and row.id is not None
+                if report.pending == 0:
+                    assert row.status == "shipped", external_id
+                for shipment in shipments.shipments_of(session, row.id):
+                    assert shipment.id is not None
+                    shipments.record_tracking_push(
+                        session, shipment.id, harness.connector.name, PushState.SENT
+                    )
+        replay = push_tracking(harness.connector, harness.store)
+        assert replay.refused == 0 and replay.failed == 0, replay.errors
+        for external_id, code in codes.items():
+            assert harness.emulator.tracking_code(external_id) == code, external_id
+
+    def test_maps_the_channels_tracking_refusal_per_shipment(self, harness: Harness) -> None:
+        """requirement: tracking the channel refuses (its order was cancelled there) is
+        recorded as refused with the channel's error, per shipment, and nothing lands."""
+        self._needs(Capability.PUSH_TRACKING)
+        codes = self._record_tracking(harness, cancel=True)
+        report = push_tracking(harness.connector, harness.store)
+        assert report.refused == len(codes) and len(report.errors) == len(codes), report.errors
+        for external_id in codes:
+            assert harness.emulator.tracking_code(external_id) is None, external_id
 
     @staticmethod
     def _levels(store: Store) -> dict[str, Any]:

@@ -173,6 +173,21 @@ class NuvemshopEmulator(Emulator):
                 return str(field["value"])
         return None
 
+    def tracking_ready(self, external_id: str) -> bool:
+        """The seller ships a paid, open order not shipped yet."""
+        order = self.orders.get(int(external_id)) or {}
+        return (
+            order.get("status") == "open"
+            and order.get("payment_status") == "paid"
+            and order.get("shipping_status") not in {"shipped", "fulfilled"}
+        )
+
+    def tracking_code(self, external_id: str) -> str | None:
+        order = self.orders.get(int(external_id)) or {}
+        if order.get("shipping_status") not in {"shipped", "fulfilled"}:
+            return None
+        return order.get("shipping_tracking_number") or None
+
     # -- emulator controls ---------------------------------------------------------------------
 
     def variants(self) -> list[dict[str, Any]]:
@@ -378,6 +393,15 @@ class NuvemshopEmulator(Emulator):
                 return wire.error(404, "Not Found", "Order with such id does not exist")
             if order["status"] == "cancelled":
                 return wire.error(422, "Unprocessable Entity", "Order is cancelled")
+            # resources/order.md is silent on unpaid orders; the admin offers "mark as sent"
+            # only once the payment is confirmed (next_action waiting_shipment), so an order
+            # whose payment is not paid/authorized is refused like a cancelled one
+            if order.get("payment_status") not in {"paid", "authorized"}:
+                return wire.error(
+                    422,
+                    "Unprocessable Entity",
+                    f"Order payment is {order.get('payment_status')}: it cannot be fulfilled",
+                )
             order["shipping_status"] = "shipped"  # the docs' example answer says "shipped"
             order["shipping_tracking_number"] = (body or {}).get("shipping_tracking_number")
             order["shipping_tracking_url"] = (body or {}).get("shipping_tracking_url")

@@ -20,6 +20,7 @@ from erpsync.cli import (
     orders,
     products,
     quarantine,
+    shipments,
     status,
     stock,
     sync,
@@ -121,6 +122,7 @@ app.add_typer(listings.app, name="listings")
 app.add_typer(quarantine.app, name="quarantine")
 app.add_typer(connectors.app, name="connectors")
 app.add_typer(invoices.app, name="invoices")
+app.add_typer(shipments.app, name="shipments")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -118,6 +118,22 @@ def status(
                 for p in summary["invoice_pushes"]
             ],
         )
+    if summary["tracking_pushes"]:
+        output.table(
+            "tracking pushes not accepted",
+            ["connector", "order", "shipment", "tracking_code", "state", "error"],
+            [
+                (
+                    p["connector"],
+                    p["order"],
+                    p["shipment"],
+                    p["tracking_code"],
+                    p["state"],
+                    p["error"],
+                )
+                for p in summary["tracking_pushes"]
+            ],
+        )
     output.info(f"quarantine: {summary['quarantine']} open item(s)")
 
 

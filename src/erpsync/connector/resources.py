@@ -35,10 +35,11 @@ through its own on-hand provider (``erpsync.engine.availability.OnHandSource``; 
 computation does not care which. ``StockSource`` is the connector side of that seam only.
 
 ``InvoiceSink`` has its engine flow (``erpsync.engine.invoice_push``) and ``erpsync.domain.Invoice``
-its fields. The ERP resources (``OrderSink``, ``StockSource``, ``InvoiceSource``) have theirs:
-``erpsync.engine.order_push``, ``stock_pull`` and ``invoice_pull``; their contract tests are in
-``erpsync.testing.ErpContract``. ``LabelSource`` and ``TrackingSink`` record types in
-``erpsync.domain`` are provisional.
+its fields; ``TrackingSink`` its flow (``erpsync.engine.tracking_push``) and
+``erpsync.domain.TrackingUpdate``. The ERP resources (``OrderSink``, ``StockSource``,
+``InvoiceSource``) have theirs: ``erpsync.engine.order_push``, ``stock_pull`` and
+``invoice_pull``; their contract tests are in ``erpsync.testing.ErpContract``. ``LabelSource``
+has no engine flow yet; its record type in ``erpsync.domain`` is provisional.
 """
 
 from __future__ import annotations
@@ -215,13 +216,35 @@ class LabelSource(ConnectorCore):
 
 
 class TrackingSink(ConnectorCore):
-    """Carrier tracking codes go here, for orders the seller ships. No flow yet."""
+    """Carrier tracking codes go here, for orders the seller ships (``shipments push``).
+
+    The engine (``erpsync.engine.tracking_push``) records each shipment as sent before calling
+    ``push_tracking``, so a run killed mid-send sends it again: a sink must take a tracking
+    code the channel already holds for that shipment as accepted (an order already marked
+    shipped with the same code). Shipments the channel fulfils (Full, FBA) are never handed
+    over; neither are those whose ``logistic_type`` is not in ``tracking_logistic_types``
+    (when set): Mercado Livre's ME2 moves by carrier events, there is no call to make.
+    """
 
     provides = Capability.PUSH_TRACKING
+    #: updates per push_tracking call (each batch's outcome is recorded before the next)
+    tracking_batch_size: ClassVar[int] = 50
+    #: only shipments of these logistic types take tracking from the seller (None: all)
+    tracking_logistic_types: ClassVar[frozenset[str] | None] = None
 
     @abstractmethod
     def push_tracking(self, updates: Sequence[TrackingUpdate]) -> list[SendResult]:
-        """Send each shipment's tracking; one result per update."""
+        """Send each shipment's tracking; one result per update (``ref``: its
+        ``shipment_ref``).
+
+        A failure is a result: ``retry=True`` when it is worth sending again next run (a
+        transient error, the order not ready yet), else a refusal kept with the channel's
+        error (the order is cancelled, not paid, the code is malformed)."""
+
+    def verify_tracking(self, updates: Sequence[TrackingUpdate]) -> list[SendResult]:
+        """Read back tracking the channel accepted asynchronously (``pending``). By default
+        an accepted push is trusted."""
+        return [SendResult(ref=u.shipment_ref, ok=True) for u in updates]
 
 
 # -- ERP side -----------------------------------------------------------------------------------

@@ -149,6 +149,16 @@ class Emulator(ABC):
         """The NF-e access key the channel holds for this order, or None."""
         return None
 
+    def tracking_ready(self, external_id: str) -> bool:
+        """Whether the channel would take the seller's tracking for this order now (paid, not
+        shipped yet, shipped by the seller). Emulators of TrackingSink platforms answer; the
+        contract suite skips its tracking checks while none is ready."""
+        return False
+
+    def tracking_code(self, external_id: str) -> str | None:
+        """The tracking code the channel shows for this order once shipped, or None."""
+        return None
+
     # the ERP side of the contract-suite API (OrderSink / StockSource / InvoiceSource platforms:
     # erpsync.testing.ErpContract) ----------------------------------------------------------
 

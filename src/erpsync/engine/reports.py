@@ -8,7 +8,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from erpsync.domain import utcnow
-from erpsync.engine import invoices
+from erpsync.engine import invoices, tracking_push
 from erpsync.store.tables import (
     ListingRow,
     OrderItemRow,
@@ -38,6 +38,7 @@ def status_summary(session: Session, *, runs: int = 20) -> dict[str, Any]:
         "push_errors": _push_errors(session),
         "cancelled_after_invoice": invoices.cancelled_after_invoice(session, utcnow()),
         "invoice_pushes": invoices.stuck_pushes(session),
+        "tracking_pushes": tracking_push.stuck_pushes(session),
         "quarantine": session.exec(
             select(func.count())
             .select_from(QuarantineRow)

@@ -1,14 +1,16 @@
-"""Shipments in the store: kept in step with each pulled order, looked up per order."""
+"""Shipments in the store: kept in step with each pulled order, the tracking the seller records,
+and each shipment's tracking push record per channel."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from datetime import datetime
 
 from sqlmodel import Session, col, select
 
 from erpsync.domain import utcnow
-from erpsync.postsale.domain import Shipment
-from erpsync.store.tables import ShipmentRow
+from erpsync.postsale.domain import PushState, Shipment
+from erpsync.store.tables import OrderRow, ShipmentRow, TrackingPush
 
 #: fields the channel reports; tracking the seller recorded by hand is kept when the
 #: channel reports none
@@ -56,3 +58,103 @@ def sync_shipments(
 def shipments_of(s: Session, order_id: int) -> list[ShipmentRow]:
     query = select(ShipmentRow).where(ShipmentRow.order_id == order_id)
     return list(s.exec(query.order_by(col(ShipmentRow.id))).all())
+
+
+def set_tracking(
+    s: Session,
+    order_id: int,
+    connector: str,
+    shipment_ref: str,
+    *,
+    tracking_code: str,
+    carrier: str | None = None,
+    tracking_url: str | None = None,
+    shipped_at: datetime | None = None,
+) -> tuple[ShipmentRow, bool]:
+    """Record the seller's tracking on one shipment (created when the order has none yet:
+    stores and files orders carry no shipment until the seller ships). Returns the row and
+    whether anything changed. A changed code or carrier makes the shipment due again on its
+    channel (its push record is dropped); the same values again change nothing."""
+    row = s.exec(
+        select(ShipmentRow).where(
+            ShipmentRow.order_id == order_id, ShipmentRow.shipment_ref == shipment_ref
+        )
+    ).first()
+    now = utcnow()
+    if row is None:
+        row = ShipmentRow(
+            order_id=order_id,
+            connector=connector,
+            shipment_ref=shipment_ref,
+            updated_at=now,
+        )
+    wanted = {"tracking_code": tracking_code, "carrier": carrier, "tracking_url": tracking_url}
+    if row.id is not None and all(
+        value is None or getattr(row, name) == value for name, value in wanted.items()
+    ):
+        return row, False
+    was_sent = row.id is not None and row.tracking_code is not None
+    for name, value in wanted.items():
+        if value is not None or name == "tracking_code":
+            setattr(row, name, value)
+    row.shipped_at = shipped_at or row.shipped_at or now
+    row.updated_at = now
+    s.add(row)
+    s.flush()
+    if was_sent:
+        for push in s.exec(select(TrackingPush).where(TrackingPush.shipment_id == row.id)).all():
+            s.delete(push)
+        s.flush()
+    return row, True
+
+
+def record_tracking_push(
+    s: Session,
+    shipment_id: int,
+    connector: str,
+    state: PushState,
+    *,
+    error: str | None = None,
+    remote_ref: str | None = None,
+) -> TrackingPush:
+    """Create or move one shipment's tracking push record (one attempt more if "sent")."""
+    push = s.get(TrackingPush, (shipment_id, connector))
+    now = utcnow()
+    if push is None:
+        push = TrackingPush(shipment_id=shipment_id, connector=connector, state=state.value)
+        push.first_sent_at = now
+    push.state = state.value
+    push.error = error
+    if remote_ref is not None:
+        push.remote_ref = remote_ref
+    if state is PushState.SENT:
+        push.attempts += 1
+    push.updated_at = now
+    s.add(push)
+    s.flush()
+    return push
+
+
+def tracking_pushes_of(
+    s: Session, shipment_ids: Iterable[int]
+) -> dict[int, dict[str, TrackingPush]]:
+    """shipment id -> connector -> its tracking push record."""
+    ids = list(shipment_ids)
+    found: dict[int, dict[str, TrackingPush]] = {}
+    if not ids:
+        return found
+    query = select(TrackingPush).where(col(TrackingPush.shipment_id).in_(ids))
+    for push in s.exec(query).all():
+        found.setdefault(push.shipment_id, {})[push.connector] = push
+    return found
+
+
+def with_tracking(s: Session, *, limit: int = 500) -> list[tuple[ShipmentRow, OrderRow]]:
+    """Shipments that carry a tracking code, with their orders, most recently shipped first."""
+    query = (
+        select(ShipmentRow, OrderRow)
+        .where(ShipmentRow.order_id == OrderRow.id, col(ShipmentRow.tracking_code).is_not(None))
+        .order_by(col(ShipmentRow.updated_at).desc(), col(ShipmentRow.id).desc())
+        .limit(limit)
+    )
+    return [(shipment, order) for shipment, order in s.exec(query).all()]

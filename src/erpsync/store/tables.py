@@ -284,6 +284,12 @@ class ShipmentRow(SQLModel, table=True):
     substatus: str | None = None
     label_state: str = "none"
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+    #: when the seller recorded it as shipped (``shipments set``): the ship date channels take
+    shipped_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    #: the label fetched for it (``labels fetch``): "pdf" or "zpl", where it was written, when
+    label_format: str | None = None
+    label_file: str | None = None
+    label_fetched_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
 
 
 class InvoiceRow(SQLModel, table=True):
