@@ -179,7 +179,10 @@ def _record(
     by_ref = {r.ref: r for r in results}
     with store.session() as session:
         for item in batch:
-            result = by_ref.get(item.update.shipment_ref)
+            # a sink answering by order id (one shipment per order) is understood too
+            result = by_ref.get(item.update.shipment_ref) or by_ref.get(
+                item.update.order_external_id
+            )
             if result is None:
                 report.failed += 1
                 report.errors.append(f"{_ref(item)}: no answer from the channel")
