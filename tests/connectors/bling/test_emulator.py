@@ -1,0 +1,116 @@
+"""The Bling emulator is an independent witness: it imports nothing from the connector and
+refuses what Bling refuses, whoever the client."""
+
+from __future__ import annotations
+
+import ast
+import base64
+from pathlib import Path
+
+import httpx
+import pytest
+
+from erpsync.connectors.bling.emulator import BlingEmulator
+from erpsync.connectors.bling.emulator.app import BOOTSTRAP_REFRESH, CLIENT_ID, CLIENT_SECRET
+from erpsync.emulation import EmulatorTransport
+
+FOLDER = Path(__file__).resolve().parents[3] / "connectors" / "bling" / "emulator"
+BASIC = "Basic " + base64.b64encode(f"{CLIENT_ID}:{CLIENT_SECRET}".encode()).decode()
+
+
+def test_the_emulator_imports_nothing_from_the_connector() -> None:
+    """requirement: an emulator that imports the connector's helpers agrees with their bugs."""
+    found = []
+    for path in sorted(FOLDER.glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom):
+                found += [(path.name, node.module or "")]
+            elif isinstance(node, ast.Import):
+                found += [(path.name, alias.name) for alias in node.names]
+    assert found, "the check reads the emulator's imports"
+    assert [
+        (name, module)
+        for name, module in found
+        if module.startswith("erpsync.connectors.bling")
+        and not module.startswith("erpsync.connectors.bling.emulator")
+    ] == []
+
+
+@pytest.fixture
+def client(time):
+    emulator = BlingEmulator(seed=7, clock=time.now)
+    transport = EmulatorTransport(emulator.app)
+    with httpx.Client(transport=transport, base_url="https://api.bling.com.br") as http:
+        http.emulator = emulator  # type: ignore[attr-defined]
+        yield http
+    transport.close()
+
+
+def token(client, grant: dict[str, str], auth: str | None = BASIC) -> httpx.Response:
+    headers = {"Authorization": auth} if auth else {}
+    return client.post("/Api/v3/oauth/token", data=grant, headers=headers)
+
+
+def refresh(client, value: str, auth: str | None = BASIC) -> httpx.Response:
+    return token(client, {"grant_type": "refresh_token", "refresh_token": value}, auth)
+
+
+def test_the_token_endpoint_wants_basic_client_auth(client):
+    """requirement: credentials in the body instead of HTTP Basic are refused."""
+    grant = {
+        "grant_type": "refresh_token",
+        "refresh_token": BOOTSTRAP_REFRESH,
+        "client_id": CLIENT_ID,
+        "client_secret": CLIENT_SECRET,
+    }
+    answer = token(client, grant, auth=None)
+    assert answer.status_code == 401
+    assert answer.json()["error"]["type"] == "invalid_client"
+
+
+def test_a_refresh_token_works_once(client):
+    """requirement: every refresh rotates the refresh token; the used one is refused."""
+    first = refresh(client, BOOTSTRAP_REFRESH)
+    assert first.status_code == 200
+    body = first.json()
+    assert body["expires_in"] == 21600 and body["token_type"] == "Bearer"
+    assert refresh(client, BOOTSTRAP_REFRESH).json()["error"]["type"] == "invalid_grant"
+    assert refresh(client, body["refresh_token"]).status_code == 200
+    assert refresh(client, body["refresh_token"]).status_code == 400
+
+
+def test_calls_need_a_valid_bearer_token(client):
+    assert client.get("/Api/v3/situacoes/modulos").status_code == 401
+    access = refresh(client, BOOTSTRAP_REFRESH).json()["access_token"]
+    headers = {"Authorization": f"Bearer {access}"}
+    assert client.get("/Api/v3/situacoes/modulos", headers=headers).status_code == 200
+    client.emulator.expire_access_tokens()
+    answer = client.get("/Api/v3/situacoes/modulos", headers=headers)
+    assert answer.status_code == 401
+    assert answer.json()["error"]["type"] == "invalid_token"
+
+
+def test_situacao_ids_are_the_account_s_own(client, time):
+    """requirement: a client that hard-codes the usual default ids (12 Cancelado) is refused."""
+    emulator = client.emulator
+    access = refresh(client, BOOTSTRAP_REFRESH).json()["access_token"]
+    headers = {"Authorization": f"Bearer {access}"}
+    number = emulator.erp_add_order("X1", "CAM-AZ", 1)
+    time.advance(seconds=1)
+    answer = client.patch(f"/Api/v3/pedidos/vendas/{number}/situacoes/12", headers=headers)
+    assert answer.status_code == 400
+    assert answer.json()["error"]["fields"][0]["element"] == "idSituacao"
+    assert not emulator.erp_order_cancelled(number)
+    ours = emulator.situacao_id("Cancelado")
+    answer = client.patch(f"/Api/v3/pedidos/vendas/{number}/situacoes/{ours}", headers=headers)
+    assert answer.status_code == 204 and emulator.erp_order_cancelled(number)
+
+
+def test_an_order_for_a_contact_that_does_not_exist_is_refused(client):
+    access = refresh(client, BOOTSTRAP_REFRESH).json()["access_token"]
+    headers = {"Authorization": f"Bearer {access}"}
+    body = {"numeroLoja": "1", "contato": {"id": 1}, "itens": [{"quantidade": 1, "valor": 1}]}
+    answer = client.post("/Api/v3/pedidos/vendas", json=body, headers=headers)
+    assert answer.status_code == 400
+    assert answer.json()["error"]["fields"][0]["element"] == "contato"
+    assert client.emulator.pedidos == {}
