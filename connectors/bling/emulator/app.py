@@ -21,6 +21,7 @@ Faithful to the documented API, awkward parts included:
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import math
 import threading
@@ -46,7 +47,9 @@ BOOTSTRAP_REFRESH = "sandbox-bling-refresh"
 REDIRECT_URI = "https://erpsync.example/bling/callback"
 SCOPES = "98309 98310 98313 98314 106168710 5990556 6631498 199272829"
 BRAZIL = ZoneInfo("America/Sao_Paulo")
-#: where the `xml` link of an NF-e points [R: integrators' v3 payloads link the v2-era report]
+#: where the `xml` field of an NF-e points: not the XML but a signed link to it,
+#: `https://www.bling.com.br/relatorios/nfe.xml.php?chaveAcesso=...&signature=...` [R: an
+#: integrator's note found against a real authorised NFC-e; v2-era payloads link the same report]
 XML_PATH = "/relatorios/nfe.xml.php"
 
 Handler = Callable[[Request], Awaitable[Response]]
@@ -619,13 +622,20 @@ class BlingEmulator(Emulator):
             if nfe is None:
                 return wire.not_found("Nota fiscal")
             base = str(request.base_url).rstrip("/")
-            return wire.data({**nfe, "xml": f"{base}{XML_PATH}?chaveAcesso={nfe['chaveAcesso']}"})
+            key = nfe["chaveAcesso"]
+            link = f"{base}{XML_PATH}?chaveAcesso={key}&signature={self._signature(key)}"
+            return wire.data({**nfe, "xml": link})
 
     async def _xml(self, request: Request) -> Response:
-        xml = self.nfe_xml.get(request.query_params.get("chaveAcesso", ""))
-        if xml is None:
+        """The XML behind the signed link (a client that builds the URL itself is refused)."""
+        key = request.query_params.get("chaveAcesso", "")
+        xml = self.nfe_xml.get(key)
+        if xml is None or request.query_params.get("signature") != self._signature(key):
             return wire.not_found("Nota fiscal")
         return Response(xml, media_type="application/xml")
+
+    def _signature(self, key: str) -> str:
+        return hashlib.sha256(f"{self.token_secret}:{key}".encode()).hexdigest()[:32]
 
 
 def _summary(pedido: dict[str, Any]) -> dict[str, Any]:

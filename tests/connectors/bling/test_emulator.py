@@ -114,3 +114,19 @@ def test_an_order_for_a_contact_that_does_not_exist_is_refused(client):
     assert answer.status_code == 400
     assert answer.json()["error"]["fields"][0]["element"] == "contato"
     assert client.emulator.pedidos == {}
+
+
+def test_the_nfe_xml_is_served_only_through_its_signed_link(client):
+    """requirement: `xml` is a link (with a signature), not the XML: a client that builds the
+    report URL from the access key alone gets nothing."""
+    emulator = client.emulator
+    access = refresh(client, BOOTSTRAP_REFRESH).json()["access_token"]
+    headers = {"Authorization": f"Bearer {access}"}
+    order = emulator.erp_add_order("X2", "CAM-PR", 1)
+    key = emulator.erp_invoice_order(order)
+    nfe_id = emulator.pedidos[int(order)]["notaFiscal"]["id"]
+    nfe = client.get(f"/Api/v3/nfe/{nfe_id}", headers=headers).json()["data"]
+    assert nfe["situacao"] == 5 and nfe["chaveAcesso"] == key
+    assert client.get(nfe["xml"]).content.startswith(b"<")
+    guessed = client.get("/relatorios/nfe.xml.php", params={"chaveAcesso": key})
+    assert guessed.status_code == 404
