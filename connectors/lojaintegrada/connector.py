@@ -37,11 +37,21 @@ from erpsync.connectors.lojaintegrada.settings import (
     LojaIntegradaOptions,
 )
 from erpsync.domain import Listing, Order, PushResult, SendResult, StockUpdate, TrackingUpdate
-from erpsync.errors import AuthError, FatalError, RetriableError
+from erpsync.errors import AuthError, FatalError, RateLimitedError, RetriableError
 from erpsync.http.pagination import NextUrlPaginator
+from erpsync.http.ratelimit import parse_retry_after
 
 #: situações after which a tracking code makes no sense (the sale is off)
 _OFF = frozenset({"pedido_cancelado", "pagamento_devolvido", "cancelamento_solicitado"})
+#: the throttling errors a 429 carries, and the limit each one is (the spec's "Limites")
+THROTTLES: Mapping[int, str] = {
+    633: "100 requests a minute per store",
+    533: "3000 requests a minute per application (shared with the app's other stores)",
+    133: "1200 requests a minute per IP address",
+}
+#: the application's and the IP's limits are spent by callers our bucket cannot see: a
+#: longer pause than our bucket's guess (one public client sleeps 10 s on every 429)
+SHARED_LIMIT_PAUSE = 10.0
 #: situações at or past "shipped": the tracking push does not move the order back
 _SHIPPED_OR_LATER = frozenset({"pedido_enviado", "pedido_entregue", "pronto_para_retirada"})
 
@@ -284,6 +294,28 @@ class LojaIntegradaConnector(
                 status_code=status,
             )
         return FatalError(f"HTTP {status} {text}", connector=self.name, status_code=status)
+
+    def classify_rate_limit(self, response: httpx.Response) -> Exception | None:
+        """A 429 says which limit it was (error 633, 533 or 133): name it; the per-store one is
+        our own bucket's to pace, the shared ones pause longer. Retried either way."""
+        try:
+            data = response.json()
+        except ValueError:
+            data = None
+        raw = (data.get("code") or data.get("codigo")) if isinstance(data, dict) else None
+        code = int(str(raw)) if str(raw or "").isdigit() else None
+        limit = THROTTLES.get(code) if code is not None else None
+        if limit is None:
+            return None
+        retry_after = parse_retry_after(response.headers.get("Retry-After"))
+        if retry_after is None and code != 633:
+            retry_after = SHARED_LIMIT_PAUSE
+        return RateLimitedError(
+            f"HTTP 429: Loja Integrada's limit of {limit} (error {code})",
+            connector=self.name,
+            status_code=429,
+            retry_after=retry_after,
+        )
 
     # -- helpers -------------------------------------------------------------------------------
 

@@ -319,3 +319,54 @@ def test_the_emulator_refuses_an_undocumented_situacao(emulator):
 def test_the_sandbox_catalogue_has_a_parent_with_children():
     kinds = {row[2] for row in emulator_seed.CATALOGUE}
     assert kinds == {"normal", "atributo", "atributo_opcao"}
+
+
+# -- errors ------------------------------------------------------------------------------------
+
+
+def test_a_search_result_without_numero_is_rejected_with_its_reason(harness):
+    ids = seed(harness, 3)
+    harness.emulator.orders[int(ids[0])]["numero"] = None
+    report = harness.pull()
+    assert report.new == 2
+    assert report.rejected and "numero" in report.rejected[0]
+
+
+@pytest.mark.parametrize(
+    ("code", "limit", "pause"),
+    [(633, "per store", None), (533, "per application", 10.0), (133, "per IP", 10.0)],
+)
+def test_each_documented_429_names_its_limit(harness, code, limit, pause):
+    response = httpx.Response(429, json={"error_message": "Limite excedido", "code": code})
+    error = harness.connector.classify_rate_limit(response)
+    assert limit in str(error) and f"error {code}" in str(error)
+    assert error.retry_after == pause
+
+
+def test_an_undocumented_429_is_retried_the_default_way(harness):
+    assert harness.connector.classify_rate_limit(httpx.Response(429, text="slow down")) is None
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ({"error_message": "Produto não encontrado"}, "Produto não encontrado"),
+        (
+            {"produto_estoque": {"quantidade": ["Informe um número inteiro."]}},
+            "quantidade: Informe",
+        ),
+        ({"error": "Bad request"}, "Bad request"),
+    ],
+    ids=["error_message", "tastypie-fields", "error"],
+)
+def test_error_bodies_become_one_line(harness, body, expected):
+    request = httpx.Request("GET", "http://x/v1/produto/1")
+    error = harness.connector.classify_error(httpx.Response(400, json=body, request=request))
+    assert expected in str(error) and "\n" not in str(error)
+
+
+def test_a_429_from_the_store_limit_is_retried_and_the_pull_completes(harness):
+    seed(harness, 5)
+    harness.emulator.faults.add("rate_limit", retry_after=None, times=2)
+    report = harness.pull()
+    assert report.new == 5
