@@ -2,11 +2,8 @@
 on, Ctrl-C, killed runs, and how `status` shows each (issue 7, items 6 and 8)."""
 
 import signal
-import subprocess
-import sys
-import time
 
-from tests.cli.test_subprocess import _env, erpsync, write_config
+from tests.cli.test_subprocess import erpsync, start_slow_pull, write_config
 
 FAILING_PUSH = """\
   paused:
@@ -84,26 +81,9 @@ def test_orders_list_with_an_unknown_connector_is_the_usual_error(tmp_path):
     assert result.stderr == "erpsync: error: unknown connector 'nope' (configured: shop)\n"
 
 
-def _start_slow_pull(folder):
-    write_config(folder, generate=3000, page_delay=0.05)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "erpsync", "pull-orders"],
-        cwd=folder,
-        env=_env(),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    deadline = time.monotonic() + 30
-    while not (folder / "store.db").exists() or not _status(folder)["runs"]:
-        assert time.monotonic() < deadline and process.poll() is None
-        time.sleep(0.2)
-    return process
-
-
 def test_ctrl_c_says_interrupted_exits_130_and_is_recorded(tmp_path):
     """requirement: Ctrl-C: "interrupted" on stderr, exit 130, the run recorded as interrupted."""
-    process = _start_slow_pull(tmp_path)
+    process = start_slow_pull(tmp_path)
     [run] = _status(tmp_path)["runs"]
     assert run["outcome"] == "running"  # the lock is held: this one really is running
     process.send_signal(signal.SIGINT)
@@ -116,7 +96,7 @@ def test_ctrl_c_says_interrupted_exits_130_and_is_recorded(tmp_path):
 
 
 def test_a_killed_run_shows_as_died_not_running_forever(tmp_path):
-    process = _start_slow_pull(tmp_path)
+    process = start_slow_pull(tmp_path)
     process.kill()
     process.communicate(timeout=30)
     [run] = _status(tmp_path)["runs"]

@@ -67,6 +67,34 @@ def write_config(
     (folder / "products.csv").write_text("sku,name,gtin,components\nSKU-A,A,,\nSKU-B,B,,\n")
 
 
+def start_slow_pull(folder: Path) -> subprocess.Popen[str]:
+    """A pull-orders process that is known to hold the run lock and to run for a long while
+    (60 pages, 0.5 s each): tests signal or race it without relying on a fixed sleep, which a
+    loaded machine outlasts."""
+    write_config(folder, generate=3000, page_delay=0.5)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "erpsync", "pull-orders"],
+        cwd=folder,
+        env=_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 60
+    while not _run_recorded(folder):
+        assert process.poll() is None, process.communicate()
+        assert time.monotonic() < deadline, "pull-orders did not start within 60 s"
+        time.sleep(0.2)
+    return process
+
+
+def _run_recorded(folder: Path) -> bool:
+    if not (folder / "store.db").exists():
+        return False
+    result = erpsync("status", "--json", cwd=folder)
+    return result.returncode == 0 and bool(json.loads(result.stdout)["runs"])
+
+
 def test_help_runs_as_a_module_without_importing_heavy_modules(tmp_path):
     """requirement: `erpsync --help` stays fast: the store, HTTP and connectors load lazily."""
     result = erpsync("--help", cwd=tmp_path)
@@ -185,17 +213,8 @@ def test_sigkill_at_random_points_loses_and_duplicates_nothing(backend, tmp_path
 def test_a_second_run_waits_then_exits_with_a_distinct_code(tmp_path):
     """requirement: two runs at once on SQLite: the second waits briefly, then a clear message,
     exit 75 (on PostgreSQL runs share the database: tests/cli/test_workers.py)."""
-    write_config(tmp_path, generate=3000, page_delay=0.05)
-    first = subprocess.Popen(
-        [sys.executable, "-m", "erpsync", "pull-orders"],
-        cwd=tmp_path,
-        env=_env(),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    first = start_slow_pull(tmp_path)
     try:
-        time.sleep(1.0)
-        assert first.poll() is None
         second = erpsync("pull-orders", cwd=tmp_path, env={"ERPSYNC_LOCK_WAIT": "0.5"})
         assert second.returncode == 75
         assert "another erpsync run" in second.stderr
