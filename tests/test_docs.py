@@ -1,6 +1,7 @@
 """Code and docs agree: every command has help and is in the README, every config key is in
 config.example.yaml, every built-in connector has an emulator, fixtures and a contract test."""
 
+import ast
 import importlib
 from pathlib import Path
 
@@ -59,11 +60,31 @@ def test_every_documented_option_exists_in_the_example(type_name):
 
 @pytest.mark.parametrize("type_name", sorted(set(BUILTIN_CONNECTORS) - {"files"}))
 def test_every_http_connector_has_an_emulator_fixtures_and_a_contract_test(type_name):
+    """requirement (issue 6): one layout everywhere, connectors/_template/README.md's."""
     folder = ROOT / "connectors" / type_name
-    assert (folder / "emulator.py").exists() or (folder / "emulator" / "__init__.py").exists()
+    for name in ("__init__.py", "connector.py", "settings.py", "orders.py"):
+        assert (folder / name).exists(), f"{type_name}: {name} missing"
+    for name in ("__init__.py", "app.py", "seed.py", "wire.py"):
+        assert (folder / "emulator" / name).exists(), f"{type_name}: emulator/{name} missing"
+    assert not (folder / "emulator.py").exists() and not (folder / "mapping.py").exists()
     assert list((folder / "fixtures").glob("*.json"))
-    tests = ROOT / "tests" / "connectors"
-    contracts = [tests / f"test_{type_name}_contract.py", tests / type_name / "test_contract.py"]
-    assert any(
-        c.exists() and "ConnectorContract" in c.read_text(encoding="utf-8") for c in contracts
-    )
+    contract = ROOT / "tests" / "connectors" / type_name / "test_contract.py"
+    assert "ConnectorContract" in contract.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("type_name", sorted(set(BUILTIN_CONNECTORS) - {"files"}))
+def test_every_emulator_imports_nothing_from_the_connector_it_checks(type_name):
+    """requirement: an emulator is an independent witness; one that imports the connector's
+    helpers agrees with their bugs."""
+    package = f"erpsync.connectors.{type_name}"
+    for path in (ROOT / "connectors" / type_name / "emulator").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom):
+                module = node.module or ""
+                assert node.level <= 1, f"{path.name}: from {'.' * node.level}{module} import"
+                if module.startswith(package):
+                    assert module.startswith(f"{package}.emulator"), f"{path.name}: {module}"
+            elif isinstance(node, ast.Import):
+                for alias in node.names:
+                    name = alias.name
+                    assert not name.startswith(package) or name.startswith(f"{package}.emulator")

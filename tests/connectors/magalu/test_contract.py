@@ -13,4 +13,4 @@ class TestMagaluContract(ConnectorContract):
     connector_class = MagaluConnector
     emulator_class = MagaluEmulator
     fixtures = FIXTURES
-    fixture_glob = "order_*.json"
+    fixture_glob = "order-*.json"

@@ -18,7 +18,7 @@ def load(name: str) -> dict[str, Any]:
 
 def test_sku_is_a_listing() -> None:
     """requirement: each SKU is its own listing (item_id = sku, no variation id)."""
-    sku = load("skus_page")["results"][0]
+    sku = load("skus-page")["results"][0]
     assert listings.listing_from_payload(sku, connector="mg", quantity=17) == Listing(
         connector="mg",
         item_id="CAMISETA-AZ-M",

@@ -28,15 +28,15 @@ def map_fixture(name: str) -> Order:
 @pytest.mark.parametrize(
     ("fixture", "status", "channel_status"),
     [
-        ("order_new", OrderStatus.PENDING, "new"),
-        ("order_approved_multi_item", OrderStatus.PAID, "approved"),
-        ("order_frozen", OrderStatus.PAID, "approved"),
-        ("order_invoiced", OrderStatus.INVOICED, "approved"),
-        ("order_shipped", OrderStatus.SHIPPED, "approved"),
-        ("order_finished", OrderStatus.DELIVERED, "finished"),
-        ("order_cancelled", OrderStatus.CANCELLED, "cancelled"),
-        ("order_multi_delivery", OrderStatus.INVOICED, "approved"),
-        ("order_fulfillment", OrderStatus.SHIPPED, "approved"),
+        ("order-new", OrderStatus.PENDING, "new"),
+        ("order-approved-multi-item", OrderStatus.PAID, "approved"),
+        ("order-frozen", OrderStatus.PAID, "approved"),
+        ("order-invoiced", OrderStatus.INVOICED, "approved"),
+        ("order-shipped", OrderStatus.SHIPPED, "approved"),
+        ("order-finished", OrderStatus.DELIVERED, "finished"),
+        ("order-cancelled", OrderStatus.CANCELLED, "cancelled"),
+        ("order-multi-delivery", OrderStatus.INVOICED, "approved"),
+        ("order-fulfillment", OrderStatus.SHIPPED, "approved"),
     ],
 )
 def test_every_status_maps(fixture: str, status: OrderStatus, channel_status: str) -> None:
@@ -87,7 +87,7 @@ def test_unknown_status_fails_for_quarantine(change: dict[str, Any], message: st
 
 def test_new_order_maps_exactly() -> None:
     """requirement: buyer (CPF, phone), address, items, money and delivery extra are mapped."""
-    assert map_fixture("order_new") == Order(
+    assert map_fixture("order-new") == Order(
         connector="mg",
         platform="Magalu",
         external_id="a1b2c3d4-0001-4e5f-8a9b-000000000001",
@@ -143,7 +143,7 @@ def test_new_order_maps_exactly() -> None:
 
 def test_multi_item_with_discount_freight_and_cnpj_buyer() -> None:
     """requirement: several items, order discount and freight, a CNPJ buyer."""
-    order = map_fixture("order_approved_multi_item")
+    order = map_fixture("order-approved-multi-item")
     assert [(i.sku, i.quantity, i.unit_price) for i in order.items] == [
         ("CAMISETA-AZ-M", 1, Decimal("49.90")),
         ("CANECA-300", 3, Decimal("29.99")),
@@ -161,7 +161,7 @@ def test_multi_item_with_discount_freight_and_cnpj_buyer() -> None:
 
 def test_multi_delivery_keeps_every_delivery_and_drops_cancelled_items() -> None:
     """requirement: delivery ids/codes/statuses are kept; a cancelled delivery reserves nothing."""
-    order = map_fixture("order_multi_delivery")
+    order = map_fixture("order-multi-delivery")
     assert order.extra["delivery_ids"] == [
         "6c764401-436d-4659-8cec-170942837807",
         "6c764402-436d-4659-8cec-170942837807",
@@ -184,13 +184,13 @@ def test_multi_delivery_keeps_every_delivery_and_drops_cancelled_items() -> None
 
 def test_cancelled_order_keeps_its_items() -> None:
     """requirement: a cancelled order still lists what was sold (the engine returns stock)."""
-    order = map_fixture("order_cancelled")
+    order = map_fixture("order-cancelled")
     assert (order.status, [i.sku for i in order.items]) == (OrderStatus.CANCELLED, ["LIVRO-PY-01"])
 
 
 def test_normalizer_1000_and_odd_cents() -> None:
     """requirement: amount / normalizer is exact Decimal, then half-even to cents (never float)."""
-    order = map_fixture("order_normalizer_1000")
+    order = map_fixture("order-normalizer-1000")
     assert [i.unit_price for i in order.items] == [Decimal("130.00"), Decimal("19.98")]
     assert (order.items_total, order.shipping_cost, order.discount, order.total) == (
         Decimal("169.96"),
@@ -202,7 +202,7 @@ def test_normalizer_1000_and_odd_cents() -> None:
 
 def test_missing_normalizer_defaults_to_100() -> None:
     """requirement: without a normalizer, amounts are centavos (the only value the docs show)."""
-    order = map_fixture("order_no_normalizer")
+    order = map_fixture("order-no-normalizer")
     assert (order.items[0].unit_price, order.shipping_cost, order.total) == (
         Decimal("19.99"),
         Decimal("10.01"),
@@ -244,10 +244,10 @@ def test_bad_money_is_refused(value: Any, normalizer: Any, message: str) -> None
 
 def test_fulfillment_delivery_is_fulfilled_by_channel() -> None:
     """requirement: Magalu Fulfillment deliveries (logistic_network fulfillment) are flagged."""
-    order = map_fixture("order_fulfillment")
+    order = map_fixture("order-fulfillment")
     assert order.fulfilled_by_channel is True
     assert order.extra["deliveries"][0]["fulfillment"] is True
-    assert map_fixture("order_shipped").fulfilled_by_channel is False
+    assert map_fixture("order-shipped").fulfilled_by_channel is False
 
 
 @pytest.mark.parametrize(
@@ -262,7 +262,7 @@ def test_a_bad_buyer_document_is_left_empty_with_a_note_not_quarantined(
 ) -> None:
     """requirement: a document that does not match its customer_type, or has bad check digits,
     never holds the order (issue 12): empty, kept as given with its type, a masked note."""
-    payload = load("order_new")
+    payload = load("order-new")
     payload["customer"]["document_number"] = document
     order = orders.order_from_payload({"order": payload}, connector="mg")
     assert order.buyer.document is None
@@ -278,7 +278,7 @@ def test_a_bad_cep_or_state_is_an_empty_field_and_a_note(
     field: str, value: str, attribute: str
 ) -> None:
     """requirement: only id, lines and quantities may quarantine an order."""
-    payload = load("order_new")
+    payload = load("order-new")
     payload["deliveries"][0]["shipping"]["recipient"]["address"][field] = value
     order = orders.order_from_payload({"order": payload}, connector="mg")
     assert getattr(order.shipping_address, attribute) is None
@@ -287,7 +287,7 @@ def test_a_bad_cep_or_state_is_an_empty_field_and_a_note(
 
 def test_differing_delivery_addresses_are_noted() -> None:
     """requirement: an order shipping to several addresses says which one was kept."""
-    payload = copy.deepcopy(load("order_multi_delivery"))
+    payload = copy.deepcopy(load("order-multi-delivery"))
     payload["deliveries"][1]["shipping"]["recipient"]["address"]["zipcode"] = "01311000"
     order = orders.order_from_payload({"order": payload}, connector="mg")
     assert order.shipping_address.zip == "01310200"
@@ -296,6 +296,6 @@ def test_differing_delivery_addresses_are_noted() -> None:
 
 def test_bare_order_payload_is_accepted() -> None:
     """requirement: quarantine replay may hold the bare order JSON."""
-    assert orders.order_from_payload(load("order_shipped"), connector="mg") == map_fixture(
-        "order_shipped"
+    assert orders.order_from_payload(load("order-shipped"), connector="mg") == map_fixture(
+        "order-shipped"
     )

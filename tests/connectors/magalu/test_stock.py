@@ -42,7 +42,7 @@ def test_available_quantity(results: list[Any], channel: str | None, expected: i
 
 def test_stock_fixture_reads_back() -> None:
     """requirement: the documented stock response shape reads as its AVAILABLE quantity."""
-    assert stock.available_quantity(load("stock_camiseta")) == 17
+    assert stock.available_quantity(load("stock-camiseta")) == 17
 
 
 def test_skus_with_slashes_are_escaped_in_the_path() -> None:
