@@ -57,3 +57,30 @@ def test_orders_list_says_when_it_stops_at_the_limit(tmp_path, json_flag):
     assert "showing 100 of 120 orders (--limit N shows more)" in result.stderr
     whole = erpsync("orders", "list", "--limit", "500", *json_flag, cwd=tmp_path)
     assert "showing" not in whole.stderr
+
+
+@pytest.mark.parametrize(
+    ("command", "expected"),
+    [
+        (
+            ["pull-orderz"],
+            "No such command 'pull-orderz'. Did you mean 'pull-orders'? (see 'erpsync --help')",
+        ),
+        (["pull-orders", "--bogus"], "No such option: --bogus (see 'erpsync pull-orders --help')"),
+        (["orders", "show"], "Missing argument 'ID'. (see 'erpsync orders show --help')"),
+    ],
+)
+def test_a_usage_error_is_one_line_with_where_to_look_and_exit_2(tmp_path, command, expected):
+    """requirement: like every other error, a usage error is one line a cron mail can show
+    (Click's own form is four: usage, hint, blank line, error)."""
+    write_config(tmp_path, generate=0)
+    result = erpsync(*command, cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr == f"erpsync: error: {expected}\n"
+    assert result.stdout == ""
+
+
+def test_no_command_shows_the_help_and_exits_2(tmp_path):
+    result = erpsync(cwd=tmp_path)
+    assert result.returncode == 2
+    assert "Usage: erpsync" in result.stdout + result.stderr

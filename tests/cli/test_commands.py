@@ -287,7 +287,7 @@ def test_quarantine_list_and_replay(run, workdir, monkeypatch):
     assert item["error"] == "ValueError: field 'total' is not a number"
 
     still = run("quarantine", "replay")
-    assert still.exit_code == 1 and "0 imported, 1 still failing" in still.stderr
+    assert still.exit_code == 3 and "0 imported, 1 still failing" in still.stderr
 
     monkeypatch.setattr(FakeConnector, "map_order", fixed_map_order)
     done = run("quarantine", "replay")

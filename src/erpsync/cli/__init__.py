@@ -13,6 +13,11 @@ from typing import Annotated
 
 import typer
 
+try:  # Typer 0.2x vendors Click as typer._click; before that, Click itself raised these
+    from typer._click import exceptions as click_errors
+except ImportError:  # pragma: no cover - older Typer
+    from click import exceptions as click_errors  # type: ignore[no-redef]
+
 from erpsync.cli import (
     connectors,
     invoices,
@@ -128,13 +133,28 @@ app.add_typer(shipments.app, name="shipments")
 def main(argv: list[str] | None = None) -> None:
     """Run the CLI: domain errors become one line on stderr and an exit code, never a traceback.
 
-    Typer (in standalone mode) handles usage errors, --help and typer.Exit itself and ends with
-    SystemExit; our own errors propagate out of it and are turned into one line here. Typer
-    turns Ctrl-C into a silent exit 130: we say "interrupted" (the runner has recorded it).
+    Typer runs outside standalone mode, so usage errors, Ctrl-C (Click's Abort) and our own
+    errors all propagate here and each becomes one line on stderr with its exit code; --help,
+    --version and typer.Exit come back as a return code.
     """
     output = Output()
     try:
-        app(args=hoist_global_options(sys.argv[1:] if argv is None else argv), prog_name="erpsync")
+        args = hoist_global_options(sys.argv[1:] if argv is None else argv)
+        code = app(args=args, prog_name="erpsync", standalone_mode=False)
+        # not standalone: --help, --version and typer.Exit come back as a code, not SystemExit
+        sys.exit(code if isinstance(code, int) else 0)
+    except click_errors.UsageError as exc:
+        # Click's own form is four lines (usage, hint, blank, error): cron mails want one
+        where = f" (see '{exc.ctx.command_path} --help')" if exc.ctx else ""
+        output.error(f"{exc.format_message()}{where}")
+        sys.exit(exc.exit_code)
+    except click_errors.ClickException as exc:
+        output.error(exc.format_message())
+        sys.exit(exc.exit_code)
+    except typer.Abort:  # Ctrl-C at a prompt or while a command runs
+        output.error("interrupted")
+        _exit_now_if_threads(EXIT_INTERRUPTED)
+        sys.exit(EXIT_INTERRUPTED)
     except SystemExit as exc:
         if exc.code == EXIT_INTERRUPTED:
             output.error("interrupted")

@@ -102,8 +102,10 @@ def import_dir(
         f"{len(files)} file(s): {len(report.attached)} attached, {len(report.already)} already "
         f"attached, {len(report.left)} left in {folder}"
     )
-    if report.left:
-        raise typer.Exit(1)
+    if report.left:  # some files were not attached: partial (README: exit codes)
+        from erpsync.errors import EXIT_PARTIAL
+
+        raise typer.Exit(EXIT_PARTIAL)
 
 
 @app.command("push")

@@ -56,10 +56,11 @@ def replay(
 ) -> None:
     """Map quarantined payloads again (after an upgrade or a fixed product); import what maps."""
     from erpsync.engine.replay import replay_quarantine
+    from erpsync.errors import EXIT_PARTIAL
 
     st, output = state(ctx), out(ctx)
     with st.locked() as store:
         done, failed = replay_quarantine(st.config(), store, ids or None)
     output.info(f"{done} imported, {failed} still failing")
-    if failed:
-        raise typer.Exit(1)
+    if failed:  # records failed, the command ran: partial, like a pull that quarantines
+        raise typer.Exit(EXIT_PARTIAL)
