@@ -42,6 +42,8 @@ from erpsync.emulation import Emulator
 API_KEY = "sandbox-chave-api"
 APP_KEY = "sandbox-chave-aplicacao"
 FIRST_NUMERO = 100
+#: situações of a paid order the seller has not shipped yet
+PAID_NOT_SHIPPED = frozenset({"pedido_pago", "em_producao", "pedido_em_separacao", "faturado"})
 
 Handler = Callable[[Request], Awaitable[Response]]
 
@@ -145,6 +147,17 @@ class LojaIntegradaEmulator(Emulator):
     def stock_of(self, item_id: str, variation_id: str | None = None) -> int | None:
         row = self.stock.get(int(item_id))
         return int(row["quantidade"]) if row is not None else None
+
+    def tracking_ready(self, external_id: str) -> bool:
+        """Paid and not shipped yet: the seller ships and sends the code."""
+        order = self.orders.get(int(external_id)) or {}
+        codigo = (order.get("situacao") or {}).get("codigo")
+        return bool(order.get("envios")) and codigo in PAID_NOT_SHIPPED
+
+    def tracking_code(self, external_id: str) -> str | None:
+        order = self.orders.get(int(external_id)) or {}
+        envios = order.get("envios") or []
+        return envios[0].get("objeto") if envios else None
 
     def expire_access_tokens(self) -> None:
         """The seller regenerates the store's chave de API: the old pair stops working."""
