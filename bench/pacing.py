@@ -18,6 +18,8 @@ Nuvemshop documents its leaky bucket (40 requests draining 2/s per store): its e
 enforces it and the bench's bucket is the same. Loja Integrada documents 100 requests a minute
 per store: its emulator counts them over any 60 s, and the bench's bucket is the connector's
 declared pace (90/min, burst 10, which never exceeds 100 in a minute).
+Vnda publishes no numbers: its emulator and the bench enforce the connector's declared
+bucket (10, refilling 2/s).
 
 Phases per platform: first pull of N orders, a re-read of the whole window with nothing
 changed, a pull after 10% of the orders changed, listings pull, a push of M stock changes (for
@@ -67,6 +69,8 @@ from pacing_kit import (
     nuvemshop_listings,
     nuvemshop_op,
     scale_for,
+    vnda_listings,
+    vnda_op,
 )
 
 from erpsync.connector import ConnectorContext, ConnectorSettings, HttpConnector, RateLimit
@@ -83,6 +87,8 @@ from erpsync.connectors.mercadolivre.connector import MercadoLivreConnector
 from erpsync.connectors.mercadolivre.emulator import MercadoLivreEmulator
 from erpsync.connectors.nuvemshop.connector import NuvemshopConnector
 from erpsync.connectors.nuvemshop.emulator import NuvemshopEmulator
+from erpsync.connectors.vnda.connector import VndaConnector
+from erpsync.connectors.vnda.emulator import VndaEmulator
 from erpsync.domain import Buyer, Order, OrderItem, OrderStatus
 from erpsync.emulation import Emulator, EmulatorTransport, TokenBucket
 from erpsync.engine.listings import pull_listings
@@ -185,6 +191,18 @@ PLATFORMS = {
         "100 requests a minute per store (429, error 633), counted by the emulator over any "
         "60 s; the bench's bucket is the connector's declared 90/min, burst 10",
         frozenset({"pedido/{numero}"}),
+        {"pull": "default", "listings": "default", "push": "default"},
+    ),
+    "vnda": Platform(
+        "vnda",
+        VndaConnector,
+        VndaEmulator,
+        vnda_op,
+        vnda_listings,
+        VndaConnector.rate_limits,
+        "Vnda publishes no numbers: its emulator and the bench enforce the connector's "
+        "declared bucket (10, refilling 2/s per store)",
+        frozenset({"orders/{code}", "orders/{code}/items", "orders/{code}/shipping_address"}),
         {"pull": "default", "listings": "default", "push": "default"},
     ),
 }

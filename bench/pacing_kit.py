@@ -22,6 +22,8 @@ from erpsync.connectors.magalu.emulator import MagaluEmulator
 from erpsync.connectors.magalu.emulator import wire as magalu_wire
 from erpsync.connectors.mercadolivre.emulator import MercadoLivreEmulator
 from erpsync.connectors.nuvemshop.emulator import NuvemshopEmulator
+from erpsync.connectors.vnda.emulator import VndaEmulator
+from erpsync.connectors.vnda.emulator import seed as vnda_seed
 from erpsync.domain import utcnow
 from erpsync.emulation import Emulator, TokenBucket
 
@@ -436,6 +438,39 @@ def bling_listings(emulator: Emulator, count: int) -> list[str]:
             )  # fmt: skip
             for deposit in emulator.depositos:
                 emulator.fisico[(product_id, deposit["id"])] = 100 + n % 50
+def vnda_op(method: str, path: str) -> tuple[str, str | None]:
+    """Vnda publishes no numbers: every call shares the connector's one declared bucket."""
+    parts = path.strip("/").split("/")
+    if parts[:2] == ["api", "feed"]:
+        return ("feed" if method == "GET" else "feed mark"), "default"
+    rest = parts[2:]  # after api/v2
+    if rest[:1] == ["orders"]:
+        if len(rest) == 1:
+            return "orders", "default"
+        return "orders/{code}" + ("/" + "/".join(rest[2:]) if len(rest) > 2 else ""), "default"
+    if rest[:1] == ["variants"]:
+        return ("stock batch" if rest[1:2] == ["quantity"] else "stock"), "default"
+    if rest[:1] == ["products"]:
+        return ("products" if len(rest) == 1 else "products/{id}"), "default"
+    return "/".join(rest) or path, "default"
+
+
+def vnda_listings(emulator: Emulator, count: int) -> list[str]:
+    """``count`` one-variant products with SKUs BENCH-00000..."""
+    assert isinstance(emulator, VndaEmulator)
+    skus = [f"BENCH-{n:05d}" for n in range(count)]
+    now = emulator.clock()
+    with emulator._state:
+        for n, sku in enumerate(skus):
+            product_id = 900_000 + n
+            emulator.products[product_id] = {
+                "id": product_id,
+                "name": sku,
+                "reference": sku,
+                "active": True,
+                "variants": [vnda_seed.variant(950_000 + n, sku, sku, "10.00", 0, now)],
+                "updated_at": now.isoformat(),
+            }
     return skus
 
 

@@ -64,6 +64,7 @@ def test_builtin_table_is_lazy_dotted_strings():
         "nuvemshop": "erpsync.connectors.nuvemshop:NuvemshopConnector",
         "lojaintegrada": "erpsync.connectors.lojaintegrada:LojaIntegradaConnector",
         "bling": "erpsync.connectors.bling:BlingConnector",
+        "vnda": "erpsync.connectors.vnda:VndaConnector",
     }
 
 

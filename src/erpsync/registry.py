@@ -37,6 +37,7 @@ BUILTIN_CONNECTORS: Mapping[str, str] = MappingProxyType(
         "nuvemshop": "erpsync.connectors.nuvemshop:NuvemshopConnector",
         "lojaintegrada": "erpsync.connectors.lojaintegrada:LojaIntegradaConnector",
         "bling": "erpsync.connectors.bling:BlingConnector",
+        "vnda": "erpsync.connectors.vnda:VndaConnector",
     }
 )
 
