@@ -438,6 +438,8 @@ def bling_listings(emulator: Emulator, count: int) -> list[str]:
             )  # fmt: skip
             for deposit in emulator.depositos:
                 emulator.fisico[(product_id, deposit["id"])] = 100 + n % 50
+
+
 def vnda_op(method: str, path: str) -> tuple[str, str | None]:
     """Vnda publishes no numbers: every call shares the connector's one declared bucket."""
     parts = path.strip("/").split("/")
