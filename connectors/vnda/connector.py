@@ -44,6 +44,7 @@ from erpsync.connectors.vnda import listings as listing_map
 from erpsync.connectors.vnda import orders as order_map
 from erpsync.connectors.vnda import shipping as tracking_map
 from erpsync.connectors.vnda import stock as stock_map
+from erpsync.connectors.vnda.feed import DrainPaginator
 from erpsync.connectors.vnda.settings import VndaCredentials, VndaOptions
 from erpsync.domain import (
     Invoice,
@@ -56,7 +57,7 @@ from erpsync.domain import (
 )
 from erpsync.errors import AuthError, FatalError, RetriableError
 from erpsync.http.auth import bearer
-from erpsync.http.pagination import DrainPaginator, PageNumberPaginator
+from erpsync.http.pagination import PageNumberPaginator
 from erpsync.http.session import HttpSession, platform_message
 
 ORDERS = "/api/v2/orders"
@@ -112,7 +113,14 @@ class VndaConnector(
         return order_map.order_from_payload(payload, connector=self.name)
 
     def feed_url(self) -> str:
-        base = self.options.feed_base_url or f"https://{self.options.shop_host}"
+        """`options.feed_base_url`; else the configured `base_url` (a test server or a proxy:
+        the API reference lists the feed on the API host too, https://api.vnda.com.br/api/
+        feed/orders); else the store's own host, as the vendor's guide curls it."""
+        base = (
+            self.options.feed_base_url
+            or (self.settings.base_url or "").rstrip("/")
+            or f"https://{self.options.shop_host}"
+        )
         return f"{base}{FEED}"
 
     def _feed_orders(self, seen: SeenOrders) -> Iterator[OrderPage]:
@@ -212,7 +220,7 @@ class VndaConnector(
 
     def fetch_listings(self) -> Iterator[list[Listing]]:
         """Every product's variants (inline in the product list [R: public clients read them
-        there]). ref: GET /api/v2/products"""
+        there], else from the product's variants). ref: GET /api/v2/products"""
         paginator = PageNumberPaginator(self.options.per_page, total_pages=_total_pages)
         params = {"per_page": self.options.per_page}
         for page in self.paginate(
@@ -222,10 +230,20 @@ class VndaConnector(
                 listing
                 for product in page.records
                 if isinstance(product, Mapping)
-                for listing in listing_map.listings_from_payload(product, connector=self.name)
+                for listing in listing_map.listings_from_payload(
+                    self._with_variants(product), connector=self.name
+                )
             ]
             if batch:
                 yield batch
+
+    def _with_variants(self, product: Mapping[str, Any]) -> Mapping[str, Any]:
+        """The product with its variants: inline, or from its sub-resource when the list
+        leaves them out. ref: GET /api/v2/products/{product_id}/variants"""
+        if isinstance(product.get("variants"), list) or product.get("id") is None:
+            return product
+        variants = self._detail(f"{PRODUCTS}/{product['id']}/variants")
+        return {**product, "variants": variants if isinstance(variants, list) else []}
 
     def push_stock(self, updates: Sequence[StockUpdate]) -> list[PushResult]:
         """One SKU per call for a few (each with its own answer); the batch endpoint for many
@@ -316,26 +334,31 @@ class VndaConnector(
 
     def push_tracking(self, updates: Sequence[TrackingUpdate]) -> list[SendResult]:
         """Each tracking code on the order's only package; a code already there is a replay.
+        Vnda ships per order: each update's ``shipment_ref`` is the order's code.
         ref: POST /api/v2/orders/{code}/packages/{package_code}/trackings"""
-        results = []
-        for update in updates:
-            ref = update.order_external_id
-            try:
-                package = tracking_map.package_for(self._packages(ref))
-                if package is None:
-                    results.append(
-                        SendResult(ref=ref, ok=False, retry=True, error="no single package")
-                    )
-                    continue
-                path = f"{ORDERS}/{ref}/packages/{package}/trackings"
-                if not tracking_map.held(self.request("GET", path).json(), update.tracking_code):
-                    self.request("POST", path, json=tracking_map.body(update))
-                results.append(SendResult(ref=ref, ok=True, remote_id=package))
-            except RetriableError as exc:
-                results.append(SendResult(ref=ref, ok=False, retry=True, error=str(exc)))
-            except FatalError as exc:
-                results.append(SendResult(ref=ref, ok=False, error=str(exc)))
-        return results
+        return [self._push_tracking(update) for update in updates]
+
+    def _push_tracking(self, update: TrackingUpdate) -> SendResult:
+        ref, code = update.shipment_ref or update.order_external_id, update.order_external_id
+        try:
+            order = self._order(code)
+            if order is None:
+                return SendResult(ref=ref, ok=False, error=f"order {code} not on Vnda")
+            if order.get("status") == "canceled":
+                return SendResult(ref=ref, ok=False, error="the Vnda order is canceled")
+            package = tracking_map.package_for(self._packages(code))
+            if package is None:
+                return SendResult(
+                    ref=ref, ok=False, retry=True, error="the order has no single package yet"
+                )
+            path = f"{ORDERS}/{code}/packages/{package}/trackings"
+            if not tracking_map.held(self.request("GET", path).json(), update.tracking_code):
+                self.request("POST", path, json=tracking_map.body(update))
+            return SendResult(ref=ref, ok=True, remote_id=package)
+        except RetriableError as exc:
+            return SendResult(ref=ref, ok=False, retry=True, error=str(exc))
+        except FatalError as exc:
+            return SendResult(ref=ref, ok=False, error=str(exc))
 
     def _order(self, code: str) -> dict[str, Any] | None:
         answer = self._detail(f"{ORDERS}/{code}")

@@ -29,8 +29,9 @@ class VndaOptions(BaseModel):
 
     #: the store's host, sent as `X-Shop-Host` on every call (www.minhaloja.com.br)
     shop_host: str = Field(min_length=3)
-    #: where the Orders Feed lives; unset: https://{shop_host} (the vendor's curl). The API
-    #: reference shows the feed on https://api.vnda.com.br too: either works with the header
+    #: where the Orders Feed lives; unset: the connector's `base_url` when one is configured
+    #: (the API reference shows the feed on https://api.vnda.com.br too), else
+    #: https://{shop_host} (the vendor's curl)
     feed_base_url: str | None = None
     #: "feed": the Orders Feed (the vendor's recommendation for integrations: every change of
     #: every order, marked once stored); "list": GET /api/v2/orders by received date (sees no

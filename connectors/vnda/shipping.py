@@ -21,6 +21,8 @@ def body(update: TrackingUpdate) -> dict[str, Any]:
     sent: dict[str, Any] = {"code": update.tracking_code}
     if update.carrier:
         sent["company"] = update.carrier
+    if update.tracking_url:
+        sent["url"] = update.tracking_url
     return sent
 
 

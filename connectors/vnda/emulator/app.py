@@ -71,6 +71,8 @@ class VndaEmulator(Emulator):
         #: batch stock updates waiting for the background job: (due, sku, quantity)
         self.queued_stock: list[tuple[datetime, str, int]] = []
         self.token_valid = True
+        #: the product list carries each product's variants (False: only their own resource)
+        self.inline_variants = True
         self._state = threading.RLock()
         self.bucket = TokenBucket(
             wire.REFILL_PER_SECOND, wire.BUCKET_SIZE, clock=lambda: self.clock().timestamp()
@@ -92,6 +94,7 @@ class VndaEmulator(Emulator):
             ),
             ("/api/v2/products", self._products, ["GET"]),
             ("/api/v2/products/{product_id:int}", self._product, ["GET"]),
+            ("/api/v2/products/{product_id:int}/variants", self._variants, ["GET"]),
             ("/api/v2/variants/quantity", self._batch_stock, ["POST"]),
             ("/api/v2/variants/{sku}/quantity", self._stock, ["POST"]),
             ("/api/feed/orders", self._feed, ["GET", "POST"]),
@@ -178,6 +181,22 @@ class VndaEmulator(Emulator):
         for package in self.packages.get(external_id, []):
             for invoice in package["invoices"]:
                 return str(invoice["key"])
+        return None
+
+    def tracking_ready(self, external_id: str) -> bool:
+        """Paid, not tracked yet, and one package to put the code on."""
+        order = self.orders.get(external_id) or {}
+        return (
+            order.get("status") == "confirmed"
+            and bool(order.get("paid_at"))
+            and not order.get("tracking_code")
+            and len(self.packages.get(external_id, [])) == 1
+        )
+
+    def tracking_code(self, external_id: str) -> str | None:
+        for package in self.packages.get(external_id, []):
+            if package["trackings"]:
+                return str(package["trackings"][-1]["code"])
         return None
 
     # -- emulator controls ---------------------------------------------------------------------
@@ -346,6 +365,8 @@ class VndaEmulator(Emulator):
                 return wire.error(404, "not found")
             if request.method == "GET":
                 return JSONResponse(package["trackings"])
+            if order["status"] == "canceled":
+                return wire.invalid(order="is canceled")
             body = await self._body(request)
             if not isinstance(body, dict) or not str(body.get("code") or "").strip():
                 return wire.invalid(code="can't be blank")
@@ -388,11 +409,17 @@ class VndaEmulator(Emulator):
             return paging
         with self._state:
             rows = sorted(self.products.values(), key=lambda p: p["id"])
+        if not self.inline_variants:
+            rows = [{k: v for k, v in p.items() if k != "variants"} for p in rows]
         return wire.page(rows, *paging)
 
     async def _product(self, request: Request) -> Response:
         product = self.products.get(request.path_params["product_id"])
         return JSONResponse(product) if product else wire.error(404, "not found")
+
+    async def _variants(self, request: Request) -> Response:
+        product = self.products.get(request.path_params["product_id"])
+        return JSONResponse(product["variants"]) if product else wire.error(404, "not found")
 
     async def _stock(self, request: Request) -> Response:
         raw = request.query_params.get("quantity", "")

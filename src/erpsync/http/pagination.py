@@ -276,44 +276,6 @@ class NextUrlPaginator(BasePaginator):
         params.clear()
 
 
-class DrainPaginator(BasePaginator):
-    """A queue read until it answers empty: the same request again after the caller consumed
-    (acknowledged) the records of the previous answer (Vnda's Orders Feed, Anymarket's feed).
-
-    Args:
-        key: names one record; an answer made only of records already seen means the caller's
-            acknowledgement did not take, and the loop guard stops the listing.
-        drain: False reads one answer only (a dry run, or a queue the caller must not
-            acknowledge).
-    """
-
-    def __init__(
-        self,
-        key: Callable[[Any], Any],
-        *,
-        drain: bool = True,
-        max_pages: int | None = None,
-    ) -> None:
-        super().__init__(max_pages=max_pages)
-        self.key = key
-        self.drain = drain
-
-    def update_state(self, response: httpx.Response, records: list[Any]) -> None:
-        self._count_page()
-        if not records or not self.drain:
-            self._stop()
-            return
-        self._advance(frozenset(self.key(record) for record in records))
-
-    def update_request(self, params: Params) -> None:
-        """The same request: the queue moved on because its records were acknowledged."""
-
-    def stop(self) -> None:
-        """The caller acknowledged nothing of the last answer: asking again would only get
-        it back."""
-        self._stop()
-
-
 class LinkHeaderPaginator(NextUrlPaginator):
     """Follows the ``Link: <...>; rel="next"`` header (RFC 8288; Nuvemshop, GitHub-style APIs)."""
 

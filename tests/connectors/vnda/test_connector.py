@@ -1,6 +1,7 @@
 """The Vnda connector against its emulator: headers, the Orders Feed and its marks, the dated
 list, stock by SKU (single and batch), errors and the rate limit."""
 
+import dataclasses
 from datetime import timedelta
 
 import httpx
@@ -60,7 +61,23 @@ def test_every_call_carries_the_bearer_token_and_the_shop_host(harness):
         assert call.headers["authorization"] == f"Bearer {SANDBOX_TOKEN}"
         assert call.headers["x-shop-host"] == SHOP_HOST
     feed = harness.emulator.requests_to("/api/feed/orders", "GET")
-    assert feed and all(r.headers["host"] == SHOP_HOST for r in feed)  # the store's own host
+    assert feed and all(r.headers["host"] == "vnda.test" for r in feed)  # the base_url
+
+
+@pytest.mark.parametrize(
+    ("base_url", "feed_base_url", "url"),
+    [
+        (None, None, f"https://{SHOP_HOST}/api/feed/orders"),  # the vendor's curl
+        (None, "https://api.vnda.com.br", "https://api.vnda.com.br/api/feed/orders"),
+        ("http://vnda.test/", None, "http://vnda.test/api/feed/orders"),
+        ("http://vnda.test", "https://loja.example", "https://loja.example/api/feed/orders"),
+    ],
+)
+def test_where_the_feed_is_read(emulator, time, base_url, feed_base_url, url):
+    h = make(emulator, time, feed_base_url=feed_base_url)
+    h.connector.settings = dataclasses.replace(h.connector.settings, base_url=base_url)
+    assert h.connector.feed_url() == url
+    h.connector.close()
 
 
 @pytest.mark.parametrize(
@@ -313,3 +330,12 @@ def test_the_emulator_answers_429_with_retry_after_when_overrun(emulator):
 def window_for(h):
     now = h.time.now()
     return Window(now - timedelta(days=2), now)
+
+
+def test_variants_left_out_of_the_product_list_are_read_from_the_product(harness):
+    harness.emulator.inline_variants = False
+    listings = [x for batch in harness.connector.fetch_listings() for x in batch]
+    assert {(x.item_id, x.variation_id) for x in listings} == {
+        (i, v) for i, v, _ in harness.emulator.listing_refs()
+    }
+    assert len(harness.emulator.requests_to("/api/v2/products/")) == len(harness.emulator.products)
