@@ -21,6 +21,16 @@ CATALOGUE: tuple[tuple[str, str, str], ...] = (
     ("GARRAFA-750", "Garrafa térmica 750 ml", "89.90"),
     ("CHAVEIRO", "Chaveiro", "9.90"),
 )
+#: the SKUs the other connectors' sandboxes sell (examples/products.csv), so `erpsync sync` on
+#: config.example.yaml pushes their orders into this sandbox ("CAM-P" is a prefix of
+#: "CAM-PRETO-P": another loose-search trap)
+SANDBOX_SKUS = (
+    "CAMISETA-P", "CAMISETA-M", "KIT-CANECA-2", "CAM-P", "CAM-M", "CAM-G", "CAM-PRETO-P",
+    "CAM-PRETO-M", "CAM-BRANCO-G", "CAN-300", "CAN-350", "GAR-1L", "FONE-BT", "MOC-01",
+    "BON-AZ", "BON-PR", "CAMISETA-P-AZUL", "CAMISETA-M-AZUL", "CANECA-AZUL",
+    "LUMINARIA/MESA 40cm", "PANO-PRATO-KIT3", "FONE-BT-FBA", "CAMISETA-AZ-M", "CAMISETA-AZ-G",
+    "CANECA-300", "CABO-USB-C", "FONE-BT-01", "LIVRO-PY-01",
+)  # fmt: skip
 
 #: the sales module ("Vendas") and its situações: the defaults every account has, with
 #: `idHerdado` naming the default a custom one derives from [C: SDK situacoesModulos]
@@ -49,7 +59,9 @@ def products(rng: random.Random) -> list[dict[str, Any]]:
             "descricaoCurta": "",
             "imagemURL": "",
         }
-        for index, (code, name, price) in enumerate(CATALOGUE)
+        for index, (code, name, price) in enumerate(
+            [*CATALOGUE, *((sku, sku, "39.90") for sku in SANDBOX_SKUS)]
+        )
     ]
 
 

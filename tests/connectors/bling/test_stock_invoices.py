@@ -47,7 +47,7 @@ def test_orders_created_in_bling_reserve_stock(harness):
 def test_stock_asks_in_batches_by_product_id(harness, monkeypatch):
     """requirement: several SKUs per call (`idsProdutos[]`), product ids resolved once."""
     monkeypatch.setattr(type(harness.connector), "stock_batch_size", 4)
-    skus = harness.emulator.erp_skus()
+    skus = harness.emulator.erp_skus()[:10]
     levels_of(harness, skus)
     levels_of(harness, skus)
     calls = harness.emulator.requests_to("/estoques/saldos")
