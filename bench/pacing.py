@@ -56,6 +56,8 @@ from pacing_kit import (
     amazon_listings,
     amazon_op,
     analyse,
+    anymarket_listings,
+    anymarket_op,
     bling_listings,
     bling_op,
     fraction,
@@ -77,6 +79,8 @@ from erpsync.connector import ConnectorContext, ConnectorSettings, HttpConnector
 from erpsync.connectors.amazon.connector import AmazonConnector
 from erpsync.connectors.amazon.emulator import AmazonEmulator
 from erpsync.connectors.amazon.emulator.app import USAGE_PLANS
+from erpsync.connectors.anymarket.connector import AnymarketConnector
+from erpsync.connectors.anymarket.emulator import AnymarketEmulator
 from erpsync.connectors.bling.connector import BlingConnector
 from erpsync.connectors.bling.emulator import BlingEmulator
 from erpsync.connectors.lojaintegrada.connector import LojaIntegradaConnector
@@ -203,6 +207,18 @@ PLATFORMS = {
         "Vnda publishes no numbers: its emulator and the bench enforce the connector's "
         "declared bucket (10, refilling 2/s per store)",
         frozenset({"orders/{code}", "orders/{code}/items", "orders/{code}/shipping_address"}),
+        {"pull": "default", "listings": "default", "push": "default"},
+    ),
+    "anymarket": Platform(
+        "anymarket",
+        AnymarketConnector,
+        AnymarketEmulator,
+        anymarket_op,
+        anymarket_listings,
+        AnymarketConnector.rate_limits,
+        "ANYMARKET publishes no numbers: the bench enforces the connector's declared bucket "
+        "(3/s, burst 10)",
+        frozenset({"orders/{id}", "feeds/{id}", "orders/partnerid"}),
         {"pull": "default", "listings": "default", "push": "default"},
     ),
 }

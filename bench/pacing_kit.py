@@ -16,6 +16,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from erpsync.connector import RateLimit
 from erpsync.connectors.amazon.emulator import AmazonEmulator
+from erpsync.connectors.anymarket.emulator import AnymarketEmulator
 from erpsync.connectors.bling.emulator import BlingEmulator
 from erpsync.connectors.lojaintegrada.emulator import LojaIntegradaEmulator
 from erpsync.connectors.magalu.emulator import MagaluEmulator
@@ -498,4 +499,25 @@ def lojaintegrada_listings(emulator: Emulator, count: int) -> list[str]:
     with emulator._state:
         for n, sku in enumerate(skus):
             emulator.add_product((800_000_000 + n, sku, "normal", sku, None, "10.00", 0))
+    return skus
+
+
+def anymarket_op(method: str, path: str) -> tuple[str, str | None]:
+    """Anymarket declares one bucket for the account: every API call shares "default"."""
+    parts = path.strip("/").split("/")[1:]  # after "v2"
+    if parts[:2] == ["orders", "feeds"]:
+        return ("feeds" if len(parts) == 2 else "feeds/{id}"), "default"
+    if parts[:2] == ["orders", "partnerid"]:
+        return "orders/partnerid", "default"
+    if parts[:1] == ["orders"]:
+        return "orders/{id}", "default"
+    return "/".join(parts) or path, "default"
+
+
+def anymarket_listings(emulator: Emulator, count: int) -> list[str]:
+    """``count`` one-SKU products with partnerIds BENCH-00000..."""
+    assert isinstance(emulator, AnymarketEmulator)
+    skus = [f"BENCH-{n:05d}" for n in range(count)]
+    for n, sku in enumerate(skus):
+        emulator.add_sku(800_000 + n, sku, product_id=700_000 + n)
     return skus

@@ -65,6 +65,7 @@ def test_builtin_table_is_lazy_dotted_strings():
         "lojaintegrada": "erpsync.connectors.lojaintegrada:LojaIntegradaConnector",
         "bling": "erpsync.connectors.bling:BlingConnector",
         "vnda": "erpsync.connectors.vnda:VndaConnector",
+        "anymarket": "erpsync.connectors.anymarket:AnymarketConnector",
     }
 
 

@@ -15,7 +15,17 @@ from datetime import datetime, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
-from erpsync.domain import CENTS, Address, Buyer, Order, OrderItem, OrderStatus, to_utc
+from erpsync.domain import (
+    AMAZON,
+    CENTS,
+    Address,
+    Buyer,
+    Order,
+    OrderItem,
+    OrderStatus,
+    sale_ref,
+    to_utc,
+)
 from erpsync.lenient import Lenient
 
 #: the platform's display name, stored on every order
@@ -145,6 +155,7 @@ def order_from_payload(payload: Mapping[str, Any], *, connector: str) -> Order:
         fulfilled_by_channel=order.get("FulfillmentChannel") == FBA_CHANNEL,
         extra=extra,
         notes=tuple(notes),
+        sale_ref=sale_ref(AMAZON, order["AmazonOrderId"]),
     )
 
 

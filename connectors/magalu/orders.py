@@ -11,7 +11,17 @@ from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
-from erpsync.domain import Address, Buyer, Order, OrderItem, OrderStatus, to_money, to_utc
+from erpsync.domain import (
+    MAGAZINE_LUIZA,
+    Address,
+    Buyer,
+    Order,
+    OrderItem,
+    OrderStatus,
+    sale_ref,
+    to_money,
+    to_utc,
+)
 from erpsync.lenient import NO_ADDRESS, Lenient
 
 PLATFORM = "Magalu"
@@ -152,6 +162,7 @@ def order_from_payload(payload: Mapping[str, Any], *, connector: str) -> Order:
         fulfilled_by_channel=_fulfilled_by_magalu(deliveries),
         extra={**_extra(order, deliveries), **soft.extra},
         notes=tuple(soft.notes),
+        sale_ref=sale_ref(MAGAZINE_LUIZA, order.get("code")),
     )
 
 

@@ -15,7 +15,17 @@ from decimal import Decimal
 from typing import Any
 
 from erpsync import documents
-from erpsync.domain import Address, Buyer, Order, OrderItem, OrderStatus, to_money, to_utc
+from erpsync.domain import (
+    MERCADO_LIVRE,
+    Address,
+    Buyer,
+    Order,
+    OrderItem,
+    OrderStatus,
+    sale_ref,
+    to_money,
+    to_utc,
+)
 from erpsync.lenient import NO_ADDRESS, Lenient
 
 PLATFORM = "Mercado Livre"
@@ -165,6 +175,8 @@ def order_from_payload(payload: Mapping[str, Any], *, connector: str) -> Order:
         fulfilled_by_channel=logistic_type(shipment) == "fulfillment",
         extra={**_extra(order, shipment), **soft.extra},
         notes=tuple(soft.notes),
+        # what a hub (Anymarket) relays as marketPlaceNumber: the number the seller sees [U]
+        sale_ref=sale_ref(MERCADO_LIVRE, pack_id or order["id"]),
     )
 
 

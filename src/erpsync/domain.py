@@ -164,12 +164,31 @@ class Order(_Frozen):
     extra: dict[str, Any] = Field(default_factory=dict)
     #: why a field is empty when the platform withheld it (e.g. no Restricted Data Token)
     notes: tuple[str, ...] = ()
+    #: the sale at the marketplace the buyer bought on, "MARKETPLACE:number" (``sale_ref()``):
+    #: the same whether the sale is pulled from the marketplace directly or relayed by a hub
+    #: (Anymarket), so a sale seen through both moves stock once
+    sale_ref: OptionalText = None
 
     def public_dict(self) -> dict[str, Any]:
         """The fields `orders list/show --json` print: money as strings, times ISO 8601 UTC,
         and whether the channel fulfils it (Full/FBA: a sale that moves none of our stock)."""
         data = self.model_dump(mode="json", exclude={"extra", "notes"})
         return data
+
+
+#: marketplace names in sale_ref, spelt as Anymarket's `marketPlace` enum spells them
+#: (AnyMarket/anymarket-sdk-java `MarketPlace.java`), so a hub's copy matches the direct one
+MERCADO_LIVRE = "MERCADO_LIVRE"
+AMAZON = "AMAZON"
+MAGAZINE_LUIZA = "MAGAZINE_LUIZA"
+
+
+def sale_ref(marketplace: str | None, number: Any) -> str | None:
+    """ "MARKETPLACE:number", the identity of one sale at its marketplace; None when either
+    part is missing."""
+    market = (marketplace or "").strip().upper()
+    text = "" if number is None or isinstance(number, bool) else str(number).strip()
+    return f"{market}:{text}" if market and text else None
 
 
 class Listing(_Frozen):

@@ -38,6 +38,7 @@ BUILTIN_CONNECTORS: Mapping[str, str] = MappingProxyType(
         "lojaintegrada": "erpsync.connectors.lojaintegrada:LojaIntegradaConnector",
         "bling": "erpsync.connectors.bling:BlingConnector",
         "vnda": "erpsync.connectors.vnda:VndaConnector",
+        "anymarket": "erpsync.connectors.anymarket:AnymarketConnector",
     }
 )
 

@@ -52,6 +52,7 @@ def test_pull_orders_then_orders_list_and_show(run, workdir):
         "shipping_address",
         "items",
         "fulfilled_by_channel",
+        "sale_ref",
     }
     shown = run("orders", "show", "shop:G00001", "--json").json()
     assert shown["total"] == "20.00"

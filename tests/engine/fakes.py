@@ -77,6 +77,8 @@ class FakeConnector(Connector[NoSettings, FakeOptions], OrderSource, ListingSour
         self.lost_skus: set[str] = set()  # pending pushes the channel silently dropped
         self.fail_after_pages: int | None = None
         self.checkpoints = False
+        #: called with each page's order ids once the engine has committed the page
+        self.on_commit: Any = None
         if self.options.listings:
             self.listings = generated_listings(self.name, self.options.listings)
         if self.options.push_batch:
@@ -111,7 +113,11 @@ class FakeConnector(Connector[NoSettings, FakeOptions], OrderSource, ListingSour
             if self.options.page_delay:
                 time.sleep(self.options.page_delay)
             checkpoint = datetime.fromisoformat(chunk[-1]["updated"]) if self.checkpoints else None
-            yield OrderPage(raws, checkpoint=checkpoint)
+            after = None
+            if self.on_commit is not None:
+                ids, hook = [r.external_id for r in raws], self.on_commit
+                after = lambda ids=ids, hook=hook: hook(ids)  # noqa: E731
+            yield OrderPage(raws, checkpoint=checkpoint, after_commit=after)
 
     def map_order(self, payload: Mapping[str, Any]) -> Order:
         if payload["broken"]:
@@ -141,6 +147,7 @@ class FakeConnector(Connector[NoSettings, FakeOptions], OrderSource, ListingSour
                 "items": items,
                 "fulfilled_by_channel": payload["fulfilled"],
                 "notes": payload.get("notes", []),
+                "sale_ref": payload.get("sale"),
             }
         )
 

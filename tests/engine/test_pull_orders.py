@@ -311,3 +311,40 @@ def test_a_cancelled_and_a_paid_snapshot_of_the_same_version_keep_the_cancellati
     connector.orders = [payload("1", "paid", items=[("SKU-A", 2)])]
     pull(connector, store, T0 + timedelta(minutes=2), since=T0 - timedelta(days=1))
     assert levels(store, "SKU-A") == (100, 0)
+
+
+def test_after_commit_runs_once_each_page_is_committed_and_never_on_a_dry_run(connector, store):
+    """requirement: a page's after_commit hook (a feed acknowledgement) runs only after its
+    transaction committed: the orders it names are readable from another session by then."""
+    connector.orders = [payload(str(n), updated=T0 + timedelta(seconds=n)) for n in range(5)]
+    seen_committed: list[list[str]] = []
+
+    def hook(ids):
+        with store.session() as session:
+            stored = {o.external_id for o in orders.list_orders(session)}
+        assert set(ids) <= stored
+        seen_committed.append(ids)
+
+    connector.on_commit = hook
+    pull(connector, store, T0 + timedelta(minutes=1), dry_run=True)
+    assert seen_committed == []
+    pull(connector, store, T0 + timedelta(minutes=1))
+    assert seen_committed == [["0", "1", "2"], ["3", "4"]]
+
+
+def test_a_run_that_dies_in_after_commit_keeps_the_committed_page(connector, store):
+    """requirement: dying between the commit and the acknowledgement loses nothing; the
+    re-read that follows books nothing twice."""
+    connector.orders = [payload("1", "paid", items=[("SKU-A", 2)])]
+
+    def die(ids):
+        raise KeyboardInterrupt
+
+    connector.on_commit = die
+    with pytest.raises(KeyboardInterrupt):
+        pull(connector, store, T0 + timedelta(minutes=1))
+    assert levels(store, "SKU-A") == (98, 0)
+    connector.on_commit = None
+    report = pull(connector, store, T0 + timedelta(minutes=1), since=T0 - timedelta(hours=1))
+    assert report.new == 0
+    assert levels(store, "SKU-A") == (98, 0)

@@ -168,3 +168,20 @@ def test_upgrading_parks_the_unbooked_lines_of_orders_holding_stock(db_url):
         ).fetchall()
     engine.dispose()
     assert states == [("CAM-P", "booked"), ("CAM-G", "parked")]
+
+
+def test_upgrading_gives_orders_already_stored_their_sale_ref(db_url):
+    """requirement: a hub's copy of a sale pulled before the upgrade is still recognised: the
+    marketplace orders already stored get their "MARKETPLACE:number" sale_ref."""
+    engine = make_engine(db_url)
+    db.upgrade(engine, _revisions()[0])
+    with engine.begin() as connection:
+        for statement in FIRST_SCHEMA_ROWS:
+            connection.exec_driver_sql(statement)
+    db.upgrade(engine)
+    engine.dispose()
+    store = open_store(db_url)
+    with store.session() as s:
+        row = orders.get_order(s, "ml", "1")
+        assert row.sale_ref == "MERCADO_LIVRE:1" and row.stock_copy_of is None
+    store.close()

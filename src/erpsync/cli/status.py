@@ -80,6 +80,12 @@ def status(
             ["connector", "order", "booked at"],
             [(r["connector"], r["external_id"], r["booked_at"]) for r in summary["reinstated"]],
         )
+    if summary["sales_seen_twice"]:
+        output.table(
+            "sales seen through two connectors: only the first copy moves stock",
+            ["sale", "moves stock (authoritative)", "copy (no stock)"],
+            [(t["sale"], t["stock"], t["copy"]) for t in summary["sales_seen_twice"]],
+        )
     if summary["withheld"]:
         output.table(
             "orders with withheld data",

@@ -45,7 +45,7 @@ has no engine flow yet; its record type in ``erpsync.domain`` is provisional.
 from __future__ import annotations
 
 from abc import abstractmethod
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar, Literal
@@ -96,11 +96,18 @@ class OrderPage:
     the page; without it, the cursor moves to the window's end once the whole window is done.
     ``rejected``: inputs refused as a whole ("name: reason", e.g. an unreadable order file); the
     run is then recorded as partial.
+    ``after_commit``: called once the page's transaction has committed (never on a dry run),
+    before the next page is asked for: for what may only happen once the orders are safe, such
+    as acknowledging a feed's entries (Anymarket's ``/orders/feeds``) so the platform stops
+    sending them. A run that dies between the commit and the call reads those orders again on
+    the next run, which the upsert makes harmless; an acknowledgement sent before the commit
+    would lose them. It should handle its own failures (an entry not acknowledged comes back).
     """
 
     orders: list[RawOrder]
     checkpoint: datetime | None = None
     rejected: list[str] = field(default_factory=list)
+    after_commit: Callable[[], None] | None = None
 
 
 class SeenOrders:

@@ -232,6 +232,8 @@ class _WindowReader:
                     cursors.advance_cursor(session, self.name, CURSOR, page.checkpoint)
             if self.dry_run:
                 session.rollback()
+        if page.after_commit is not None and not self.dry_run:
+            page.after_commit()  # the page is committed: now the platform may forget it
         if self.on_page:
             self.on_page(len(page.orders))
         return len(page.orders)
@@ -304,7 +306,16 @@ def apply_order(
         report.unchanged += 1
         return None
     previous = Effect(row.stock_effect) if row is not None else Effect.NONE
-    transition = decide(previous, order.status, fulfilled_by_channel=order.fulfilled_by_channel)
+    # the same sale already stored from another connector (a marketplace pulled directly and
+    # through a hub): the first copy moves its stock, this one never does
+    copy_of = row.stock_copy_of if row is not None else None
+    if row is None and order.sale_ref:
+        copy_of = orders.stock_holder(session, order.sale_ref, order.connector)
+    transition = decide(
+        previous,
+        order.status,
+        fulfilled_by_channel=order.fulfilled_by_channel or copy_of is not None,
+    )
     if transition.reinstated and row is not None and row.updated_at == order.updated_at:
         # same version, other status: no telling which came last, and a cancellation stands
         report.stale += 1
@@ -322,10 +333,18 @@ def apply_order(
     )
     report.unknown_skus.update(unknown_skus(order, catalogue))
     order_id = orders.save_order(
-        session, order, raw, transition.effect.value, state=row, line_stock=applied.lines
+        session,
+        order,
+        raw,
+        transition.effect.value,
+        state=row,
+        line_stock=applied.lines,
+        stock_copy_of=copy_of,
     )
     shipments.sync_shipments(session, order_id, order.connector, shipments_from_order(order))
     stock = _stock_note(order, transition.action, applied)
+    if copy_of is not None and row is None:
+        stock += f" (sale {order.sale_ref} seen before: its stock moves with the first copy)"
     if row is None:
         report.new += 1
         report.note(f"new {order.external_id} {order.status.value}{stock}")
@@ -333,7 +352,7 @@ def apply_order(
         report.updated += 1
         report.note(f"update {order.external_id} {row.status} -> {order.status.value}{stock}")
     return orders.OrderState(
-        order_id, order.status.value, order.updated_at, transition.effect.value
+        order_id, order.status.value, order.updated_at, transition.effect.value, copy_of
     )
 
 

@@ -9,6 +9,7 @@ from sqlmodel import Session, col, select
 
 from erpsync.domain import utcnow
 from erpsync.engine import invoices, tracking_push
+from erpsync.store import orders
 from erpsync.store.tables import (
     ListingRow,
     OrderItemRow,
@@ -33,6 +34,7 @@ def status_summary(session: Session, *, runs: int = 20) -> dict[str, Any]:
         "unknown_skus": _unknown_skus(session),
         "parked_lines": _parked_lines(session),
         "reinstated": _reinstated(session),
+        "sales_seen_twice": _sales_seen_twice(session),
         "withheld": _withheld(session),
         "unlisted_skus": _unlisted_skus(session),
         "push_errors": _push_errors(session),
@@ -136,6 +138,19 @@ def _parked_lines(session: Session) -> list[dict[str, Any]]:
         .order_by(col(OrderRow.connector), sku)
     ).all()
     return [{"connector": c, "sku": s, "orders": n, "units": int(u)} for c, s, n, u in rows]
+
+
+def _sales_seen_twice(session: Session) -> list[dict[str, Any]]:
+    """Sales that came through two connectors (a marketplace pulled directly and a hub): the
+    copy that moves stock (the first stored) and the one that does not."""
+    return [
+        {
+            "sale": copy.sale_ref,
+            "stock": f"{holder.connector}:{holder.external_id}",
+            "copy": f"{copy.connector}:{copy.external_id}",
+        }
+        for holder, copy in orders.sale_copies(session)
+    ]
 
 
 def _reinstated(session: Session, limit: int = 50) -> list[dict[str, Any]]:

@@ -40,7 +40,7 @@ from erpsync.errors import DatabaseBusyError, DatabaseError, DatabaseMissingErro
 from erpsync.store import urls
 
 #: the newest Alembic revision; a test checks it against the migration scripts
-HEAD_REVISION = "0007_shipment_tracking_labels"
+HEAD_REVISION = "0008_order_sale_ref"
 BUSY_TIMEOUT_SECONDS = 10.0
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 _BEGIN_OPTION = "erpsync_begin"

@@ -51,6 +51,8 @@ class OrderState:
     status: str
     updated_at: datetime
     stock_effect: str
+    #: the order that moves stock for this sale when this one is a copy of it
+    stock_copy_of: int | None = None
 
 
 _ORDERS: Table = OrderRow.__table__  # type: ignore[attr-defined]
@@ -59,7 +61,13 @@ _ITEMS: Table = OrderItemRow.__table__  # type: ignore[attr-defined]
 
 # Statements built once with bound parameters: SQLAlchemy then compiles each only once, where
 # building them per call (values inlined) cost more CPU than the HTTP calls of a pull.
-_STATE = select(_ORDERS.c.id, _ORDERS.c.status, _ORDERS.c.updated_at, _ORDERS.c.stock_effect).where(
+_STATE = core_select(
+    _ORDERS.c.id,
+    _ORDERS.c.status,
+    _ORDERS.c.updated_at,
+    _ORDERS.c.stock_effect,
+    _ORDERS.c.stock_copy_of,
+).where(
     _ORDERS.c.connector == bindparam("p_connector"),
     _ORDERS.c.external_id == bindparam("p_external_id"),
 )
@@ -73,9 +81,22 @@ _STATES = core_select(  # sqlmodel's select types at most four columns
     _ORDERS.c.status,
     _ORDERS.c.updated_at,
     _ORDERS.c.stock_effect,
+    _ORDERS.c.stock_copy_of,
 ).where(
     _ORDERS.c.connector == bindparam("p_connector"),
     _ORDERS.c.external_id.in_(bindparam("p_ids", expanding=True)),
+)
+#: the order that moves stock for a sale: the first stored from another connector that is not
+#: itself a copy
+_HOLDER = (
+    core_select(_ORDERS.c.id)
+    .where(
+        _ORDERS.c.sale_ref == bindparam("p_sale"),
+        _ORDERS.c.connector != bindparam("p_connector"),
+        _ORDERS.c.stock_copy_of.is_(None),
+    )
+    .order_by(_ORDERS.c.id)
+    .limit(1)
 )
 _INSERT_ORDER = insert(_ORDERS)
 _UPDATE_ORDER = update(_ORDERS).where(_ORDERS.c.id == bindparam("p_id"))
@@ -97,6 +118,27 @@ def order_states(s: Session, connector: str, external_ids: Iterable[str]) -> dic
         rows = s.execute(_STATES, {"p_connector": connector, "p_ids": ids[start : start + CHUNK]})
         found.update({external_id: OrderState(*rest) for external_id, *rest in rows})
     return found
+
+
+def stock_holder(s: Session, sale: str, connector: str) -> int | None:
+    """The id of the order another connector stored for the same sale (``sale_ref``), which
+    moves the sale's stock; None when this connector's copy is the first."""
+    found = s.execute(_HOLDER, {"p_sale": sale, "p_connector": connector}).first()
+    return None if found is None else int(found[0])
+
+
+def sale_copies(s: Session, limit: int = 50) -> list[tuple[OrderRow, OrderRow]]:
+    """(the order that moves stock, its copy) for sales seen through two connectors, the
+    most recently updated copies first."""
+    query = select(OrderRow).where(col(OrderRow.stock_copy_of).is_not(None))
+    copies = list(s.exec(query.order_by(col(OrderRow.updated_at).desc()).limit(limit)).all())
+    holders = {
+        row.id: row
+        for row in s.exec(
+            select(OrderRow).where(col(OrderRow.id).in_([c.stock_copy_of for c in copies]))
+        ).all()
+    }
+    return [(holders[c.stock_copy_of], c) for c in copies if c.stock_copy_of in holders]
 
 
 def get_order(s: Session, connector: str, external_id: str) -> OrderRow | None:
@@ -133,6 +175,7 @@ def _order_values(order: Order, raw: dict[str, Any], stock_effect: str) -> dict[
         "extra": dict(order.extra),
         "notes": list(order.notes),
         "raw": raw,
+        "sale_ref": order.sale_ref,
     }
     values |= {column: getattr(order.buyer, field) for column, field in _BUYER.items()}
     values |= {column: getattr(order.shipping_address, field) for column, field in _ADDRESS.items()}
@@ -148,11 +191,14 @@ def save_order(
     at: datetime | None = None,
     state: OrderState | bool | None = True,
     line_stock: Sequence[str] | None = None,
+    stock_copy_of: int | None = None,
 ) -> int:
     """Insert or update one order and replace its items; marks it seen now (``at``).
 
     ``line_stock`` is each line's stock state (erpsync.engine.stock.LineStock), "none" if
     not given.
+
+    ``stock_copy_of``: the order that moves stock for this sale, when this one is its copy.
 
     ``state`` is the caller's fresh ``order_state`` (None: not stored yet), which saves a
     look-up on the hot path; left at True, it is read here. Written with SQL expressions rather
@@ -168,6 +214,7 @@ def save_order(
     if state is True:
         state = order_state(s, order.connector, order.external_id)
     values = _order_values(order, raw, stock_effect)
+    values["stock_copy_of"] = stock_copy_of
     if isinstance(state, OrderState):
         order_id = state.id
         s.execute(_UPDATE_ORDER, {**values, "last_seen_at": now, "p_id": order_id})
@@ -261,6 +308,7 @@ def order_from_row(row: OrderRow, items: Sequence[OrderItemRow]) -> Order:
         fulfilled_by_channel=row.fulfilled_by_channel,
         extra=dict(row.extra),
         notes=tuple(row.notes),
+        sale_ref=row.sale_ref,
     )
 
 

@@ -140,6 +140,7 @@ class OrderRow(SQLModel, table=True):
         Index("ix_orders_connector_updated_at", "connector", "updated_at"),
         Index("ix_orders_external_id", "external_id"),
         Index("ix_orders_number", "number"),
+        Index("ix_orders_sale_ref", "sale_ref"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -175,6 +176,12 @@ class OrderRow(SQLModel, table=True):
     raw: dict[str, Any] = Field(default_factory=dict, sa_type=JsonText)
     imported_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
     last_seen_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+    #: "MARKETPLACE:number" of the sale (erpsync.domain.sale_ref), the same for a sale pulled
+    #: directly and relayed by a hub
+    sale_ref: str | None = None
+    #: set on the copy of a sale another connector brought first: the id of that order,
+    #: which alone moves stock for the sale (this one never does)
+    stock_copy_of: int | None = None
 
 
 class OrderItemRow(SQLModel, table=True):

@@ -145,6 +145,7 @@ def test_multi_item_order_with_rdt_maps_exactly() -> None:
             "promotion_ids": ["PROMO-10OFF"],
         },
         notes=(),
+        sale_ref="AMAZON:701-0000003-0000003",
     )
 
 

@@ -92,6 +92,7 @@ def test_new_order_maps_exactly() -> None:
         platform="Magalu",
         external_id="a1b2c3d4-0001-4e5f-8a9b-000000000001",
         number="1500170942837801",
+        sale_ref="MAGAZINE_LUIZA:1500170942837801",
         status=OrderStatus.PENDING,
         channel_status="new",
         created_at=datetime(2026, 9, 10, 13, 5, tzinfo=UTC),

@@ -36,6 +36,7 @@ def test_paid_order_maps_field_by_field() -> None:
         platform="Mercado Livre",
         external_id="2000009000000101",
         number="2000009000000101",
+        sale_ref="MERCADO_LIVRE:2000009000000101",
         status=OrderStatus.PAID,
         channel_status="paid",
         created_at=datetime(2026, 8, 9, 14, 0, tzinfo=UTC),
