@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+import zipfile
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import timedelta
 from typing import Any, ClassVar
@@ -13,6 +14,7 @@ import httpx
 from erpsync.connector import (
     HttpConnector,
     InvoiceSink,
+    LabelSource,
     ListingSource,
     OAuthConsent,
     OrderPage,
@@ -23,10 +25,20 @@ from erpsync.connector import (
     StockSink,
     Window,
 )
-from erpsync.connectors.mercadolivre import errors, invoices, listings, orders, paging
+from erpsync.connectors.mercadolivre import errors, invoices, labels, listings, orders, paging
 from erpsync.connectors.mercadolivre.settings import MercadoLivreCredentials, MercadoLivreOptions
 from erpsync.connectors.mercadolivre.stock import StockPlan, plan_stock
-from erpsync.domain import Invoice, Listing, Order, PushResult, SendResult, StockUpdate
+from erpsync.domain import (
+    Invoice,
+    Label,
+    LabelRequest,
+    LabelResult,
+    Listing,
+    Order,
+    PushResult,
+    SendResult,
+    StockUpdate,
+)
 from erpsync.errors import AuthError, ConfigError, FatalError, RetriableError
 from erpsync.http.pagination import OffsetPaginator
 
@@ -57,8 +69,10 @@ class MercadoLivreConnector(
     ListingSource,
     StockSink,
     InvoiceSink,
+    LabelSource,
 ):
-    """Mercado Livre (MLB) seller account: orders in, listings in, stock and NF-e out."""
+    """Mercado Livre (MLB) seller account: orders in, listings in, stock and NF-e out,
+    shipping labels in."""
 
     type = "mercadolivre"
     platform = orders.PLATFORM
@@ -350,6 +364,49 @@ class MercadoLivreConnector(
         )
         body = response.json() if response.content else {}
         return body if isinstance(body, dict) else {}
+
+    # -- labels ---------------------------------------------------------------------------------
+
+    label_formats = frozenset({"pdf", "zpl"})
+
+    def fetch_labels(self, requests: Sequence[LabelRequest], *, format: str) -> list[LabelResult]:
+        """Per shipment: its state (`GET /shipments/{id}`), then its label alone (ML would
+        merge several ids into one document); see connectors/mercadolivre/labels.py."""
+        return [self._label(request, format) for request in requests]
+
+    def _label(self, request: LabelRequest, format: str) -> LabelResult:
+        ref = request.shipment_ref
+        never = labels.never_reason(request.logistic_type)
+        if never is not None:
+            return LabelResult(ref=ref, reason=never, never=True)
+        shipment = self._shipment(ref)
+        if shipment is None:
+            return LabelResult(ref=ref, reason=f"shipment {ref} not found on Mercado Livre")
+        why = labels.state_reason(shipment)
+        if why is not None:
+            return LabelResult(ref=ref, reason=why[0], never=why[1])
+        try:
+            response = self.request(
+                "GET",
+                "/shipment_labels",
+                operation="labels",
+                params={"shipment_ids": ref, "response_type": labels.RESPONSE_TYPE[format]},
+                headers={"Accept": "application/pdf" if format == "pdf" else "*/*"},
+                expect_json=False,
+            )
+            content = labels.label_content(response.content, format)
+        except FatalError as exc:  # ML refused (a state changed since): asked again next time
+            return LabelResult(ref=ref, reason=str(exc))
+        except (ValueError, zipfile.BadZipFile) as exc:
+            return LabelResult(ref=ref, reason=f"unreadable label: {exc}")
+        label = Label(
+            order_external_id=request.order_external_id,
+            shipment_ref=ref,
+            format=format,
+            content_type="application/pdf" if format == "pdf" else "text/plain",
+            content=content,
+        )
+        return LabelResult(ref=ref, label=label)
 
     # -- stock ----------------------------------------------------------------------------------
 

@@ -337,6 +337,28 @@ class Label(_Frozen):
         return data
 
 
+class LabelRequest(_Frozen):
+    """One shipment whose label ``labels fetch`` asks the channel for."""
+
+    order_external_id: str
+    shipment_ref: str = Field(min_length=1)
+    logistic_type: OptionalText = None
+
+
+class LabelResult(_Frozen):
+    """The channel's answer for one LabelRequest: the label, or why there is none.
+
+    ``ref`` is the request's ``shipment_ref``. Without a label, ``never`` says the channel
+    will never issue one for this shipment (Full, Flex, the seller's own shipping), so it is
+    not asked again; otherwise ``reason`` says what it waits for (the NF-e, the shipment's
+    state) and the next ``labels fetch`` asks again."""
+
+    ref: str
+    label: Label | None = None
+    reason: str | None = None
+    never: bool = False
+
+
 class TrackingUpdate(_Frozen):
     """One shipment's carrier and tracking code, sent to its channel (``shipments push``).
 

@@ -16,7 +16,9 @@ the emulator then reports, and (for an InvoiceSink whose emulator answers ``invo
 lands each NF-e once, harmlessly on replay, and records the channel's refusals, and (for a
 TrackingSink whose emulator answers ``tracking_ready``/``tracking_code``) lands each
 shipment's tracking once, harmlessly on replay, and records the refusal of an order the channel
-cancelled. Time is simulated (``FakeTime``), so rate-limit waits cost nothing.
+cancelled, and (for a LabelSource whose emulator answers ``label_ready``/``label_blocked``)
+writes one label per ready shipment, once, and lists the blocked ones with the reason. Time is
+simulated (``FakeTime``), so rate-limit waits cost nothing.
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ from erpsync.domain import Order
 from erpsync.emulation import Emulator, EmulatorTransport
 from erpsync.engine.invoice_push import push_invoices
 from erpsync.engine.invoices import ALL_MODELS, attach
+from erpsync.engine.labels import fetch_labels
 from erpsync.engine.listings import pull_listings
 from erpsync.engine.pull import pull_orders
 from erpsync.engine.push import push_stock
@@ -452,6 +455,48 @@ class ConnectorContract:
         assert report.refused == len(codes) and len(report.errors) == len(codes), report.errors
         for external_id in codes:
             assert harness.emulator.tracking_code(external_id) is None, external_id
+
+    # -- labels (LabelSource) ----------------------------------------------------------------
+
+    def test_fetches_each_label_once(self, harness: Harness, tmp_path: Path) -> None:
+        """requirement: each shipment the channel would print now gets one label file, named
+        after its order; fetching again fetches nothing; --again fetches them anew."""
+        self._needs(Capability.PULL_LABELS)
+        ids = self._seed(harness, 20)
+        harness.pull()
+        ready = [i for i in ids if harness.emulator.label_ready(i)]
+        if not ready:
+            pytest.skip(f"{self.emulator_class.__name__} has no shipment ready for a label")
+        first = fetch_labels(harness.connector, harness.store, tmp_path)
+        written = {order.split(":", 1)[1]: path for order, path in first.written}
+        assert set(ready) <= set(written), first.waiting
+        for external_id in ready:
+            path = written[external_id]
+            assert path.read_bytes(), path
+            assert external_id in path.name, path
+        assert fetch_labels(harness.connector, harness.store, tmp_path).written == []
+        again = fetch_labels(harness.connector, harness.store, tmp_path, again=True)
+        assert {order.split(":", 1)[1] for order, _ in again.written} >= set(ready)
+
+    def test_lists_the_reason_when_the_channel_has_no_label_yet(
+        self, harness: Harness, tmp_path: Path
+    ) -> None:
+        """requirement: a shipment the channel refuses a label for now (its NF-e is not in,
+        it is not ready) gets no file and is listed with the reason, to be asked again."""
+        self._needs(Capability.PULL_LABELS)
+        ids = self._seed(harness, 20)
+        harness.pull()
+        blocked = [i for i in ids if harness.emulator.label_blocked(i)]
+        if not blocked:
+            pytest.skip(f"{self.emulator_class.__name__} has no shipment blocked from a label")
+        report = fetch_labels(harness.connector, harness.store, tmp_path)
+        waiting = {order.split(":", 1)[1]: reason for order, reason in report.waiting}
+        written = {order.split(":", 1)[1] for order, _ in report.written}
+        for external_id in blocked:
+            assert external_id not in written, external_id
+            assert waiting.get(external_id), external_id
+        again = fetch_labels(harness.connector, harness.store, tmp_path)
+        assert {order.split(":", 1)[1] for order, _ in again.waiting} >= set(blocked)
 
     @staticmethod
     def _levels(store: Store) -> dict[str, Any]:

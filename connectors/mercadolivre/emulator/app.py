@@ -23,6 +23,7 @@ from starlette.routing import BaseRoute, Route
 from erpsync.connectors.mercadolivre.emulator import seed, wire
 from erpsync.connectors.mercadolivre.emulator.invoices import InvoicesMixin
 from erpsync.connectors.mercadolivre.emulator.items import ItemsMixin
+from erpsync.connectors.mercadolivre.emulator.labels import LabelsMixin
 from erpsync.connectors.mercadolivre.emulator.seed import ORDER_MIX
 from erpsync.connectors.mercadolivre.emulator.wire import error, ml_time, unauthorized, utc_time
 from erpsync.domain import utcnow
@@ -37,7 +38,7 @@ INVALID_GRANT = (
 )
 
 
-class MercadoLivreEmulator(ItemsMixin, InvoicesMixin, Emulator):
+class MercadoLivreEmulator(ItemsMixin, InvoicesMixin, LabelsMixin, Emulator):
     """A Mercado Livre seller account (MLB) that behaves like the real API."""
 
     # the app and refresh token config.example.yaml ships for `sandbox: true`
@@ -89,6 +90,7 @@ class MercadoLivreEmulator(ItemsMixin, InvoicesMixin, Emulator):
             Route("/items/bulk", self.multiget, methods=["GET"]),
             Route("/items/{item_id}", self.item, methods=["GET", "PUT"]),
             *self.invoice_routes(),
+            *self.label_routes(),
         ]
 
     # -- the contract-suite API -----------------------------------------------------------------

@@ -21,6 +21,7 @@ except ImportError:  # pragma: no cover - older Typer
 from erpsync.cli import (
     connectors,
     invoices,
+    labels,
     listings,
     orders,
     products,
@@ -128,6 +129,7 @@ app.add_typer(quarantine.app, name="quarantine")
 app.add_typer(connectors.app, name="connectors")
 app.add_typer(invoices.app, name="invoices")
 app.add_typer(shipments.app, name="shipments")
+app.add_typer(labels.app, name="labels")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -39,7 +39,7 @@ its fields; ``TrackingSink`` its flow (``erpsync.engine.tracking_push``) and
 ``erpsync.domain.TrackingUpdate``. The ERP resources (``OrderSink``, ``StockSource``,
 ``InvoiceSource``) have theirs: ``erpsync.engine.order_push``, ``stock_pull`` and
 ``invoice_pull``; their contract tests are in ``erpsync.testing.ErpContract``. ``LabelSource``
-has no engine flow yet; its record type in ``erpsync.domain`` is provisional.
+has its flow in ``erpsync.engine.labels`` (``LabelRequest``/``LabelResult``).
 """
 
 from __future__ import annotations
@@ -53,7 +53,8 @@ from typing import Any, ClassVar, Literal
 from erpsync.connector.base import Capability, ConnectorCore
 from erpsync.domain import (
     Invoice,
-    Label,
+    LabelRequest,
+    LabelResult,
     Listing,
     Order,
     PushResult,
@@ -213,13 +214,25 @@ class InvoiceSink(ConnectorCore):
 
 
 class LabelSource(ConnectorCore):
-    """Shipping labels the channel issues come from here. No flow yet."""
+    """Shipping labels the channel issues come from here (``labels fetch``).
+
+    The engine (``erpsync.engine.labels``) asks for the shipments of its orders that have no
+    label yet (or every one, with ``--again``), writes each label to a file and records the
+    shipment's label state. A label is a read: asking twice is harmless, but the engine does
+    not, unless told to.
+    """
 
     provides = Capability.PULL_LABELS
+    #: the formats the channel serves: "pdf", "zpl" (ZPL II text)
+    label_formats: ClassVar[frozenset[str]] = frozenset({"pdf"})
+    #: shipments per fetch_labels call
+    label_batch_size: ClassVar[int] = 20
 
     @abstractmethod
-    def fetch_labels(self, order_ids: Sequence[str]) -> Iterator[Label]:
-        """Yield the label of each order that has one."""
+    def fetch_labels(self, requests: Sequence[LabelRequest], *, format: str) -> list[LabelResult]:
+        """One result per request (``ref``: its ``shipment_ref``): the label (one document
+        per shipment, even where the channel combines several), or why there is none yet
+        (``reason``) or ever (``never``). A transient failure raises (RetriableError)."""
 
 
 class TrackingSink(ConnectorCore):

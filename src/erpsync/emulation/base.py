@@ -159,6 +159,17 @@ class Emulator(ABC):
         """The tracking code the channel shows for this order once shipped, or None."""
         return None
 
+    def label_ready(self, external_id: str) -> bool:
+        """Whether the channel would print this order's shipping label now. Emulators of
+        LabelSource platforms answer; the contract suite skips its label checks while none is
+        ready."""
+        return False
+
+    def label_blocked(self, external_id: str) -> bool:
+        """Whether the channel refuses this order's label for now (its NF-e is not in, the
+        shipment is not ready) though it will issue one later."""
+        return False
+
     # the ERP side of the contract-suite API (OrderSink / StockSource / InvoiceSource platforms:
     # erpsync.testing.ErpContract) ----------------------------------------------------------
 
