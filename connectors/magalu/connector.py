@@ -20,6 +20,8 @@ import httpx
 
 from erpsync.connector import (
     HttpConnector,
+    InvoiceSink,
+    LabelSource,
     ListingSource,
     OAuthConsent,
     OrderPage,
@@ -30,11 +32,22 @@ from erpsync.connector import (
     StockSink,
     Window,
 )
-from erpsync.connectors.magalu import listings, orders, paging, stock
+from erpsync.connectors.magalu import listings, orders, paging, postsale, stock
 from erpsync.connectors.magalu.errors import describe_error
 from erpsync.connectors.magalu.settings import MAX_PAGE_SIZE, MagaluCredentials, MagaluOptions
-from erpsync.domain import Listing, Order, PushResult, StockUpdate, to_utc
-from erpsync.errors import AuthError, FatalError
+from erpsync.domain import (
+    Invoice,
+    Label,
+    LabelRequest,
+    LabelResult,
+    Listing,
+    Order,
+    PushResult,
+    SendResult,
+    StockUpdate,
+    to_utc,
+)
+from erpsync.errors import AuthError, FatalError, RetriableError
 
 ORDERS_PATH = "/seller/v1/orders"
 SKUS_PATH = "/seller/v1/portfolios/skus"
@@ -66,9 +79,15 @@ SCOPES = (
 
 
 class MagaluConnector(
-    HttpConnector[MagaluCredentials, MagaluOptions], OrderSource, ListingSource, StockSink
+    HttpConnector[MagaluCredentials, MagaluOptions],
+    OrderSource,
+    ListingSource,
+    StockSink,
+    InvoiceSink,
+    LabelSource,
 ):
-    """Magalu Open API: pulls orders by update time, lists SKUs, pushes stock per SKU."""
+    """Magalu Open API: pulls orders by update time, lists SKUs, pushes stock per SKU, the
+    NF-e per delivery, Magalu Entregas labels."""
 
     type = "magalu"
     platform = orders.PLATFORM
@@ -208,6 +227,76 @@ class MagaluConnector(
     def verify_pending(self, updates: Sequence[StockUpdate]) -> list[PushResult]:
         """Read back pushes that were accepted asynchronously; flag the ones that never landed."""
         return [stock.verified(u, self.read_stock(stock.stock_sku(u))) for u in updates]
+
+    # -- post-sale (per delivery: connectors/magalu/postsale.py) ------------------------------
+
+    label_formats = frozenset({"pdf", "zpl"})
+    label_batch_size = 10
+
+    def push_invoices(self, invoices: Sequence[Invoice]) -> list[SendResult]:
+        """Each NF-e on its delivery (`POST /seller/v1/deliveries/{id}/invoices`)."""
+        return [self._push_invoice(invoice) for invoice in invoices]
+
+    def _push_invoice(self, invoice: Invoice) -> SendResult:
+        ref = invoice.access_key
+        if not invoice.shipment_ref:
+            return SendResult(ref=ref, ok=False, error="the NF-e is linked to no Magalu delivery")
+        if invoice.xml is None:
+            return SendResult(ref=ref, ok=False, error="no XML stored")
+        path = postsale.INVOICE_PATH.format(delivery_id=invoice.shipment_ref)
+        try:
+            self.request(
+                "POST",
+                path,
+                operation="invoices",
+                json=postsale.invoice_body(invoice, self.options.channel_id),
+                headers=self._headers(),
+            )
+        except RetriableError as exc:
+            return SendResult(ref=ref, ok=False, retry=True, error=str(exc))
+        except FatalError as exc:
+            if exc.status_code == 409:  # the delivery holds this key already: a replay [U]
+                return SendResult(ref=ref, ok=True, remote_id=invoice.shipment_ref)
+            return SendResult(ref=ref, ok=False, error=str(exc))
+        return SendResult(ref=ref, ok=True, remote_id=invoice.shipment_ref)
+
+    def fetch_labels(self, requests: Sequence[LabelRequest], *, format: str) -> list[LabelResult]:
+        """Per delivery: ask for the label, then download its signed URL (no bearer token:
+        it is a storage host) before it expires."""
+        return [self._label(request, format) for request in requests]
+
+    def _label(self, request: LabelRequest, format: str) -> LabelResult:
+        ref = request.shipment_ref
+        never = postsale.NEVER_LABEL.get(request.logistic_type or "")
+        if never is not None:
+            return LabelResult(ref=ref, reason=never, never=True)
+        try:
+            answer = self.request(
+                "POST",
+                postsale.LABELS_PATH,
+                operation="labels",
+                json=postsale.label_body(ref, format, self.options.channel_id),
+                headers=self._headers(),
+            ).json()
+        except FatalError as exc:  # not invoiced yet, not Magalu Entregas: Magalu says which
+            return LabelResult(ref=ref, reason=str(exc))
+        url = postsale.signed_url(answer)
+        if url is None:
+            return LabelResult(ref=ref, reason="Magalu answered no signed URL")
+        try:
+            content = self.request(
+                "GET", url, operation="labels", auth=None, expect_json=False
+            ).content
+        except FatalError as exc:
+            return LabelResult(ref=ref, reason=f"label download refused: {exc}")
+        label = Label(
+            order_external_id=request.order_external_id,
+            shipment_ref=ref,
+            format=format,
+            content_type="application/pdf" if format == "pdf" else "text/plain",
+            content=content,
+        )
+        return LabelResult(ref=ref, label=label)
 
     # -- checks and errors ---------------------------------------------------------------------
 

@@ -23,6 +23,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from erpsync.connectors.magalu.emulator import seed, wire
+from erpsync.connectors.magalu.emulator.postsale import PostSaleMixin
 from erpsync.domain import utcnow
 from erpsync.emulation import Emulator, bearer_token, read_form
 
@@ -54,7 +55,7 @@ class _PendingPush:
     due: int  # applied when the request counter reaches this
 
 
-class MagaluEmulator(Emulator):
+class MagaluEmulator(PostSaleMixin, Emulator):
     """The Magalu seller Open API and ID Magalu token endpoint.
 
     Args (besides the kit's seed/clock/sandbox_orders):
@@ -87,6 +88,8 @@ class MagaluEmulator(Emulator):
         self.pushes_to_drop: list[str | None] = []
         self.served = 0
         self._state = threading.RLock()
+        #: headers of each signed-URL label download (it must carry no bearer token)
+        self.label_downloads: list[dict[str, str]] = []
 
     def routes(self) -> Sequence[BaseRoute]:
         return [
@@ -99,6 +102,7 @@ class MagaluEmulator(Emulator):
                 self._api(self._stock),
                 methods=["GET", "PATCH"],
             ),
+            *self.postsale_routes(),
         ]
 
     # -- the contract-suite API ------------------------------------------------------------------
