@@ -310,6 +310,9 @@ class BlingConnector(
 
     def _invoice(self, ref: ErpOrderRef) -> Invoice | None:
         pedido = self._pedido(ref.remote_id)
+        if pedido is None:
+            log.warning("%s: Bling order %s not found; no invoice read", self.name, ref.remote_id)
+            return None
         nfe_id = invoices.nfe_id(pedido)
         if nfe_id is None:
             return None

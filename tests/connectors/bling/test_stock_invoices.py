@@ -81,3 +81,14 @@ def test_an_nfe_not_yet_authorised_is_left_for_the_next_run(harness):
     harness.emulator.nfes[nfe_id]["situacao"] = 4  # Rejeitada
     ref = ErpOrderRef("ml-main", "61", "61", result.remote_id)
     assert list(harness.connector.fetch_invoices([ref])) == []
+
+
+def test_an_order_gone_from_bling_is_reported_and_skipped(harness, caplog):
+    """requirement: an order deleted in Bling yields no invoice and says so, the others go on."""
+    result = harness.connector.create_order(make_order("71"))
+    harness.emulator.erp_invoice_order(result.remote_id)
+    gone = ErpOrderRef("ml-main", "72", "72", "22999999999")
+    ref = ErpOrderRef("ml-main", "71", "71", result.remote_id)
+    found = [i for batch in harness.connector.fetch_invoices([gone, ref]) for i in batch]
+    assert [i.order_external_id for i in found] == ["71"]
+    assert "Bling order 22999999999 not found; no invoice read" in caplog.text
