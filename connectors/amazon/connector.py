@@ -14,6 +14,7 @@ import httpx
 
 from erpsync.connector import (
     HttpConnector,
+    InvoiceSink,
     ListingSource,
     OrderPage,
     OrderSource,
@@ -24,10 +25,11 @@ from erpsync.connector import (
     Window,
 )
 from erpsync.connectors.amazon import feeds, listings, orders, stock
+from erpsync.connectors.amazon import invoices as invoice_map
 from erpsync.connectors.amazon.errors import access_token_expired, said, sp_error
 from erpsync.connectors.amazon.settings import AmazonCredentials, AmazonOptions
-from erpsync.domain import Listing, Order, PushResult, StockUpdate, to_utc
-from erpsync.errors import AuthError, FatalError
+from erpsync.domain import Invoice, Listing, Order, PushResult, SendResult, StockUpdate, to_utc
+from erpsync.errors import AuthError, FatalError, RetriableError
 from erpsync.http.pagination import CursorPaginator
 
 log = logging.getLogger("erpsync.connectors.amazon")
@@ -68,7 +70,11 @@ class RestrictedDataAuth(httpx.Auth):
 
 
 class AmazonConnector(
-    HttpConnector[AmazonCredentials, AmazonOptions], OrderSource, ListingSource, StockSink
+    HttpConnector[AmazonCredentials, AmazonOptions],
+    OrderSource,
+    ListingSource,
+    StockSink,
+    InvoiceSink,
 ):
     """Amazon Selling Partner API for one seller and marketplace (default Amazon.com.br)."""
 
@@ -105,6 +111,10 @@ class AmazonConnector(
         # models/feeds-api-model/feeds_2021-06-30.json: createFeedDocument "0.5 | 15",
         # createFeed "0.0083 | 15", getFeed "2 | 15", getFeedDocument "0.0222 | 10"
         "createFeedDocument": RateLimit(rate=0.5, burst=15),
+        # Delivery by Amazon 2022-07-01 (shared API notes §2.6): submitInvoice about 1.133 | 25;
+        # getInvoiceStatus is not given there, the same bucket is assumed [U]
+        "submitInvoice": RateLimit(rate=1.133, burst=25),
+        "getInvoiceStatus": RateLimit(rate=1.133, burst=25),
         "createFeed": RateLimit(rate=0.0083, burst=15),
         "getFeed": RateLimit(rate=2, burst=15),
         "getFeedDocument": RateLimit(rate=0.0222, burst=10),
@@ -302,6 +312,55 @@ class AmazonConnector(
             ]
             self.fba_skus.update(x.item_id for x in found if x.fulfilled_by_channel)
             yield found
+
+    # -- invoices (Brazil: Delivery by Amazon API; see connectors/amazon/invoices.py) ------------
+
+    def push_invoices(self, invoices: Sequence[Invoice]) -> list[SendResult]:
+        """`submitInvoice` per order: accepted for processing (pending), read back next run."""
+        return [self._submit_invoice(invoice) for invoice in invoices]
+
+    def _submit_invoice(self, invoice: Invoice) -> SendResult:
+        ref = invoice.access_key
+        if not invoice.order_external_id or invoice.xml is None:
+            return SendResult(
+                ref=ref, ok=False, error="the NF-e names no Amazon order or has no XML"
+            )
+        try:
+            self.request(
+                "POST",
+                invoice_map.SUBMIT_PATH,
+                operation="submitInvoice",
+                params={"orderId": invoice.order_external_id},
+                json=invoice_map.submit_body(
+                    invoice, self.options.marketplace_id, self.options.invoice_program
+                ),
+            )
+        except RetriableError as exc:
+            return SendResult(ref=ref, ok=False, retry=True, error=str(exc))
+        except FatalError as exc:
+            return SendResult(ref=ref, ok=False, error=str(exc))
+        return SendResult(ref=ref, ok=True, pending=True, remote_id=invoice.order_external_id)
+
+    def verify_invoices(self, invoices: Sequence[Invoice]) -> list[SendResult]:
+        """`getInvoiceStatus` per order: Accepted, still Processing, or Errored (refused)."""
+        results = []
+        for invoice in invoices:
+            params = invoice_map.status_params(
+                invoice.order_external_id or "",
+                self.options.marketplace_id,
+                self.options.invoice_program,
+            )
+            try:
+                answer = self.request(
+                    "GET", invoice_map.STATUS_PATH, operation="getInvoiceStatus", params=params
+                ).json()
+            except RetriableError as exc:
+                results.append(
+                    SendResult(ref=invoice.access_key, ok=True, pending=True, error=str(exc))
+                )
+                continue
+            results.append(invoice_map.status_result(invoice, answer))
+        return results
 
     # -- stock ----------------------------------------------------------------------------------
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 #: Amazon.com.br; ref: https://developer-docs.amazon.com/sp-api/docs/marketplace-ids
@@ -45,3 +47,6 @@ class AmazonOptions(BaseModel):
     #: seconds between getFeed polls, and how many polls before giving up on a feed
     feed_poll_seconds: float = Field(default=30.0, ge=0)
     feed_max_polls: int = Field(default=60, ge=1)
+    #: the Delivery by Amazon programType NF-e go under: SelfShip (the seller's own carrier)
+    #: or EasyShip (Amazon collects)
+    invoice_program: Literal["SelfShip", "EasyShip"] = "SelfShip"

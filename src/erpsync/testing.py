@@ -379,7 +379,12 @@ class ConnectorContract:
         self._needs(Capability.PUSH_INVOICES)
         keys = self._attach_invoices(harness, off_by="1.00")
         report = push_invoices(harness.connector, harness.store)
-        assert report.refused == len(keys) and len(report.errors) == len(keys)
+        refused, errors = report.refused, list(report.errors)
+        if report.pending:  # an asynchronous channel refuses when it has processed the NF-e
+            harness.emulator.settle()
+            later = push_invoices(harness.connector, harness.store)
+            refused, errors = refused + later.refused, errors + later.errors
+        assert refused == len(keys) and len(errors) == len(keys), errors
         for external_id in keys:
             assert harness.emulator.invoice_key(external_id) is None, external_id
 

@@ -29,6 +29,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from erpsync.connectors.amazon.emulator.feeds import FeedsMixin
+from erpsync.connectors.amazon.emulator.invoices import InvoicesMixin
 from erpsync.connectors.amazon.emulator.listings import ListingsMixin
 from erpsync.connectors.amazon.emulator.seed import EmulatedOrder, load_seed, make_order
 from erpsync.connectors.amazon.emulator.wire import (
@@ -96,7 +97,7 @@ class SimulatedClockBucket(TokenBucket):
         return True
 
 
-class AmazonEmulator(ListingsMixin, FeedsMixin, Emulator):
+class AmazonEmulator(ListingsMixin, FeedsMixin, InvoicesMixin, Emulator):
     """An in-process Selling Partner API for one seller on Amazon.com.br.
 
     Args:
@@ -138,6 +139,7 @@ class AmazonEmulator(ListingsMixin, FeedsMixin, Emulator):
         }
         self.setup_listings()
         self.setup_feeds()
+        self.setup_invoices()
 
     def _seconds(self) -> float:
         return self.clock().timestamp()
@@ -159,9 +161,14 @@ class AmazonEmulator(ListingsMixin, FeedsMixin, Emulator):
             ),
             *self.listing_routes(),
             *self.feed_routes(),
+            *self.invoice_routes(),
         ]
 
     # -- the contract-suite API -----------------------------------------------------------------
+
+    def settle(self) -> None:
+        """Finish processing every submitted NF-e (Accepted, or Errored)."""
+        self.settle_invoices()
 
     def credentials(self) -> dict[str, Any]:
         return {
