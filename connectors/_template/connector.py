@@ -60,6 +60,8 @@ class TemplateConnector(
     reread_until_stable = False
 
     def build_auth(self) -> httpx.Auth:
+        # a static key instead of OAuth: erpsync.http.auth.HeaderAuth("X-Api-Key", key), or
+        # bearer(token); never an httpx.Auth class of the connector's own
         return self.oauth_refresh(body_format="form")
 
     def check(self) -> str:

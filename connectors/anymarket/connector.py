@@ -16,7 +16,7 @@ dies between the commit and the acknowledgement reads those orders again, harmle
 from __future__ import annotations
 
 import logging
-from collections.abc import Generator, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
 from typing import Any, ClassVar
@@ -51,6 +51,7 @@ from erpsync.domain import (
     TrackingUpdate,
 )
 from erpsync.errors import AuthError, ConnectorError, FatalError, RetriableError
+from erpsync.http.auth import HeaderAuth
 from erpsync.http.pagination import NextUrlPaginator, OffsetPaginator
 from erpsync.http.session import platform_message
 
@@ -67,18 +68,6 @@ class FeedEntry:
 
     order_id: str
     token: str
-
-
-class GumgaToken(httpx.Auth):
-    """`gumgaToken: <token>` on every request (the Java SDK sends only this header; some
-    clients pass `?gumgaToken=` instead, which would put the secret in URLs and logs)."""
-
-    def __init__(self, token: str) -> None:
-        self.token = token
-
-    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-        request.headers["gumgaToken"] = self.token
-        yield request
 
 
 class AnymarketConnector(
@@ -103,7 +92,9 @@ class AnymarketConnector(
     push_batch_size = stock_map.MAX_BATCH
 
     def build_auth(self) -> httpx.Auth:
-        return GumgaToken(self.credentials.token.get_secret_value())
+        # `gumgaToken: <token>` on every request (the Java SDK sends only this header; some
+        # clients pass `?gumgaToken=`, which would put the secret in URLs and logs)
+        return HeaderAuth("gumgaToken", self.credentials.token.get_secret_value())
 
     # -- orders: OrderSource ---------------------------------------------------------------------
 

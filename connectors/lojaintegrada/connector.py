@@ -10,7 +10,7 @@ no OAuth and nothing to refresh.
 
 from __future__ import annotations
 
-from collections.abc import Generator, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
@@ -38,6 +38,7 @@ from erpsync.connectors.lojaintegrada.settings import (
 )
 from erpsync.domain import Listing, Order, PushResult, SendResult, StockUpdate, TrackingUpdate
 from erpsync.errors import AuthError, FatalError, RateLimitedError, RetriableError
+from erpsync.http.auth import HeaderAuth
 from erpsync.http.pagination import NextUrlPaginator
 from erpsync.http.ratelimit import parse_retry_after
 
@@ -54,18 +55,6 @@ THROTTLES: Mapping[int, str] = {
 SHARED_LIMIT_PAUSE = 10.0
 #: situações at or past "shipped": the tracking push does not move the order back
 _SHIPPED_OR_LATER = frozenset({"pedido_enviado", "pedido_entregue", "pronto_para_retirada"})
-
-
-class ChaveApiAuth(httpx.Auth):
-    """`Authorization: chave_api <api_key> aplicacao <app_key>` (the spec's
-    `chave_api_aplicacao` security scheme; tcosta84/python-lojaintegrada sends the same)."""
-
-    def __init__(self, api_key: str, app_key: str) -> None:
-        self._value = f"chave_api {api_key} aplicacao {app_key}"
-
-    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-        request.headers["Authorization"] = self._value
-        yield request
 
 
 class LojaIntegradaConnector(
@@ -100,10 +89,10 @@ class LojaIntegradaConnector(
         self._situacoes: dict[str, dict[str, Any]] | None = None
 
     def build_auth(self) -> httpx.Auth:
-        return ChaveApiAuth(
-            self.credentials.api_key.get_secret_value(),
-            self.credentials.app_key.get_secret_value(),
-        )
+        # the spec's `chave_api_aplicacao` scheme (tcosta84/python-lojaintegrada sends the same)
+        api_key = self.credentials.api_key.get_secret_value()
+        app_key = self.credentials.app_key.get_secret_value()
+        return HeaderAuth("Authorization", f"chave_api {api_key} aplicacao {app_key}")
 
     # -- orders --------------------------------------------------------------------------------
 

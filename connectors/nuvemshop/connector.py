@@ -9,7 +9,7 @@ with the store it was granted for (`user_id`).
 
 from __future__ import annotations
 
-from collections.abc import Generator, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, ClassVar
 
 import httpx
@@ -43,7 +43,7 @@ from erpsync.domain import (
     TrackingUpdate,
 )
 from erpsync.errors import AuthError, ConfigError, FatalError, RetriableError
-from erpsync.http.auth import Tokens
+from erpsync.http.auth import HeaderAuth, Tokens
 from erpsync.http.pagination import LinkHeaderPaginator
 from erpsync.http.session import HttpSession, platform_message
 
@@ -55,18 +55,6 @@ _USER_PREFIX = "user_id:"
 
 class EmptyListing(FatalError):
     """A list endpoint's 404 "Last page is 0": no record matches (integrators' reports)."""
-
-
-class BearerAuthentication(httpx.Auth):
-    """`Authentication: bearer <token>`: the header is `Authentication`, not `Authorization`
-    (README, "Authentication"; one ERP-guide page shows `Authorization: Bearer`)."""
-
-    def __init__(self, token: str) -> None:
-        self.token = token
-
-    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-        request.headers["Authentication"] = f"bearer {self.token}"
-        yield request
 
 
 class NuvemshopConnector(
@@ -101,7 +89,9 @@ class NuvemshopConnector(
         return session
 
     def build_auth(self) -> httpx.Auth:
-        return BearerAuthentication(self._access_token())
+        # `Authentication: bearer <token>`: the header is `Authentication`, not `Authorization`
+        # (README, "Authentication"; one ERP-guide page shows `Authorization: Bearer`)
+        return HeaderAuth("Authentication", f"bearer {self._access_token()}")
 
     def _access_token(self) -> str:
         """The configured token, else the one `connectors authorize` stored for this store."""
