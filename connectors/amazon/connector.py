@@ -18,6 +18,7 @@ from erpsync.connector import (
     ListingSource,
     OrderPage,
     OrderSource,
+    Outcome,
     RateLimit,
     RawOrder,
     SeenOrders,
@@ -240,22 +241,29 @@ class AmazonConnector(
                 continue
             versions = {str(o["AmazonOrderId"]): to_utc(o["LastUpdateDate"]) for o in found}
             current = seen.current_of(versions) if versions else set()
-            # unchanged since stored: no getOrderItems call
+            # unchanged since stored: no getOrderItems call; the others' calls go out together
+            # (the getOrderItems bucket paces them), a failed one fails its order only
+            changed = [o for o in found if str(o["AmazonOrderId"]) not in current]
             raw = [
-                self._raw_order(o, restricted)
-                for o in found
-                if str(o["AmazonOrderId"]) not in current
+                self._raw_order(o, restricted, outcome)
+                for o, outcome in zip(
+                    changed, self.each(self._order_items_of, changed), strict=True
+                )
             ]
             # the window is done only when the last page is in: the checkpoint rides on it
             checkpoint = orders.checkpoint(page.response.json(), end) if page.last else None
             yield OrderPage(raw, checkpoint=checkpoint)
 
-    def _raw_order(self, order: dict[str, Any], restricted: bool) -> RawOrder:
+    def _raw_order(
+        self, order: dict[str, Any], restricted: bool, items: Outcome[list[dict[str, Any]]]
+    ) -> RawOrder:
         order_id = str(order["AmazonOrderId"])
         updated = to_utc(order["LastUpdateDate"])
-        items = self._order_items(order_id)
-        payload = {"order": order, "items": items, "restricted_data": restricted}
-        return RawOrder(external_id=order_id, updated_at=updated, payload=payload)
+        payload = {"order": order, "items": items.value or [], "restricted_data": restricted}
+        return RawOrder(order_id, updated, payload, failure=items.error)
+
+    def _order_items_of(self, order: dict[str, Any]) -> list[dict[str, Any]]:
+        return self._order_items(str(order["AmazonOrderId"]))
 
     def _order_items(self, order_id: str) -> list[dict[str, Any]]:
         """ref: https://developer-docs.amazon.com/sp-api/docs/orders-api-v0-reference#getorderitems"""
@@ -371,7 +379,11 @@ class AmazonConnector(
             updates, fba_skus=self.fba_skus, feed_threshold=self.options.feed_threshold
         )
         results = dict(plan.refused)
-        results.update({n: self._patch(update, sku) for n, update, sku in plan.patches})
+        # one PATCH per SKU, together (the patchListingsItem bucket paces them)
+        patched = self.each(lambda todo: self._patch(todo[1], todo[2]), plan.patches)
+        results.update(
+            {todo[0]: out.get() for todo, out in zip(plan.patches, patched, strict=True)}
+        )
         for batch in plan.feeds:
             results.update(self._push_feed(batch))
         return [results[n] for n in range(len(updates))]

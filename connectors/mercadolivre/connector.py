@@ -169,10 +169,7 @@ class MercadoLivreConnector(
         default search leaves out (ref: pt_br/gerenciamento-de-vendas)."""
         for status in (None, "cancelled"):
             for results in self._search_orders(window, status):
-                # a pack's orders share one shipment and come together: cache it per page only,
-                # so memory stays flat however many orders the window holds
-                shipments: dict[str, dict[str, Any] | None] = {}
-                raws = [self._raw_order(order, shipments) for order in _wanted(results, seen)]
+                raws = self._raw_orders(_wanted(results, seen))
                 if raws:
                     yield OrderPage(orders=raws)
 
@@ -236,23 +233,35 @@ class MercadoLivreConnector(
         for half in window.split():
             yield from self._search_orders(half, status)
 
-    def _raw_order(
-        self, order: dict[str, Any], shipments: dict[str, dict[str, Any] | None]
-    ) -> RawOrder:
-        billing_id = ((order.get("buyer") or {}).get("billing_info") or {}).get("id")
-        shipment_id = (order.get("shipping") or {}).get("id")
-        shipment = None
-        if shipment_id:
-            key = str(shipment_id)
-            if key not in shipments:  # a pack's orders share one shipment
-                shipments[key] = self._shipment(key)
-            shipment = shipments[key]
-        payload = {
-            "order": order,
-            "billing_info": self._billing_info(str(billing_id)) if billing_id else None,
-            "shipment": shipment,
-        }
-        return RawOrder(str(order["id"]), orders.order_version(order), payload)
+    def _raw_orders(self, found: list[dict[str, Any]]) -> list[RawOrder]:
+        """The page's orders with their billing info and shipment, fetched together.
+
+        Every detail call of the page goes out at once (``each``: the rate limit paces them);
+        a pack's orders share one shipment, fetched once. A detail that failed fails only the
+        orders that needed it (``RawOrder.failure``)."""
+        calls: dict[tuple[str, str], None] = {}
+        for order in found:
+            for call in _detail_calls(order):
+                calls[call] = None
+        wanted = list(calls)
+        outcomes = dict(zip(wanted, self.each(self._detail, wanted), strict=True))
+        raws = []
+        for order in found:
+            details: dict[str, dict[str, Any] | None] = {"billing_info": None, "shipment": None}
+            failure = None
+            for call in _detail_calls(order):
+                outcome = outcomes[call]
+                details[call[0]] = outcome.value
+                failure = failure or outcome.error
+            payload = {"order": order, **details}
+            raws.append(
+                RawOrder(str(order["id"]), orders.order_version(order), payload, failure=failure)
+            )
+        return raws
+
+    def _detail(self, call: tuple[str, str]) -> dict[str, Any] | None:
+        kind, key = call
+        return self._billing_info(key) if kind == "billing_info" else self._shipment(key)
 
     def _billing_info(self, billing_info_id: str) -> dict[str, Any] | None:
         # ref: https://developers.mercadolivre.com.br/pt-br/faturamento
@@ -278,8 +287,11 @@ class MercadoLivreConnector(
 
     def fetch_listings(self) -> Iterator[list[Listing]]:
         for ids in self._item_ids():
-            for start in range(0, len(ids), self.multiget_size):
-                bodies = self._multiget(ids[start : start + self.multiget_size])
+            size = self.multiget_size
+            chunks = [ids[start : start + size] for start in range(0, len(ids), size)]
+            # a page's multigets together; a failed one fails the pull, as it would alone
+            for outcome in self.each(self._multiget, chunks):
+                bodies = outcome.get()
                 batch = [
                     listing
                     for body in bodies.values()
@@ -414,20 +426,24 @@ class MercadoLivreConnector(
         """One PUT /items/{id} per item, every variation of it in the same call."""
         item_ids = list(dict.fromkeys(update.item_id for update in updates))
         bodies: dict[str, dict[str, Any] | None] = {}
-        for start in range(0, len(item_ids), self.multiget_size):
-            chunk = item_ids[start : start + self.multiget_size]
-            try:
-                bodies.update(self._multiget(chunk))
-            except FatalError as exc:
+        size = self.multiget_size
+        chunks = [item_ids[start : start + size] for start in range(0, len(item_ids), size)]
+        for chunk, outcome in zip(chunks, self.each(self._multiget, chunks), strict=True):
+            if isinstance(outcome.error, FatalError):
                 # one bad id (a mistyped manual link) must not stop the other items' pushes:
                 # these items fail as unknown, each with its own result
-                log.warning("%s: %s", self.name, exc)
+                log.warning("%s: %s", self.name, outcome.error)
                 bodies.update(dict.fromkeys(chunk))
+            else:
+                bodies.update(outcome.get())
         results: dict[int, PushResult] = {}
-        for plan in plan_stock(updates, bodies):
+        plans = plan_stock(updates, bodies)
+        for plan in plans:
             results.update(plan.rejected)
-            if plan.body is not None:
-                results.update(self._put_stock(plan))
+        # the items' PUTs together (the "stock" limit paces them), results in plan order
+        puts = [plan for plan in plans if plan.body is not None]
+        for put in self.each(self._put_stock, puts):
+            results.update(put.get())
         return [results[index] for index in range(len(updates))]
 
     def _put_stock(self, plan: StockPlan) -> dict[int, PushResult]:
@@ -445,6 +461,18 @@ def _results(response: httpx.Response) -> list[dict[str, Any]]:
 
 def _item_ids_of(response: httpx.Response) -> list[str]:
     return [str(item_id) for item_id in response.json().get("results") or []]
+
+
+def _detail_calls(order: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """The detail calls an order needs: ("billing_info" | "shipment", id)."""
+    calls = []
+    shipment_id = (order.get("shipping") or {}).get("id")
+    if shipment_id:
+        calls.append(("shipment", str(shipment_id)))
+    billing_id = ((order.get("buyer") or {}).get("billing_info") or {}).get("id")
+    if billing_id:
+        calls.append(("billing_info", str(billing_id)))
+    return calls
 
 
 def _wanted(results: list[dict[str, Any]], seen: SeenOrders) -> list[dict[str, Any]]:

@@ -22,7 +22,7 @@ from erpsync.connector import (
     Window,
 )
 from erpsync.domain import Listing, Order, PushResult, StockUpdate
-from erpsync.errors import FatalError
+from erpsync.errors import ConnectorError, FatalError
 from erpsync.http.pagination import PaginationCapReached
 
 T0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
@@ -79,6 +79,8 @@ class FakeConnector(Connector[NoSettings, FakeOptions], OrderSource, ListingSour
         self.checkpoints = False
         #: called with each page's order ids once the engine has committed the page
         self.on_commit: Any = None
+        #: external id -> the error its detail request fails with (RawOrder.failure)
+        self.failures: dict[str, ConnectorError] = {}
         if self.options.listings:
             self.listings = generated_listings(self.name, self.options.listings)
         if self.options.push_batch:
@@ -106,7 +108,12 @@ class FakeConnector(Connector[NoSettings, FakeOptions], OrderSource, ListingSour
                 raise RuntimeError("connection lost mid-window")
             chunk = matching[start : start + size]
             raws = [
-                RawOrder(p["id"], datetime.fromisoformat(p["updated"]), p)
+                RawOrder(
+                    p["id"],
+                    datetime.fromisoformat(p["updated"]),
+                    p,
+                    failure=self.failures.get(p["id"]),
+                )
                 for p in chunk
                 if not seen.is_current(p["id"], datetime.fromisoformat(p["updated"]))
             ]

@@ -5,6 +5,7 @@ from datetime import timedelta
 import pytest
 
 from erpsync.engine.pull import pull_orders
+from erpsync.errors import FatalError, RetriableError
 from erpsync.store import cursors, ledger, orders, quarantine
 from tests.engine.fakes import T0, payload
 
@@ -133,6 +134,55 @@ def test_the_cursor_moves_only_after_the_whole_window_is_committed(connector, st
     assert levels(store, "SKU-A") == (91, 0)
     with store.session() as session:
         assert cursors.get_cursor(session, "shop", "orders") == T0 + timedelta(minutes=2)
+
+
+def test_a_transient_failure_of_one_orders_request_leaves_only_that_order_for_the_next_run(
+    connector, store
+):
+    """requirement: a detail call that still fails after its retries fails its own order, not
+    its neighbours on the page; the cursor stays, so the next run reads the order again."""
+    connector.orders = [payload(str(n), updated=T0 + timedelta(seconds=n)) for n in range(5)]
+    connector.failures["2"] = RetriableError("HTTP 503: unavailable", connector="shop")
+    report = pull(connector, store, T0 + timedelta(minutes=1))
+    assert (report.new, report.deferred, report.quarantined) == (4, 1, 0)
+    assert report.shortfall() == "1 order left for the next run"
+    with store.session() as session:
+        assert cursors.get_cursor(session, "shop", "orders") is None
+        stored = {o.external_id for o in orders.list_orders(session, connector="shop")}
+        assert stored == {"0", "1", "3", "4"}
+        assert quarantine.open_items(session) == []
+    connector.failures.clear()
+    report = pull(connector, store, T0 + timedelta(minutes=2))
+    assert (report.new, report.deferred) == (1, 0)
+    assert levels(store, "SKU-A") == (95, 0)
+    with store.session() as session:
+        assert cursors.get_cursor(session, "shop", "orders") == T0 + timedelta(minutes=2)
+
+
+def test_a_held_order_keeps_later_checkpoints_from_moving_the_cursor(connector, store):
+    """requirement: with page checkpoints, the cursor stops at the last page before the
+    failed order, never past it."""
+    connector.checkpoints = True
+    connector.orders = [payload(str(n), updated=T0 + timedelta(seconds=n)) for n in range(9)]
+    connector.failures["4"] = RetriableError("timed out", connector="shop")
+    report = pull(connector, store, T0 + timedelta(minutes=1))
+    assert (report.new, report.deferred) == (8, 1)
+    with store.session() as session:
+        assert cursors.get_cursor(session, "shop", "orders") == T0 + timedelta(seconds=2)
+
+
+def test_a_refused_request_of_one_order_quarantines_that_order_only(connector, store):
+    """requirement: a detail call the platform refuses (retrying cannot help) sends its order
+    to the quarantine with the reason; the neighbours import and the cursor moves on."""
+    connector.orders = [payload(str(n), updated=T0 + timedelta(seconds=n)) for n in range(3)]
+    connector.failures["1"] = FatalError("HTTP 400: bad shipment id", connector="shop")
+    report = pull(connector, store, T0 + timedelta(minutes=1))
+    assert (report.new, report.quarantined, report.deferred) == (2, 1, 0)
+    with store.session() as session:
+        [item] = quarantine.open_items(session)
+        assert cursors.get_cursor(session, "shop", "orders") == T0 + timedelta(minutes=1)
+    assert item.external_id == "1"
+    assert "bad shipment id" in item.error
 
 
 def test_next_window_starts_at_the_cursor_minus_the_overlap(connector, store):

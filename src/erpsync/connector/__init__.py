@@ -44,6 +44,7 @@ from erpsync.connector.resources import (
     TrackingSink,
     Window,
 )
+from erpsync.http.fanout import Outcome
 from erpsync.http.ratelimit import RateLimit
 
 __all__ = [
@@ -65,6 +66,7 @@ __all__ = [
     "OrderPage",
     "OrderSink",
     "OrderSource",
+    "Outcome",
     "RateLimit",
     "RawOrder",
     "SeenOrders",

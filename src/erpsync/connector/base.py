@@ -94,6 +94,8 @@ class ConnectorContext:
     dry_run: bool = False
     #: secret values to mask in logs and messages (the config's SecretStr values)
     secrets: Sequence[str] = ()
+    #: requests an HTTP connector keeps in flight at once (None: the connector's own cap)
+    concurrency: int | None = None
 
 
 @dataclass(frozen=True)

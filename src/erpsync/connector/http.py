@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import importlib
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, ClassVar, TypeVar
 from urllib.parse import urlsplit
 
@@ -26,6 +26,7 @@ from erpsync.connector.base import (
 )
 from erpsync.errors import ConfigError
 from erpsync.http.auth import OAuth2RefreshAuth
+from erpsync.http.fanout import DEFAULT_CONCURRENCY, Outcome
 from erpsync.http.pagination import Paginator
 from erpsync.http.ratelimit import RateLimit, RateLimiter
 from erpsync.http.redact import Redactor
@@ -33,6 +34,7 @@ from erpsync.http.retry import RetryPolicy
 from erpsync.http.session import HttpSession, Page
 
 T = TypeVar("T")
+R = TypeVar("R")
 
 
 class HttpConnector(Connector[CredentialsT, OptionsT]):
@@ -50,6 +52,9 @@ class HttpConnector(Connector[CredentialsT, OptionsT]):
     #: extra headers on every request (platforms that require a user-agent, versions, ...)
     default_headers: ClassVar[Mapping[str, str]] = {}
     timeout_seconds: ClassVar[float] = 30.0
+    #: requests ``each`` keeps in flight at once; the rate limits still pace them (a platform
+    #: that throttles concurrent connections, not only rates, declares a lower cap)
+    max_concurrency: ClassVar[int] = DEFAULT_CONCURRENCY
 
     def __init__(
         self, settings: ConnectorSettings, context: ConnectorContext | None = None
@@ -86,6 +91,7 @@ class HttpConnector(Connector[CredentialsT, OptionsT]):
             clock=context.clock,
             monotonic=context.monotonic or time.monotonic,
             sleep=sleep,
+            concurrency=context.concurrency or self.max_concurrency,
         )
 
     def limits(self) -> Mapping[str, RateLimit]:
@@ -191,6 +197,14 @@ class HttpConnector(Connector[CredentialsT, OptionsT]):
     ) -> httpx.Response:
         """Send one request: rate-limited, retried, auth applied, errors classified."""
         return self.http.request(method, path, operation=operation, **kwargs)
+
+    def each(self, fn: Callable[[T], R], items: Iterable[T]) -> list[Outcome[R]]:
+        """Independent requests together: ``fn`` on every item, up to ``max_concurrency`` in
+        flight, rate limits still applied; one ``Outcome`` (value or error) per item, in the
+        items' order. A ``ConnectorError`` fails its own item only; an ``AuthError`` is raised.
+        Use it for the per-order detail calls of a page, the reads of a listing page and the
+        writes of a stock push; never for pages that depend on each other."""
+        return self.http.each(fn, items)
 
     def paginate(
         self,

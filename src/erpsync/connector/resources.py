@@ -63,6 +63,7 @@ from erpsync.domain import (
     StockUpdate,
     TrackingUpdate,
 )
+from erpsync.errors import ConnectorError
 
 # -- what pulls exchange ----------------------------------------------------------------------
 
@@ -81,11 +82,19 @@ class Window:
 
 @dataclass(frozen=True)
 class RawOrder:
-    """One order as the platform sent it (enriched with any detail calls), before mapping."""
+    """One order as the platform sent it (enriched with any detail calls), before mapping.
+
+    ``failure``: a request this order needed (a detail call) failed. The engine stores nothing
+    of it and fails this order only, not its neighbours on the page: a transient failure
+    (``RetriableError``) leaves it to the next run (the cursor stays before it), a refusal
+    (any other ``ConnectorError``) sends it to the quarantine with the reason and ``payload``
+    (what was fetched).
+    """
 
     external_id: str
     updated_at: datetime | None
     payload: dict[str, Any]
+    failure: ConnectorError | None = None
 
 
 @dataclass

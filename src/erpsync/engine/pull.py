@@ -30,6 +30,7 @@ from erpsync.engine.stock import (
     line_key,
     unknown_skus,
 )
+from erpsync.errors import RetriableError
 from erpsync.http.pagination import PaginationCapReached
 from erpsync.postsale.shipments import shipments_from_order
 from erpsync.postsale.status import merge_status
@@ -60,6 +61,8 @@ class PullReport:
     quarantined: int = 0
     #: orders quarantined by this run that were not quarantined before it
     newly_quarantined: int = 0
+    #: orders a transient failure of their own requests left to the next run
+    deferred: int = 0
     #: inputs the connector refused as a whole (a files connector's unreadable file)
     rejected: list[str] = field(default_factory=list)
     unknown_skus: set[str] = field(default_factory=set)
@@ -82,6 +85,7 @@ class PullReport:
             "stale": self.stale,
             "quarantined": self.quarantined,
             "newly_quarantined": self.newly_quarantined,
+            "deferred": self.deferred,
             "rejected": len(self.rejected),
             "unknown_skus": len(self.unknown_skus),
         }
@@ -91,6 +95,8 @@ class PullReport:
         parts = []
         if self.newly_quarantined:
             parts.append(f"{_plural(self.newly_quarantined, 'order')} quarantined")
+        if self.deferred:
+            parts.append(f"{_plural(self.deferred, 'order')} left for the next run")
         if self.rejected:
             parts.append(f"{_plural(len(self.rejected), 'file')} rejected")
         return ", ".join(parts) or None
@@ -157,6 +163,13 @@ def pull_orders(
             connector.name,
         )
         return report
+    if run.held:
+        log.warning(
+            "%s: %s failed for now; the cursor stays so the next run reads them again",
+            connector.name,
+            _plural(report.deferred, "order"),
+        )
+        return report
     final = run.checkpoint if run.checkpoint is not None else window.end
     with store.session() as session:
         report.cursor = cursors.advance_cursor(session, connector.name, CURSOR, final)
@@ -184,6 +197,8 @@ class _WindowReader:
         self.on_page = on_page
         self.seen = StoreSeen(store, connector.name)
         self.checkpoint: datetime | None = None
+        #: an order was left to the next run: the cursor moves no further in this run
+        self.held = False
 
     def read_until_stable(self, window: Window) -> bool:
         """Read ``window``; for offset-paged platforms, read it again until a pass finds
@@ -225,8 +240,10 @@ class _WindowReader:
 
     def _commit(self, page: OrderPage) -> int:
         with self.store.session() as session:
+            before = self.report.deferred
             _apply_page(session, self.connector, page, self.report, self.catalogue)
-            if page.checkpoint is not None:
+            self.held = self.held or self.report.deferred > before
+            if page.checkpoint is not None and not self.held:
                 self.checkpoint = page.checkpoint
                 if not self.dry_run:
                     cursors.advance_cursor(session, self.name, CURSOR, page.checkpoint)
@@ -254,7 +271,21 @@ def _apply_page(
     report.rejected.extend(page.rejected)
     for raw in page.orders:
         report.fetched += 1
+        if isinstance(raw.failure, RetriableError):
+            # a transient failure of this order's own request: nothing of it is stored, and
+            # the cursor stays before it (the neighbours are current by then and cost nothing)
+            report.deferred += 1
+            report.note(f"retry {raw.external_id} next run: {raw.failure}")
+            log.warning(
+                "%s: order %s left for the next run: %s",
+                connector.name,
+                raw.external_id,
+                raw.failure,
+            )
+            continue
         try:
+            if raw.failure is not None:  # refused: retrying the same request cannot succeed
+                raise ValueError(f"a request for this order failed: {raw.failure}")
             order = connector.map_order(raw.payload)
         except MAPPING_ERRORS as exc:
             reason = _one_line(exc)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, Literal, TypeVar
@@ -33,6 +33,7 @@ from erpsync.errors import (
 )
 from erpsync.http.auth import OAuth2RefreshAuth
 from erpsync.http.client import build_client
+from erpsync.http.fanout import DEFAULT_CONCURRENCY, Fanout, Outcome
 from erpsync.http.logging import LOGGER_NAME, log_transport_error
 from erpsync.http.pagination import Paginator
 from erpsync.http.ratelimit import RateLimit, RateLimiter, parse_retry_after
@@ -42,6 +43,7 @@ from erpsync.http.retry import RetryPolicy
 log = logging.getLogger(LOGGER_NAME)
 _E = TypeVar("_E", bound=ConnectorError)
 T = TypeVar("T")
+R = TypeVar("R")
 
 #: platform messages quoted in errors are cut to this length
 MESSAGE_LIMIT = 300
@@ -101,6 +103,7 @@ class HttpSession:
         clock: wall clock (token expiry).
         monotonic: the clock rate limiters measure with.
         sleep: how limiters wait (default: the retry policy's limiter sleep, else its sleep).
+        concurrency: the cap of requests ``each`` keeps in flight at once (1: one at a time).
     """
 
     def __init__(
@@ -120,6 +123,7 @@ class HttpSession:
         clock: Callable[[], datetime] = utcnow,
         monotonic: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] | None = None,
+        concurrency: int = DEFAULT_CONCURRENCY,
     ) -> None:
         self.base_url = base_url
         self.name = name
@@ -143,6 +147,7 @@ class HttpSession:
         self._client: httpx.Client | None = None
         self._token_client: httpx.Client | None = None
         self._limiters: dict[str, RateLimiter] = {}
+        self.fanout = Fanout(concurrency, name=name)
 
     # -- lazily built resources -----------------------------------------------------------------
 
@@ -214,6 +219,7 @@ class HttpSession:
 
     def close(self) -> None:
         """Close the clients and any transport the session created (not a borrowed one)."""
+        self.fanout.close()
         with self._lock:
             for closable in (self._client, self._token_client, self._owned_transport):
                 if closable is not None:
@@ -339,6 +345,13 @@ class HttpSession:
         if error.status_code is None:
             error.status_code = status
         return error
+
+    def each(self, fn: Callable[[T], R], items: Iterable[T]) -> list[Outcome[R]]:
+        """``fn`` (which sends requests through this session) on every item, up to the
+        session's ``concurrency`` at once; one ``Outcome`` per item, in the items' order. The
+        rate limiters still pace every request; a ``ConnectorError`` fails its item only, an
+        ``AuthError`` is raised (see ``erpsync.http.fanout``)."""
+        return self.fanout.map(fn, items)
 
     # -- pages ----------------------------------------------------------------------------------
 

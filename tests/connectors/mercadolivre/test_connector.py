@@ -21,7 +21,7 @@ from erpsync.connectors.mercadolivre import MercadoLivreConnector
 from erpsync.connectors.mercadolivre.emulator import MercadoLivreEmulator
 from erpsync.domain import OrderStatus, PushResult, StockUpdate, to_utc
 from erpsync.emulation import EmulatorTransport
-from erpsync.errors import AuthError, ConfigError, FatalError
+from erpsync.errors import AuthError, ConfigError, FatalError, RetriableError
 from erpsync.http.auth import MemoryTokenStore
 from erpsync.http.retry import RetryPolicy
 from erpsync.testing import FakeTime, Harness, build_harness
@@ -334,11 +334,39 @@ def test_detail_calls_only_for_new_or_changed_orders(
     assert [raw.external_id for raw in raws] == [clock_changed]
     details = [r.path for r in emu.requests if not r.path.startswith("/orders/search")]
     order = emu.orders[int(clock_changed)]
-    assert details == [
-        f"/shipments/{order['shipping']['id']}",
-        f"/orders/billing-info/MLB/{order['buyer']['billing_info']['id']}",
-    ]
+    # the two detail calls go out together: their order of arrival is not part of the contract
+    assert sorted(details) == sorted(
+        [
+            f"/shipments/{order['shipping']['id']}",
+            f"/orders/billing-info/MLB/{order['buyer']['billing_info']['id']}",
+        ]
+    )
     assert connector.map_order(raws[0].payload).status == OrderStatus.SHIPPED
+
+
+def test_a_failing_detail_call_fails_only_the_order_that_needed_it(
+    emu: MercadoLivreEmulator, connect: Callable[..., MercadoLivreConnector]
+) -> None:
+    """requirement: the page's detail calls go out together; one that keeps failing marks
+    its own order (RawOrder.failure), and the neighbours come complete, in search order."""
+    ids = seed(emu, 4)
+    broken = emu.orders[int(ids[1])]
+    refused = emu.orders[int(ids[2])]
+    emu.faults.add("status", status=503, times=20, path=f"/shipments/{broken['shipping']['id']}")
+    emu.faults.add(
+        "status",
+        status=400,
+        path=f"/orders/billing-info/MLB/{refused['buyer']['billing_info']['id']}",
+    )
+    raws = fetched(connect(policy=RetryPolicy.instant(attempts=3)))
+    assert [raw.external_id for raw in raws] == ids
+    assert [type(raw.failure) for raw in raws] == [
+        type(None),
+        RetriableError,
+        FatalError,
+        type(None),
+    ]
+    assert all(raws[n].payload["shipment"] and raws[n].payload["billing_info"] for n in (0, 3))
 
 
 def test_order_payload_is_self_contained_and_maps(

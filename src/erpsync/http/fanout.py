@@ -1,0 +1,120 @@
+"""Fanout: a connector's independent requests in flight together, bounded by a cap.
+
+Real platforms answer in 100-300 ms. A connector that sends one request at a time is then
+bound by that latency, not by the platform's rate limit: at 10 requests/s and 300 ms a round
+trip, one request in flight reaches a third of the limit. The per-order detail calls of a page
+(Mercado Livre's billing info and shipment, Amazon's getOrderItems), the multigets of a listing
+page and the writes of a stock push do not depend on each other, so they go out together: the
+rate limiters (``erpsync.http.ratelimit``, thread-safe) still decide *when* each request may
+leave, and the cap bounds how many wait for an answer at once.
+
+Threads, not asyncio: ``bench/concurrency.py`` measured threads with a sync ``httpx.Client``
+faster and cheaper than an event loop at every connector count (README, Benchmarks). A
+``ThreadPoolExecutor`` per session holds at most ``max_workers`` threads, started on the first
+call that has more than one item.
+
+What stays sequential and deterministic: ``map`` returns one ``Outcome`` per item, in the
+items' order, whatever order the answers came in, so the caller applies them as if they had
+been fetched one by one. A ``ConnectorError`` fails its own item only (its ``Outcome`` carries
+it), except an ``AuthError``: credentials rejected fail every item alike, so ``map`` raises it
+(after the calls already in flight return). Anything else (a bug) propagates as it would
+sequentially.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+from erpsync.errors import AuthError, ConnectorError
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+#: the default cap of requests one connector has in flight at once
+DEFAULT_CONCURRENCY = 8
+
+
+@dataclass(frozen=True)
+class Outcome(Generic[R]):
+    """One item's result: its ``value``, or the ``error`` its call raised."""
+
+    value: R | None = None
+    error: ConnectorError | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+    def get(self) -> R:
+        """The value; raises the call's error."""
+        if self.error is not None:
+            raise self.error
+        return self.value  # type: ignore[return-value]
+
+
+class Fanout:
+    """Runs a function over items on up to ``max_workers`` threads; outcomes in item order.
+
+    Args:
+        max_workers: the cap of calls in flight at once (1: every call on the caller's thread).
+        name: names the worker threads (``erpsync-<name>-N``), for logs and debuggers.
+    """
+
+    def __init__(self, max_workers: int = DEFAULT_CONCURRENCY, *, name: str = "http") -> None:
+        self.max_workers = max(1, int(max_workers))
+        self.name = name
+        self._executor: ThreadPoolExecutor | None = None
+        self._lock = threading.Lock()
+        self._workers = threading.local()
+
+    def map(self, fn: Callable[[T], R], items: Iterable[T]) -> list[Outcome[R]]:
+        """``fn`` on every item, concurrently; one ``Outcome`` per item, in order.
+
+        Raises:
+            AuthError: a call's credentials were rejected (the first such item's error).
+        """
+        todo = list(items)
+        # nested inside a worker (a detail call that itself fans out) runs inline: a pool
+        # waiting on its own workers could deadlock, and the outer map already holds the cap
+        if len(todo) <= 1 or self.max_workers == 1 or getattr(self._workers, "inside", False):
+            outcomes = [self._call(fn, item) for item in todo]
+        else:
+            executor = self._pool()
+            futures: list[Future[Outcome[R]]] = [
+                executor.submit(self._worker_call, fn, item) for item in todo
+            ]
+            outcomes = [future.result() for future in futures]
+        for outcome in outcomes:
+            if isinstance(outcome.error, AuthError):
+                raise outcome.error
+        return outcomes
+
+    def _worker_call(self, fn: Callable[[T], R], item: T) -> Outcome[R]:
+        self._workers.inside = True
+        return self._call(fn, item)
+
+    @staticmethod
+    def _call(fn: Callable[[T], R], item: T) -> Outcome[R]:
+        try:
+            return Outcome(value=fn(item))
+        except ConnectorError as exc:
+            return Outcome(error=exc)
+
+    def _pool(self) -> ThreadPoolExecutor:
+        with self._lock:
+            if self._executor is None:
+                self._executor = ThreadPoolExecutor(
+                    max_workers=self.max_workers, thread_name_prefix=f"erpsync-{self.name}"
+                )
+            return self._executor
+
+    def close(self) -> None:
+        """Stop the worker threads (after the calls in flight); a later ``map`` starts anew."""
+        with self._lock:
+            executor, self._executor = self._executor, None
+        if executor is not None:
+            executor.shutdown(wait=True)

@@ -1,0 +1,178 @@
+"""Fanout and HttpConnector.each: independent requests together, in order, within the cap."""
+
+from __future__ import annotations
+
+import threading
+
+import httpx
+import pytest
+
+from erpsync.errors import AuthError, FatalError, RetriableError
+from erpsync.http.fanout import Fanout
+from erpsync.http.ratelimit import RateLimit
+from erpsync.http.retry import RetryPolicy
+from erpsync.http.session import HttpSession
+from erpsync.testing import FakeTime
+
+#: long enough for any thread on a loaded machine; only reached when a test is broken
+WAIT = 10.0
+
+
+def test_outcomes_come_in_item_order_whatever_order_the_calls_finish_in() -> None:
+    """requirement: results are applied in a deterministic order: the items' order."""
+    last_done = threading.Event()
+
+    def call(n: int) -> int:
+        if n == 0:  # the first item finishes only after the last one has
+            assert last_done.wait(WAIT)
+        if n == 3:
+            last_done.set()
+        return n * 10
+
+    outcomes = Fanout(4).map(call, range(4))
+    assert [o.get() for o in outcomes] == [0, 10, 20, 30]
+
+
+def test_calls_run_together_up_to_the_cap_and_never_beyond() -> None:
+    """requirement: up to max_workers calls are in flight at once, never more."""
+    cap = 3
+    lock = threading.Lock()
+    in_flight: list[int] = [0]
+    most: list[int] = [0]
+    together = threading.Barrier(cap)
+
+    def call(n: int) -> int:
+        with lock:
+            in_flight[0] += 1
+            most[0] = max(most[0], in_flight[0])
+        if n < cap:  # the first `cap` calls can only pass once they are all in flight
+            together.wait(WAIT)
+        with lock:
+            in_flight[0] -= 1
+        return n
+
+    fanout = Fanout(cap)
+    try:
+        assert [o.get() for o in fanout.map(call, range(12))] == list(range(12))
+    finally:
+        fanout.close()
+    assert most[0] == cap
+
+
+def test_a_failing_call_fails_only_its_own_item() -> None:
+    """requirement: one call's ConnectorError is its item's outcome; the others succeed."""
+
+    def call(n: int) -> int:
+        if n == 1:
+            raise RetriableError("HTTP 503", connector="shop")
+        if n == 2:
+            raise FatalError("HTTP 400", connector="shop")
+        return n
+
+    outcomes = Fanout(4).map(call, range(4))
+    assert [o.ok for o in outcomes] == [True, False, False, True]
+    assert isinstance(outcomes[1].error, RetriableError)
+    assert isinstance(outcomes[2].error, FatalError)
+    assert outcomes[3].get() == 3
+    with pytest.raises(FatalError):
+        outcomes[2].get()
+
+
+def test_rejected_credentials_fail_the_whole_map() -> None:
+    """requirement: an AuthError is not one item's problem: map raises it."""
+
+    def call(n: int) -> int:
+        if n == 2:
+            raise AuthError("HTTP 401", connector="shop")
+        return n
+
+    with pytest.raises(AuthError):
+        Fanout(4).map(call, range(5))
+
+
+def test_a_bug_propagates_as_it_would_sequentially() -> None:
+    """requirement: only ConnectorErrors become outcomes; anything else is raised."""
+
+    def call(n: int) -> int:
+        if n == 1:
+            raise KeyError("results")
+        return n
+
+    with pytest.raises(KeyError):
+        Fanout(4).map(call, range(3))
+
+
+def test_a_map_inside_a_worker_runs_inline_rather_than_deadlocking() -> None:
+    """requirement: a call that fans out again (nested) completes on a pool of one."""
+    fanout = Fanout(2)
+
+    def inner(n: int) -> int:
+        return n + 1
+
+    def outer(n: int) -> list[int]:
+        return [o.get() for o in fanout.map(inner, [n, n])]
+
+    try:
+        outcomes = fanout.map(outer, range(4))
+    finally:
+        fanout.close()
+    assert [o.get() for o in outcomes] == [[1, 1], [2, 2], [3, 3], [4, 4]]
+
+
+def test_a_cap_of_one_runs_every_call_on_the_callers_thread() -> None:
+    caller = threading.get_ident()
+    threads = {o.get() for o in Fanout(1).map(lambda _: threading.get_ident(), range(5))}
+    assert threads == {caller}
+
+
+# -- HttpSession.each: requests through the shared limiter and retries ---------------------------
+
+
+def _session(handler: object, *, concurrency: int, time: FakeTime, rate: float) -> HttpSession:
+    return HttpSession(
+        "https://api.shop.test",
+        name="shop",
+        limits={"default": RateLimit(rate=rate, burst=1)},
+        retry=RetryPolicy.instant(attempts=2),
+        transport=httpx.MockTransport(handler),  # type: ignore[arg-type]
+        monotonic=time.monotonic,
+        sleep=time.sleep,
+        concurrency=concurrency,
+    )
+
+
+def test_each_sends_every_request_through_the_rate_limit() -> None:
+    """requirement: concurrency never lifts the rate limit: every request takes a token, so
+    20 requests at 5/s with a burst of 1 wait at least 19 refills (threads waiting at the same
+    time each record their own wait, so the sum may be larger, never smaller)."""
+    time = FakeTime()
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json={"id": request.url.path.rsplit("/", 1)[-1]})
+
+    session = _session(handler, concurrency=4, time=time, rate=5.0)
+    try:
+        outcomes = session.each(lambda n: session.request("GET", f"/items/{n}").json(), range(20))
+    finally:
+        session.close()
+    assert [o.get() for o in outcomes] == [{"id": str(n)} for n in range(20)]
+    assert sum(time.slept) >= 19 / 5.0 - 1e-9
+
+
+def test_each_fails_only_the_item_whose_request_keeps_failing() -> None:
+    """requirement: a request still failing after its retries fails its item, not the others."""
+    time = FakeTime()
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/items/3":
+            return httpx.Response(503, json={"message": "unavailable"})
+        return httpx.Response(200, json={"ok": True})
+
+    session = _session(handler, concurrency=4, time=time, rate=1000.0)
+    try:
+        outcomes = session.each(lambda n: session.request("GET", f"/items/{n}").json(), range(6))
+    finally:
+        session.close()
+    assert [o.ok for o in outcomes] == [True, True, True, False, True, True]
+    assert isinstance(outcomes[3].error, RetriableError)
+    assert "gave up after 2 attempts" in str(outcomes[3].error)
