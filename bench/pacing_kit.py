@@ -186,6 +186,8 @@ class Phase:
     start_levels: dict[str, float]
     #: seconds the phase must wait for reasons other than rate limits (feed processing polls)
     other_wait: float = 0.0
+    #: this process's CPU (client and in-process emulator) in platform seconds
+    cpu: float = 0.0
     ops: dict[str, OpFigures] = field(default_factory=dict)
     bound: float = 0.0
 
@@ -196,6 +198,12 @@ class Phase:
     @property
     def throttled(self) -> int:
         return sum(1 for c in self.calls if c.status == 429)
+
+    @property
+    def cpu_bound(self) -> bool:
+        """The process was busy most of the phase: this machine's CPU, not the platform's
+        limit, set its pace (the time scale multiplies CPU time too)."""
+        return self.cpu >= CPU_BOUND * self.achieved
 
 
 def analyse(phase: Phase, limits: Mapping[str, RateLimit], ok_so_far: dict[str, int]) -> None:
@@ -253,6 +261,8 @@ def replay(
     return now
 
 
+#: a phase is CPU-bound when the process's CPU covered this much of its span
+CPU_BOUND = 0.8
 #: a phase or operation is limit-bound when its bound is at least this many platform seconds
 LIMIT_BOUND = 1.0
 

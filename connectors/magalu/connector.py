@@ -140,13 +140,16 @@ class MagaluConnector(
         """
         since, until = UPDATED_AT_FILTERS
         params = {since: _iso(window.start), until: _iso(window.end), "_sort": ORDERS_SORT}
-        pages = self.paginate(
-            paging.paginator(self.options.page_size, max_offset=ORDERS_MAX_OFFSET),
-            ORDERS_PATH,
-            records=paging.results,
-            operation="orders",
-            params=params,
-            headers=self._headers(),
+        # the next page is read while the engine commits this one (erpsync.http.fanout)
+        pages = self.read_ahead(
+            self.paginate(
+                paging.paginator(self.options.page_size, max_offset=ORDERS_MAX_OFFSET),
+                ORDERS_PATH,
+                records=paging.results,
+                operation="orders",
+                params=params,
+                headers=self._headers(),
+            )
         )
         for page in pages:
             records = page.records
@@ -205,8 +208,9 @@ class MagaluConnector(
         return stock.available_quantity(response.json(), self.options.channel_id)
 
     def push_stock(self, updates: Sequence[StockUpdate]) -> list[PushResult]:
-        """One PATCH per SKU (no batch endpoint exists); 202 means accepted, applied later."""
-        return [self._push_one(update) for update in updates]
+        """One PATCH per SKU (no batch endpoint exists), sent together (the stock_write
+        limit paces them); 202 means accepted, applied later."""
+        return [outcome.get() for outcome in self.each(self._push_one, updates)]
 
     def _push_one(self, update: StockUpdate) -> PushResult:
         try:
@@ -226,7 +230,8 @@ class MagaluConnector(
 
     def verify_pending(self, updates: Sequence[StockUpdate]) -> list[PushResult]:
         """Read back pushes that were accepted asynchronously; flag the ones that never landed."""
-        return [stock.verified(u, self.read_stock(stock.stock_sku(u))) for u in updates]
+        levels = self.each(lambda u: self.read_stock(stock.stock_sku(u)), updates)
+        return [stock.verified(u, level.get()) for u, level in zip(updates, levels, strict=True)]
 
     # -- post-sale (per delivery: connectors/magalu/postsale.py) ------------------------------
 

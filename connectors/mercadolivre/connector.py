@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import logging
 import zipfile
+from collections import deque
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import timedelta
 from typing import Any, ClassVar
@@ -19,6 +20,7 @@ from erpsync.connector import (
     OAuthConsent,
     OrderPage,
     OrderSource,
+    Pending,
     RateLimit,
     RawOrder,
     SeenOrders,
@@ -53,6 +55,9 @@ NEW_FORMAT = {"x-format-new": "true"}
 MIN_WINDOW = timedelta(seconds=1)
 #: searches re-read after one delivered fewer orders than its total, before giving up
 MAX_REREADS = 2
+
+#: one detail call: ("billing_info" | "shipment", its id)
+_Call = tuple[str, str]
 
 
 def _limits(rate: float) -> Mapping[str, RateLimit]:
@@ -167,11 +172,20 @@ class MercadoLivreConnector(
     def fetch_orders(self, window: Window, seen: SeenOrders) -> Iterator[OrderPage]:
         """Orders updated in ``window``; then the same window's cancelled ones, which the
         default search leaves out (ref: pt_br/gerenciamento-de-vendas)."""
-        for status in (None, "cancelled"):
-            for results in self._search_orders(window, status):
-                raws = self._raw_orders(_wanted(results, seen))
-                if raws:
-                    yield OrderPage(orders=raws)
+        # a pipeline, so round trips overlap and the rate limit is what binds: the next search
+        # page (the cancelled search's first after the default search's last) is read while
+        # this page's details are fetched, and this page is yielded (committed) while the next
+        # page's details are in flight
+        searches = itertools.chain.from_iterable(
+            self._search_orders(window, status) for status in (None, "cancelled")
+        )
+        started: deque[tuple[list[dict[str, Any]], Pending[Any], list[_Call]]] = deque()
+        for results in self.read_ahead(searches):
+            started.append(self._start_details(_wanted(results, seen)))
+            if len(started) > 1:
+                yield from self._orders_page(*started.popleft())
+        while started:
+            yield from self._orders_page(*started.popleft())
 
     def map_order(self, payload: Mapping[str, Any]) -> Order:
         return orders.order_from_payload(payload, connector=self.name)
@@ -233,18 +247,20 @@ class MercadoLivreConnector(
         for half in window.split():
             yield from self._search_orders(half, status)
 
-    def _raw_orders(self, found: list[dict[str, Any]]) -> list[RawOrder]:
-        """The page's orders with their billing info and shipment, fetched together.
+    def _start_details(
+        self, found: list[dict[str, Any]]
+    ) -> tuple[list[dict[str, Any]], Pending[Any], list[_Call]]:
+        """Start every detail call of the page's orders (billing info, shipment) at once
+        (the rate limit paces them); a pack's orders share one shipment, fetched once."""
+        calls = list(dict.fromkeys(call for order in found for call in _detail_calls(order)))
+        return found, self.submit(self._detail, calls), calls
 
-        Every detail call of the page goes out at once (``each``: the rate limit paces them);
-        a pack's orders share one shipment, fetched once. A detail that failed fails only the
-        orders that needed it (``RawOrder.failure``)."""
-        calls: dict[tuple[str, str], None] = {}
-        for order in found:
-            for call in _detail_calls(order):
-                calls[call] = None
-        wanted = list(calls)
-        outcomes = dict(zip(wanted, self.each(self._detail, wanted), strict=True))
+    def _orders_page(
+        self, found: list[dict[str, Any]], pending: Pending[Any], calls: list[_Call]
+    ) -> Iterator[OrderPage]:
+        """The page's orders with their details; a detail that failed fails only the orders
+        that needed it (``RawOrder.failure``)."""
+        outcomes = dict(zip(calls, pending.outcomes(), strict=True))
         raws = []
         for order in found:
             details: dict[str, dict[str, Any] | None] = {"billing_info": None, "shipment": None}
@@ -257,9 +273,10 @@ class MercadoLivreConnector(
             raws.append(
                 RawOrder(str(order["id"]), orders.order_version(order), payload, failure=failure)
             )
-        return raws
+        if raws:
+            yield OrderPage(orders=raws)
 
-    def _detail(self, call: tuple[str, str]) -> dict[str, Any] | None:
+    def _detail(self, call: _Call) -> dict[str, Any] | None:
         kind, key = call
         return self._billing_info(key) if kind == "billing_info" else self._shipment(key)
 
@@ -463,7 +480,7 @@ def _item_ids_of(response: httpx.Response) -> list[str]:
     return [str(item_id) for item_id in response.json().get("results") or []]
 
 
-def _detail_calls(order: Mapping[str, Any]) -> list[tuple[str, str]]:
+def _detail_calls(order: Mapping[str, Any]) -> list[_Call]:
     """The detail calls an order needs: ("billing_info" | "shipment", id)."""
     calls = []
     shipment_id = (order.get("shipping") or {}).get("id")

@@ -114,3 +114,56 @@ def test_fault_plan_rejects_bad_faults(kwargs, message):
     with pytest.raises(ValueError) as raised:
         FaultPlan().add(kind, **kwargs)
     assert str(raised.value) == message
+
+
+# -- the latency knob ------------------------------------------------------------------------
+
+
+def _recording_legs(emulator) -> list[float]:
+    legs: list[float] = []
+
+    async def record(seconds: float) -> None:
+        legs.append(seconds)
+
+    emulator.latency.sleep = record
+    return legs
+
+
+def test_an_emulator_answers_at_once_by_default(client, emulator):
+    legs = _recording_legs(emulator)
+    client.get("/orders", headers={"Authorization": "Bearer nothing"})
+    assert legs == []
+
+
+def test_a_fixed_latency_delays_every_request_half_in_half_out(client, emulator):
+    """requirement: latency.set(s) puts a round trip of s on every answer, errors included,
+    split between the way in and the way back."""
+    legs = _recording_legs(emulator)
+    emulator.latency.set(0.15)
+    client.get("/orders", headers={"Authorization": "Bearer nothing"})  # a 401
+    client.post("/oauth/token", data={"refresh_token": "nonsense"})
+    assert legs == pytest.approx([0.075] * 4)
+    assert emulator.latency.delays == pytest.approx([0.15, 0.15])
+
+
+def test_a_jittered_latency_varies_within_its_bounds_and_repeats_with_its_seed(
+    client, emulator, emulator_class, clock
+):
+    """requirement: latency.set(s, jitter) draws each round trip from [s, s + jitter],
+    reproducibly for the same emulator seed."""
+    _recording_legs(emulator)
+    emulator.latency.set(0.1, jitter=0.2)
+    for _ in range(20):
+        client.post("/oauth/token", data={"refresh_token": "nonsense"})
+    delays = emulator.latency.delays
+    assert all(0.1 <= d <= 0.3 for d in delays)
+    assert len(set(delays)) > 1
+    twin = emulator_class(clock=clock, seed=emulator.seed, sandbox_orders=0).latency.set(
+        0.1, jitter=0.2
+    )
+    assert [twin.draw() for _ in range(20)] == delays
+
+
+def test_latency_cannot_be_negative(emulator):
+    with pytest.raises(ValueError, match="negative"):
+        emulator.latency.set(-0.1)

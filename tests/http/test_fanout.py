@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 
 import httpx
 import pytest
 
 from erpsync.errors import AuthError, FatalError, RetriableError
-from erpsync.http.fanout import Fanout
+from erpsync.http.fanout import Fanout, read_ahead
 from erpsync.http.ratelimit import RateLimit
 from erpsync.http.retry import RetryPolicy
 from erpsync.http.session import HttpSession
@@ -176,3 +177,61 @@ def test_each_fails_only_the_item_whose_request_keeps_failing() -> None:
     assert [o.ok for o in outcomes] == [True, True, True, False, True, True]
     assert isinstance(outcomes[3].error, RetriableError)
     assert "gave up after 2 attempts" in str(outcomes[3].error)
+
+
+# -- read_ahead: a chain of dependent pages, one in flight ahead of the consumer ----------------
+
+
+def test_read_ahead_yields_the_sources_items_in_order_and_reads_one_ahead() -> None:
+    """requirement: while the consumer works on page n, page n + 1 is being read."""
+    read: list[int] = []
+    ahead_of_consumer = threading.Event()
+
+    def pages() -> Iterator[int]:
+        for n in range(4):
+            read.append(n)
+            if n == 1:
+                ahead_of_consumer.set()
+            yield n
+
+    seen = []
+    for page in read_ahead(pages()):
+        if page == 0:  # page 1 is read while the consumer still holds page 0
+            assert ahead_of_consumer.wait(WAIT)
+        seen.append(page)
+    assert seen == [0, 1, 2, 3]
+    assert read == [0, 1, 2, 3]
+
+
+def test_read_ahead_raises_the_sources_error_where_it_happened() -> None:
+    """requirement: the pages before the failure are delivered, then the error is raised."""
+
+    def pages() -> Iterator[int]:
+        yield 0
+        yield 1
+        raise RetriableError("HTTP 503", connector="shop")
+
+    seen = []
+    with pytest.raises(RetriableError):
+        for page in read_ahead(pages()):
+            seen.append(page)
+    assert seen == [0, 1]
+
+
+def test_closing_read_ahead_early_stops_reading_and_closes_the_source() -> None:
+    """requirement: a consumer that stops (an error while committing) stops the reading."""
+    closed = threading.Event()
+
+    def pages() -> Iterator[int]:
+        try:
+            n = 0
+            while True:
+                yield n
+                n += 1
+        finally:
+            closed.set()
+
+    reader = read_ahead(pages())
+    assert next(reader) == 0
+    reader.close()  # type: ignore[attr-defined]
+    assert closed.is_set()

@@ -44,7 +44,7 @@ from erpsync.connector.resources import (
     TrackingSink,
     Window,
 )
-from erpsync.http.fanout import Outcome
+from erpsync.http.fanout import Outcome, Pending
 from erpsync.http.ratelimit import RateLimit
 
 __all__ = [
@@ -67,6 +67,7 @@ __all__ = [
     "OrderSink",
     "OrderSource",
     "Outcome",
+    "Pending",
     "RateLimit",
     "RawOrder",
     "SeenOrders",

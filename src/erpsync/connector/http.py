@@ -26,7 +26,7 @@ from erpsync.connector.base import (
 )
 from erpsync.errors import ConfigError
 from erpsync.http.auth import OAuth2RefreshAuth
-from erpsync.http.fanout import DEFAULT_CONCURRENCY, Outcome
+from erpsync.http.fanout import DEFAULT_CONCURRENCY, Outcome, Pending, read_ahead
 from erpsync.http.pagination import Paginator
 from erpsync.http.ratelimit import RateLimit, RateLimiter
 from erpsync.http.redact import Redactor
@@ -205,6 +205,16 @@ class HttpConnector(Connector[CredentialsT, OptionsT]):
         Use it for the per-order detail calls of a page, the reads of a listing page and the
         writes of a stock push; never for pages that depend on each other."""
         return self.http.each(fn, items)
+
+    def submit(self, fn: Callable[[T], R], items: Iterable[T]) -> Pending[R]:
+        """As ``each``, but returns at once: start a page's detail calls, read the next page,
+        then take this page's outcomes (``.outcomes()``, in order) and yield it."""
+        return self.http.submit(fn, items)
+
+    def read_ahead(self, pages: Iterator[T], depth: int = 1) -> Iterator[T]:
+        """``pages`` read ``depth`` ahead in a thread: the next search page is in flight while
+        this one's details are fetched (``erpsync.http.fanout.read_ahead``)."""
+        return read_ahead(pages, depth=depth, name=f"{self.name}-pages")
 
     def paginate(
         self,

@@ -19,6 +19,7 @@ from starlette.routing import BaseRoute
 
 from erpsync.domain import utcnow
 from erpsync.emulation.faults import FaultPlan, _FaultInjector
+from erpsync.emulation.latency import Latency, LatencyMiddleware
 from erpsync.emulation.recording import RecordedRequest, _Recorder
 from erpsync.emulation.tokens import sign_token, verify_token
 
@@ -54,6 +55,8 @@ class Emulator(ABC):
         self.clock = clock
         self.random = random.Random(seed)
         self.faults = FaultPlan()
+        #: every answer's round trip (zero: at once); ``emulator.latency.set(0.15, 0.05)``
+        self.latency = Latency(seed=seed)
         self.requests: list[RecordedRequest] = []
         #: benchmarks turn this off so memory stays flat over hundreds of thousands of requests
         self.record_requests = True
@@ -79,6 +82,7 @@ class Emulator(ABC):
             routes=list(self.routes()),
             middleware=[
                 Middleware(_Recorder, emulator=self),
+                Middleware(LatencyMiddleware, latency=self.latency),
                 Middleware(_FaultInjector, emulator=self),
             ],
         )

@@ -23,11 +23,12 @@ sequentially.
 
 from __future__ import annotations
 
+import queue
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from erpsync.errors import AuthError, ConnectorError
 
@@ -56,6 +57,25 @@ class Outcome(Generic[R]):
         return self.value  # type: ignore[return-value]
 
 
+class Pending(Generic[R]):
+    """Calls submitted together (``Fanout.submit``); ``outcomes()`` waits for them."""
+
+    def __init__(self, futures: list[Future[Outcome[R]]]) -> None:
+        self._futures = futures
+
+    def outcomes(self) -> list[Outcome[R]]:
+        """One ``Outcome`` per item, in the items' order, once all are in.
+
+        Raises:
+            AuthError: a call's credentials were rejected (the first such item's error).
+        """
+        outcomes = [future.result() for future in self._futures]
+        for outcome in outcomes:
+            if isinstance(outcome.error, AuthError):
+                raise outcome.error
+        return outcomes
+
+
 class Fanout:
     """Runs a function over items on up to ``max_workers`` threads; outcomes in item order.
 
@@ -77,21 +97,18 @@ class Fanout:
         Raises:
             AuthError: a call's credentials were rejected (the first such item's error).
         """
+        return self.submit(fn, items).outcomes()
+
+    def submit(self, fn: Callable[[T], R], items: Iterable[T]) -> Pending[R]:
+        """Start ``fn`` on every item and return at once: the caller reads the next page
+        while these calls run, and takes their outcomes (in order) when it needs them."""
         todo = list(items)
         # nested inside a worker (a detail call that itself fans out) runs inline: a pool
-        # waiting on its own workers could deadlock, and the outer map already holds the cap
+        # waiting on its own workers could deadlock, and the outer call already holds the cap
         if len(todo) <= 1 or self.max_workers == 1 or getattr(self._workers, "inside", False):
-            outcomes = [self._call(fn, item) for item in todo]
-        else:
-            executor = self._pool()
-            futures: list[Future[Outcome[R]]] = [
-                executor.submit(self._worker_call, fn, item) for item in todo
-            ]
-            outcomes = [future.result() for future in futures]
-        for outcome in outcomes:
-            if isinstance(outcome.error, AuthError):
-                raise outcome.error
-        return outcomes
+            return Pending([_done(self._call(fn, item)) for item in todo])
+        executor = self._pool()
+        return Pending([executor.submit(self._worker_call, fn, item) for item in todo])
 
     def _worker_call(self, fn: Callable[[T], R], item: T) -> Outcome[R]:
         self._workers.inside = True
@@ -118,3 +135,62 @@ class Fanout:
             executor, self._executor = self._executor, None
         if executor is not None:
             executor.shutdown(wait=True)
+
+
+def _done(outcome: Outcome[R]) -> Future[Outcome[R]]:
+    future: Future[Outcome[R]] = Future()
+    future.set_result(outcome)
+    return future
+
+
+#: how often a read-ahead thread blocked on a full buffer checks whether it should stop
+_POLL_SECONDS = 0.1
+
+
+def read_ahead(source: Iterator[T], *, depth: int = 1, name: str = "read-ahead") -> Iterator[T]:
+    """``source``'s items, read up to ``depth`` items ahead of the consumer in a thread.
+
+    For a chain of requests that depend on each other (the pages of a search): the next page
+    is in flight while the consumer works on this one (its detail calls, the engine's commit).
+    Items come in ``source``'s order; an error ``source`` raises is raised to the consumer at
+    the point it would have been. Closing the iterator early stops the thread after the item
+    it is reading.
+    """
+    buffer: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=max(1, depth))
+    stop = threading.Event()
+
+    def put(entry: tuple[str, Any]) -> bool:
+        while not stop.is_set():
+            try:
+                buffer.put(entry, timeout=_POLL_SECONDS)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def run() -> None:
+        try:
+            for item in source:
+                if not put(("item", item)):
+                    return
+            put(("end", None))
+        except BaseException as exc:  # handed to the consumer, raised there
+            put(("error", exc))
+        finally:
+            close = getattr(source, "close", None)
+            if close is not None:
+                close()
+
+    thread = threading.Thread(target=run, name=f"erpsync-{name}", daemon=True)
+    thread.start()
+    try:
+        while True:
+            kind, value = buffer.get()
+            if kind == "end":
+                return
+            if kind == "error":
+                raise value
+            yield value
+    finally:
+        stop.set()
+        thread.join()

@@ -16,6 +16,9 @@ from dataclasses import dataclass
 
 import httpx
 
+#: concurrent use keeps this much refill (seconds' worth, at most a token) in reserve: the
+#: network jitter it absorbs without a 429
+RESERVE_SECONDS = 0.25
 #: a penalty never pauses a bucket longer than this (unless the bucket's own refill is longer)
 MAX_PAUSE = 60.0
 #: header values above this are an epoch timestamp, not a delay
@@ -49,6 +52,8 @@ class RateLimiter:
         limit: the declared rate (requests/second) and burst.
         clock: a monotonic clock in seconds.
         sleep: how to wait for a token.
+        concurrent: requests share the bucket from several threads (``erpsync.http.fanout``):
+            keep a reserve for network jitter, and settle on answers (see below).
     """
 
     def __init__(
@@ -57,14 +62,22 @@ class RateLimiter:
         *,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
+        concurrent: bool = False,
     ) -> None:
         if limit.rate <= 0:
             raise ValueError(f"rate must be positive, got {limit.rate}")
         self.rate = float(limit.rate)
-        self.burst = max(1, int(limit.burst))
+        # Concurrent requests leave the bucket paced to the exact token: the server then holds
+        # nothing spare, and a request that overtakes its predecessor on the network (jitter)
+        # arrives a little early and gets a 429. A reserve of RESERVE_SECONDS of refill (at
+        # most one token, never below a burst of one) absorbs that much jitter, once.
+        declared = max(1, int(limit.burst))
+        self.reserve = min(1.0, self.rate * RESERVE_SECONDS, declared - 1.0) if concurrent else 0.0
+        self.burst = declared - self.reserve
         self._clock = clock
         self._sleep = sleep
         self._lock = threading.Lock()
+        self.concurrent = concurrent
         self._tokens = float(self.burst)
         #: the time up to which ``_tokens`` is accounted for; in the future while paused
         self._updated = clock()
@@ -84,7 +97,12 @@ class RateLimiter:
         """Take one token, sleeping until it is available. Returns the seconds waited."""
         with self._lock:
             now = self._clock()
-            self._settle(now)  # the previous such request got no observe()/penalize()
+            if self.concurrent:
+                # concurrent: other requests are in flight, so "now" says nothing of when the
+                # last full-bucket request arrived; its answer settles it (answered())
+                self._refill(now)
+            else:
+                self._settle(now)  # the previous such request got no observe()/penalize()
             full = self._tokens >= self.burst
             self._tokens -= 1.0
             ready_at = max(now, self._updated) + max(0.0, -self._tokens) / self.rate
@@ -95,6 +113,12 @@ class RateLimiter:
             self._sleep(wait)
             return wait
         return 0.0
+
+    def answered(self) -> None:
+        """A request's answer came (whatever it was): the server has seen the request, so
+        the refill credited since a full-bucket send can be settled (see ``_settle``)."""
+        with self._lock:
+            self._settle(self._clock())
 
     def penalize(self, seconds: float | None) -> float:
         """Pause the bucket after a 429: ``seconds`` (Retry-After) or a growing guess.
@@ -145,12 +169,16 @@ class RateLimiter:
         """
         self._refill(now)
         if self._sent_full is not None:
-            self._tokens -= min(1.0, max(0.0, now - self._sent_full) * self.rate)
+            # sequential, the client waited for that answer and spent nothing meanwhile: at most
+            # one token was credited early; concurrent, the others may have spent the whole
+            # round trip's refill (over-counting the way back costs a fraction of a second once)
+            most = self.burst if self.concurrent else 1.0
+            self._tokens -= min(most, max(0.0, now - self._sent_full) * self.rate)
             self._sent_full = None
 
     def _refill(self, now: float) -> None:
         if now > self._updated:
-            self._tokens = min(float(self.burst), self._tokens + (now - self._updated) * self.rate)
+            self._tokens = min(self.burst, self._tokens + (now - self._updated) * self.rate)
             self._updated = now
 
     def _pause(self, now: float, seconds: float) -> None:

@@ -33,7 +33,7 @@ from erpsync.errors import (
 )
 from erpsync.http.auth import OAuth2RefreshAuth
 from erpsync.http.client import build_client
-from erpsync.http.fanout import DEFAULT_CONCURRENCY, Fanout, Outcome
+from erpsync.http.fanout import DEFAULT_CONCURRENCY, Fanout, Outcome, Pending
 from erpsync.http.logging import LOGGER_NAME, log_transport_error
 from erpsync.http.pagination import Paginator
 from erpsync.http.ratelimit import RateLimit, RateLimiter, parse_retry_after
@@ -214,7 +214,12 @@ class HttpSession:
         with self._lock:
             if key not in self._limiters:
                 limit = limits.get(key, FALLBACK_LIMIT)
-                self._limiters[key] = RateLimiter(limit, clock=self.monotonic, sleep=self._sleep)
+                self._limiters[key] = RateLimiter(
+                    limit,
+                    clock=self.monotonic,
+                    sleep=self._sleep,
+                    concurrent=self.fanout.max_workers > 1,
+                )
             return self._limiters[key]
 
     def close(self) -> None:
@@ -272,17 +277,22 @@ class HttpSession:
         try:
             response = client.send(request, **_send_kwargs(kwargs))
         except httpx.TimeoutException as exc:
+            limiter.answered()
             log_transport_error(log, self.redactor, request, exc)
             raise self._error(
                 RetriableError, endpoint, f"timed out ({type(exc).__name__})"
             ) from exc
         except httpx.TransportError as exc:
+            limiter.answered()
             log_transport_error(log, self.redactor, request, exc)
             raise self._error(
                 RetriableError, endpoint, f"connection failed ({type(exc).__name__}: {exc})"
             ) from exc
         except ConnectorError as exc:  # raised inside the auth flow (token endpoint)
+            limiter.answered()
             raise self._claim(exc, endpoint) from None
+        if not 200 <= response.status_code < 300:
+            limiter.answered()  # a success is settled by observe()
         return self._classify(response, limiter, endpoint, expect_json)
 
     def _classify(
@@ -352,6 +362,10 @@ class HttpSession:
         rate limiters still pace every request; a ``ConnectorError`` fails its item only, an
         ``AuthError`` is raised (see ``erpsync.http.fanout``)."""
         return self.fanout.map(fn, items)
+
+    def submit(self, fn: Callable[[T], R], items: Iterable[T]) -> Pending[R]:
+        """As ``each``, but returns at once; ``.outcomes()`` waits for them (in order)."""
+        return self.fanout.submit(fn, items)
 
     # -- pages ----------------------------------------------------------------------------------
 
