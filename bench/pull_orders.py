@@ -2,12 +2,18 @@
 
     python bench/pull_orders.py                 # 100k orders, 10k SKUs (several minutes)
     python bench/pull_orders.py --orders 10000 --skus 2000
+    python bench/pull_orders.py --orders 20000 --trials 3 --skip-push   # min / median / max
+    python bench/pull_orders.py --orders 10000 --profile                 # where the CPU goes
 
 Pull: the emulator (its own process, over loopback) serves N orders; `erpsync pull-orders` and
 the baseline (bench/baseline.py: the same requests, rows written with plain sqlite3, no
 validation, no stock ledger) each pull them into a fresh database. Printed per run: orders/s,
 requests made, CPU seconds and peak RSS of the client process, and the CPU ratio erpsync/baseline.
 Memory: the erpsync pull is repeated at N/10 orders, so flat memory shows as equal peak RSS.
+--trials K repeats each run K times (this machine is shared: figures are min / median / max).
+Children run with bytecode caching on (as a pip-installed erpsync; PYTHONDONTWRITEBYTECODE
+would charge every run for compiling erpsync's own modules). --profile runs one erpsync pull
+under cProfile and prints where its CPU goes, by package and by function.
 
 Push: N SKUs listed on the emulator; after a first full push, 1% of the stock changes, and
 `erpsync push-stock` runs again. Printed: requests made by that second push, against a baseline
@@ -17,8 +23,11 @@ that pushes every SKU (no record of what was pushed).
 from __future__ import annotations
 
 import argparse
+import compileall
 import json
 import os
+import pstats
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -55,6 +64,11 @@ class Server:
         self.process.wait()
 
 
+def child_env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    return {**env, "PYTHONPATH": str(ROOT), "NO_COLOR": "1"}
+
+
 def measured(command: list[str], cwd: Path) -> tuple[float, float, int, str]:
     """Run a child; return (wall s, CPU s, peak RSS MiB, stderr) from its own rusage."""
     started = time.perf_counter()
@@ -64,7 +78,7 @@ def measured(command: list[str], cwd: Path) -> tuple[float, float, int, str]:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
-        env={**os.environ, "PYTHONPATH": str(ROOT), "NO_COLOR": "1"},
+        env=child_env(),
     )
     _, status, usage = os.wait4(process.pid, 0)
     wall = time.perf_counter() - started
@@ -103,39 +117,105 @@ def erpsync(*args: str) -> list[str]:
     return [sys.executable, "-m", "erpsync", *args]
 
 
-def bench_pull(orders: int) -> None:
-    print(f"== pull-orders: {orders} orders over loopback")
-    rows = []
-    for label, count in (("erpsync", orders), ("baseline", orders), ("erpsync", orders // 10)):
-        server = Server("--orders", str(count))
-        try:
-            with tempfile.TemporaryDirectory() as tmp:
-                folder = Path(tmp)
-                before = server.requests()
-                if label == "erpsync":
-                    write_config(folder, server)
-                    command = erpsync("pull-orders")
-                else:
-                    command = [
-                        sys.executable,
-                        str(ROOT / "bench" / "baseline.py"),
-                        "pull",
-                        server.url,
-                        json.dumps(server.info),
-                        str(folder / "base.db"),
-                    ]
-                wall, cpu, rss, _ = measured(command, folder)
-                made = server.requests() - before
-        finally:
-            server.close()
-        rows.append((label, count, wall, cpu, rss, made))
+def pull_once(label: str, count: int) -> tuple[float, float, int, int]:
+    """One pull of ``count`` orders from a fresh emulator: (wall s, CPU s, peak RSS MiB,
+    requests)."""
+    server = Server("--orders", str(count))
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            folder = Path(tmp)
+            before = server.requests()
+            if label == "erpsync":
+                write_config(folder, server)
+                command = erpsync("pull-orders")
+            else:
+                command = [
+                    sys.executable,
+                    str(ROOT / "bench" / "baseline.py"),
+                    "pull",
+                    server.url,
+                    json.dumps(server.info),
+                    str(folder / "base.db"),
+                ]
+            wall, cpu, rss, _ = measured(command, folder)
+            return wall, cpu, rss, server.requests() - before
+    finally:
+        server.close()
+
+
+def spread(values: list[float], fmt: str = "{:.2f}") -> str:
+    """min / median / max (a single value alone)."""
+    if len(values) == 1:
+        return fmt.format(values[0])
+    parts = (min(values), statistics.median(values), max(values))
+    return " / ".join(fmt.format(v) for v in parts)
+
+
+def bench_pull(orders: int, trials: int) -> None:
+    print(f"== pull-orders: {orders} orders over loopback ({trials} trial(s) each, interleaved)")
+    runs = (("erpsync", orders), ("baseline", orders), ("erpsync", orders // 10))
+    found: dict[tuple[str, int], list[tuple[float, float, int, int]]] = {r: [] for r in runs}
+    for _ in range(trials):  # interleaved, so a busy spell on the machine hits every run
+        for label, count in runs:
+            found[(label, count)].append(pull_once(label, count))
+    for label, count in runs:
+        rows = found[(label, count)]
         print(
-            f"{label:9s} {count:>7} orders  {count / wall:8.0f} orders/s  {made:>7} requests  "
-            f"{cpu:7.2f} CPU s  {rss:5d} MiB peak RSS"
+            f"{label:9s} {count:>7} orders  "
+            f"{spread([count / r[0] for r in rows], '{:.0f}')} orders/s  {rows[0][3]:>7} requests  "
+            f"{spread([r[1] for r in rows])} CPU s  {spread([r[2] for r in rows], '{:.0f}')} MiB "
+            "peak RSS"
         )
-    erp, base, small = rows
-    print(f"CPU ratio erpsync/baseline: {erp[3] / base[3]:.2f}x (target <= 1.5x)")
-    print(f"peak RSS {small[1]} vs {erp[1]} orders: {small[4]} vs {erp[4]} MiB (flat = similar)")
+    erp, base, small = (found[r] for r in runs)
+    ratios = [e[1] / b[1] for e, b in zip(erp, base, strict=True)]
+    print(f"CPU ratio erpsync/baseline: {spread(ratios)}x (target <= 1.3x)")
+    rss = statistics.median(r[2] for r in erp) / statistics.median(r[2] for r in base)
+    print(f"peak RSS ratio erpsync/baseline: {rss:.2f}x (target <= 2x)")
+    print(
+        f"peak RSS {orders // 10} vs {orders} orders: "
+        f"{statistics.median(r[2] for r in small):.0f} vs "
+        f"{statistics.median(r[2] for r in erp):.0f} MiB (flat = similar)"
+    )
+
+
+def profile_pull(orders: int, top: int = 25) -> None:
+    """One erpsync pull under cProfile: CPU by package, then the costliest functions."""
+    print(f"== profile: erpsync pull-orders, {orders} orders")
+    server = Server("--orders", str(orders))
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            folder = Path(tmp)
+            write_config(folder, server)
+            out = folder / "pull.prof"
+            command = [sys.executable, "-m", "cProfile", "-o", str(out), "-m", "erpsync"]
+            measured([*command, "pull-orders"], folder)
+            stats = pstats.Stats(str(out))
+    finally:
+        server.close()
+    raw: dict[Any, Any] = stats.stats  # type: ignore[attr-defined]
+    total = sum(entry[2] for entry in raw.values())
+    by_package: dict[str, float] = {}
+    for (filename, _, _), entry in raw.items():
+        by_package[_package(filename)] = by_package.get(_package(filename), 0.0) + entry[2]
+    print(f"own time by package (main thread; {total:.1f} s profiled):")
+    for package, seconds in sorted(by_package.items(), key=lambda kv: -kv[1])[:12]:
+        print(f"  {100 * seconds / total:5.1f}%  {seconds:6.2f} s  {package}")
+    print(f"top {top} functions by own time:")
+    stats.sort_stats("tottime").print_stats(top)
+
+
+def _package(filename: str) -> str:
+    if filename.startswith("~") or filename.startswith("<"):
+        return "builtins (C)"
+    for marker in ("site-packages/", "/src/", "/connectors/"):
+        if marker in filename:
+            rest = filename.split(marker, 1)[1]
+            head = rest.split("/")[0]
+            if head == "erpsync" or marker == "/connectors/":
+                parts = rest.split("/")
+                return "erpsync." + ".".join(p.removesuffix(".py") for p in parts[1:3] if p)
+            return head.removesuffix(".py")
+    return "stdlib: " + Path(filename).stem
 
 
 def bench_push(skus: int) -> None:
@@ -190,9 +270,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--orders", type=int, default=100_000)
     parser.add_argument("--skus", type=int, default=10_000)
+    parser.add_argument("--trials", type=int, default=1, help="runs of each pull (spread)")
+    parser.add_argument("--skip-push", action="store_true", help="pull only")
+    parser.add_argument("--profile", action="store_true", help="profile one erpsync pull")
     args = parser.parse_args()
-    bench_pull(args.orders)
-    bench_push(args.skus)
+    # bytecode cached once, as an installed erpsync has it (see the module docstring)
+    compileall.compile_dir(ROOT / "src", quiet=1)
+    compileall.compile_dir(ROOT / "connectors", quiet=1)
+    if args.profile:
+        profile_pull(args.orders)
+        return
+    bench_pull(args.orders, max(1, args.trials))
+    if not args.skip_push:
+        bench_push(args.skus)
 
 
 if __name__ == "__main__":

@@ -26,6 +26,7 @@ connectors:
     locations: [cd-sp, loja]
     overlap_minutes: 15
     initial_lookback_days: 7
+    max_concurrency: 3
     credentials:
       client_id: "123"
       client_secret: ${ML_SECRET}
@@ -56,6 +57,7 @@ def test_connector_settings_are_filled_from_the_block(config, fakes):
     assert ml.locations == ("cd-sp", "loja")
     assert ml.overlap == timedelta(minutes=15)
     assert ml.initial_lookback == timedelta(days=7)
+    assert ml.max_concurrency == 3
     assert ml.credentials.client_id == "123"
     assert ml.credentials.refresh_token.get_secret_value() == "TG-refresh-0001"
     assert ml.options.page_size == 20

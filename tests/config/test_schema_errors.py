@@ -85,6 +85,10 @@ KNOWN = "(known: amazon, files, magalu, mercadolivre)"
             "connectors.f.overlap_minutes: must be >= 0",
         ),
         (
+            "connectors:\n  f: {type: files, max_concurrency: 0}\n",
+            "connectors.f.max_concurrency: must be >= 1",
+        ),
+        (
             "connectors:\n  f: {type: files, initial_lookback_days: soon}\n",
             "connectors.f.initial_lookback_days: must be an integer",
         ),

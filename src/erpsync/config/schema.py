@@ -92,6 +92,7 @@ class ConnectorBlock(_Section):
     locations: Locations | None = None
     overlap_minutes: Count | None = None
     initial_lookback_days: Count | None = None
+    max_concurrency: Annotated[int, BeforeValidator(_no_bool), Field(ge=1, le=64)] | None = None
     credentials: dict[str, Any] = Field(default_factory=dict)
     options: dict[str, Any] = Field(default_factory=dict)
 
@@ -254,6 +255,7 @@ def settings_for(
         auth_url=block.auth_url,
         locations=block.locations or (stock.default_location,),
         overlap=None if block.overlap_minutes is None else timedelta(minutes=block.overlap_minutes),
+        max_concurrency=block.max_concurrency,
         **extra,
     )
 

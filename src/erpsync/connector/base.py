@@ -76,6 +76,8 @@ class ConnectorSettings:
     locations: tuple[str, ...] = ("main",)
     overlap: timedelta | None = None
     initial_lookback: timedelta = timedelta(days=30)
+    #: requests in flight at once (None: the connector's own ``max_concurrency``)
+    max_concurrency: int | None = None
 
 
 @dataclass

@@ -91,7 +91,9 @@ class HttpConnector(Connector[CredentialsT, OptionsT]):
             clock=context.clock,
             monotonic=context.monotonic or time.monotonic,
             sleep=sleep,
-            concurrency=context.concurrency or self.max_concurrency,
+            concurrency=(
+                context.concurrency or self.settings.max_concurrency or self.max_concurrency
+            ),
         )
 
     def limits(self) -> Mapping[str, RateLimit]:

@@ -32,6 +32,7 @@ from erpsync.engine.stock import (
 )
 from erpsync.errors import RetriableError
 from erpsync.http.pagination import PaginationCapReached
+from erpsync.http.session import HttpSession
 from erpsync.postsale.shipments import shipments_from_order
 from erpsync.postsale.status import merge_status
 from erpsync.store import Store, cursors, listings, orders, products, quarantine, shipments
@@ -208,8 +209,13 @@ class _WindowReader:
 
         "Nothing new" counts orders stored or changed by the pass: an unmappable order comes
         back in every pass (it is quarantined, not stored) and must not hold the cursor."""
+        paged = _pages_past_first(self.connector)
         self.read(window)
         if not self.connector.reread_until_stable or self.dry_run:
+            return True
+        if paged is not None and _pages_past_first(self.connector) == paged:
+            # every listing of the pass fit in one page: no page boundary for a record to
+            # shift across, so nothing was skipped (a quiet pull costs one pass, not two)
             return True
         for _ in range(CONFIRMATION_PASSES):
             before = self.report.new + self.report.updated
@@ -254,6 +260,13 @@ class _WindowReader:
         if self.on_page:
             self.on_page(len(page.orders))
         return len(page.orders)
+
+
+def _pages_past_first(connector: OrderSource) -> int | None:
+    """How many listings of an HTTP connector went past their first page so far (None: the
+    connector does not page over HTTP, so every confirmation pass is made)."""
+    http = getattr(connector, "http", None)
+    return http.pages_past_first if isinstance(http, HttpSession) else None
 
 
 def _apply_page(
@@ -372,7 +385,9 @@ def apply_order(
         line_stock=applied.lines,
         stock_copy_of=copy_of,
     )
-    shipments.sync_shipments(session, order_id, order.connector, shipments_from_order(order))
+    shipments.sync_shipments(
+        session, order_id, order.connector, shipments_from_order(order), new_order=row is None
+    )
     stock = _stock_note(order, transition.action, applied)
     if copy_of is not None and row is None:
         stock += f" (sale {order.sale_ref} seen before: its stock moves with the first copy)"

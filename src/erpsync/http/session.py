@@ -148,6 +148,9 @@ class HttpSession:
         self._token_client: httpx.Client | None = None
         self._limiters: dict[str, RateLimiter] = {}
         self.fanout = Fanout(concurrency, name=name)
+        #: listings that went past their first page (``paginate``); a pass whose listings all
+        #: fit in one page had no page boundary for a live result to shift across
+        self.pages_past_first = 0
 
     # -- lazily built resources -----------------------------------------------------------------
 
@@ -410,6 +413,9 @@ class HttpSession:
                 return
             paginator.update_request(state)
             url = getattr(paginator, "next_url", None) or path
+            if number == 1:
+                with self._lock:
+                    self.pages_past_first += 1
 
 
 def platform_message(response: httpx.Response) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -334,3 +335,29 @@ def test_authorize_without_a_redirect_uri_says_which_key_is_missing(make_harness
     harness = make_harness(redirect_uri=None)
     with pytest.raises(Exception, match=r"connectors\.mg\.options\.redirect_uri: required"):
         harness.connector.authorization_url("x")
+
+
+def test_a_quiet_pull_whose_window_fits_one_page_reads_it_once(
+    emu: MagaluEmulator, make_harness: Callable[..., Harness]
+) -> None:
+    """requirement: a re-read guards against records shifting across a page boundary; a
+    window that came in one page has none, so a pull with nothing changed is one request."""
+    seed(emu, 3)
+    harness = make_harness()
+    harness.pull()
+    emu.requests.clear()
+    report = harness.pull(since=NOW - timedelta(days=8))  # the whole window again
+    assert (report.new, report.updated, report.fetched) == (0, 0, 0)
+    assert len(emu.requests_to("/seller/v1/orders")) == 1
+
+
+def test_a_window_of_several_pages_is_still_read_again(
+    emu: MagaluEmulator, make_harness: Callable[..., Harness]
+) -> None:
+    """requirement: past one page the confirmation pass stays (offset paging may drift)."""
+    seed(emu, 5)
+    harness = make_harness(page_size=2)
+    harness.pull()
+    emu.requests.clear()
+    harness.pull(since=NOW - timedelta(days=8))
+    assert len(emu.requests_to("/seller/v1/orders")) == 2 * 3  # two passes of three pages
