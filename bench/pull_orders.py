@@ -88,6 +88,10 @@ def measured(command: list[str], cwd: Path) -> tuple[float, float, int, str]:
     return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss // 1024, stderr
 
 
+#: connectors.ml.max_concurrency for the erpsync runs (None: the connector's default)
+CONCURRENCY: int | None = None
+
+
 def write_config(folder: Path, server: Server) -> None:
     creds = server.info["credentials"]
     options = server.info["options"]
@@ -101,6 +105,7 @@ def write_config(folder: Path, server: Server) -> None:
                 base_url: {server.url}
                 auth_url: {server.url}/oauth/token
                 initial_lookback_days: 30
+                {f"max_concurrency: {CONCURRENCY}" if CONCURRENCY else ""}
                 credentials:
                   client_id: "{creds["client_id"]}"
                   client_secret: "{creds["client_secret"]}"
@@ -273,7 +278,10 @@ def main() -> None:
     parser.add_argument("--trials", type=int, default=1, help="runs of each pull (spread)")
     parser.add_argument("--skip-push", action="store_true", help="pull only")
     parser.add_argument("--profile", action="store_true", help="profile one erpsync pull")
+    parser.add_argument("--concurrency", type=int, default=None, help="erpsync's cap in flight")
     args = parser.parse_args()
+    global CONCURRENCY
+    CONCURRENCY = args.concurrency
     # bytecode cached once, as an installed erpsync has it (see the module docstring)
     compileall.compile_dir(ROOT / "src", quiet=1)
     compileall.compile_dir(ROOT / "connectors", quiet=1)
