@@ -145,6 +145,8 @@ def _done(outcome: Outcome[R]) -> Future[Outcome[R]]:
 
 #: how often a read-ahead thread blocked on a full buffer checks whether it should stop
 _POLL_SECONDS = 0.1
+#: how long a closed read-ahead waits for its thread to stop
+_JOIN_SECONDS = 5.0
 
 
 def read_ahead(source: Iterator[T], *, depth: int = 1, name: str = "read-ahead") -> Iterator[T]:
@@ -193,4 +195,6 @@ def read_ahead(source: Iterator[T], *, depth: int = 1, name: str = "read-ahead")
             yield value
     finally:
         stop.set()
-        thread.join()
+        # a request in flight may take its timeout and retries to end: wait a little for the
+        # thread to close ``source``, never for that (it is a daemon; it stops after the item)
+        thread.join(timeout=_JOIN_SECONDS)
