@@ -76,6 +76,8 @@ from pacing_kit import (
     nuvemshop_listings,
     nuvemshop_op,
     scale_for,
+    tiny_listings,
+    tiny_op,
     vnda_listings,
     vnda_op,
 )
@@ -96,6 +98,8 @@ from erpsync.connectors.mercadolivre.connector import MercadoLivreConnector
 from erpsync.connectors.mercadolivre.emulator import MercadoLivreEmulator
 from erpsync.connectors.nuvemshop.connector import NuvemshopConnector
 from erpsync.connectors.nuvemshop.emulator import NuvemshopEmulator
+from erpsync.connectors.tiny.connector import TinyConnector
+from erpsync.connectors.tiny.emulator import TinyEmulator
 from erpsync.connectors.vnda.connector import VndaConnector
 from erpsync.connectors.vnda.emulator import VndaEmulator
 from erpsync.domain import Buyer, Order, OrderItem, OrderStatus
@@ -225,6 +229,25 @@ PLATFORMS = {
         "(3/s, burst 10)",
         frozenset({"orders/{id}", "feeds/{id}", "orders/partnerid"}),
         {"pull": "default", "listings": "default", "push": "default"},
+    ),
+    "tiny": Platform(
+        "tiny",
+        TinyConnector,
+        TinyEmulator,
+        tiny_op,
+        tiny_listings,
+        # the account's budgets (the emulator's: 120 reads and 60 writes a minute) less the
+        # 30% erpsync leaves to the account's other apps: the share it may use, enforced here
+        {
+            "default": RateLimit(rate=120 * 0.7 / 60, burst=6),
+            "write": RateLimit(rate=60 * 0.7 / 60, burst=3),
+        },
+        "an ERP whose per-minute budget is shared by every app on the account: erpsync paces "
+        "from X-RateLimit-* and keeps 30% free (the bench enforces the 70%); N orders "
+        "created, M SKUs' stock read",
+        frozenset({"produtos", "contatos"}),
+        {"orders": "write", "stock": "default"},
+        erp=True,
     ),
 }
 
@@ -359,7 +382,7 @@ class Run:
         """An ERP: N channel orders created (each SKU's product id resolved once, a pool of
         returning buyers), then the balances of the M SKUs."""
         connector = self.connector
-        assert isinstance(connector, BlingConnector)
+        assert isinstance(connector, BlingConnector | TinyConnector)
         count, skus = self.args.orders, self.skus
         cpfs = [_cpf(n) for n in range(20)]
         made = [_erp_order(n, skus[n % len(skus)], cpfs[n % len(cpfs)]) for n in range(count)]

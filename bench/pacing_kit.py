@@ -23,6 +23,7 @@ from erpsync.connectors.magalu.emulator import MagaluEmulator
 from erpsync.connectors.magalu.emulator import wire as magalu_wire
 from erpsync.connectors.mercadolivre.emulator import MercadoLivreEmulator
 from erpsync.connectors.nuvemshop.emulator import NuvemshopEmulator
+from erpsync.connectors.tiny.emulator import TinyEmulator
 from erpsync.connectors.vnda.emulator import VndaEmulator
 from erpsync.connectors.vnda.emulator import seed as vnda_seed
 from erpsync.domain import utcnow
@@ -530,4 +531,27 @@ def anymarket_listings(emulator: Emulator, count: int) -> list[str]:
     skus = [f"BENCH-{n:05d}" for n in range(count)]
     for n, sku in enumerate(skus):
         emulator.add_sku(800_000 + n, sku, product_id=700_000 + n)
+
+
+def tiny_op(method: str, path: str) -> tuple[str, str | None]:
+    """Olist ERP: one per-minute budget for reads, one for writes (the token call is apart)."""
+    if path.endswith("/openid-connect/token"):
+        return "oauth/token", None
+    parts = path.strip("/").split("/")
+    if parts[:2] == ["public-api", "v3"]:
+        parts = parts[2:]
+    label = parts[0] + ("/{id}" if len(parts) > 1 else "") if parts else path
+    return label, ("default" if method == "GET" else "write")
+
+
+def tiny_listings(emulator: Emulator, count: int) -> list[str]:
+    """``count`` products with codes BENCH-00000... and a balance each."""
+    assert isinstance(emulator, TinyEmulator)
+    skus = [f"BENCH-{n:05d}" for n in range(count)]
+    with emulator.lock:
+        for n, sku in enumerate(skus):
+            product_id = 8_000_000 + n
+            emulator.products[product_id] = {
+                "id": product_id, "sku": sku, "descricao": sku, "saldo": 100 + n % 50, "kit": [],
+            }  # fmt: skip
     return skus

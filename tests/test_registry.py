@@ -66,6 +66,7 @@ def test_builtin_table_is_lazy_dotted_strings():
         "bling": "erpsync.connectors.bling:BlingConnector",
         "vnda": "erpsync.connectors.vnda:VndaConnector",
         "anymarket": "erpsync.connectors.anymarket:AnymarketConnector",
+        "tiny": "erpsync.connectors.tiny:TinyConnector",
     }
 
 

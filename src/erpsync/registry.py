@@ -39,6 +39,7 @@ BUILTIN_CONNECTORS: Mapping[str, str] = MappingProxyType(
         "bling": "erpsync.connectors.bling:BlingConnector",
         "vnda": "erpsync.connectors.vnda:VndaConnector",
         "anymarket": "erpsync.connectors.anymarket:AnymarketConnector",
+        "tiny": "erpsync.connectors.tiny:TinyConnector",
     }
 )
 

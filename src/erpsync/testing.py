@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 from urllib.parse import urlsplit
 
 import pytest
@@ -39,19 +39,26 @@ from erpsync.connector import (
     Capability,
     Connector,
     ConnectorContext,
+    ConnectorCore,
     ConnectorSettings,
     HttpConnector,
+    OrderSink,
     OrderSource,
     Window,
 )
-from erpsync.domain import Order
+from erpsync.domain import Address, Buyer, Order, OrderItem, OrderStatus
 from erpsync.emulation import Emulator, EmulatorTransport
+from erpsync.engine import availability
+from erpsync.engine.availability import ErpOnHand
+from erpsync.engine.invoice_pull import pull_invoices
 from erpsync.engine.invoice_push import push_invoices
 from erpsync.engine.invoices import ALL_MODELS, attach
 from erpsync.engine.labels import fetch_labels
 from erpsync.engine.listings import pull_listings
-from erpsync.engine.pull import pull_orders
+from erpsync.engine.order_push import push_erp_orders
+from erpsync.engine.pull import PullReport, apply_order, load_catalogue, pull_orders
 from erpsync.engine.push import push_stock
+from erpsync.engine.stock_pull import pull_stock
 from erpsync.engine.tracking import record_tracking
 from erpsync.engine.tracking_push import push_tracking
 from erpsync.http.auth import MemoryTokenStore, TokenStore
@@ -60,6 +67,9 @@ from erpsync.postsale.domain import PushState
 from erpsync.postsale.nfe import parse_nfe
 from erpsync.postsale.nfe_builder import BUYER_CPF, build_nfe
 from erpsync.store import Store, invoices, ledger, open_store, orders, products, shipments
+from erpsync.store import erp as erp_store
+from erpsync.store.erp import ErpPushState
+from erpsync.store.tables import OrderRow
 
 START = datetime(2026, 11, 2, 15, 0, tzinfo=UTC)
 #: local order statuses a seller records tracking for
@@ -511,3 +521,323 @@ class ConnectorContract:
 
 def window(start: datetime, hours: float) -> Window:
     return Window(start, start + timedelta(hours=hours))
+
+
+# -- the ERP side ---------------------------------------------------------------------------------
+
+
+class ErpContract:
+    """The promises of an ERP connector (``OrderSink``, ``StockSource``, ``InvoiceSource``),
+    proved against its emulator: every channel order lands once, whatever is replayed or lost
+    in flight; cancellations follow, the moves the ERP refuses are reported; stock and NF-e
+    come back. The emulator implements the ERP part of the kit's API (``erp_skus``,
+    ``erp_orders_numbered``, ``erp_order_cancelled``, ``erp_invoice_order``,
+    ``erp_available``, ``erp_add_order``, ``order_create_path``).
+
+    Subclass with ``connector_class`` and ``emulator_class`` set; pytest runs the suite.
+    """
+
+    connector_class: ClassVar[type[Connector]]
+    emulator_class: ClassVar[type[Emulator]]
+    #: the channel connector the orders come from (a name the ERP does not know)
+    channel: ClassVar[str] = "shop"
+
+    @pytest.fixture
+    def time(self) -> FakeTime:
+        return FakeTime()
+
+    @pytest.fixture
+    def emulator(self, time: FakeTime) -> Emulator:
+        return self.emulator_class(seed=7, clock=time.now, sandbox_orders=0)
+
+    @pytest.fixture
+    def harness(self, emulator: Emulator, time: FakeTime) -> Iterator[Harness]:
+        harness = build_harness(self.connector_class, emulator, time, name="erp")
+        yield harness
+        harness.connector.close()
+        harness.store.close()
+
+    # -- helpers ----------------------------------------------------------------------------
+
+    def channel_orders(
+        self,
+        harness: Harness,
+        count: int,
+        *,
+        start: int = 1,
+        status: OrderStatus = OrderStatus.PAID,
+        sku: str | None = None,
+        connector: str | None = None,
+    ) -> list[Order]:
+        """``count`` channel orders stored as pull-orders stores them (stock effects too)."""
+        skus = [s for s in harness.emulator.erp_skus() if s]
+        made = []
+        now = harness.time.now()
+        for n in range(start, start + count):
+            line_sku = sku or skus[n % len(skus)]
+            quantity = 1 + n % 2
+            price = Decimal("49.90")
+            freight = Decimal("12.50")
+            items_total = price * quantity
+            made.append(
+                Order(
+                    connector=connector or self.channel,
+                    platform="Test shop",
+                    external_id=f"SO-{n}",
+                    number=f"100{n}",
+                    status=status,
+                    channel_status=status.value,
+                    created_at=now - timedelta(hours=2),
+                    updated_at=now - timedelta(hours=1, minutes=n % 50),
+                    items_total=items_total,
+                    shipping_cost=freight,
+                    total=items_total + freight,
+                    buyer=Buyer(name="Maria da Silva", document=BUYER_CPF),
+                    shipping_address=Address(
+                        street="Rua A", number="10", city="São Paulo", state="SP", zip="01001000"
+                    ),
+                    items=(OrderItem(sku=line_sku, quantity=quantity, unit_price=price),),
+                )
+            )
+        self.store_orders(harness, made)
+        return made
+
+    @staticmethod
+    def store_orders(harness: Harness, found: list[Order]) -> None:
+        channel = _ChannelStub(found[0].connector if found else "shop")
+        with harness.store.session() as session:
+            for order in found:
+                for item in order.items:
+                    if item.sku and products.get_product(session, item.sku) is None:
+                        products.upsert_product(session, item.sku, name=item.sku)
+                catalogue = load_catalogue(session, order.connector)
+                catalogue.known |= products.known_skus(
+                    session, {i.sku for i in order.items if i.sku}
+                )
+                apply_order(
+                    session,
+                    cast(ConnectorCore, channel),
+                    order,
+                    {},
+                    PullReport(order.connector),
+                    catalogue,
+                    True,
+                )
+
+    def push(self, harness: Harness, **kwargs: Any) -> Any:
+        return push_erp_orders(harness.connector, harness.store, **kwargs)
+
+    def remote_id(self, harness: Harness, order: Order) -> str:
+        with harness.store.session() as session:
+            row = orders.get_order(session, order.connector, order.external_id)
+            assert row is not None and row.id is not None
+            push = erp_store.push_of(session, row.id, harness.connector.name)
+        assert push is not None and push.remote_id, order.external_id
+        return push.remote_id
+
+    def creates(self, harness: Harness) -> int:
+        path = harness.emulator.order_create_path
+        return sum(1 for r in harness.emulator.requests if r.method == "POST" and r.path == path)
+
+    def assert_once_each(self, harness: Harness, made: list[Order]) -> None:
+        for order in made:
+            found = harness.emulator.erp_orders_numbered(order.number or order.external_id)
+            assert found == [self.remote_id(harness, order)], (order.external_id, found)
+
+    # -- orders -----------------------------------------------------------------------------
+
+    def test_creates_each_channel_order_once_and_a_replay_sends_nothing(
+        self, harness: Harness
+    ) -> None:
+        """requirement: every channel order is created in the ERP once, with the channel's
+        number; running push-orders again sends nothing."""
+        made = self.channel_orders(harness, 6)
+        report = self.push(harness)
+        assert (report.created, report.refused, report.unresolved) == (6, 0, 0), report.errors
+        self.assert_once_each(harness, made)
+        sent = self.creates(harness)
+        again = self.push(harness)
+        assert again.created == 0 and self.creates(harness) == sent
+        self.assert_once_each(harness, made)
+
+    def test_a_lost_answer_is_looked_up_and_never_duplicated(self, harness: Harness) -> None:
+        """requirement: a create the ERP stored but whose answer was lost is found by the
+        channel number before anything is sent again: no duplicate."""
+        made = self.channel_orders(harness, 4)
+        harness.emulator.faults.add(
+            "lost_answer", path=harness.emulator.order_create_path, method="POST", times=2
+        )
+        report = self.push(harness)
+        assert report.unresolved == 0 and report.refused == 0, report.errors
+        assert report.found >= 1
+        assert report.created + report.found == 4
+        self.assert_once_each(harness, made)
+
+    def test_a_run_killed_after_recording_the_intent_looks_first(self, harness: Harness) -> None:
+        """requirement: an intent recorded by a run that died (with or without its create
+        reaching the ERP) is resolved by a look-up first: created once either way."""
+        reached, lost = self.channel_orders(harness, 2)
+        sink = OrderSink.of(harness.connector)
+        assert sink.create_order(reached).ok  # the create went out; the run died after it
+        with harness.store.session() as session:
+            for order in (reached, lost):
+                row = orders.get_order(session, order.connector, order.external_id)
+                assert row is not None and row.id is not None
+                erp_store.record(
+                    session, row.id, harness.connector.name, ErpPushState.SENDING, attempt=True
+                )
+        report = self.push(harness)
+        assert (report.found, report.created) == (1, 1), report.errors
+        self.assert_once_each(harness, [reached, lost])
+
+    def test_cancellations_follow_and_orders_cancelled_first_are_not_created(
+        self, harness: Harness
+    ) -> None:
+        """requirement: a channel order cancelled after it was created is cancelled in the
+        ERP; one already cancelled when first seen is never created."""
+        made = self.channel_orders(harness, 2)
+        self.push(harness)
+        cancelled = made[0].model_copy(
+            update={
+                "status": OrderStatus.CANCELLED,
+                "channel_status": "cancelled",
+                "updated_at": harness.time.now(),
+            }
+        )
+        self.store_orders(harness, [cancelled])
+        (never,) = self.channel_orders(harness, 1, start=50, status=OrderStatus.CANCELLED)
+        report = self.push(harness)
+        assert (report.cancelled, report.skipped, report.created) == (1, 1, 0), report.errors
+        assert harness.emulator.erp_order_cancelled(self.remote_id(harness, made[0]))
+        assert not harness.emulator.erp_order_cancelled(self.remote_id(harness, made[1]))
+        assert harness.emulator.erp_orders_numbered(never.number or "") == []
+        assert self.push(harness).cancelled == 0
+
+    def test_a_cancellation_the_erp_cannot_take_is_reported_not_forced(
+        self, harness: Harness
+    ) -> None:
+        """requirement: cancelling an order the ERP has invoiced is refused by the ERP: the
+        run reports it (partial), and the ERP order stays as it is."""
+        (order,) = self.channel_orders(harness, 1)
+        self.push(harness)
+        remote = self.remote_id(harness, order)
+        harness.emulator.erp_invoice_order(remote)
+        self.store_orders(
+            harness,
+            [
+                order.model_copy(
+                    update={"status": OrderStatus.CANCELLED, "updated_at": harness.time.now()}
+                )
+            ],
+        )
+        report = self.push(harness)
+        assert report.cancel_refused == 1 and report.shortfall()
+        assert order.external_id in report.errors[0]
+        assert not harness.emulator.erp_order_cancelled(remote)
+
+    def test_orders_the_channel_fulfils_are_not_created(self, harness: Harness) -> None:
+        """requirement: a Full/FBA order (the channel ships from its own warehouse) is not
+        created in the ERP, whose stock it never touched."""
+        (order,) = self.channel_orders(harness, 1)
+        full = order.model_copy(
+            update={"external_id": "SO-FULL", "number": "FULL-1", "fulfilled_by_channel": True}
+        )
+        self.store_orders(harness, [full])
+        report = self.push(harness)
+        assert (report.created, report.skipped) == (1, 1)
+        assert harness.emulator.erp_orders_numbered("FULL-1") == []
+
+    def test_an_unknown_sku_is_a_clear_per_order_error(self, harness: Harness) -> None:
+        """requirement: an order whose SKU the ERP does not have is refused with an error
+        naming the SKU; the other orders are created."""
+        (good,) = self.channel_orders(harness, 1)
+        (bad,) = self.channel_orders(harness, 1, start=2, sku="NO-SUCH-SKU-9")
+        report = self.push(harness)
+        assert (report.created, report.refused) == (1, 1)
+        assert "NO-SUCH-SKU-9" in report.errors[0] and bad.external_id in report.errors[0]
+        assert harness.emulator.erp_orders_numbered(bad.number or "") == []
+        self.assert_once_each(harness, [good])
+
+    def test_orders_from_the_erp_itself_are_never_pushed_back(self, harness: Harness) -> None:
+        """requirement: orders whose connector is an ERP (its own orders, imported) are never
+        created in it."""
+        (own,) = self.channel_orders(harness, 1, connector=harness.connector.name)
+        (other,) = self.channel_orders(harness, 1, start=2, connector="hub-erp")
+        report = self.push(harness, exclude={"hub-erp"})
+        assert report.created == 0
+        assert harness.emulator.erp_orders_numbered(own.number or "") == []
+        assert harness.emulator.erp_orders_numbered(other.number or "") == []
+
+    # -- stock ------------------------------------------------------------------------------
+
+    def test_pulls_the_available_stock_of_listed_skus(self, harness: Harness) -> None:
+        """requirement: pull-stock stores what the ERP shows as available (its reservations
+        for the orders it holds deducted), per SKU; a SKU it lacks is reported."""
+        self.channel_orders(harness, 3)
+        self.push(harness)
+        skus = harness.emulator.erp_skus()
+        report = pull_stock(harness.connector, harness.store, skus=[*skus, "NO-SUCH-SKU-9"])
+        assert report.missing == ["NO-SUCH-SKU-9"]
+        with harness.store.session() as session:
+            stored = {
+                row.sku: row.available
+                for row in erp_store.levels(session, harness.connector.name)
+                if row.location == "main"
+            }
+        assert stored == {sku: harness.emulator.erp_available(sku) for sku in skus}
+
+    def test_channels_sell_erp_available_less_orders_not_in_the_erp(self, harness: Harness) -> None:
+        """requirement: with the ERP as stock source, a channel may sell the ERP's available
+        minus the orders erpsync imported but has not created in the ERP yet, minus the
+        safety stock; once created there, the ERP's own reservation counts them instead."""
+        sku = harness.emulator.erp_skus()[0]
+        before = harness.emulator.erp_available(sku)
+        pull_stock(harness.connector, harness.store, skus=[sku])
+        (order,) = self.channel_orders(harness, 1, sku=sku)
+        units = order.items[0].quantity
+
+        def sellable() -> int:
+            with harness.store.session() as session:
+                source = ErpOnHand(session, harness.connector.name, ())
+                found = availability.compute(
+                    session, [sku], locations=["main"], kits={}, safety_stock=1, source=source
+                )
+            return found[sku].available
+
+        assert sellable() == before - units - 1
+        self.push(harness)
+        assert sellable() == before - 1  # the ERP does not hold it yet as far as we know
+        pull_stock(harness.connector, harness.store, skus=[sku])
+        assert harness.emulator.erp_available(sku) == before - units
+        assert sellable() == before - units - 1
+
+    # -- invoices ---------------------------------------------------------------------------
+
+    def test_pulls_each_authorised_invoice_once_as_the_channel_orders(
+        self, harness: Harness
+    ) -> None:
+        """requirement: an NF-e the ERP issued for an order erpsync created is stored as the
+        channel order's invoice (number, series, key, total, XML); orders without one yet are
+        asked again next run, and nothing is stored twice."""
+        first, second = self.channel_orders(harness, 2)
+        self.push(harness)
+        key = harness.emulator.erp_invoice_order(self.remote_id(harness, first))
+        report = pull_invoices(harness.connector, harness.store)
+        assert (report.asked, report.new, report.refused) == (2, 1, 0), report.errors
+        with harness.store.session() as session:
+            row = invoices.by_key(session, key)
+            assert row is not None
+            order_row = session.get(OrderRow, row.order_id)
+            assert order_row is not None and order_row.external_id == first.external_id
+            assert row.source == "erp" and invoices.xml_of(row).startswith(b"<?xml")
+        again = pull_invoices(harness.connector, harness.store)
+        assert (again.asked, again.new) == (1, 0)
+        del second
+
+
+class _ChannelStub:
+    """What apply_order needs of a channel connector in these tests."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.settings = ConnectorSettings(name=name, type="stub")

@@ -64,7 +64,8 @@ def test_orders_list_says_when_it_stops_at_the_limit(tmp_path, json_flag):
     [
         (
             ["pull-orderz"],
-            "No such command 'pull-orderz'. Did you mean 'pull-orders'? (see 'erpsync --help')",
+            "No such command 'pull-orderz'. Did you mean 'pull-orders', 'push-orders'? "
+            "(see 'erpsync --help')",
         ),
         (["pull-orders", "--bogus"], "No such option: --bogus (see 'erpsync pull-orders --help')"),
         (["orders", "show"], "Missing argument 'ID'. (see 'erpsync orders show --help')"),

@@ -171,3 +171,21 @@ def test_a_slow_first_request_does_not_put_the_client_ahead_of_the_server(fake):
         fake.advance(seconds=latency)  # the request travels
         assert server.try_take(), f"429 at t={fake.monotonic()}"
         client.observe(response(200))
+
+
+def test_a_reserve_leaves_a_share_of_the_servers_budget_free(fake):
+    """requirement: with ``reserve``, the bucket stops when only that share of the server's
+    announced limit remains (other apps on the account use it) and waits for the reset; with
+    ``window``, its pace becomes the announced limit less the reserve over that window."""
+    bucket = RateLimiter(
+        RateLimit(rate=1.0, burst=10, reserve=0.25, window=60.0),
+        clock=fake.monotonic,
+        sleep=fake.sleep,
+    )
+    headers = {"X-RateLimit-Limit": "120", "X-RateLimit-Remaining": "30", "X-RateLimit-Reset": "40"}
+    bucket.observe(response(**headers))
+    assert bucket.acquire() == pytest.approx(40.0)  # 30 left = the 25% kept free
+    assert bucket.rate == pytest.approx(120 * 0.75 / 60)
+    headers["X-RateLimit-Remaining"] = "35"
+    bucket.observe(response(**headers))
+    assert bucket.tokens <= 5

@@ -20,6 +20,7 @@ except ImportError:  # pragma: no cover - older Typer
 
 from erpsync.cli import (
     connectors,
+    erp,
     invoices,
     labels,
     listings,
@@ -120,6 +121,7 @@ def root(
 
 
 sync.register(app)
+erp.register(app)
 status.register(app)
 app.add_typer(orders.app, name="orders")
 app.add_typer(products.app, name="products")

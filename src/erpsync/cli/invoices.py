@@ -1,4 +1,4 @@
-"""invoices attach | import | list | show | danfe: the orders' NF-e XMLs."""
+"""invoices attach | import | pull | push | list | show | danfe: the orders' NF-e XMLs."""
 
 from __future__ import annotations
 
@@ -163,6 +163,73 @@ def push_all(
             f"{outcome.connector}: invoices {r.sent} sent, {r.accepted} accepted, "
             f"{r.pending} pending, {r.refused} refused, {r.failed} failed"
         )
+        for error in r.errors:
+            output.warn(f"{outcome.connector}: {error}")
+    return outcomes
+
+
+@app.command("pull")
+def pull(
+    ctx: typer.Context,
+    connector: Annotated[
+        list[str] | None,
+        typer.Option("--connector", "-C", metavar="ERP", help="Only this ERP (repeatable)"),
+    ] = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Read the NF-e each ERP issued for the orders erpsync created in it and store them as
+    the channel orders' invoices (`invoices push` then sends them on)."""
+    from erpsync.cli.sync import _finish
+
+    st, output = state(ctx), out(ctx, json_out)
+    _finish(output, pull_all(st, output, connector), json_out)
+
+
+def pull_all(st: State, output: Output, names: list[str] | None) -> list[Outcome]:
+    """invoices pull over every selected ERP connector (also run by sync)."""
+    from erpsync.connector import Capability
+    from erpsync.engine.invoice_pull import pull_invoices
+    from erpsync.engine.invoices import models_for_type
+    from erpsync.engine.runner import run_all, select_connectors
+    from erpsync.registry import resolve
+
+    config = st.config()
+    selected = [
+        n
+        for n in select_connectors(config, names)
+        if Capability.PULL_INVOICES in resolve(config.connectors[n].type).capabilities
+    ]
+    if not selected:
+        return []
+
+    def models_for(order: OrderRow) -> frozenset[str]:
+        settings = config.connectors.get(order.connector)
+        if settings is None:
+            return models_for_type(None)
+        cls = resolve(settings.type)
+        return models_for_type(settings.type, getattr(cls, "invoice_models", None))
+
+    with st.locked() as store, output.progress("orders") as track:
+        outcomes = run_all(
+            config,
+            store,
+            selected,
+            "invoices-pull",
+            lambda c: pull_invoices(c, store, models_for=models_for, on_batch=track(c.name)),
+        )
+    for outcome in outcomes:
+        if outcome.skipped:
+            output.info(f"{outcome.connector}: skipped: {outcome.skipped}")
+            continue
+        if not outcome.ok:
+            continue
+        r = outcome.report
+        output.info(
+            f"{outcome.connector}: invoices of {r.asked} orders asked, {r.new} new, "
+            f"{r.refused} refused"
+        )
+        for warning in r.warnings:
+            output.warn(f"{outcome.connector}: {warning}")
         for error in r.errors:
             output.warn(f"{outcome.connector}: {error}")
     return outcomes

@@ -52,12 +52,14 @@ def list_stock(
 ) -> None:
     """On hand, reserved and available per SKU: available = on hand - reserved - safety stock
     (never below 0), a kit's from its components; the number push-stock sends."""
+    from erpsync.cli.sync import _on_hand
     from erpsync.engine import availability
     from erpsync.store import products
 
     st, output = state(ctx), out(ctx, json_out)
     config = st.config()
     locations = location or [config.stock.default_location]
+    on_hand = _on_hand(config)
     with st.reading() as session:
         skus = [p.sku for p in products.list_products(session)]
         found = availability.compute(
@@ -66,6 +68,7 @@ def list_stock(
             locations=locations,
             kits=products.kit_components(session),
             safety_stock=config.stock.safety_stock,
+            source=on_hand(session) if on_hand is not None else None,
         )
     data = [
         {

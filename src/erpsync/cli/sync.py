@@ -11,6 +11,8 @@ from erpsync.cli.state import State, out, state
 
 if TYPE_CHECKING:
     from erpsync.cli.output import Output
+    from erpsync.config import Config
+    from erpsync.engine.push import OnHandFactory
     from erpsync.engine.runner import Outcome
 
 ConnectorOpt = Annotated[
@@ -90,13 +92,19 @@ def sync(
     parallel: ParallelOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
-    """pull-orders, then invoices push, then push-stock."""
-    from erpsync.cli.invoices import push_all
+    """The whole cycle: pull-orders, push-orders, invoices pull, invoices push, pull-stock,
+    push-stock; each step runs on the connectors that can do it, and is skipped when none
+    is configured (no ERP: pull-orders, invoices push, push-stock, as before)."""
+    from erpsync.cli import erp
+    from erpsync.cli.invoices import pull_all, push_all
 
     st, output = state(ctx), out(ctx, json_out)
     outcomes = _pull(st, output, connector, None, dry_run, parallel)
-    if not dry_run:  # invoices have no dry run: a push is a send
+    outcomes += erp.push_all(st, output, connector, dry_run)
+    if not dry_run:  # invoices have no dry run: a pull stores, a push is a send
+        outcomes += pull_all(st, output, connector)
         outcomes += push_all(st, output, connector)
+    outcomes += erp.pull_all(st, output, connector, dry_run=dry_run)
     outcomes += _push(st, output, connector, dry_run, False, False, parallel)
     _finish(output, outcomes, json_out)
 
@@ -158,7 +166,14 @@ def _pull(
             store,
             selected,
             "pull-orders",
-            lambda c: pull_one(c, store, since=since, dry_run=dry_run, on_page=track(c.name)),
+            lambda c: pull_one(
+                c,
+                store,
+                since=since,
+                dry_run=dry_run,
+                on_page=track(c.name),
+                stock_effects=c.name != config.stock.source,
+            ),
             record=not dry_run,
             context=build_context(config, store, dry_run=dry_run),
             parallel=parallel,
@@ -202,14 +217,23 @@ def _push(
         if Capability.PUSH_STOCK in resolve(config.connectors[n].type).capabilities
     ]
     safety = config.stock.safety_stock
+    on_hand = _on_hand(config)
     with st.locked() as store, output.progress("listings") as track:
+        if on_hand is not None and selected:
+            _require_erp_stock(store, str(config.stock.source))
         outcomes = run_all(
             config,
             store,
             selected,
             "push-stock",
             lambda c: push_one(
-                c, store, safety_stock=safety, full=full, dry_run=dry_run, on_batch=track(c.name)
+                c,
+                store,
+                safety_stock=safety,
+                full=full,
+                dry_run=dry_run,
+                on_batch=track(c.name),
+                on_hand=on_hand,
             ),
             record=not dry_run,
             parallel=parallel,
@@ -237,6 +261,40 @@ def _push(
         # SKUs without a listing here are usually sold on another channel: `status` lists the
         # products no channel lists, once, instead of every push warning about them
     return outcomes
+
+
+def _on_hand(config: Config) -> OnHandFactory | None:
+    """Where push-stock takes on-hand from: ``stock.source``'s ERP, else the ledger (None)."""
+    source = config.stock.source
+    if source is None:
+        return None
+    from erpsync.connector import Capability
+    from erpsync.engine.availability import ErpOnHand
+    from erpsync.registry import resolve
+
+    erps = [
+        name
+        for name, settings in config.connectors.items()
+        if Capability.PUSH_ORDERS in resolve(settings.type).capabilities
+    ]
+    return lambda session: ErpOnHand(session, source, erps)
+
+
+def _require_erp_stock(store: Any, source: str) -> None:
+    """With stock.source, push-stock never runs on an ERP stock never read: every listing
+    would go to 0."""
+    from erpsync.engine.stock_pull import listed_skus
+    from erpsync.errors import ConfigError
+    from erpsync.store import erp as erp_store
+
+    if not listed_skus(store):
+        return  # nothing to push
+    with store.session() as session:
+        if not erp_store.levels(session, source, limit=1):
+            raise ConfigError(
+                f"stock.source is {source}, but its stock has never been read: run "
+                f"`erpsync pull-stock -C {source}` first (sync does)"
+            )
 
 
 def _print_plan(output: Output, report: Any, explain: bool) -> None:

@@ -32,6 +32,7 @@ from erpsync.config.schema import (
     Config,
     StockSettings,
     settings_for,
+    stock_source_problems,
     validate_connectors,
     validate_shape,
 )
@@ -96,6 +97,7 @@ def parse_config(
     data = expanded.data
     shape, shape_problems = validate_shape(data)
     checked, connector_problems = validate_connectors(data)
+    connector_problems += stock_source_problems(data, checked)
     problems = expanded.problems + _not_redundant(shape_problems + connector_problems, expanded)
     if problems or shape is None:
         raise config_error(label, problems, data)

@@ -28,7 +28,7 @@ from pydantic import (
 from erpsync import registry
 from erpsync.config.loader import DEFAULT_DATABASE, database_url_problem
 from erpsync.config.messages import Problem, SchemaError, from_validation_error
-from erpsync.connector import Connector, ConnectorSettings
+from erpsync.connector import Capability, Connector, ConnectorSettings
 from erpsync.errors import ConfigError
 
 CONNECTOR_NAME = re.compile(r"[a-z0-9][a-z0-9_-]*")
@@ -79,6 +79,9 @@ class StockSettings(_Section):
     safety_stock: Count = 0
     #: the location a connector sells from when it lists no ``locations``
     default_location: Text = "main"
+    #: an ERP connector's name: its stock (``pull-stock``) is the on-hand push-stock uses;
+    #: None: erpsync's own ledger
+    source: Text | None = None
 
 
 class ConnectorBlock(_Section):
@@ -160,6 +163,29 @@ def validate_shape(data: Mapping[str, Any]) -> tuple[ConfigFile | None, list[Pro
         return ConfigFile.model_validate(data), problems
     except ValidationError as exc:
         return None, problems + from_validation_error(exc)
+
+
+def stock_source_problems(data: Mapping[str, Any], checked: Mapping[str, Checked]) -> list[Problem]:
+    """``stock.source`` must name a configured connector that is a stock source (an ERP)."""
+    stock = data.get("stock")
+    source = stock.get("source") if isinstance(stock, dict) else None
+    if not isinstance(source, str) or not source.strip():
+        return []
+    loc = ("stock", "source")
+    blocks = _connector_blocks(data)
+    if source not in blocks:
+        known = ", ".join(blocks) or "none configured"
+        return [Problem(loc, f"names no configured connector (configured: {known})")]
+    found = checked.get(source)
+    if found is not None and Capability.PULL_STOCK not in found.cls.capabilities:
+        return [
+            Problem(
+                loc,
+                f"{source} is a {found.cls.type} connector, which has no stock to read: "
+                "name an ERP connector (tiny, bling)",
+            )
+        ]
+    return []
 
 
 def validate_connectors(data: Mapping[str, Any]) -> tuple[dict[str, Checked], list[Problem]]:

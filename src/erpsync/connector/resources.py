@@ -45,7 +45,7 @@ has its flow in ``erpsync.engine.labels`` (``LabelRequest``/``LabelResult``).
 from __future__ import annotations
 
 from abc import abstractmethod
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar, Literal
@@ -131,6 +131,12 @@ class SeenOrders:
         """The ids among ``versions`` (external_id -> updated_at) already stored at that
         version: ask once per page rather than once per order."""
         return {i for i, updated_at in versions.items() if self.is_current(i, updated_at)}
+
+    def created_here(self, external_ids: Iterable[str]) -> set[str]:
+        """The ids among ``external_ids`` of orders erpsync itself created on this platform
+        (an ERP's copies of channel orders, ``push-orders``): an ERP that also imports its own
+        orders leaves these out."""
+        return set()
 
 
 class NothingSeen(SeenOrders):

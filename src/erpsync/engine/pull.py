@@ -9,7 +9,7 @@ plus the ledger's idempotency keys make that re-read change nothing.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -36,6 +36,7 @@ from erpsync.http.session import HttpSession
 from erpsync.postsale.shipments import shipments_from_order
 from erpsync.postsale.status import merge_status
 from erpsync.store import Store, cursors, listings, orders, products, quarantine, shipments
+from erpsync.store import erp as erp_store
 
 log = logging.getLogger("erpsync.pull")
 
@@ -114,6 +115,7 @@ class StoreSeen(SeenOrders):
     def __init__(self, store: Store, connector: str) -> None:
         self.store = store
         self.connector = connector
+        self._created: set[str] | None = None
 
     def is_current(self, external_id: str, updated_at: datetime | None) -> bool:
         return bool(self.current_of({external_id: updated_at}))
@@ -122,6 +124,12 @@ class StoreSeen(SeenOrders):
         with self.store.reader() as connection:
             stored = orders.stored_versions(connection, self.connector, list(versions))
         return {i for i, updated_at in versions.items() if stored.get(i) == updated_at}
+
+    def created_here(self, external_ids: Iterable[str]) -> set[str]:
+        if self._created is None:
+            with self.store.session() as session:
+                self._created = erp_store.remote_ids(session, self.connector)
+        return self._created & set(external_ids)
 
 
 def pull_window(connector: ConnectorCore, store: Store, since: datetime | None) -> Window:
@@ -143,8 +151,12 @@ def pull_orders(
     since: datetime | None = None,
     dry_run: bool = False,
     on_page: Callable[[int], None] | None = None,
+    stock_effects: bool = True,
 ) -> PullReport:
-    """Pull one connector's changed orders into the store. See the module docstring."""
+    """Pull one connector's changed orders into the store. See the module docstring.
+
+    ``stock_effects=False``: the orders move no stock here (the connector is the ERP that is
+    the stock source: its orders are in its stock already)."""
     source = OrderSource.of(connector)
     window = pull_window(source, store, since)
     report = PullReport(connector.name, window=window)
@@ -153,6 +165,7 @@ def pull_orders(
             location = {connector.name: connector.settings.locations[0]}
             book_parked(session, locations=location, default_location="", connector=connector.name)
         catalogue = load_catalogue(session, connector.name)
+        catalogue.stock_effects = stock_effects
     run = _WindowReader(source, store, report, catalogue, dry_run, on_page)
     complete = run.read_until_stable(window)
     if dry_run:
@@ -358,7 +371,9 @@ def apply_order(
     transition = decide(
         previous,
         order.status,
-        fulfilled_by_channel=order.fulfilled_by_channel or copy_of is not None,
+        fulfilled_by_channel=order.fulfilled_by_channel
+        or copy_of is not None
+        or not catalogue.stock_effects,
     )
     if transition.reinstated and row is not None and row.updated_at == order.updated_at:
         # same version, other status: no telling which came last, and a cancellation stands

@@ -13,11 +13,16 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from sqlmodel import Session
+
 from erpsync.connector import Connector, ConnectorCore, StockSink
 from erpsync.domain import PushResult, StockUpdate
 from erpsync.engine import availability
 from erpsync.store import Store, listings, products
 from erpsync.store.tables import ListingRow
+
+#: builds the on-hand source for a session (``availability.ErpOnHand`` with ``stock.source``)
+OnHandFactory = Callable[[Session], availability.OnHandSource]
 
 log = logging.getLogger("erpsync.push")
 
@@ -65,7 +70,12 @@ class PushReport:
 
 
 def plan_push(
-    connector: ConnectorCore, store: Store, *, safety_stock: int, full: bool = False
+    connector: ConnectorCore,
+    store: Store,
+    *,
+    safety_stock: int,
+    full: bool = False,
+    on_hand: OnHandFactory | None = None,
 ) -> PushReport:
     """Work out what each of the connector's listings should show, and which to send."""
     report = PushReport(connector.name)
@@ -80,6 +90,7 @@ def plan_push(
             locations=connector.settings.locations,
             kits=kits,
             safety_stock=safety_stock,
+            source=on_hand(session) if on_hand is not None else None,
         )
         last = listings.pushed(session, [r.id for r in rows if r.id is not None])
     linked: set[str] = set()
@@ -133,12 +144,14 @@ def push_stock(
     full: bool = False,
     dry_run: bool = False,
     on_batch: Callable[[int], None] | None = None,
+    on_hand: OnHandFactory | None = None,
 ) -> PushReport:
-    """Plan, then send what changed and record each listing's outcome."""
+    """Plan, then send what changed and record each listing's outcome. ``on_hand``: where
+    on-hand comes from (default: the ledger; ``stock.source``: an ERP, see availability)."""
     sink = StockSink.of(connector)
     if not dry_run:
         _verify_pending(sink, store)
-    report = plan_push(sink, store, safety_stock=safety_stock, full=full)
+    report = plan_push(sink, store, safety_stock=safety_stock, full=full, on_hand=on_hand)
     if dry_run:
         return report
     to_send = [p for p in report.plan if p.send]

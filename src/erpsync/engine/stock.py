@@ -47,6 +47,9 @@ class Catalogue:
     kits: Kits
     known: set[str]
     links: Mapping[tuple[str, str], str] = field(default_factory=dict)
+    #: False for the orders of the ERP that is the stock source (``stock.source``): the ERP
+    #: made their stock movements already, so they move nothing here
+    stock_effects: bool = True
 
     def sku_of(self, item: OrderItem | OrderItemRow) -> str | None:
         """The known SKU an order line sells, or None (parked until it becomes known)."""

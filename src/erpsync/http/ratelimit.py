@@ -31,6 +31,7 @@ _MILLISECONDS_THRESHOLD = 3_600
 #: IETF draft RateLimit-*, the common X-RateLimit-* and Nuvemshop's x-rate-limit-*
 _REMAINING = ("RateLimit-Remaining", "X-RateLimit-Remaining", "X-Rate-Limit-Remaining")
 _RESET = ("RateLimit-Reset", "X-RateLimit-Reset", "X-Rate-Limit-Reset")
+_LIMIT = ("RateLimit-Limit", "X-RateLimit-Limit", "X-Rate-Limit-Limit")
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,12 @@ class RateLimit:
 
     rate: float
     burst: int = 1
+    #: the share of the server's budget (its ``X-RateLimit-Limit``) to leave for others: a
+    #: budget shared by every app on an account (Tiny) must not be spent by us alone
+    reserve: float = 0.0
+    #: seconds the server's ``X-RateLimit-Limit`` counts over (60: per minute); when set, the
+    #: bucket's rate follows the limit the server announces (less ``reserve``)
+    window: float | None = None
 
     @classmethod
     def per_minute(cls, count: float, burst: int = 1) -> RateLimit:
@@ -74,6 +81,9 @@ class RateLimiter:
         declared = max(1, int(limit.burst))
         self.reserve = min(1.0, self.rate * RESERVE_SECONDS, declared - 1.0) if concurrent else 0.0
         self.burst = declared - self.reserve
+        #: the share of the server's announced budget left to others (``RateLimit.reserve``)
+        self.share_free = min(max(float(limit.reserve), 0.0), 0.95)
+        self.window = limit.window
         self._clock = clock
         self._sleep = sleep
         self._lock = threading.Lock()
@@ -152,6 +162,13 @@ class RateLimiter:
             remaining = _number(_first(headers, *_REMAINING))
             if remaining is None:
                 return
+            limit = _number(_first(headers, *_LIMIT))
+            if limit is not None and limit > 0 and (self.share_free or self.window):
+                # keep ``share_free`` of the announced budget free: what is left for us is the
+                # remainder above it, and our pace that share of the limit over its window
+                remaining -= math.ceil(limit * self.share_free)
+                if self.window:
+                    self.rate = max(limit * (1.0 - self.share_free) / self.window, 1e-3)
             self._tokens = min(self._tokens, remaining)
             if remaining < 1:
                 reset = _reset_seconds(_first(headers, *_RESET))

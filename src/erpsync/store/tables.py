@@ -27,6 +27,11 @@ INVOICE_SOURCES = ("manual", "import", "erp")
 INVOICE_MODELS = ("55", "65")
 PUSH_STATES = ("sent", "accepted", "pending", "refused", "failed")
 LABEL_STATES = ("none", "fetched", "not_applicable")
+#: a channel order in an ERP: "sending" (intent recorded, answer not seen: look it up before
+#: creating again), "created", "refused" (the ERP said no: unknown SKU, validation; tried again
+#: next run), "skipped" (cancelled before it was ever created: never created), "cancelled"
+#: (its cancellation reached the ERP), "cancel_refused" (the ERP cannot take it: reported)
+ERP_PUSH_STATES = ("sending", "created", "refused", "skipped", "cancelled", "cancel_refused")
 
 
 def _one_of(column: str, values: tuple[str, ...]) -> str:
@@ -393,3 +398,41 @@ class Lease(SQLModel, table=True):
     #: that does not run the same command on the connector again
     last_command: str | None = None
     finished_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+
+
+class ErpPush(SQLModel, table=True):
+    """One channel order in one ERP connector (``push-orders``): the intent is recorded as
+    "sending" before the create goes out, so an answer lost in flight is looked up by the
+    channel number before anything is created again."""
+
+    __tablename__ = "erp_pushes"
+    __table_args__ = (
+        CheckConstraint(_one_of("state", ERP_PUSH_STATES), name="ck_erp_pushes_state"),
+        Index("ix_erp_pushes_connector_remote_id", "connector", "remote_id"),
+    )
+
+    order_id: int = Field(primary_key=True, foreign_key="orders.id", ondelete="CASCADE")
+    connector: str = Field(primary_key=True)
+    state: str
+    #: the ERP's id of the order, once known
+    remote_id: str | None = None
+    error: str | None = None
+    attempts: int = 0
+    first_sent_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+
+
+class ErpStock(SQLModel, table=True):
+    """A SKU's stock as an ERP (``StockSource``) last reported it (``pull-stock``); with
+    ``stock.source`` set, push-stock computes what channels may sell from it."""
+
+    __tablename__ = "erp_stock"
+
+    connector: str = Field(primary_key=True)
+    sku: str = Field(primary_key=True)
+    location: str = Field(primary_key=True)
+    available: int
+    on_hand: int | None = None
+    reserved: int | None = None
+    product_id: str | None = None
+    fetched_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
