@@ -70,7 +70,11 @@ def write_config(
 def start_slow_pull(folder: Path) -> subprocess.Popen[str]:
     """A pull-orders process that is known to hold the run lock and to run for a long while
     (60 pages, 0.5 s each): tests signal or race it without relying on a fixed sleep, which a
-    loaded machine outlasts."""
+    loaded machine outlasts.
+
+    SIGINT is reset to its default in the child: a test run started in the background (`&` in
+    a script, as CI runners and landing scripts do) inherits SIGINT ignored, and Python then
+    never raises KeyboardInterrupt, so Ctrl-C could not be tested."""
     write_config(folder, generate=3000, page_delay=0.5)
     process = subprocess.Popen(
         [sys.executable, "-m", "erpsync", "pull-orders"],
@@ -79,6 +83,7 @@ def start_slow_pull(folder: Path) -> subprocess.Popen[str]:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=_default_sigint,
     )
     deadline = time.monotonic() + 60
     while not _run_recorded(folder):
@@ -86,6 +91,10 @@ def start_slow_pull(folder: Path) -> subprocess.Popen[str]:
         assert time.monotonic() < deadline, "pull-orders did not start within 60 s"
         time.sleep(0.2)
     return process
+
+
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def _run_recorded(folder: Path) -> bool:
