@@ -29,7 +29,8 @@ SANDBOX_SKUS = (
     "CAM-PRETO-M", "CAM-BRANCO-G", "CAN-300", "CAN-350", "GAR-1L", "FONE-BT", "MOC-01",
     "BON-AZ", "BON-PR", "CAMISETA-P-AZUL", "CAMISETA-M-AZUL", "CANECA-AZUL",
     "LUMINARIA/MESA 40cm", "PANO-PRATO-KIT3", "FONE-BT-FBA", "CAMISETA-AZ-M", "CAMISETA-AZ-G",
-    "CANECA-300", "CABO-USB-C", "FONE-BT-01", "LIVRO-PY-01",
+    "CANECA-300", "CABO-USB-C", "FONE-BT-01", "LIVRO-PY-01", "CAM-AZUL-P", "CAM-AZUL-M",
+    "CAM-PRETA-M", "MOC-CINZA",
 )  # fmt: skip
 
 #: the sales module ("Vendas") and its situações: the defaults every account has, with

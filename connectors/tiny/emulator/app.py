@@ -142,7 +142,7 @@ class TinyEmulator(Emulator):
         """Orders the ERP got from elsewhere (Hub da Olist's marketplaces)."""
         step = (end - start) / max(count, 1)
         ids = []
-        skus = [p["sku"] for p in self.products.values() if not p["kit"]]
+        skus = seed.HUB_SKUS
         for index in range(count):
             when = start + step * index
             sku = skus[index % len(skus)]

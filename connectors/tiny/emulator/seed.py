@@ -17,7 +17,7 @@ ECOMMERCES: dict[int, str] = {
 HUB_ECOMMERCE = 103
 
 #: (id, sku, descricao, saldo, kit components [(sku, qty)])
-PRODUCTS: list[tuple[int, str, str, int, list[tuple[str, int]]]] = [
+CATALOGUE: list[tuple[int, str, str, int, list[tuple[str, int]]]] = [
     (3001, "CAM-P", "Camiseta P", 40, []),
     (3002, "CAM-M", "Camiseta M", 25, []),
     (3003, "CAM-G", "Camiseta G", 12, []),
@@ -25,6 +25,43 @@ PRODUCTS: list[tuple[int, str, str, int, list[tuple[str, int]]]] = [
     (3005, "CAM-P-10", "Camiseta P (pacote)", 8, []),  # a code that starts like CAM-P
     (3006, "KIT-CAFE", "Kit café: 2 canecas", 0, [("CANECA", 2)]),
 ]
+#: the SKUs the channel sandboxes of config.example.yaml sell, so `erpsync sync` on it pushes
+#: their orders into this sandbox instead of refusing them as unknown products
+SANDBOX_SKUS = (
+    "BON-AZ",
+    "BON-PR",
+    "CABO-USB-C",
+    "CAM-AZUL-M",
+    "CAM-AZUL-P",
+    "CAM-BRANCO-G",
+    "CAM-PRETA-M",
+    "CAM-PRETO-M",
+    "CAM-PRETO-P",
+    "CAMISETA-AZ-G",
+    "CAMISETA-AZ-M",
+    "CAMISETA-M",
+    "CAMISETA-M-AZUL",
+    "CAMISETA-P",
+    "CAMISETA-P-AZUL",
+    "CAN-300",
+    "CAN-350",
+    "CANECA-01",
+    "CANECA-300",
+    "CANECA-AZUL",
+    "FONE-BT",
+    "FONE-BT-01",
+    "FONE-BT-FBA",
+    "GAR-1L",
+    "KIT-CANECA-2",
+    "LIVRO-PY-01",
+    "LUMINARIA/MESA 40cm",
+    "MOC-01",
+    "MOC-CINZA",
+    "PANO-PRATO-KIT3",
+)
+PRODUCTS = [*CATALOGUE, *((3100 + n, sku, sku, 20, []) for n, sku in enumerate(SANDBOX_SKUS, 1))]
+#: what the hub's own orders sell (the sandbox SKUs stay for the channels' orders)
+HUB_SKUS = [sku for _, sku, _, _, kit in CATALOGUE if not kit]
 
 BUYERS: list[dict[str, Any]] = [
     {"nome": "Maria da Silva", "cpfCnpj": "52998224725", "email": "maria@example.com"},
