@@ -18,12 +18,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from typing import ClassVar
 
 from sqlmodel import Session, col, select
 
 from erpsync.connector import Connector, InvoiceSink
 from erpsync.domain import Invoice, SendResult
+from erpsync.engine.push_report import RecordPushReport
 from erpsync.errors import ErpsyncError
 from erpsync.postsale.domain import PushState
 from erpsync.store import Store, invoices
@@ -35,31 +37,13 @@ _DUE = (PushState.SENT.value, PushState.FAILED.value)
 
 
 @dataclass
-class InvoicePushReport:
-    connector: str
-    sent: int = 0
-    accepted: int = 0
-    pending: int = 0
-    refused: int = 0
-    failed: int = 0
+class InvoicePushReport(RecordPushReport):
+    noun: ClassVar[str] = "invoice(s)"
+
     skipped_fulfilled: int = 0
-    errors: list[str] = field(default_factory=list)
 
     def counts(self) -> dict[str, int]:
-        return {
-            "sent": self.sent,
-            "accepted": self.accepted,
-            "pending": self.pending,
-            "refused": self.refused,
-            "failed": self.failed,
-            "fulfilled_by_channel": self.skipped_fulfilled,
-        }
-
-    def shortfall(self) -> str | None:
-        """Invoices this run could not place, or None: makes the run partial."""
-        if not (self.refused or self.failed):
-            return None
-        return f"{self.refused} invoice(s) refused, {self.failed} failed"
+        return {**super().counts(), "fulfilled_by_channel": self.skipped_fulfilled}
 
 
 def push_invoices(

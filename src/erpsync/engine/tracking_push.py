@@ -19,12 +19,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from typing import ClassVar
 
 from sqlmodel import Session, col, select
 
 from erpsync.connector import Connector, TrackingSink
 from erpsync.domain import OrderStatus, SendResult, TrackingUpdate
+from erpsync.engine.push_report import RecordPushReport
 from erpsync.errors import ErpsyncError
 from erpsync.postsale.domain import PushState
 from erpsync.store import Store, shipments
@@ -38,31 +40,13 @@ _BEFORE_SHIPPED = frozenset({OrderStatus.PENDING, OrderStatus.PAID, OrderStatus.
 
 
 @dataclass
-class TrackingPushReport:
-    connector: str
-    sent: int = 0
-    accepted: int = 0
-    pending: int = 0
-    refused: int = 0
-    failed: int = 0
+class TrackingPushReport(RecordPushReport):
+    noun: ClassVar[str] = "tracking push(es)"
+
     skipped: int = 0  # fulfilled by the channel, a logistic type without a call, cancelled
-    errors: list[str] = field(default_factory=list)
 
     def counts(self) -> dict[str, int]:
-        return {
-            "sent": self.sent,
-            "accepted": self.accepted,
-            "pending": self.pending,
-            "refused": self.refused,
-            "failed": self.failed,
-            "skipped": self.skipped,
-        }
-
-    def shortfall(self) -> str | None:
-        """Tracking this run could not place, or None: makes the run partial."""
-        if not (self.refused or self.failed):
-            return None
-        return f"{self.refused} tracking push(es) refused, {self.failed} failed"
+        return {**super().counts(), "skipped": self.skipped}
 
 
 @dataclass(frozen=True)
