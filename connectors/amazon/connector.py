@@ -23,13 +23,23 @@ from erpsync.connector import (
     RawOrder,
     SeenOrders,
     StockSink,
+    TrackingSink,
     Window,
 )
-from erpsync.connectors.amazon import feeds, listings, orders, stock
+from erpsync.connectors.amazon import feeds, listings, orders, shipping, stock
 from erpsync.connectors.amazon import invoices as invoice_map
 from erpsync.connectors.amazon.errors import access_token_expired, said, sp_error
 from erpsync.connectors.amazon.settings import AmazonCredentials, AmazonOptions
-from erpsync.domain import Invoice, Listing, Order, PushResult, SendResult, StockUpdate, to_utc
+from erpsync.domain import (
+    Invoice,
+    Listing,
+    Order,
+    PushResult,
+    SendResult,
+    StockUpdate,
+    TrackingUpdate,
+    to_utc,
+)
 from erpsync.errors import AuthError, FatalError, RetriableError
 from erpsync.http.pagination import CursorPaginator
 
@@ -76,6 +86,7 @@ class AmazonConnector(
     ListingSource,
     StockSink,
     InvoiceSink,
+    TrackingSink,
 ):
     """Amazon Selling Partner API for one seller and marketplace (default Amazon.com.br)."""
 
@@ -84,6 +95,10 @@ class AmazonConnector(
     # one JSON_LISTINGS_FEED holds up to 25,000 messages and createFeed refills once every two
     # minutes: hand the whole push over at once rather than one feed per 200 SKUs
     push_batch_size = 10_000
+    # the seller's own shipping (MFN) only: FBA is Amazon's, and Easy Ship orders (logistic
+    # type "EasyShip", connectors/amazon/orders.py) are collected and confirmed by Amazon
+    # (the ordersV0 model's own getOrders example spells MFN "SellerFulfilled": taken too)
+    tracking_logistic_types = frozenset({orders.MFN_CHANNEL, "SellerFulfilled"})
     # ref: https://developer-docs.amazon.com/sp-api/docs/sp-api-endpoints (BR is in the NA region)
     default_base_url = "https://sellingpartnerapi-na.amazon.com"
     # ref: https://developer-docs.amazon.com/sp-api/docs/connecting-to-the-selling-partner-api
@@ -116,6 +131,8 @@ class AmazonConnector(
         # getInvoiceStatus is not given there, the same bucket is assumed [U]
         "submitInvoice": RateLimit(rate=1.133, burst=25),
         "getInvoiceStatus": RateLimit(rate=1.133, burst=25),
+        # ordersV0.json: confirmShipment "2 | 10"
+        "confirmShipment": RateLimit(rate=2, burst=10),
         "createFeed": RateLimit(rate=0.0083, burst=15),
         "getFeed": RateLimit(rate=2, burst=15),
         "getFeedDocument": RateLimit(rate=0.0222, burst=10),
@@ -369,6 +386,50 @@ class AmazonConnector(
                 continue
             results.append(invoice_map.status_result(invoice, answer))
         return results
+
+    # -- tracking (MFN: Orders v0 confirmShipment; see connectors/amazon/shipping.py) ----------
+
+    def push_tracking(self, updates: Sequence[TrackingUpdate]) -> list[SendResult]:
+        """getOrder and getOrderItems, then `confirmShipment` with the lines not shipped yet;
+        an order Amazon already shows as shipped is taken as done (a replay). The orders go
+        together (each operation's bucket paces them); a failed one fails its own result."""
+        outcomes = self.each(self._confirm, updates)
+        results = []
+        for update, outcome in zip(updates, outcomes, strict=True):
+            error = outcome.error
+            if error is None and outcome.value is not None:
+                results.append(outcome.value)
+            elif isinstance(error, RetriableError):
+                results.append(
+                    SendResult(ref=update.shipment_ref, ok=False, retry=True, error=str(error))
+                )
+            else:
+                results.append(SendResult(ref=update.shipment_ref, ok=False, error=str(error)))
+        return results
+
+    def _confirm(self, update: TrackingUpdate) -> SendResult:
+        order_id = update.order_external_id
+        path = f"/orders/v0/orders/{quote(order_id, safe='')}"
+        order = self.request("GET", path, operation="getOrder").json().get("payload") or {}
+        early = shipping.precheck(update, order)
+        if early is not None:
+            return early
+        lines = shipping.unshipped_lines(self._order_items(order_id))
+        if not lines:  # every unit already shipped: the confirmation is there
+            return SendResult(ref=update.shipment_ref, ok=True, remote_id=order_id)
+        body = shipping.confirm_body(
+            update, lines, marketplace_id=self.options.marketplace_id, now=self.now()
+        )
+        # not idempotent: a lost answer is not resent blind (RetriableError; the next run's
+        # getOrder then shows whether Amazon took it)
+        self.request(
+            "POST",
+            shipping.path(order_id),
+            operation="confirmShipment",
+            json=body,
+            idempotent=False,
+        )
+        return SendResult(ref=update.shipment_ref, ok=True, remote_id=order_id)
 
     # -- stock ----------------------------------------------------------------------------------
 

@@ -56,6 +56,10 @@ STATUSES: Mapping[str, OrderStatus] = {
 
 #: FulfillmentChannel: AFN = Fulfillment by Amazon (FBA), MFN = merchant fulfilled
 FBA_CHANNEL = "AFN"
+MFN_CHANNEL = "MFN"
+#: the logistic type of an Easy Ship order's shipment: merchant-fulfilled, but Amazon's carrier
+#: collects it (Orders v0 sends EasyShipShipmentStatus "only for Amazon Easy Ship orders")
+EASY_SHIP = "EasyShip"
 #: getOrders refuses a LastUpdatedBefore later than now - 2 min (ordersV0 model, parameter text)
 ORDERS_LAG = timedelta(minutes=2)
 
@@ -277,8 +281,19 @@ def _extra(order: Mapping[str, Any], raw_items: Sequence[Mapping[str, Any]]) -> 
         "electronic_invoice_status": "ElectronicInvoiceStatus",
         "is_prime": "IsPrime",
         "is_business_order": "IsBusinessOrder",
+        "easy_ship_status": "EasyShipShipmentStatus",
     }
     extra: dict[str, Any] = {ours: order[key] for ours, key in keys.items() if key in order}
+    if order.get("EasyShipShipmentStatus"):
+        # the order-level shipment, as erpsync.postsale.shipments makes it for Amazon, but of
+        # type EasyShip: the seller hands it to Amazon's carrier, no tracking goes back
+        extra["shipments"] = [
+            {
+                "shipment_ref": str(order["AmazonOrderId"]),
+                "logistic_type": EASY_SHIP,
+                "status": str(order["OrderStatus"]),
+            }
+        ]
     # confirmShipment needs each line's OrderItemId; SKU -> OrderItemId keeps them at hand
     extra["order_item_ids"] = {
         str(i.get("SellerSKU")): str(i["OrderItemId"]) for i in raw_items if "OrderItemId" in i

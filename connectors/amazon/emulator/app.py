@@ -1,4 +1,5 @@
-"""AmazonEmulator: LWA, RDT, Orders v0, Listings Items 2021-08-01 and Feeds 2021-06-30 offline.
+"""AmazonEmulator: LWA, RDT, Orders v0 (with confirmShipment), Listings Items 2021-08-01,
+Feeds 2021-06-30 and the Delivery by Amazon invoice offline.
 
 Fidelity notes (what a client must cope with, as the real service does it):
 - auth is the ``x-amz-access-token`` header; an expired token answers **403** (not 401) with
@@ -32,6 +33,7 @@ from erpsync.connectors.amazon.emulator.feeds import FeedsMixin
 from erpsync.connectors.amazon.emulator.invoices import InvoicesMixin
 from erpsync.connectors.amazon.emulator.listings import ListingsMixin
 from erpsync.connectors.amazon.emulator.seed import EmulatedOrder, load_seed, make_order
+from erpsync.connectors.amazon.emulator.shipping import ShippingMixin
 from erpsync.connectors.amazon.emulator.wire import (
     BRAZIL_MARKETPLACE_ID,
     DENIED,
@@ -71,6 +73,7 @@ USAGE_PLANS: dict[str, tuple[float, int]] = {
     "getOrders": (0.0167, 20),  # ordersV0.json
     "getOrder": (0.5, 30),
     "getOrderItems": (0.5, 30),
+    "confirmShipment": (2, 10),
     "createRestrictedDataToken": (1, 10),  # tokens_2021-03-01.json
     "searchListingsItems": (5, 5),  # listingsItems_2021-08-01.json
     "patchListingsItem": (5, 5),
@@ -97,7 +100,7 @@ class SimulatedClockBucket(TokenBucket):
         return True
 
 
-class AmazonEmulator(ListingsMixin, FeedsMixin, InvoicesMixin, Emulator):
+class AmazonEmulator(ListingsMixin, FeedsMixin, InvoicesMixin, ShippingMixin, Emulator):
     """An in-process Selling Partner API for one seller on Amazon.com.br.
 
     Args:
@@ -140,6 +143,7 @@ class AmazonEmulator(ListingsMixin, FeedsMixin, InvoicesMixin, Emulator):
         self.setup_listings()
         self.setup_feeds()
         self.setup_invoices()
+        self.setup_shipping()
 
     def _seconds(self) -> float:
         return self.clock().timestamp()
@@ -162,6 +166,7 @@ class AmazonEmulator(ListingsMixin, FeedsMixin, InvoicesMixin, Emulator):
             *self.listing_routes(),
             *self.feed_routes(),
             *self.invoice_routes(),
+            *self.shipping_routes(),
         ]
 
     # -- the contract-suite API -----------------------------------------------------------------

@@ -138,11 +138,13 @@ def _ship_counts(items: list[dict[str, Any]], status: str) -> None:
             status == "PartiallyShipped" and n == 0
         )
         item["QuantityShipped"] = item["QuantityOrdered"] if shipped else 0
-    if status == "PartiallyShipped" and items[0]["QuantityOrdered"] < 2 and len(items) == 1:
-        items[0]["QuantityOrdered"] = 2
+    if status == "PartiallyShipped" and len(items) == 1:
+        # one line: some of its units went, not all (else the order would be Shipped)
+        if items[0]["QuantityOrdered"] < 2:
+            items[0]["QuantityOrdered"] = 2
+            unit = Decimal(items[0]["ItemPrice"]["Amount"])
+            items[0]["ItemPrice"] = money(unit * 2)
         items[0]["QuantityShipped"] = 1
-        unit = Decimal(items[0]["ItemPrice"]["Amount"])
-        items[0]["ItemPrice"] = money(unit * 2)
 
 
 def _order(
