@@ -25,9 +25,18 @@ from erpsync.connector import (
     RawOrder,
     SeenOrders,
     StockSink,
+    TrackingSink,
     Window,
 )
-from erpsync.connectors.mercadolivre import errors, invoices, labels, listings, orders, paging
+from erpsync.connectors.mercadolivre import (
+    errors,
+    invoices,
+    labels,
+    listings,
+    orders,
+    paging,
+    tracking,
+)
 from erpsync.connectors.mercadolivre.settings import MercadoLivreCredentials, MercadoLivreOptions
 from erpsync.connectors.mercadolivre.stock import StockPlan, plan_stock
 from erpsync.domain import (
@@ -40,6 +49,7 @@ from erpsync.domain import (
     PushResult,
     SendResult,
     StockUpdate,
+    TrackingUpdate,
 )
 from erpsync.errors import AuthError, ConfigError, FatalError, RetriableError
 from erpsync.http.pagination import OffsetPaginator
@@ -75,9 +85,10 @@ class MercadoLivreConnector(
     StockSink,
     InvoiceSink,
     LabelSource,
+    TrackingSink,
 ):
     """Mercado Livre (MLB) seller account: orders in, listings in, stock and NF-e out,
-    shipping labels in."""
+    shipping labels in, ME1 tracking out."""
 
     type = "mercadolivre"
     platform = orders.PLATFORM
@@ -370,12 +381,48 @@ class MercadoLivreConnector(
     # -- invoices -------------------------------------------------------------------------------
 
     def push_invoices(self, invoices_: Sequence[Invoice]) -> list[SendResult]:
-        """Each NF-e onto its shipment (see connectors/mercadolivre/invoices.py)."""
+        """Each NF-e onto its shipment (ME2) or its pack (ME1, custom, Flex), once per pack
+        (see connectors/mercadolivre/invoices.py). One at a time: two NF-e of one pack must
+        see each other's upload."""
         site = self.options.site_id
+        pack = invoices.Pack(documents=self._pack_documents, upload=self._upload_to_pack)
         return [
-            invoices.push_invoice(invoice, site, self._get_invoice_detail, self._post_xml)
+            invoices.push_invoice(invoice, site, self._get_invoice_detail, self._post_xml, pack)
             for invoice in invoices_
         ]
+
+    def _pack_documents(self, pack_id: str) -> list[tuple[str, bytes]]:
+        # ref: anexar-nota-fiscal ("consultar"); the {fiscal_documents: [{id}]} listing and
+        # the per-file download follow integrator code [R]. A pack with nothing yet may
+        # answer 404 [R]: nothing held.
+        listing = self._get_optional(f"/packs/{pack_id}/fiscal_documents", "details")
+        found: list[tuple[str, bytes]] = []
+        for entry in (listing or {}).get("fiscal_documents") or ():
+            file_id = str(entry.get("id") or "")
+            if not file_id:
+                continue
+            response = self.request(
+                "GET",
+                f"/packs/{pack_id}/fiscal_documents/{file_id}",
+                operation="details",
+                headers={"Accept": "*/*"},
+                expect_json=False,
+            )
+            found.append((file_id, response.content))
+        return found
+
+    def _upload_to_pack(self, pack_id: str, file_name: str, xml: bytes) -> list[str]:
+        # ref: anexar-nota-fiscal: multipart/form-data, field `fiscal_document`, the XML as
+        # application/xml; answers {"ids": ["<file id>"]}
+        response = self.request(
+            "POST",
+            f"/packs/{pack_id}/fiscal_documents",
+            operation="invoices",
+            files={"fiscal_document": (file_name, xml, "application/xml")},
+        )
+        body = response.json() if response.content else {}
+        ids = body.get("ids") if isinstance(body, dict) else None
+        return [str(i) for i in ids or ()]
 
     def _get_invoice_detail(self, path: str) -> dict[str, Any] | None:
         # ref: pt_br/importar-nota-fiscal (GET on the same path returns the saved invoice)
@@ -393,6 +440,22 @@ class MercadoLivreConnector(
         )
         body = response.json() if response.content else {}
         return body if isinstance(body, dict) else {}
+
+    # -- tracking -------------------------------------------------------------------------------
+
+    # ME1 and custom shipments only: ME2 moves by ML's carrier events, there is no call to
+    # make, so the engine skips those shipments (reported as skipped, never as failures)
+    tracking_logistic_types = tracking.SELLER_SHIPPED
+
+    def push_tracking(self, updates: Sequence[TrackingUpdate]) -> list[SendResult]:
+        """Each ME1 shipment marked dispatched with its code (connectors/mercadolivre/
+        tracking.py)."""
+        return [
+            tracking.push_one(update, self._shipment, self._post_notification) for update in updates
+        ]
+
+    def _post_notification(self, path: str, body: dict[str, Any]) -> None:
+        self.request("POST", path, operation="tracking", json=body)
 
     # -- labels ---------------------------------------------------------------------------------
 

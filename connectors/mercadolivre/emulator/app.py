@@ -24,6 +24,8 @@ from erpsync.connectors.mercadolivre.emulator import seed, wire
 from erpsync.connectors.mercadolivre.emulator.invoices import InvoicesMixin
 from erpsync.connectors.mercadolivre.emulator.items import ItemsMixin
 from erpsync.connectors.mercadolivre.emulator.labels import LabelsMixin
+from erpsync.connectors.mercadolivre.emulator.notifications import NotificationsMixin
+from erpsync.connectors.mercadolivre.emulator.packs import PacksMixin
 from erpsync.connectors.mercadolivre.emulator.seed import ORDER_MIX
 from erpsync.connectors.mercadolivre.emulator.wire import error, ml_time, unauthorized, utc_time
 from erpsync.domain import utcnow
@@ -38,8 +40,14 @@ INVALID_GRANT = (
 )
 
 
-class MercadoLivreEmulator(ItemsMixin, InvoicesMixin, LabelsMixin, Emulator):
+class MercadoLivreEmulator(
+    ItemsMixin, InvoicesMixin, PacksMixin, NotificationsMixin, LabelsMixin, Emulator
+):
     """A Mercado Livre seller account (MLB) that behaves like the real API."""
+
+    #: serials of seeded orders whose shipment the seller ships himself (ME1): none in the
+    #: sandbox mix; a test emulator names some (the contract suite's tracking checks)
+    me1_serials: frozenset[int] = frozenset()
 
     # the app and refresh token config.example.yaml ships for `sandbox: true`
     client_id = "sandbox-app"
@@ -75,6 +83,7 @@ class MercadoLivreEmulator(ItemsMixin, InvoicesMixin, LabelsMixin, Emulator):
         self._searches: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
         self.setup_items()
         self.setup_invoices()
+        self.setup_packs()
 
     def routes(self) -> Sequence[BaseRoute]:
         return [
@@ -90,10 +99,17 @@ class MercadoLivreEmulator(ItemsMixin, InvoicesMixin, LabelsMixin, Emulator):
             Route("/items/bulk", self.multiget, methods=["GET"]),
             Route("/items/{item_id}", self.item, methods=["GET", "PUT"]),
             *self.invoice_routes(),
+            *self.pack_routes(),
+            *self.notification_routes(),
             *self.label_routes(),
         ]
 
     # -- the contract-suite API -----------------------------------------------------------------
+
+    def invoice_key(self, external_id: str) -> str | None:
+        """The key ML holds for the order: on its shipment (ME2), else attached to its pack."""
+        on_shipment = InvoicesMixin.invoice_key(self, external_id)
+        return on_shipment or self.pack_xml_key(self.pack_of(external_id))
 
     #: the config's first refresh token: fixed, so a sandbox config can hard-code it. Single-use
     #: within one emulator life; its signed successors survive into the next CLI run.
@@ -130,6 +146,8 @@ class MercadoLivreEmulator(ItemsMixin, InvoicesMixin, LabelsMixin, Emulator):
                     pack=pack if role else None,
                 )
                 self._store(spec)
+                if serial in self.me1_serials:
+                    self.ship_by_seller(str(order_id))
                 ids.append(str(order_id))
         return ids
 
