@@ -30,6 +30,7 @@ from erpsync.connector import (
     RawOrder,
     SeenOrders,
     StockSink,
+    TrackingSink,
     Window,
 )
 from erpsync.connectors.magalu import listings, orders, paging, postsale, stock
@@ -45,6 +46,7 @@ from erpsync.domain import (
     PushResult,
     SendResult,
     StockUpdate,
+    TrackingUpdate,
     to_utc,
 )
 from erpsync.errors import AuthError, FatalError, RetriableError
@@ -68,10 +70,13 @@ ORDERS_SORT = "updated_at:asc"
 ORDERS_MAX_OFFSET = 5000
 #: ref: https://developers.magalu.com/docs/first-steps/create-an-application/authentication-authorization
 AUTHORIZATION_URL = "https://id.magalu.com/login"
-#: the seller scopes erpsync uses: orders and deliveries (read), SKUs (read), stocks (read, write)
+#: the seller scopes erpsync uses: orders (read), deliveries (read; write for the NF-e and the
+#: shipping: the add-invoice and ship-delivery pages require open:order-delivery-seller:write),
+#: SKUs (read), stocks (read, write)
 SCOPES = (
     "open:order-order-seller:read",
     "open:order-delivery-seller:read",
+    "open:order-delivery-seller:write",
     "open:portfolio-skus-seller:read",
     "open:portfolio-stocks-seller:read",
     "open:portfolio-stocks-seller:write",
@@ -85,9 +90,10 @@ class MagaluConnector(
     StockSink,
     InvoiceSink,
     LabelSource,
+    TrackingSink,
 ):
     """Magalu Open API: pulls orders by update time, lists SKUs, pushes stock per SKU, the
-    NF-e per delivery, Magalu Entregas labels."""
+    NF-e per delivery, Magalu Entregas labels, tracking of the seller's own deliveries."""
 
     type = "magalu"
     platform = orders.PLATFORM
@@ -237,6 +243,9 @@ class MagaluConnector(
 
     label_formats = frozenset({"pdf", "zpl"})
     label_batch_size = 10
+    # the seller's own carrier only: Magalu Entregas and fulfillment deliveries are Magalu's
+    # to ship and track (connectors/magalu/orders.py names each delivery's logistic type)
+    tracking_logistic_types = frozenset({orders.OWN_LOGISTICS})
 
     def push_invoices(self, invoices: Sequence[Invoice]) -> list[SendResult]:
         """Each NF-e on its delivery (`POST /seller/v1/deliveries/{id}/invoices`)."""
@@ -260,10 +269,80 @@ class MagaluConnector(
         except RetriableError as exc:
             return SendResult(ref=ref, ok=False, retry=True, error=str(exc))
         except FatalError as exc:
-            if exc.status_code == 409:  # the delivery holds this key already: a replay [U]
-                return SendResult(ref=ref, ok=True, remote_id=invoice.shipment_ref)
-            return SendResult(ref=ref, ok=False, error=str(exc))
-        return SendResult(ref=ref, ok=True, remote_id=invoice.shipment_ref)
+            if exc.status_code != 409:
+                return SendResult(ref=ref, ok=False, error=str(exc))
+            # 409: the delivery holds this key already (a replay) [U]; its validation is read
+            # back like a new one's
+        # 201 {status: "awaiting_validation"}: Magalu validates the NF-e afterwards; the next
+        # run reads the delivery's invoices back (verify_invoices)
+        return SendResult(ref=ref, ok=True, pending=True, remote_id=invoice.shipment_ref)
+
+    def verify_invoices(self, invoices: Sequence[Invoice]) -> list[SendResult]:
+        """`GET /seller/v1/deliveries/{id}/invoices` per delivery: the NF-e approved,
+        still validating, or invalid (refused); a key Magalu does not list is sent again."""
+        results = []
+        for invoice in invoices:
+            ref = invoice.access_key
+            if not invoice.shipment_ref:
+                results.append(SendResult(ref=ref, ok=False, retry=True, error="no delivery"))
+                continue
+            path = postsale.INVOICE_PATH.format(delivery_id=invoice.shipment_ref)
+            try:
+                answer = self.request(
+                    "GET", path, operation="invoices", headers=self._headers()
+                ).json()
+            except RetriableError as exc:  # asked again next run
+                results.append(SendResult(ref=ref, ok=True, pending=True, error=str(exc)))
+                continue
+            except FatalError as exc:
+                results.append(SendResult(ref=ref, ok=False, retry=True, error=str(exc)))
+                continue
+            results.append(postsale.invoice_status(invoice, answer))
+        return results
+
+    def push_tracking(self, updates: Sequence[TrackingUpdate]) -> list[SendResult]:
+        """Per delivery: `GET /seller/v1/deliveries/{id}`, then `POST .../shippings` with the
+        tracking code (``protocol``), URL, carrier and ship date once the delivery is invoiced;
+        a delivery Magalu already shows shipped or delivered is taken as done (a replay)."""
+        results = []
+        for update in updates:
+            ref = update.shipment_ref
+            try:
+                results.append(self._ship(update))
+            except RetriableError as exc:
+                results.append(SendResult(ref=ref, ok=False, retry=True, error=str(exc)))
+            except FatalError as exc:
+                results.append(SendResult(ref=ref, ok=False, error=str(exc)))
+        return results
+
+    def _ship(self, update: TrackingUpdate) -> SendResult:
+        ref = update.shipment_ref
+        delivery = self.request(
+            "GET",
+            postsale.DELIVERY_PATH.format(delivery_id=ref),
+            operation="deliveries",
+            headers=self._headers(),
+        ).json()
+        kind = orders.logistic_type(delivery)
+        if kind != orders.OWN_LOGISTICS:
+            return SendResult(
+                ref=ref, ok=False, error=f"a {kind} delivery: Magalu ships and tracks it"
+            )
+        early = postsale.shipping_precheck(update, delivery)
+        if early is not None:
+            return early
+        # not idempotent: a lost answer is not resent blind; the next run's GET shows whether
+        # Magalu took it (the delivery is then shipped)
+        answer = self.request(
+            "POST",
+            postsale.SHIPPINGS_PATH.format(delivery_id=ref),
+            operation="shippings",
+            json=postsale.shipping_body(update, self.options.channel_id, self.now()),
+            headers=self._headers(),
+            idempotent=False,
+        ).json()
+        shipping_id = answer.get("id") if isinstance(answer, dict) else None
+        return SendResult(ref=ref, ok=True, remote_id=str(shipping_id or ref))
 
     def fetch_labels(self, requests: Sequence[LabelRequest], *, format: str) -> list[LabelResult]:
         """Per delivery: ask for the label, then download its signed URL (no bearer token:

@@ -74,6 +74,15 @@ _PROGRESS = [
 #: Fulfillment). Source [R]: integrator notes reading orders.openapi.yaml, whose example is
 #: `{"id": "fulfillment", "description": "malha-fulfillment"}`; no `is_fulfillment` flag exists.
 FULFILLMENT_NETWORK = "fulfillment"
+#: The shipment logistic types erpsync gives Magalu deliveries (the channel's words where it has
+#: them): "fulfillment" (Magalu's warehouse ships it), "magalu_entregas" (Magalu's carrier
+#: collects it and prints the label: no tracking goes back) and "own" (the seller's own carrier:
+#: the seller sends the tracking, POST /deliveries/{id}/shippings). The doc examples and every
+#: fixture name Magalu Entregas `shipping.provider` {"id": "magalu_entregas", "description":
+#: "Magalu Entregas"}; what the provider of a seller-shipped delivery is called is not in the
+#: pages read [U], so any other provider is the seller's own.
+MAGALU_ENTREGAS = "magalu_entregas"
+OWN_LOGISTICS = "own"
 
 
 def amount(value: Any, normalizer: Any = DEFAULT_NORMALIZER) -> Decimal:
@@ -277,8 +286,22 @@ def _fulfilled_by_magalu(deliveries: list[Mapping[str, Any]]) -> bool:
     return bool(live) and all(_is_fulfillment(d) for d in live)
 
 
+def logistic_type(delivery: Mapping[str, Any]) -> str:
+    """fulfillment, magalu_entregas or own (see MAGALU_ENTREGAS)."""
+    if _is_fulfillment(delivery):
+        return FULFILLMENT_NETWORK
+    provider = (delivery.get("shipping") or {}).get("provider") or {}
+    names = (provider.get("id"), provider.get("name"), provider.get("description"))
+    spelled = {str(n).strip().lower().replace("-", "_").replace(" ", "_") for n in names if n}
+    return MAGALU_ENTREGAS if MAGALU_ENTREGAS in spelled else OWN_LOGISTICS
+
+
 def _extra(order: Mapping[str, Any], deliveries: list[Mapping[str, Any]]) -> dict[str, Any]:
-    """Delivery ids/codes/statuses: invoices, shipping and labels are per delivery."""
+    """Delivery ids/codes/statuses: invoices, shipping and labels are per delivery.
+
+    ``shipments`` declares the order's shipments (erpsync.postsale.shipments takes a declared
+    list as it is): one per delivery, of its logistic type, so ``shipments push`` sends
+    tracking for the seller's own deliveries only."""
     channel = order.get("channel") or {}
     return {
         "code": order.get("code"),
@@ -291,7 +314,19 @@ def _extra(order: Mapping[str, Any], deliveries: list[Mapping[str, Any]]) -> dic
                 "code": d.get("code"),
                 "status": d.get("status"),
                 "fulfillment": _is_fulfillment(d),
+                "logistic_type": logistic_type(d),
             }
             for d in deliveries
+        ],
+        "shipments": [
+            {
+                "shipment_ref": str(d["id"]),
+                "logistic_type": logistic_type(d),
+                "fulfilled_by_channel": _is_fulfillment(d),
+                "status": d.get("status") or None,
+                "label_state": "not_applicable" if _is_fulfillment(d) else "none",
+            }
+            for d in deliveries
+            if d.get("id")
         ],
     }

@@ -165,11 +165,12 @@ class MagaluEmulator(PostSaleMixin, Emulator):
         self.pushes_to_drop.extend([sku] * times)
 
     def settle(self) -> None:
-        """Apply every accepted stock push now."""
+        """Apply every accepted stock push now, and validate every NF-e awaiting it."""
         with self._state:
             for push in self.pending:
                 self._apply(push)
             self.pending.clear()
+        self.settle_invoices()
 
     def issue_authorization_code(self) -> str:
         """A code the token endpoint trades (as after the seller's consent on id.magalu.com)."""

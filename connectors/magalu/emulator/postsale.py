@@ -22,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import threading
+import uuid
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -44,6 +45,7 @@ class PostSaleMixin(Emulator):
     """Mixed into MagaluEmulator (which provides orders, auth and the `_api` wrapper)."""
 
     orders: dict[str, dict[str, Any]]
+    channel_id: str
     _state: threading.RLock
     label_downloads: list[dict[str, str]]
 
@@ -54,7 +56,17 @@ class PostSaleMixin(Emulator):
         return [
             Route(
                 "/seller/v1/deliveries/{delivery_id}/invoices",
-                self._api(self._invoice),
+                self._api(self._invoices),
+                methods=["GET", "POST"],
+            ),
+            Route(
+                "/seller/v1/deliveries/{delivery_id}",
+                self._api(self._get_delivery),
+                methods=["GET"],
+            ),
+            Route(
+                "/seller/v1/deliveries/{delivery_id}/shippings",
+                self._api(self._ship),
                 methods=["POST"],
             ),
             Route(
@@ -74,7 +86,27 @@ class PostSaleMixin(Emulator):
     def invoice_key(self, external_id: str) -> str | None:
         delivery = self._only_delivery(external_id)
         invoice = (delivery or {}).get("invoice")
-        return None if invoice is None else str(invoice["key"])
+        return None if invoice is None or invoice["status"] == "invalid" else str(invoice["key"])
+
+    def settle_invoices(self) -> None:
+        """Validate every NF-e still awaiting validation (approved, or invalid)."""
+        with self._state:
+            for order in self.orders.values():
+                for delivery in order["deliveries"]:
+                    self._validate(delivery)
+
+    def tracking_ready(self, external_id: str) -> bool:
+        delivery = self._only_delivery(external_id)
+        return (
+            delivery is not None
+            and _provider(delivery) != "magalu_entregas"
+            and delivery["status"] == "invoiced"
+        )
+
+    def tracking_code(self, external_id: str) -> str | None:
+        delivery = self._only_delivery(external_id)
+        shipping = (delivery or {}).get("shipped")
+        return None if shipping is None else str(shipping["protocol"])
 
     def label_ready(self, external_id: str) -> bool:
         delivery = self._only_delivery(external_id)
@@ -83,7 +115,10 @@ class PostSaleMixin(Emulator):
     def label_blocked(self, external_id: str) -> bool:
         delivery = self._only_delivery(external_id)
         return (
-            delivery is not None and delivery["status"] == "approved" and not _fulfillment(delivery)
+            delivery is not None
+            and delivery["status"] == "approved"
+            and not _fulfillment(delivery)
+            and _provider(delivery) == "magalu_entregas"
         )
 
     def _only_delivery(self, external_id: str) -> dict[str, Any] | None:
@@ -101,6 +136,97 @@ class PostSaleMixin(Emulator):
         raise wire.ApiError(404)
 
     # -- invoices ------------------------------------------------------------------------------
+
+    async def _invoices(self, request: Request) -> Response:
+        if request.method == "GET":
+            return self._list_invoices(request)
+        return await self._invoice(request)
+
+    def _list_invoices(self, request: Request) -> Response:
+        """ref: developers.magalu.com/docs/plataforma-do-seller-pedidos/get_invoice.en/ (the
+        list envelope, each NF-e with key, issued_at, xml, status approved|validating|invalid).
+        Magalu has validated an NF-e by the time it is read again."""
+        with self._state:
+            _, delivery = self._delivery(request.path_params["delivery_id"])
+            self._validate(delivery)
+            held = [dict(i) for i in delivery.get("invoices", [])]
+        results = [
+            {
+                "key": i["key"],
+                "issued_at": i["issued_at"],
+                "xml": i["xml"],
+                "status": "validating" if i["status"] == "awaiting_validation" else i["status"],
+            }
+            for i in held
+        ]
+        meta = {
+            "page": {"limit": 20, "offset": 0, "max_limit": 100},
+            "links": {"previous": None, "next": None, "self": "?_offset=0&_limit=20"},
+        }
+        return JSONResponse({"meta": meta, "results": results})
+
+    def _validate(self, delivery: dict[str, Any]) -> None:
+        """awaiting_validation -> approved, or invalid when the NF-e's recipient is not the
+        delivery's (our rule [U]: the pages do not say what Magalu checks)."""
+        invoice = delivery.get("invoice")
+        if invoice is None or invoice["status"] != "awaiting_validation":
+            return
+        recipient = ((delivery.get("shipping") or {}).get("recipient") or {}).get("document_number")
+        if recipient and invoice.get("recipient") and invoice["recipient"] != recipient:
+            invoice["status"] = "invalid"
+            delivery["status"] = "approved"  # it takes another NF-e
+        else:
+            invoice["status"] = "approved"
+
+    async def _get_delivery(self, request: Request) -> Response:
+        """ref: developers.magalu.com/docs/plataforma-do-seller-pedidos/get_delivery.en/"""
+        with self._state:
+            _, delivery = self._delivery(request.path_params["delivery_id"])
+            public = {k: v for k, v in delivery.items() if k not in ("invoice", "invoices")}
+        return JSONResponse(public)
+
+    async def _ship(self, request: Request) -> Response:
+        """ref: developers.magalu.com/docs/seller-pedidos/ship_delivery.en/: ``{channel,
+        tracking_url, protocol, labels, dates: {shipped_at, estimated_delivery_at}, carrier:
+        {name}}`` -> 201 ``{id, created_at}``. Refused here: a Magalu Entregas or fulfillment
+        delivery (Magalu ships those), a delivery not invoiced (new/approved: the NF-e first;
+        shipped, delivered, cancelled, frozen: no more shipping) [U: the docs list 400/404
+        without the rules], a body without protocol or carrier name, or with an unreadable
+        date or an URL that is not http(s)."""
+        body = await wire.json_body(request)
+        problems = []
+        if not str(body.get("protocol") or "").strip():
+            problems.append(wire.detail("protocol", "body", "is required"))
+        if not str((body.get("carrier") or {}).get("name") or "").strip():
+            problems.append(wire.detail("carrier.name", "body", "is required"))
+        channel = (body.get("channel") or {}).get("id")
+        if channel is not None and channel != self.channel_id:
+            problems.append(wire.detail("channel.id", "body", f"unknown channel {channel}"))
+        url = body.get("tracking_url")
+        if url is not None and not str(url).startswith(("http://", "https://")):
+            problems.append(wire.detail("tracking_url", "body", "must be an http(s) URL"))
+        for name, value in (body.get("dates") or {}).items():
+            try:
+                wire.parse_time(f"dates.{name}", str(value))
+            except wire.ApiError:
+                problems.append(wire.detail(f"dates.{name}", "body", "must be ISO 8601"))
+        if problems:
+            raise wire.ApiError(400, problems)
+        with self._state:
+            order, delivery = self._delivery(request.path_params["delivery_id"])
+            if _fulfillment(delivery) or _provider(delivery) == "magalu_entregas":
+                message = "delivery ships with Magalu: its carrier sends the tracking"
+                raise wire.ApiError(422, [wire.detail("delivery_id", "path", message)])
+            if delivery["status"] != "invoiced":
+                message = f"delivery is {delivery['status']}: only invoiced deliveries ship"
+                raise wire.ApiError(422, [wire.detail("delivery_id", "path", message)])
+            shipping_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"shipping:{delivery['id']}"))
+            delivery["shipped"] = {"id": shipping_id, **body}
+            delivery["status"] = "shipped"
+            order["updated_at"] = wire.iso(self.clock())
+        return JSONResponse(
+            {"id": shipping_id, "created_at": wire.iso(self.clock())}, status_code=201
+        )
 
     async def _invoice(self, request: Request) -> Response:
         body = await wire.json_body(request)
@@ -120,6 +246,8 @@ class PostSaleMixin(Emulator):
         with self._state:
             order, delivery = self._delivery(request.path_params["delivery_id"])
             held = delivery.get("invoice")
+            if held is not None and held["status"] == "invalid" and held["key"] != key:
+                held = None  # Magalu refused it: the delivery takes another NF-e
             if held is not None:
                 if held["key"] == key:
                     raise wire.ApiError(
@@ -139,7 +267,8 @@ class PostSaleMixin(Emulator):
                 "issued_at": body["issued_at"],
                 "status": "awaiting_validation",
             }
-            delivery["invoice"] = invoice
+            delivery["invoice"] = {**invoice, "xml": xml, "recipient": nfe["recipient"]}
+            delivery.setdefault("invoices", []).append(delivery["invoice"])
             delivery["status"] = "invoiced"
             order["updated_at"] = wire.iso(self.clock())
         return JSONResponse(invoice, status_code=201)
@@ -207,6 +336,11 @@ def _fulfillment(delivery: dict[str, Any]) -> bool:
     return network.get("id") == "fulfillment"
 
 
+def _provider(delivery: dict[str, Any]) -> str | None:
+    provider = ((delivery.get("shipping") or {}).get("provider") or {}).get("id")
+    return None if provider is None else str(provider)
+
+
 def _label_refusal(delivery: dict[str, Any]) -> str | None:
     if _fulfillment(delivery):
         return "fulfillment deliveries are shipped by Magalu"
@@ -235,9 +369,14 @@ def _read(xml: str) -> dict[str, Any] | None:
     if root.findtext("n:protNFe/n:infProt/n:cStat", namespaces=NS) not in {"100", "150"}:
         return None
     total = root.findtext("n:NFe/n:infNFe/n:total/n:ICMSTot/n:vNF", namespaces=NS) or "0"
+    dest = root.find("n:NFe/n:infNFe/n:dest", namespaces=NS)
+    recipient = None
+    if dest is not None:
+        recipient = dest.findtext("n:CPF", namespaces=NS) or dest.findtext("n:CNPJ", namespaces=NS)
     return {
         "key": (root.findtext("n:protNFe/n:infProt/n:chNFe", namespaces=NS) or "").strip(),
         "total": Decimal(total).quantize(Decimal("0.01")),
+        "recipient": recipient,
     }
 
 

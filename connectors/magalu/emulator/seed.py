@@ -48,6 +48,23 @@ _STATUSES: dict[str, tuple[str, tuple[str, ...]]] = {
 }
 
 
+ENTREGAS_PROVIDER = {
+    "id": "magalu_entregas",
+    "name": "magalu_entregas",
+    "description": "Magalu Entregas",
+    "extras": {},
+}
+#: a delivery the seller ships with its own carrier. The doc examples show Magalu Entregas only;
+#: this provider's name is ours [U] (any provider but Magalu Entregas is the seller's)
+OWN_PROVIDER = {
+    "id": "seller",
+    "name": "seller",
+    "description": "Entrega própria do seller",
+    "extras": {},
+}
+OWN_KINDS = frozenset({"approved", "invoiced"})
+
+
 def load_catalog() -> dict[str, Any]:
     data: dict[str, Any] = json.loads(CATALOG_PATH.read_text(encoding="utf-8"))
     return data
@@ -68,6 +85,9 @@ def build_order(
     customer = rng.choice(catalog["customers"])
     code = str(1_500_170_000_000_000 + number)
     purchased = updated_at - timedelta(minutes=rng.randint(30, 48 * 60))
+    # every second round of the kinds, approved and invoiced orders ship by the seller's own
+    # carrier (tracking goes back through /shippings); the rest by Magalu Entregas
+    own = kind in OWN_KINDS and ((number - 1) // len(KINDS)) % 2 == 1
     deliveries = []
     for n, delivery_status in enumerate(delivery_statuses, start=1):
         items = _items(rng, catalog, norm, scale)
@@ -90,12 +110,7 @@ def build_order(
                         "document_number": customer["document_number"],
                         "address": {**customer["address"], "country": "BR", "reference": None},
                     },
-                    "provider": {
-                        "id": "magalu_entregas",
-                        "name": "magalu_entregas",
-                        "description": "Magalu Entregas",
-                        "extras": {},
-                    },
+                    "provider": OWN_PROVIDER if own else ENTREGAS_PROVIDER,
                     "logistic_network": network if kind == "fulfillment" else None,
                 },
             }

@@ -136,6 +136,17 @@ def test_new_order_maps_exactly() -> None:
                     "code": "1500170942837801-1",
                     "status": "new",
                     "fulfillment": False,
+                    "logistic_type": "magalu_entregas",
+                }
+            ],
+            # one shipment per delivery, declared with its logistic type
+            "shipments": [
+                {
+                    "shipment_ref": "6c764401-436d-4659-8cec-170942837801",
+                    "logistic_type": "magalu_entregas",
+                    "fulfilled_by_channel": False,
+                    "status": "new",
+                    "label_state": "none",
                 }
             ],
         },

@@ -1,4 +1,5 @@
-"""Magalu post-sale against its emulator: the NF-e per delivery (body, replay, refusals) and
+"""Magalu post-sale against its emulator: the NF-e per delivery (body, replay, refusals, its
+validation read back on the next run) and
 Magalu Entregas labels (only once invoiced, the signed URL downloaded without the API token,
 expired URLs refused)."""
 
@@ -45,7 +46,8 @@ def test_the_nfe_goes_on_its_delivery_once(harness):
     approved = next(i for i in ids if harness.emulator.invoice_ready(i))
     invoice = _attach(harness, approved)
     report = push_invoices(harness.connector, harness.store)
-    assert (report.sent, report.accepted) == (1, 1), report.errors
+    # Magalu answers awaiting_validation: pending until the next run reads it back
+    assert (report.sent, report.pending) == (1, 1), report.errors
     delivery = harness.emulator.orders[approved]["deliveries"][0]
     [post] = harness.emulator.requests_to(f"/seller/v1/deliveries/{delivery['id']}/invoices")
     body = post.json()
@@ -54,6 +56,9 @@ def test_the_nfe_goes_on_its_delivery_once(harness):
     assert body["channel"] == {"id": harness.emulator.channel_id}
     assert delivery["status"] == "invoiced"
     assert delivery["invoice"]["status"] == "awaiting_validation"
+    later = push_invoices(harness.connector, harness.store)
+    assert (later.sent, later.accepted) == (0, 1), later.errors
+    assert harness.emulator.requests_to(f"/seller/v1/deliveries/{delivery['id']}/invoices", "GET")
     assert push_invoices(harness.connector, harness.store).sent == 0
 
 
