@@ -398,7 +398,8 @@ class MercadoLivreConnector(
         listing = self._get_optional(f"/packs/{pack_id}/fiscal_documents", "details")
         found: list[tuple[str, bytes]] = []
         for entry in (listing or {}).get("fiscal_documents") or ():
-            file_id = str(entry.get("id") or "")
+            # `id` is what integrators read; some also fall back to `file_id` [R]
+            file_id = str(entry.get("id") or entry.get("file_id") or "")
             if not file_id:
                 continue
             response = self.request(

@@ -74,8 +74,12 @@ def push_invoice(
     key = invoice.access_key
     if invoice.model.value != "55" or invoice.environment != 1:
         return _refused(key, "Mercado Livre takes production NF-e modelo 55 only")
-    if invoice.xml is None or not invoice.shipment_ref:
-        return _refused(key, "the order has no Mercado Livre shipment to attach the NF-e to")
+    if invoice.xml is None:
+        return _refused(key, "the invoice has no XML to send")
+    if not invoice.shipment_ref:
+        # "not_specified" shipping (buyer and seller agree on delivery) has no shipment at all
+        # (ref: developers.mercadolivre.com.br/envios-personalizados): the pack is all there is
+        return _to_pack(invoice, invoice.xml, get, pack)
     path = f"/shipments/{invoice.shipment_ref}"
     shipment = get(path)
     if shipment is None:
@@ -84,12 +88,7 @@ def push_invoice(
     if logistic == "fulfillment":
         return _refused(key, "Full: Mercado Livre issues the NF-e itself (Faturador)")
     if logistic not in INVOICE_GATED:
-        if pack is None:
-            return _refused(key, f"logistic type {logistic}: no pack to attach the NF-e to")
-        order = get(f"/orders/{invoice.order_external_id}")
-        if order is None:
-            return _refused(key, f"order {invoice.order_external_id} not found on Mercado Livre")
-        return push_to_pack(key, invoice.xml, pack_id_of(order), pack)
+        return _to_pack(invoice, invoice.xml, get, pack)
     status, substatus = shipment.get("status"), shipment.get("substatus")
     if (status, substatus) != ("ready_to_ship", "invoice_pending"):
         if _holds(get, path, key):
@@ -111,6 +110,20 @@ def push_invoice(
             return _later(key, text)
         return _refused(key, text)
     return SendResult(ref=key, ok=True, remote_id=str(saved.get("id") or "") or None)
+
+
+def _to_pack(invoice: Invoice, xml: bytes, get: Get, pack: Pack | None) -> SendResult:
+    """ME1, custom, Flex, no shipment: the NF-e goes to the order's pack (read from the order)."""
+    key = invoice.access_key
+    if pack is None:
+        return _refused(key, "no pack to attach the NF-e to")
+    try:
+        order = get(f"/orders/{invoice.order_external_id}")
+    except RetriableError as exc:
+        return _later(key, _line(exc))
+    if order is None:
+        return _refused(key, f"order {invoice.order_external_id} not found on Mercado Livre")
+    return push_to_pack(key, xml, pack_id_of(order), pack)
 
 
 def pack_id_of(order: dict[str, Any]) -> str:

@@ -6,15 +6,19 @@ es: developers.mercadolibre.cl/estados-de-ordenes-me1): an ME1 shipment (``logis
 ``POST /v2/shipments/{id}/seller_notifications``, body ``{"status": "shipped", "substatus":
 null, "tracking_number": ..., "tracking_url": ...}``. The V2 path replaced
 ``/shipments/{id}/seller_notifications``, discontinued on 2026-10-31; in V2 ``substatus`` must
-be present (JSON null, never the string "null") and the tracking number and URL go together
-[R: integrator notes quoting the .cl page's migration section, which the stored excerpts cut
-off]. ``delivered``/``not_delivered`` are final: once there, ML takes no more notifications.
+be present (JSON null, never the string "null") and the tracking number and URL go together.
+Where the sources disagree: the copies of the pt-br page read here still show the V1 path (they
+end before any migration note); the V2 path and its rules follow integrator notes quoting the
+.cl page's migration section [R], chosen because V1 is past its shutdown date.
+``delivered``/``not_delivered`` are final: once there, ML takes no more notifications.
 
 Never sent: ME2 (drop_off, cross_docking, xd_*, Flex, Full). ML's own logistics move those by
 carrier events after the label is printed; there is no seller call to make (shared notes §1.7),
 so ``TrackingSink.tracking_logistic_types`` leaves them to the engine, which counts them as
-skipped, not failed. Custom shipping (``logistic.mode`` custom / not_specified: the seller ships
-outside Mercado Envios) has no documented tracking call: refused with that reason.
+skipped, not failed. Custom shipping (``logistic.mode`` custom: the seller ships outside
+Mercado Envios, ref: developers.mercadolivre.com.br/envios-personalizados, 2024-12) has no
+documented tracking call: refused with that reason, so the seller sees it and tells the buyer
+by message; "not_specified" has no shipment at all, so there is nothing to push.
 
 How answers map: the shipment already ``shipped``/``delivered`` with our code (a replay after a
 crash): accepted without a second call. 2xx: accepted. A 4xx (order cancelled, a final state,

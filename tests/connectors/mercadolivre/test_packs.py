@@ -191,6 +191,17 @@ def test_custom_shipping_and_flex_attach_to_the_pack_too(ml, emu, store, mode):
     assert emu.invoice_key(ids[LONE]) == key
 
 
+def test_an_order_without_a_shipment_attaches_to_its_pack(ml, emu, store):
+    """requirement: "not_specified" shipping (delivery agreed with the buyer) has no shipment
+    at all; the NF-e still reaches the order, on its pack."""
+    ids = emu.seed_orders(1, start=WINDOW.start, end=WINDOW.end - timedelta(minutes=1))
+    emu.orders[int(ids[LONE])]["shipping"] = {"id": None}
+    pull(ml, emu, store, 0)
+    key = attach(store, ids[LONE])
+    assert push_invoices(ml, store).accepted == 1
+    assert emu.invoice_key(ids[LONE]) == key
+
+
 def test_an_order_ml_no_longer_knows_is_refused_with_the_reason(ml, emu, store):
     ids = pull(ml, emu, store, 1, seller_ships=[LONE])
     attach(store, ids[LONE])
