@@ -3,10 +3,13 @@
 Every push is per delivery (the order's shipping unit; shared API notes §3.6, developers.magalu
 .com Open API): the NF-e goes with ``POST /seller/v1/deliveries/{id}/invoices`` ``{key,
 issued_at, xml, channel}`` once the delivery is ``approved`` (answer 201, status
-``awaiting_validation``); Magalu Entregas labels with ``POST /seller/v1/logistics/shipping-labels``
-``{deliveries: [{id}], label: {format, type}, channel}``, answered with a signed URL that is
-downloaded before it expires, without the API's token (it is a storage host). The public pages
-do not say how a repeated NF-e is answered: a 409 is taken as "Magalu holds it already" [U].
+``awaiting_validation``), and its validation is read back with ``GET /seller/v1/deliveries/{id}/
+invoices`` (get_invoice.en); the seller's own deliveries ship with ``POST /seller/v1/deliveries/
+{id}/shippings`` (ship_delivery.en); Magalu Entregas labels with ``POST /seller/v1/logistics/
+shipping-labels`` ``{deliveries: [{id}], label: {format, type}, channel}``, answered with a
+signed URL that is downloaded before it expires, without the API's token (it is a storage
+host). The public pages do not say how a repeated NF-e is answered: a 409 is taken as "Magalu
+holds it already" [U].
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""The emulator's post-sale endpoints: the NF-e per delivery and Magalu Entregas labels.
+"""The emulator's post-sale endpoints: the NF-e per delivery (and its validation), the
+shipping of the seller's own deliveries, Magalu Entregas labels.
 
 ref: developers.magalu.com (Open API, orders: "deliveries/{id}/invoices"; logistics:
 "shipping-labels"), summarised in the shared API notes §3.6. Every push is per delivery:
@@ -9,6 +10,11 @@ ref: developers.magalu.com (Open API, orders: "deliveries/{id}/invoices"; logist
   pages [U], chosen here: the same key sent again is a 409 (a replay), another key on an
   invoiced delivery a 422, and for a one-delivery order vNF must equal the order's total
   (422).
+- ``GET /seller/v1/deliveries/{id}/invoices``: the delivery's NF-e, ``status`` validating
+  (ours: awaiting_validation), approved or invalid; an NF-e is validated by the time it is read
+  again (or ``settle``): invalid when its recipient is not the delivery's [U], and the delivery
+  then takes another NF-e. ``GET /seller/v1/deliveries/{id}``: the delivery.
+- ``POST /seller/v1/deliveries/{id}/shippings``: see ``_ship``.
 - ``POST /seller/v1/logistics/shipping-labels`` ``{deliveries:[{id}], label:{format, type},
   channel}``: only Magalu Entregas deliveries, not Magalu's fulfillment, once invoiced (the
   label carries the NF-e) [U: the invoice precondition is what integrators report];

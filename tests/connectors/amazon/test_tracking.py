@@ -14,7 +14,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from erpsync.connectors.amazon import AmazonConnector
+from erpsync.connectors.amazon import AmazonConnector, shipping
+from erpsync.domain import TrackingUpdate
 from erpsync.emulation import EmulatorTransport
 from erpsync.engine.tracking import record_tracking
 from erpsync.engine.tracking_push import push_tracking, stuck_pushes
@@ -296,3 +297,51 @@ def test_the_models_published_examples(harness):
     with pytest.raises(FatalError, match="HTTP 400"):
         _post(harness, other, bad)
     assert harness.emulator.tracking_code(other) is None
+
+
+# -- what an order's state means, before any confirmShipment --------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("order", "ok", "retry", "says"),
+    [
+        ({"OrderStatus": "Unshipped", "FulfillmentChannel": "MFN"}, None, None, None),
+        ({"OrderStatus": "PartiallyShipped", "FulfillmentChannel": "MFN"}, None, None, None),
+        ({"OrderStatus": "Shipped", "FulfillmentChannel": "MFN"}, True, False, None),
+        ({"OrderStatus": "InvoiceUnconfirmed", "FulfillmentChannel": "MFN"}, True, False, None),
+        ({"OrderStatus": "Pending", "FulfillmentChannel": "MFN"}, False, True, "not authorised"),
+        ({"OrderStatus": "Canceled", "FulfillmentChannel": "MFN"}, False, False, "Canceled"),
+        ({"OrderStatus": "Unfulfillable", "FulfillmentChannel": "MFN"}, False, False, "takes no"),
+        ({"OrderStatus": "Unshipped", "FulfillmentChannel": "AFN"}, False, False, "FBA"),
+        (
+            {
+                "OrderStatus": "Unshipped",
+                "FulfillmentChannel": "MFN",
+                "EasyShipShipmentStatus": "PendingPickUp",
+            },
+            False,
+            False,
+            "Easy Ship",
+        ),
+    ],
+    ids=[
+        "unshipped",
+        "partial",
+        "shipped",
+        "invoice-unconfirmed",
+        "pending",
+        "canceled",
+        "unfulfillable",
+        "fba",
+        "easy-ship",
+    ],
+)
+def test_the_orders_state_decides_before_any_confirmation(order, ok, retry, says):
+    update = TrackingUpdate(order_external_id="701-1234567-1234567", tracking_code="QB1BR")
+    result = shipping.precheck(update, order)
+    if ok is None:
+        assert result is None  # confirmShipment goes out
+        return
+    assert (result.ok, result.retry) == (ok, retry)
+    if says:
+        assert says in result.error
