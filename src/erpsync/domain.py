@@ -211,17 +211,21 @@ class Listing(_Frozen):
 
 
 class StockUpdate(_Frozen):
-    """One quantity to set on one listing."""
+    """One quantity to set on one listing (at one location, for a channel that takes stock
+    per location: see ``StockSink.stock_locations``)."""
 
     item_id: str
     variation_id: str | None = None
     sku: str | None = None
     quantity: int = Field(ge=0)
     extra: dict[str, Any] = Field(default_factory=dict)
+    #: the erpsync location this quantity is for (the connector maps it to its own id);
+    #: None: the listing's one quantity
+    location: str | None = None
 
     @property
     def ref(self) -> str:
-        return f"{self.item_id}:{self.variation_id}" if self.variation_id else self.item_id
+        return _stock_ref(self.item_id, self.variation_id, self.location)
 
 
 class PushResult(_Frozen):
@@ -233,10 +237,18 @@ class PushResult(_Frozen):
     #: accepted asynchronously (Magalu 202, Amazon ACCEPTED): read back on the next run
     pending: bool = False
     error: str | None = None
+    #: the update's ``location`` (answers of per-location pushes carry it back)
+    location: str | None = None
 
     @property
     def ref(self) -> str:
-        return f"{self.item_id}:{self.variation_id}" if self.variation_id else self.item_id
+        return _stock_ref(self.item_id, self.variation_id, self.location)
+
+
+def _stock_ref(item_id: str, variation_id: str | None, location: str | None) -> str:
+    """``item[:variation][@location]``: how reports and push results name one quantity."""
+    ref = f"{item_id}:{variation_id}" if variation_id else item_id
+    return f"{ref}@{location}" if location else ref
 
 
 def utcnow() -> datetime:

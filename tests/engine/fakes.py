@@ -75,6 +75,8 @@ class FakeConnector(Connector[NoSettings, FakeOptions], OrderSource, ListingSour
         self.fail_skus: set[str] = set(self.options.fail_skus)
         self.accept_async = False  # answer pushes as accepted-but-pending (Magalu's 202)
         self.lost_skus: set[str] = set()  # pending pushes the channel silently dropped
+        #: erpsync location -> channel location id: the channel takes stock per location
+        self.location_ids: dict[str, str] = {}
         self.fail_after_pages: int | None = None
         self.checkpoints = False
         #: called with each page's order ids once the engine has committed the page
@@ -161,6 +163,9 @@ class FakeConnector(Connector[NoSettings, FakeOptions], OrderSource, ListingSour
     def fetch_listings(self) -> Iterator[list[Listing]]:
         yield list(self.listings)
 
+    def stock_locations(self) -> Mapping[str, str]:
+        return self.location_ids
+
     def push_stock(self, updates: Sequence[StockUpdate]) -> list[PushResult]:
         if self.options.push_delay:
             time.sleep(self.options.push_delay)
@@ -171,6 +176,7 @@ class FakeConnector(Connector[NoSettings, FakeOptions], OrderSource, ListingSour
                     PushResult(
                         item_id=update.item_id,
                         variation_id=update.variation_id,
+                        location=update.location,
                         ok=False,
                         error="item is paused",
                     )
@@ -181,6 +187,7 @@ class FakeConnector(Connector[NoSettings, FakeOptions], OrderSource, ListingSour
                 PushResult(
                     item_id=update.item_id,
                     variation_id=update.variation_id,
+                    location=update.location,
                     ok=True,
                     pending=self.accept_async,
                 )
@@ -193,6 +200,7 @@ class FakeConnector(Connector[NoSettings, FakeOptions], OrderSource, ListingSour
             PushResult(
                 item_id=u.item_id,
                 variation_id=u.variation_id,
+                location=u.location,
                 ok=u.sku not in self.lost_skus,
                 error="push not applied" if u.sku in self.lost_skus else None,
             )

@@ -191,11 +191,23 @@ class StockSink(ConnectorCore):
     def push_stock(self, updates: Sequence[StockUpdate]) -> list[PushResult]:
         """Send quantities; return one result per update (a failure is a result, not a raise)."""
 
+    def stock_locations(self) -> Mapping[str, str]:
+        """erpsync location -> the channel's location id, for a channel configured to take one
+        quantity per location (Nuvemshop multi-inventory, Anymarket stock locals).
+
+        Empty (the default): one quantity per listing, summed over ``settings.locations``.
+        Otherwise the engine computes each location's availability on its own, hands over one
+        update per listing and location (``StockUpdate.location``, answered in kind) and
+        records each location's push apart. Every key must be one of ``settings.locations``
+        and every one of those mapped (the engine refuses the config otherwise)."""
+        return {}
+
     def verify_pending(self, updates: Sequence[StockUpdate]) -> list[PushResult]:
         """Read back pushes the channel accepted asynchronously; ok=False for one that never
         took effect (the engine then sends it again). By default a push is trusted."""
         return [
-            PushResult(item_id=u.item_id, variation_id=u.variation_id, ok=True) for u in updates
+            PushResult(item_id=u.item_id, variation_id=u.variation_id, location=u.location, ok=True)
+            for u in updates
         ]
 
 

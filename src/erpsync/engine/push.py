@@ -4,22 +4,28 @@ Only listings whose available quantity differs from the last value the channel a
 sent (``full`` sends all). A failed push keeps the last accepted value, so the next run tries
 again. Listings fulfilled by the channel (Full, FBA) are never pushed: their stock lives in the
 channel's warehouse.
+
+A channel that takes stock per location (``StockSink.stock_locations`` not empty) gets one
+quantity per listing and location instead: each location's availability on its own (the same
+computation, over that one location), diffed against that location's last push and recorded
+apart. The single-location path does not change.
 """
 
 from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 
 from sqlmodel import Session
 
 from erpsync.connector import Connector, ConnectorCore, StockSink
 from erpsync.domain import PushResult, StockUpdate
 from erpsync.engine import availability
+from erpsync.errors import ConfigError
 from erpsync.store import Store, listings, products
-from erpsync.store.tables import ListingRow
+from erpsync.store.tables import ListingRow, PushedStock, PushedStockLocation
 
 #: builds the on-hand source for a session (``availability.ErpOnHand`` with ``stock.source``)
 OnHandFactory = Callable[[Session], availability.OnHandSource]
@@ -36,6 +42,8 @@ class PlannedPush:
     new: int
     explanation: str
     send: bool
+    #: the erpsync location this quantity is for (per-location channels), else None
+    location: str | None = None
 
 
 @dataclass
@@ -79,20 +87,25 @@ def plan_push(
 ) -> PushReport:
     """Work out what each of the connector's listings should show, and which to send."""
     report = PushReport(connector.name)
+    sink = StockSink.of(connector)
+    places = location_map(sink)
     with store.session() as session:
         rows = listings.list_listings(session, connector.name)
         kits = products.kit_components(session)
         known = products.known_skus(session, {r.sku for r in rows if r.sku})
         all_skus = {p.sku for p in products.list_products(session)}
-        stock_of = availability.compute(
-            session,
-            known,
-            locations=connector.settings.locations,
-            kits=kits,
-            safety_stock=safety_stock,
-            source=on_hand(session) if on_hand is not None else None,
+        source = on_hand(session) if on_hand is not None else None
+        # None: the single-location path, one quantity over all the connector's locations
+        groups: dict[str | None, Sequence[str]] = (
+            {place: [place] for place in places} if places else {None: connector.settings.locations}
         )
-        last = listings.pushed(session, [r.id for r in rows if r.id is not None])
+        stock_of = {
+            place: availability.compute(
+                session, known, locations=over, kits=kits, safety_stock=safety_stock, source=source
+            )
+            for place, over in groups.items()
+        }
+        last = _last_pushes(session, [r.id for r in rows if r.id is not None], bool(places))
     linked: set[str] = set()
     candidates: list[PlannedPush] = []
     for row in rows:
@@ -105,20 +118,54 @@ def plan_push(
         if not row.sku or row.sku not in known:
             report.listings_without_sku.append(f"{_ref(row)} ({row.sku or 'no SKU'})")
             continue
-        stock = stock_of[row.sku]
-        previous = last.get(row.id)
-        accepted = previous.quantity if previous is not None and previous.pushed_at else None
-        retry = previous is not None and previous.last_error is not None
-        send = full or accepted != stock.available or retry
-        candidates.append(
-            PlannedPush(
-                row.id, _ref(row), row.sku, accepted, stock.available, stock.explanation, send
+        for place, stocks in stock_of.items():
+            stock = stocks[row.sku]
+            previous = last.get((row.id, place))
+            accepted = previous.quantity if previous is not None and previous.pushed_at else None
+            retry = previous is not None and previous.last_error is not None
+            send = full or accepted != stock.available or retry
+            ref = f"{_ref(row)}@{place}" if place else _ref(row)
+            candidates.append(
+                PlannedPush(
+                    row.id, ref, row.sku, accepted, stock.available, stock.explanation, send, place
+                )
             )
-        )
     report.skus_without_listing = sorted(all_skus - linked)
-    report.plan = _widen_to_items(StockSink.of(connector), candidates, rows)
+    report.plan = _widen_to_items(sink, candidates, rows)
     report.unchanged = sum(1 for p in report.plan if not p.send)
     return report
+
+
+def location_map(connector: StockSink) -> Mapping[str, str]:
+    """The connector's erpsync location -> channel location id map, checked against the
+    locations it sells from (empty: it takes one quantity per listing).
+
+    Raises:
+        ConfigError: a mapped location it does not sell from, or one it sells from unmapped
+            (that location's stock would silently reach no channel location).
+    """
+    places = connector.stock_locations()
+    if not places:
+        return places
+    sells = connector.settings.locations
+    extra = [p for p in places if p not in sells]
+    missing = [p for p in sells if p not in places]
+    if extra or missing:
+        problems = [f"{p!r} is not in its locations" for p in extra]
+        problems += [f"{p!r} (in its locations) has no channel location" for p in missing]
+        raise ConfigError(
+            f"connectors.{connector.name}: stock location map: {'; '.join(problems)} "
+            f"(locations: {', '.join(sells)})"
+        )
+    return places
+
+
+def _last_pushes(
+    session: Session, ids: list[int], per_location: bool
+) -> Mapping[tuple[int, str | None], PushedStock | PushedStockLocation]:
+    if per_location:
+        return {key: row for key, row in listings.pushed_by_location(session, ids).items()}
+    return {(listing_id, None): row for listing_id, row in listings.pushed(session, ids).items()}
 
 
 def _widen_to_items(
@@ -133,7 +180,7 @@ def _widen_to_items(
 
 
 def _replace_send(p: PlannedPush) -> PlannedPush:
-    return PlannedPush(p.listing_id, p.ref, p.sku, p.old, p.new, p.explanation, True)
+    return replace(p, send=True)
 
 
 def push_stock(
@@ -173,7 +220,11 @@ def _verify_pending(connector: StockSink, store: Store) -> None:
     is marked failed, so this run sends it again."""
     with store.session() as session:
         rows = {r.id: r for r in listings.list_listings(session, connector.name)}
-        pending = [p for p in listings.pushed(session, list(rows)).values() if p.pending]
+        records: list[PushedStock | PushedStockLocation] = [
+            *listings.pushed(session, list(rows)).values(),
+            *listings.pushed_by_location(session, list(rows)).values(),
+        ]
+        pending = [p for p in records if p.pending]
     if not pending:
         return
     updates = [
@@ -182,18 +233,20 @@ def _verify_pending(connector: StockSink, store: Store) -> None:
             variation_id=rows[p.listing_id].variation_id or None,
             sku=rows[p.listing_id].sku,
             quantity=p.quantity,
+            location=_location_of(p),
         )
         for p in pending
         if p.quantity is not None
     ]
     results = connector.verify_pending(updates)
     ids = {
-        (rows[p.listing_id].item_id, rows[p.listing_id].variation_id or None): p for p in pending
+        (rows[p.listing_id].item_id, rows[p.listing_id].variation_id or None, _location_of(p)): p
+        for p in pending
     }
     now = connector.now()
     with store.session() as session:
         for result in results:
-            entry = ids.get((result.item_id, result.variation_id))
+            entry = ids.get((result.item_id, result.variation_id, result.location))
             if entry is None:
                 continue
             listings.record_push(
@@ -204,7 +257,12 @@ def _verify_pending(connector: StockSink, store: Store) -> None:
                 pending=False,
                 error=result.error,
                 at=now,
+                location=_location_of(entry),
             )
+
+
+def _location_of(record: PushedStock | PushedStockLocation) -> str | None:
+    return record.location if isinstance(record, PushedStockLocation) else None
 
 
 def _rows_by_id(store: Store, connector: str) -> dict[int, ListingRow]:
@@ -218,6 +276,7 @@ def _update(row: ListingRow, planned: PlannedPush) -> StockUpdate:
         variation_id=row.variation_id or None,
         sku=row.sku,
         quantity=planned.new,
+        location=planned.location,
     )
 
 
@@ -247,6 +306,7 @@ def _record(
                 pending=result.pending,
                 error=result.error,
                 at=now,
+                location=planned.location,
             )
             if result.ok:
                 report.sent += 1

@@ -16,6 +16,7 @@ from erpsync.store.tables import (
     OrderRow,
     Product,
     PushedStock,
+    PushedStockLocation,
     QuarantineRow,
     StockMovement,
     SyncCursor,
@@ -116,9 +117,22 @@ def _push_errors(session: Session) -> list[dict[str, Any]]:
         .join(PushedStock, col(PushedStock.listing_id) == col(ListingRow.id))
         .where(col(PushedStock.last_error).is_not(None))
     ).all()
-    return [
+    errors = [
         {"connector": listing.connector, "listing": listing.ref, "error": pushed.last_error}
         for listing, pushed in rows
+    ]
+    by_location = session.exec(
+        select(ListingRow, PushedStockLocation)
+        .join(PushedStockLocation, col(PushedStockLocation.listing_id) == col(ListingRow.id))
+        .where(col(PushedStockLocation.last_error).is_not(None))
+    ).all()
+    return errors + [
+        {
+            "connector": listing.connector,
+            "listing": f"{listing.ref}@{pushed.location}",
+            "error": pushed.last_error,
+        }
+        for listing, pushed in by_location
     ]
 
 

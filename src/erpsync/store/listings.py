@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlmodel import Session, col, select
 
 from erpsync.domain import Listing, utcnow
-from erpsync.store.tables import ListingRow, Product, PushedStock
+from erpsync.store.tables import ListingRow, Product, PushedStock, PushedStockLocation
 
 CHUNK = 500
 
@@ -127,6 +127,20 @@ def pushed(s: Session, listing_ids: Iterable[int | None]) -> dict[int, PushedSto
     return found
 
 
+def pushed_by_location(
+    s: Session, listing_ids: Iterable[int | None]
+) -> dict[tuple[int, str], PushedStockLocation]:
+    """(listing id, location) -> its push record, for a channel that takes stock per location."""
+    ids = [i for i in dict.fromkeys(listing_ids) if i is not None]
+    found: dict[tuple[int, str], PushedStockLocation] = {}
+    for start in range(0, len(ids), CHUNK):
+        query = select(PushedStockLocation).where(
+            col(PushedStockLocation.listing_id).in_(ids[start : start + CHUNK])
+        )
+        found.update({(row.listing_id, row.location): row for row in s.exec(query).all()})
+    return found
+
+
 def record_push(
     s: Session,
     listing_id: int,
@@ -136,16 +150,23 @@ def record_push(
     pending: bool = False,
     error: str | None = None,
     at: datetime,
-) -> PushedStock:
-    """Record one push attempt.
+    location: str | None = None,
+) -> PushedStock | PushedStockLocation:
+    """Record one push attempt (``location``: of one location's quantity, kept apart).
 
     A success stores ``quantity`` as the accepted value and clears the error (``pending``: the
     channel accepted it asynchronously). A failure keeps the last accepted quantity, so the
     next run sees a difference and sends again, stores the error, and clears ``pending``.
     """
-    row = s.get(PushedStock, listing_id)
-    if row is None:
-        row = PushedStock(listing_id=listing_id, last_attempt_at=at)
+    row: PushedStock | PushedStockLocation | None
+    if location is None:
+        row = s.get(PushedStock, listing_id)
+        if row is None:
+            row = PushedStock(listing_id=listing_id, last_attempt_at=at)
+    else:
+        row = s.get(PushedStockLocation, (listing_id, location))
+        if row is None:
+            row = PushedStockLocation(listing_id=listing_id, location=location, last_attempt_at=at)
     row.last_attempt_at = at
     if ok:
         row.quantity = quantity

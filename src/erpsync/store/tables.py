@@ -135,6 +135,21 @@ class PushedStock(SQLModel, table=True):
     last_attempt_at: datetime = Field(sa_type=UtcDateTime)
 
 
+class PushedStockLocation(SQLModel, table=True):
+    """PushedStock for a channel that takes one quantity per location (``StockSink.
+    stock_locations``): the same record, kept per listing and erpsync location."""
+
+    __tablename__ = "pushed_stock_locations"
+
+    listing_id: int = Field(primary_key=True, foreign_key="listings.id", ondelete="CASCADE")
+    location: str = Field(primary_key=True)
+    quantity: int | None = None
+    pushed_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    pending: bool = False
+    last_error: str | None = None
+    last_attempt_at: datetime = Field(sa_type=UtcDateTime)
+
+
 class OrderRow(SQLModel, table=True):
     """One order, flattened from erpsync.domain.Order; ``raw`` keeps the platform payload."""
 
