@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from erpsync.cli.pushes import add_push_command, push_records
 from erpsync.cli.state import State, out, state
 
 if TYPE_CHECKING:
@@ -108,64 +109,31 @@ def import_dir(
         raise typer.Exit(EXIT_PARTIAL)
 
 
-@app.command("push")
-def push(
-    ctx: typer.Context,
-    connector: Annotated[
-        list[str] | None,
-        typer.Option("--connector", "-C", help="Only this connector (repeatable)"),
-    ] = None,
-    again: Annotated[
-        bool, typer.Option("--again", help="Also resend invoices the channel refused")
-    ] = False,
-    json_out: JsonOpt = False,
-) -> None:
-    """Send each order's invoices to its channel (once; failures are retried next run)."""
-    from erpsync.cli.sync import _finish as finish
-
-    st, output = state(ctx), out(ctx, json_out)
-    finish(output, push_all(st, output, connector, again=again), json_out)
-
-
 def push_all(
     st: State, output: Output, names: list[str] | None, *, again: bool = False
 ) -> list[Outcome]:
     """invoices push over every selected connector that takes invoices (also run by sync)."""
     from erpsync.connector import Capability
     from erpsync.engine.invoice_push import push_invoices
-    from erpsync.engine.runner import run_all, select_connectors
-    from erpsync.registry import resolve
 
-    config = st.config()
-    selected = [
-        n
-        for n in select_connectors(config, names)
-        if Capability.PUSH_INVOICES in resolve(config.connectors[n].type).capabilities
-    ]
-    if not selected:
-        return []
-    with st.locked() as store, output.progress("invoices") as track:
-        outcomes = run_all(
-            config,
-            store,
-            selected,
-            "invoices-push",
-            lambda c: push_invoices(c, store, again=again, on_batch=track(c.name)),
-        )
-    for outcome in outcomes:
-        if outcome.skipped:
-            output.info(f"{outcome.connector}: skipped: {outcome.skipped}")
-            continue
-        if not outcome.ok:
-            continue
-        r = outcome.report
-        output.info(
-            f"{outcome.connector}: invoices {r.sent} sent, {r.accepted} accepted, "
-            f"{r.pending} pending, {r.refused} refused, {r.failed} failed"
-        )
-        for error in r.errors:
-            output.warn(f"{outcome.connector}: {error}")
-    return outcomes
+    return push_records(
+        st,
+        output,
+        names,
+        capability=Capability.PUSH_INVOICES,
+        command="invoices-push",
+        unit="invoices",
+        push=push_invoices,
+        again=again,
+    )
+
+
+add_push_command(
+    app,
+    push_all,
+    doc="Send each order's invoices to its channel (once; failures are retried next run).",
+    again_help="Also resend invoices the channel refused",
+)
 
 
 @app.command("pull")

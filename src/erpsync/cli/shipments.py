@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from erpsync.cli.pushes import add_push_command, push_records
 from erpsync.cli.state import State, out, state
 
 if TYPE_CHECKING:
@@ -114,66 +115,32 @@ def import_file(
     )
 
 
-@app.command("push")
-def push(
-    ctx: typer.Context,
-    connector: Annotated[
-        list[str] | None,
-        typer.Option("--connector", "-C", help="Only this connector (repeatable)"),
-    ] = None,
-    again: Annotated[
-        bool, typer.Option("--again", help="Also resend tracking the channel refused")
-    ] = False,
-    json_out: JsonOpt = False,
-) -> None:
-    """Send each shipment's tracking to its channel (once; failures are retried next run)."""
-    from erpsync.cli.sync import _finish as finish
-
-    st, output = state(ctx), out(ctx, json_out)
-    finish(output, push_all(st, output, connector, again=again), json_out)
-
-
 def push_all(
     st: State, output: Output, names: list[str] | None, *, again: bool = False
 ) -> list[Outcome]:
     """shipments push over every selected connector that takes tracking."""
     from erpsync.connector import Capability
-    from erpsync.engine.runner import run_all, select_connectors
     from erpsync.engine.tracking_push import push_tracking
-    from erpsync.registry import resolve
 
-    config = st.config()
-    selected = [
-        n
-        for n in select_connectors(config, names)
-        if Capability.PUSH_TRACKING in resolve(config.connectors[n].type).capabilities
-    ]
-    if not selected:
-        output.info("no selected connector takes tracking")
-        return []
-    with st.locked() as store, output.progress("shipments") as track:
-        outcomes = run_all(
-            config,
-            store,
-            selected,
-            "shipments-push",
-            lambda c: push_tracking(c, store, again=again, on_batch=track(c.name)),
-        )
-    for outcome in outcomes:
-        if outcome.skipped:
-            output.info(f"{outcome.connector}: skipped: {outcome.skipped}")
-            continue
-        if not outcome.ok:
-            continue
-        r = outcome.report
-        output.info(
-            f"{outcome.connector}: tracking {r.sent} sent, {r.accepted} accepted, "
-            f"{r.pending} pending, {r.refused} refused, {r.failed} failed"
-            + (f", {r.skipped} not sent (the channel ships them)" if r.skipped else "")
-        )
-        for error in r.errors:
-            output.warn(f"{outcome.connector}: {error}")
-    return outcomes
+    return push_records(
+        st,
+        output,
+        names,
+        capability=Capability.PUSH_TRACKING,
+        command="shipments-push",
+        unit="shipments",
+        push=push_tracking,
+        again=again,
+        none_selected="no selected connector takes tracking",
+    )
+
+
+add_push_command(
+    app,
+    push_all,
+    doc="Send each shipment's tracking to its channel (once; failures are retried next run).",
+    again_help="Also resend tracking the channel refused",
+)
 
 
 @app.command("list")

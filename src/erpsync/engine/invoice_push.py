@@ -1,14 +1,9 @@
 """invoices push for one connector: hand each invoice of its orders to the channel, once.
 
-Record before send: each batch's push records are committed as "sent" before the request
-goes out, then moved to the channel's answer. A run killed in between leaves "sent", which
-the next run sends again; sinks take an invoice they already hold as accepted, so nothing is
-lost and nothing is attached twice. The states (erpsync.postsale.domain.PushState):
-
-    (none) ──▶ sent ──▶ accepted
-                 ├───▶ pending ──verify──▶ accepted | refused | pending
-                 ├───▶ failed   (transient or not ready yet: sent again next run)
-                 └───▶ refused  (the channel said no: kept with its error; --again resends)
+The flow, its states and its records are every record push's (erpsync.engine.record_push):
+each batch is recorded "sent" before it goes out, then moved to the channel's answer
+(accepted, pending and read back next run, failed and sent again, refused and kept until
+``--again``); sinks take an invoice they already hold as accepted.
 
 Invoices of orders the channel fulfils (Full, FBA) are never sent: the channel invoices them.
 Each invoice goes to its own order's connector.
@@ -26,19 +21,17 @@ from sqlmodel import Session, col, select
 from erpsync.connector import Connector, InvoiceSink
 from erpsync.domain import Invoice, SendResult
 from erpsync.engine.push_report import RecordPushReport
-from erpsync.errors import ErpsyncError
-from erpsync.postsale.domain import PushState
-from erpsync.store import Store, invoices
-from erpsync.store.tables import InvoicePush, InvoiceRow, OrderRow, ShipmentRow
+from erpsync.engine.record_push import Due, RecordPush
+from erpsync.store import Store, invoices, pushes
+from erpsync.store.tables import InvoiceRow, OrderRow, ShipmentRow
 
 log = logging.getLogger("erpsync.invoices")
-
-_DUE = (PushState.SENT.value, PushState.FAILED.value)
 
 
 @dataclass
 class InvoicePushReport(RecordPushReport):
     noun: ClassVar[str] = "invoice(s)"
+    label: ClassVar[str] = "invoices"
 
     skipped_fulfilled: int = 0
 
@@ -54,34 +47,30 @@ def push_invoices(
     on_batch: Callable[[int], None] | None = None,
 ) -> InvoicePushReport:
     """Verify the invoices the channel is still processing, then send the ones due."""
-    sink = InvoiceSink.of(connector)
-    report = InvoicePushReport(connector.name)
-    with store.session() as session:
-        waiting = _load(session, connector.name, (PushState.PENDING.value,))
-    if waiting:
-        _record(store, connector.name, waiting, sink.verify_invoices(waiting), report, sent=False)
-    states = (*_DUE, PushState.REFUSED.value) if again else _DUE
-    with store.session() as session:
-        due = _load(session, connector.name, states, unsent=True)
-        report.skipped_fulfilled = _fulfilled_count(session, connector.name)
-    size = max(1, sink.invoice_batch_size)
-    for start in range(0, len(due), size):
-        batch = due[start : start + size]
-        with store.session() as session:
-            for invoice in batch:
-                invoices.record_push(session, _id(session, invoice), connector.name, PushState.SENT)
-        try:
-            results = sink.push_invoices(batch)
-        except ErpsyncError as exc:
-            # the whole batch failed (network, auth): sent again next run, then the run fails
-            line = " ".join(str(exc).split())
-            failed = [SendResult(ref=i.access_key, ok=False, retry=True, error=line) for i in batch]
-            _record(store, connector.name, batch, failed, report)
-            raise
-        _record(store, connector.name, batch, results, report)
-        if on_batch is not None:
-            on_batch(len(batch))
-    return report
+    return _InvoicePush(InvoiceSink.of(connector)).run(store, again=again, on_batch=on_batch)
+
+
+class _InvoicePush(RecordPush[Invoice, InvoicePushReport]):
+    kind = pushes.INVOICES
+
+    def __init__(self, sink: InvoiceSink) -> None:
+        super().__init__(sink.name, InvoicePushReport(sink.name), sink.invoice_batch_size)
+        self.sink = sink
+
+    def load(self, session: Session, states: Sequence[str], *, unsent: bool) -> list[Due[Invoice]]:
+        if unsent:
+            self.report.skipped_fulfilled = _fulfilled_count(session, self.name)
+        found: list[Due[Invoice]] = []
+        for row, order, invoice in _rows(session, self.name, states, unsent=unsent):
+            assert row.id is not None and order.id is not None
+            found.append(Due(row.id, order.id, invoice, (invoice.access_key,), _ref(invoice)))
+        return found
+
+    def send(self, items: list[Invoice]) -> Sequence[SendResult]:
+        return self.sink.push_invoices(items)
+
+    def verify(self, items: list[Invoice]) -> Sequence[SendResult]:
+        return self.sink.verify_invoices(items)
 
 
 def _load(
@@ -89,22 +78,22 @@ def _load(
 ) -> list[Invoice]:
     """The connector's invoices whose push record is in ``states`` (and, with ``unsent``,
     those with none yet), for orders the channel does not fulfil, oldest first."""
-    query = (
-        select(InvoiceRow, OrderRow, InvoicePush)
-        .join(OrderRow, col(OrderRow.id) == col(InvoiceRow.order_id))
-        .outerjoin(
-            InvoicePush,
-            (col(InvoicePush.invoice_id) == col(InvoiceRow.id))
-            & (col(InvoicePush.connector) == connector),
-        )
-        .where(OrderRow.connector == connector, col(OrderRow.fulfilled_by_channel).is_(False))
-        .order_by(col(InvoiceRow.issued_at), col(InvoiceRow.id))
+    return [invoice for _, _, invoice in _rows(session, connector, states, unsent=unsent)]
+
+
+def _rows(
+    session: Session, connector: str, states: Sequence[str], *, unsent: bool
+) -> list[tuple[InvoiceRow, OrderRow, Invoice]]:
+    found = pushes.candidates(
+        session,
+        pushes.INVOICES,
+        connector,
+        states,
+        unsent=unsent,
+        where=[col(OrderRow.fulfilled_by_channel).is_(False)],
+        order_by=[col(InvoiceRow.issued_at)],
     )
-    found: list[Invoice] = []
-    for row, order, push in session.exec(query).all():
-        if (push is None and unsent) or (push is not None and push.state in states):
-            found.append(_invoice(session, row, order))
-    return found
+    return [(row, order, _invoice(session, row, order)) for row, order, _ in found]
 
 
 def _invoice(session: Session, row: InvoiceRow, order: OrderRow) -> Invoice:
@@ -140,55 +129,6 @@ def _fulfilled_count(session: Session, connector: str) -> int:
         .where(OrderRow.connector == connector, col(OrderRow.fulfilled_by_channel).is_(True))
     )
     return len(session.exec(query).all())
-
-
-def _id(session: Session, invoice: Invoice) -> int:
-    row = invoices.by_key(session, invoice.access_key)
-    assert row is not None and row.id is not None
-    return row.id
-
-
-def _record(
-    store: Store,
-    connector: str,
-    batch: Sequence[Invoice],
-    results: Sequence[SendResult],
-    report: InvoicePushReport,
-    *,
-    sent: bool = True,
-) -> None:
-    """Move each invoice's record to the channel's answer; an invoice the sink did not answer
-    for stays "sent" (sent again next run)."""
-    by_key = {r.ref: r for r in results}
-    with store.session() as session:
-        for invoice in batch:
-            result = by_key.get(invoice.access_key)
-            if result is None:
-                report.failed += 1
-                report.errors.append(f"{_ref(invoice)}: no answer from the channel")
-                continue
-            state = _state(result)
-            if sent:
-                report.sent += 1
-            setattr(report, state.value, getattr(report, state.value) + 1)
-            if result.error and state is not PushState.ACCEPTED:
-                report.errors.append(f"{_ref(invoice)}: {state.value}: {result.error}")
-            invoices.record_push(
-                session,
-                _id(session, invoice),
-                connector,
-                state,
-                error=None if state is PushState.ACCEPTED else result.error,
-                remote_ref=result.remote_id,
-            )
-
-
-def _state(result: SendResult) -> PushState:
-    if result.ok:
-        return PushState.PENDING if result.pending else PushState.ACCEPTED
-    if result.pending:
-        return PushState.PENDING
-    return PushState.FAILED if result.retry else PushState.REFUSED
 
 
 def _ref(invoice: Invoice) -> str:

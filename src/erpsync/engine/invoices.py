@@ -25,10 +25,11 @@ from sqlmodel import Session, col, select
 
 from erpsync.domain import Invoice, InvoiceModel, OrderStatus
 from erpsync.errors import InvoiceRefusedError
-from erpsync.postsale.domain import InvoiceSource, PushState, cancellation_advice
+from erpsync.postsale.domain import InvoiceSource, cancellation_advice
+from erpsync.postsale.domain import PushState as PushState  # tests read engine.PushState
 from erpsync.postsale.nfe import ParsedNfe, parse_nfe
-from erpsync.store import invoices, orders, shipments
-from erpsync.store.tables import InvoicePush, InvoiceRow, OrderRow
+from erpsync.store import invoices, orders, pushes, shipments
+from erpsync.store.tables import InvoiceRow, OrderRow
 
 #: what each channel type takes. NFC-e (65) is for sales at the counter; the marketplaces
 #: require an NF-e (55) for goods they ship (ref: ML "importar nota fiscal": modelo 55 only).
@@ -264,12 +265,6 @@ def cancelled_after_invoice(
 def stuck_pushes(s: Session) -> list[dict[str, str | None]]:
     """Invoice pushes that did not end accepted: refused (fix by hand), failed or unconfirmed
     (retried by the next run), pending (the channel is still processing)."""
-    query = (
-        select(InvoicePush, InvoiceRow, OrderRow)
-        .where(InvoicePush.invoice_id == InvoiceRow.id, InvoiceRow.order_id == OrderRow.id)
-        .where(col(InvoicePush.state) != PushState.ACCEPTED.value)
-        .order_by(col(InvoicePush.connector), col(InvoiceRow.id))
-    )
     return [
         {
             "connector": push.connector,
@@ -278,5 +273,5 @@ def stuck_pushes(s: Session) -> list[dict[str, str | None]]:
             "state": push.state,
             "error": push.error,
         }
-        for push, invoice, order in s.exec(query).all()
+        for push, invoice, order in pushes.stuck(s, pushes.INVOICES)
     ]

@@ -12,6 +12,8 @@ class RecordPushReport:
 
     #: what the records are called in the partial-run line ("invoice(s)", "tracking push(es)")
     noun: ClassVar[str]
+    #: what the records are called in the summary line ("invoices", "tracking")
+    label: ClassVar[str]
 
     connector: str
     sent: int = 0
@@ -29,6 +31,13 @@ class RecordPushReport:
             "refused": self.refused,
             "failed": self.failed,
         }
+
+    def summary(self) -> str:
+        """The counts as the push commands print them after the connector's name."""
+        return (
+            f"{self.label} {self.sent} sent, {self.accepted} accepted, {self.pending} pending, "
+            f"{self.refused} refused, {self.failed} failed"
+        )
 
     def shortfall(self) -> str | None:
         """Records this run could not place, or None: makes the run partial."""

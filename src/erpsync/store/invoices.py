@@ -16,6 +16,7 @@ from sqlmodel import Session, col, select
 
 from erpsync.domain import Invoice, utcnow
 from erpsync.postsale.domain import InvoiceSource, PushState
+from erpsync.store import pushes
 from erpsync.store.tables import InvoicePush, InvoiceRow, OrderRow
 
 
@@ -92,14 +93,7 @@ def list_invoices(s: Session, *, limit: int = 500) -> list[tuple[InvoiceRow, Ord
 
 def pushes_of(s: Session, invoice_ids: Iterable[int]) -> dict[int, dict[str, InvoicePush]]:
     """invoice id -> connector -> its push record."""
-    ids = list(invoice_ids)
-    found: dict[int, dict[str, InvoicePush]] = {}
-    if not ids:
-        return found
-    query = select(InvoicePush).where(col(InvoicePush.invoice_id).in_(ids))
-    for push in s.exec(query).all():
-        found.setdefault(push.invoice_id, {})[push.connector] = push
-    return found
+    return pushes.of(s, pushes.INVOICES, invoice_ids)
 
 
 def orders_with_invoices(s: Session, order_ids: Iterable[int]) -> dict[int, datetime]:
@@ -137,18 +131,6 @@ def record_push(
     remote_ref: str | None = None,
 ) -> InvoicePush:
     """Create or move one invoice's push record on one channel (one attempt more if "sent")."""
-    push = s.get(InvoicePush, (invoice_id, connector))
-    now = utcnow()
-    if push is None:
-        push = InvoicePush(invoice_id=invoice_id, connector=connector, state=state.value)
-        push.first_sent_at = now
-    push.state = state.value
-    push.error = error
-    if remote_ref is not None:
-        push.remote_ref = remote_ref
-    if state is PushState.SENT:
-        push.attempts += 1
-    push.updated_at = now
-    s.add(push)
-    s.flush()
-    return push
+    return pushes.record(
+        s, pushes.INVOICES, invoice_id, connector, state, error=error, remote_ref=remote_ref
+    )

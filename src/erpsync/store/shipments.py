@@ -11,6 +11,7 @@ from sqlmodel import Session, col, select
 
 from erpsync.domain import utcnow
 from erpsync.postsale.domain import PushState, Shipment
+from erpsync.store import pushes
 from erpsync.store.tables import OrderRow, ShipmentRow, TrackingPush
 
 #: fields the channel reports; tracking the seller recorded by hand is kept when the
@@ -145,35 +146,16 @@ def record_tracking_push(
     remote_ref: str | None = None,
 ) -> TrackingPush:
     """Create or move one shipment's tracking push record (one attempt more if "sent")."""
-    push = s.get(TrackingPush, (shipment_id, connector))
-    now = utcnow()
-    if push is None:
-        push = TrackingPush(shipment_id=shipment_id, connector=connector, state=state.value)
-        push.first_sent_at = now
-    push.state = state.value
-    push.error = error
-    if remote_ref is not None:
-        push.remote_ref = remote_ref
-    if state is PushState.SENT:
-        push.attempts += 1
-    push.updated_at = now
-    s.add(push)
-    s.flush()
-    return push
+    return pushes.record(
+        s, pushes.TRACKING, shipment_id, connector, state, error=error, remote_ref=remote_ref
+    )
 
 
 def tracking_pushes_of(
     s: Session, shipment_ids: Iterable[int]
 ) -> dict[int, dict[str, TrackingPush]]:
     """shipment id -> connector -> its tracking push record."""
-    ids = list(shipment_ids)
-    found: dict[int, dict[str, TrackingPush]] = {}
-    if not ids:
-        return found
-    query = select(TrackingPush).where(col(TrackingPush.shipment_id).in_(ids))
-    for push in s.exec(query).all():
-        found.setdefault(push.shipment_id, {})[push.connector] = push
-    return found
+    return pushes.of(s, pushes.TRACKING, shipment_ids)
 
 
 def with_tracking(s: Session, *, limit: int = 500) -> list[tuple[ShipmentRow, OrderRow]]:

@@ -358,16 +358,13 @@ class InvoiceRow(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
 
 
-class InvoicePush(SQLModel, table=True):
-    """One invoice on one channel: recorded as "sent" before the request goes out, so a crash
-    mid-send is re-checked rather than forgotten, and nothing accepted is sent twice."""
+class PushRecord(SQLModel):
+    """One record on one channel (no table of its own: InvoicePush and TrackingPush are its
+    tables): recorded as "sent" before the request goes out, so a crash mid-send is re-checked
+    rather than forgotten, and nothing accepted is sent twice (erpsync.engine.record_push).
+    Each table adds the key of the row it pushes, then ``connector`` again: declared after the
+    key, so the primary key stays (key, connector) as the migrations made it."""
 
-    __tablename__ = "invoice_pushes"
-    __table_args__ = (
-        CheckConstraint(_one_of("state", PUSH_STATES), name="ck_invoice_pushes_state"),
-    )
-
-    invoice_id: int = Field(primary_key=True, foreign_key="invoices.id", ondelete="CASCADE")
     connector: str = Field(primary_key=True)
     state: str
     error: str | None = None
@@ -378,8 +375,20 @@ class InvoicePush(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
 
 
-class TrackingPush(SQLModel, table=True):
-    """One shipment's tracking on one channel; same states and rules as InvoicePush."""
+class InvoicePush(PushRecord, table=True):
+    """One invoice on one channel."""
+
+    __tablename__ = "invoice_pushes"
+    __table_args__ = (
+        CheckConstraint(_one_of("state", PUSH_STATES), name="ck_invoice_pushes_state"),
+    )
+
+    invoice_id: int = Field(primary_key=True, foreign_key="invoices.id", ondelete="CASCADE")
+    connector: str = Field(primary_key=True)
+
+
+class TrackingPush(PushRecord, table=True):
+    """One shipment's tracking on one channel."""
 
     __tablename__ = "tracking_pushes"
     __table_args__ = (
@@ -388,12 +397,6 @@ class TrackingPush(SQLModel, table=True):
 
     shipment_id: int = Field(primary_key=True, foreign_key="shipments.id", ondelete="CASCADE")
     connector: str = Field(primary_key=True)
-    state: str
-    error: str | None = None
-    remote_ref: str | None = None
-    attempts: int = 0
-    first_sent_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
-    updated_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
 
 
 class Lease(SQLModel, table=True):
