@@ -93,6 +93,8 @@ def test_sync_runs_the_whole_cycle_and_invoices_list_is_json(tmp_path):
         "loja: 1 sent",
     ):
         assert line in result.stderr, result.stderr
+    # the steps share the run's sandbox ERP: invoices pull finds the order push-orders made
+    assert "not found" not in result.stderr
     listed = erpsync("invoices", "list", "--json", cwd=tmp_path)
     assert listed.returncode == 0 and json.loads(listed.stdout) == []
 
@@ -120,3 +122,27 @@ def test_push_stock_refuses_an_erp_stock_never_read(tmp_path):
     result = erpsync("push-stock", cwd=tmp_path)
     assert result.returncode == 2
     assert "run `erpsync pull-stock -C erp` first" in result.stderr
+
+
+def test_each_invocation_starts_its_own_sandbox(tmp_path, monkeypatch, capsys):
+    """requirement: the sandbox ERP lives for one invocation (in-process too): a later
+    command starts from the seeded account, so an order pushed by an earlier one is not
+    there (reported, not a failure), and in-process runs never share state."""
+    from erpsync.cli import main
+
+    config(tmp_path, [("LV-1", "CAM-P")])
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("ERPSYNC_CONFIG", raising=False)
+    monkeypatch.delenv("ERPSYNC_DB", raising=False)
+
+    def run(*args: str) -> str:
+        try:
+            main(list(args))
+        except SystemExit as exc:
+            assert exc.code in (0, None), capsys.readouterr().err
+        return capsys.readouterr().err
+
+    run("pull-orders")
+    assert "erp: orders 1 created" in run("push-orders")
+    later = run("invoices", "pull")
+    assert "erp: ERP order" in later and "not found; no invoice read" in later

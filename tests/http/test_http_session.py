@@ -96,6 +96,55 @@ def test_sandbox_runs_the_emulator_in_process(sandbox_class):
     connector.close()
 
 
+def test_one_run_shares_one_emulator_per_connector_name(sandbox_class):
+    """requirement: within one run (the CLI opens a scope per invocation) every connector
+    object of a name talks to the same emulator, so what one step did there the next step
+    sees; another name gets its own, and a connector outside any run builds a fresh one."""
+    from erpsync.sandbox import current, sandbox_run
+
+    def opened(name: str, context: ConnectorContext):
+        connector = sandbox_class(
+            ConnectorSettings(
+                name=name, type="shop", sandbox=True, credentials=sandbox_class.Credentials()
+            ),
+            context,
+        )
+        connector.request("GET", "/me")
+        connector.close()
+        return connector.sandbox_emulator
+
+    with sandbox_run() as emulators:
+        step_one = opened("x1", ConnectorContext(sandboxes=current()))
+        step_two = opened("x1", ConnectorContext(sandboxes=current()))
+        other = opened("x2", ConnectorContext(sandboxes=current()))
+        assert len(emulators) == 2
+    assert current() is None  # the scope is over
+    assert step_one is step_two
+    assert other is not step_one
+    assert [r.path for r in step_one.requests] == ["/oauth/token", "/me", "/oauth/token", "/me"]
+    assert opened("x1", ConnectorContext()) is not step_one
+
+
+def test_commands_hand_their_connectors_the_runs_emulators(tmp_path):
+    """requirement: the context every command builds carries the open run's emulators (none
+    outside a run)."""
+    from erpsync.config import load_config
+    from erpsync.engine.runner import build_context
+    from erpsync.sandbox import sandbox_run
+    from erpsync.store import open_store
+
+    path = tmp_path / "erpsync.yaml"
+    path.write_text(f"database: sqlite:///{tmp_path}/x.db\nconnectors: {{}}\n", encoding="utf-8")
+    config = load_config(str(path))
+    store = open_store(config.database)
+    try:
+        assert build_context(config, store).sandboxes is None
+        with sandbox_run() as emulators:
+            assert build_context(config, store).sandboxes is emulators
+    finally:
+        store.close()
+
+
 def test_constructing_a_connector_builds_nothing(connector_class):
     """requirement: a connector costs nothing until its first request (CLI start-up)."""
     connector = connector_class(settings())

@@ -118,6 +118,11 @@ def root(
         logging.getLogger(noisy).setLevel(logging.WARNING)
     ctx.obj = State(config_path=config, db=db, output=Output(quiet=quiet, verbose=verbose))
     ctx.call_on_close(ctx.obj.close)
+    # sandbox connectors share one emulator per name for this invocation only (every step of a
+    # sync sees what the previous ones did; two invocations never share one)
+    from erpsync.sandbox import sandbox_run
+
+    ctx.with_resource(sandbox_run())
 
 
 sync.register(app)

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 
     from erpsync.http.auth import TokenStore
     from erpsync.http.retry import RetryPolicy
+    from erpsync.sandbox import SandboxEmulators
 
 
 class Capability(StrEnum):
@@ -98,6 +99,9 @@ class ConnectorContext:
     secrets: Sequence[str] = ()
     #: requests an HTTP connector keeps in flight at once (None: the connector's own cap)
     concurrency: int | None = None
+    #: the run's sandbox emulators, one per connector name (erpsync.sandbox); None:
+    #: a sandbox connector builds its own
+    sandboxes: SandboxEmulators | None = None
 
 
 @dataclass(frozen=True)

@@ -116,7 +116,12 @@ class HttpConnector(Connector[CredentialsT, OptionsT]):
 
         module_name, _, class_name = self.emulator.partition(":")
         emulator_class = getattr(importlib.import_module(module_name), class_name)
-        self.sandbox_emulator = emulator_class()
+        shared = self.context.sandboxes
+        # within one run (a sync's steps), every connector object of this name talks to the
+        # same emulator: what push-orders created, invoices pull finds
+        self.sandbox_emulator = (
+            emulator_class() if shared is None else shared.get(self.name, emulator_class)
+        )
         return EmulatorTransport(self.sandbox_emulator.app)
 
     @property

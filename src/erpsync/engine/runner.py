@@ -25,6 +25,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+from erpsync import sandbox
 from erpsync.config import Config
 from erpsync.connector import Connector, ConnectorContext
 from erpsync.errors import ConfigError, ConnectorError, DatabaseError, ErpsyncError
@@ -71,6 +72,9 @@ def select_connectors(config: Config, names: Sequence[str] | None) -> list[str]:
 
 
 def build_context(config: Config, store: Store, **overrides: Any) -> ConnectorContext:
+    """The context a run hands its connectors; inside a ``sandbox_run()`` scope (one CLI
+    invocation) sandbox connectors share one emulator per name across the run's steps."""
+    overrides.setdefault("sandboxes", sandbox.current())
     return ConnectorContext(
         token_store=SqlTokenStore(store), secrets=tuple(config.secrets()), **overrides
     )
