@@ -167,3 +167,58 @@ def test_unmatched_and_ambiguous_say_why(store):
     assert found is None and "match several orders (shop:2, shop:2000001234)" in why
     found, why = _match(store, build_nfe(recipient=BUYER_CNPJ))
     assert found is None and why.startswith("no order has its order number")
+
+
+# -- a cart: several orders of one sale (Mercado Livre's pack), one NF-e -----------------------
+
+CART = "MERCADO LIVRE:2000005000000001"
+
+
+def _cart(store, *, second_status="paid"):
+    """Two orders of one cart (one sale_ref, one number), 20.00 each."""
+    save(store, make_order(external_id="2000000001", number="2000005000000001", sale_ref=CART))
+    save(
+        store,
+        make_order(
+            external_id="2000000002",
+            number="2000005000000001",
+            sale_ref=CART,
+            status=second_status,
+        ),
+    )
+
+
+def test_a_carts_nfe_at_the_carts_total_attaches_to_one_order_and_invoices_them_all(store):
+    """requirement: one NF-e covers the cart; attached to one of its orders, its vNF is the
+    cart's total (no --force), and every order of the cart becomes invoiced."""
+    _cart(store)
+    xml = build_nfe(items=[("SKU-A", "Item", 4, "10.00")])
+    result = _attach(store, "shop:2000000001", xml=xml)
+    assert result.status == "invoiced" and not result.forced_checks
+    assert result.warnings == ["one NF-e for the whole cart: shop:2000000002 invoiced by it too"]
+    assert _status(store, "shop:2000000002") == "invoiced"
+    with store.session() as s:
+        assert invoices.invoices_of(s, orders.get_order(s, "shop", "2000000002").id) == []
+
+
+def test_a_cancelled_order_is_not_part_of_the_carts_total(store):
+    _cart(store, second_status="cancelled")
+    with pytest.raises(InvoiceRefusedError, match=r"differs from the order total 20\.00"):
+        _attach(store, "shop:2000000001", xml=build_nfe(items=[("SKU-A", "Item", 4, "10.00")]))
+    assert _attach(store, "shop:2000000001").status == "invoiced"
+    assert _status(store, "shop:2000000002") == "cancelled"
+
+
+def test_a_cart_whose_other_order_has_its_own_nfe_takes_no_cart_nfe(store):
+    _cart(store)
+    _attach(store, "shop:2000000002", xml=build_nfe(number=77))
+    with pytest.raises(InvoiceRefusedError, match=r"and from its cart's 40\.00 \(2 orders\)"):
+        _attach(store, "shop:2000000001", xml=build_nfe(items=[("SKU-A", "Item", 4, "10.00")]))
+
+
+def test_import_matches_a_carts_number_to_its_first_order(store):
+    _cart(store)
+    xml = build_nfe(items=[("SKU-A", "Item", 4, "10.00")], x_ped="2000005000000001")
+    with store.session() as s:
+        order, how = engine.match_order(s, parse_nfe(xml).invoice)
+        assert (order.external_id, how) == ("2000000001", "order number (a cart of 2 orders)")

@@ -7,8 +7,10 @@ it against the order it is for, and stores it in the caller's transaction:
 - the order's channel must take the model (Mercado Livre, Amazon and Magalu: NF-e 55 only);
 - vNF must equal the order total, and the recipient CPF/CNPJ the order's buyer document;
   ``force`` overrides these two, and the invoice records which ones it overrode. An order with
-  several shipments (Magalu deliveries, ML packs) may be invoiced in parts: each part passes
-  while the invoices together do not exceed the order total.
+  several shipments (Magalu deliveries) may be invoiced in parts: each part passes while the
+  invoices together do not exceed the order total. A cart (Mercado Livre's pack: orders of one
+  sale, ``sale_ref``, on one connector) takes one NF-e for all its orders: attached to one of
+  them, its vNF may equal the cart's total, and the cart's other orders become invoiced too.
 
 On success a ``paid`` order becomes ``invoiced`` (see erpsync.postsale.status for how that
 meets the next pull). The same key attached again to the same order changes nothing.
@@ -19,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 from sqlmodel import Session, col, select
@@ -99,6 +102,7 @@ def attach(
             f"{invoice.model.value} ({'NFC-e' if invoice.model is InvoiceModel.NFCE else 'NF-e'})"
         )
     result = Attached(ref, invoice.access_key)
+    mates = _cart_mates(s, order, invoice)  # before it is stored: no mate holds an NF-e
     for check, problem in _mismatches(s, order, invoice):
         if not force:
             raise InvoiceRefusedError(f"{ref}: {problem} (--force attaches it anyway)")
@@ -121,8 +125,49 @@ def attach(
     if order.status == OrderStatus.PAID:
         order.status = OrderStatus.INVOICED.value
         s.add(order)
+    if mates:
+        for mate in mates:
+            if mate.status == OrderStatus.PAID:
+                mate.status = OrderStatus.INVOICED.value
+                s.add(mate)
+        refs = ", ".join(order_ref(row) for row in mates)
+        result.warnings.append(f"one NF-e for the whole cart: {refs} invoiced by it too")
     result.status = order.status
     return result
+
+
+def cart_orders(s: Session, order: OrderRow) -> list[OrderRow]:
+    """The orders of the cart ``order`` belongs to (itself included, by id): the same sale
+    (``sale_ref``) on the same connector, as Mercado Livre's pack orders are; just ``order``
+    when it was bought alone."""
+    if not order.sale_ref:
+        return [order]
+    query = select(OrderRow).where(
+        OrderRow.connector == order.connector, OrderRow.sale_ref == order.sale_ref
+    )
+    rows = list(s.exec(query.order_by(col(OrderRow.id))).all())
+    return rows if len(rows) > 1 else [order]
+
+
+def _cart(s: Session, order: OrderRow) -> list[OrderRow]:
+    """The cart's orders an NF-e may cover: those not cancelled."""
+    return [row for row in cart_orders(s, order) if row.status != OrderStatus.CANCELLED]
+
+
+def _cart_mates(s: Session, order: OrderRow, invoice: Invoice) -> list[OrderRow]:
+    """The cart's other orders when ``invoice`` is the NF-e of the whole cart (its vNF is the
+    cart's total, not the order's, and no other order of the cart has an NF-e); else []."""
+    cart = _cart(s, order)
+    if len(cart) < 2 or invoice.total == order.total or invoice.total != _total(cart):
+        return []
+    mates = [row for row in cart if row.id != order.id]
+    if any(invoices.invoices_of(s, row.id) for row in mates if row.id is not None):
+        return []
+    return mates
+
+
+def _total(rows: Iterable[OrderRow]) -> Decimal:
+    return sum((row.total for row in rows), Decimal("0.00"))
 
 
 def _check_order_state(order: OrderRow, ref: str) -> None:
@@ -138,10 +183,12 @@ def _mismatches(s: Session, order: OrderRow, invoice: Invoice) -> list[tuple[str
     if invoice.total != order.total:
         several = len(shipments.shipments_of(s, order.id)) > 1
         together = invoices.invoiced_total(s, order.id) + invoice.total
-        if not (several and together <= order.total):
-            found.append(
-                ("total", f"vNF {invoice.total} differs from the order total {order.total}")
-            )
+        cart = _cart(s, order)
+        if not ((several and together <= order.total) or _cart_mates(s, order, invoice)):
+            problem = f"vNF {invoice.total} differs from the order total {order.total}"
+            if len(cart) > 1:
+                problem += f" and from its cart's {_total(cart)} ({len(cart)} orders)"
+            found.append(("total", problem))
     if order.buyer_document is not None and invoice.recipient_document != order.buyer_document:
         what = "names no recipient" if invoice.recipient_document is None else "has a recipient"
         # never the documents themselves: they are personal data and this line is printed
@@ -180,7 +227,14 @@ def match_order(s: Session, invoice: Invoice) -> tuple[OrderRow | None, str]:
     if len(by_number) == 1:
         return next(iter(by_number.values())), "order number"
     if len(by_number) > 1:
-        refs = ", ".join(sorted(order_ref(r) for r in by_number.values()))
+        rows = sorted(by_number.values(), key=lambda r: r.id or 0)
+        carts = {(r.connector, r.sale_ref) for r in rows}
+        if len(carts) == 1 and rows[0].sale_ref:
+            # a cart's orders share its number (ML's pack id): one NF-e for all, on the first
+            # one not cancelled
+            live = [r for r in rows if r.status != OrderStatus.CANCELLED] or rows
+            return live[0], f"order number (a cart of {len(rows)} orders)"
+        refs = ", ".join(sorted(order_ref(r) for r in rows))
         return None, f"the order numbers in the XML match several orders ({refs})"
     if invoice.recipient_document is None:
         return None, "no order number in the XML and no recipient to match by"
