@@ -150,13 +150,15 @@ def test_a_replay_after_a_crash_is_accepted_without_a_second_upload(ml, emu, sto
 
 def test_a_carts_nfe_goes_once_to_its_pack_and_covers_every_order_of_it(ml, emu, store):
     """requirement: the two orders of a cart share one pack; one NF-e for both (attached to
-    the first, its total the cart's) is uploaded once to /packs/{pack_id}, and ML then shows
-    it for each order of the pack."""
+    the first at the cart's total, which invoices both here) is uploaded once to
+    /packs/{pack_id}, and ML then shows it for each order of the pack."""
     ids = pull(ml, emu, store, 7, seller_ships=[CART[0]])
     first, second = ids[CART[0]], ids[CART[1]]
     pack_id = emu.orders[int(first)]["pack_id"]
     assert pack_id and emu.orders[int(second)]["pack_id"] == pack_id
-    key = attach(store, first, total_of=(first, second), force=True)
+    key = attach(store, first, total_of=(first, second))  # the cart's total: no --force
+    with store.session() as s:
+        assert orders.get_order(s, "ml", second).status == "invoiced"
     report = push_invoices(ml, store)
     assert (report.accepted, report.refused, report.failed) == (1, 0, 0), report.errors
     assert len(uploads(emu, pack_id)) == 1
