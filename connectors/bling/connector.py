@@ -210,6 +210,7 @@ class BlingConnector(
                 products=products,
                 unidade=self.options.unidade,
                 forma_pagamento_id=self.options.forma_pagamento_id,
+                intermediador=self._intermediador(order),
             )
             response = self.request(
                 "POST", "/pedidos/vendas", operation="default", json=body, idempotent=False
@@ -239,6 +240,10 @@ class BlingConnector(
         except FatalError as exc:
             return SendResult(ref=name, ok=False, remote_id=ref.remote_id, error=str(exc))
         return SendResult(ref=name, ok=True, remote_id=ref.remote_id)
+
+    def _intermediador(self, order: Order) -> tuple[str, str] | None:
+        found = self.options.intermediadores.get(order.connector)
+        return (found.cnpj, found.nome_usuario) if found is not None else None
 
     def _loja(self, order: Order) -> int | None:
         return self.options.lojas.get(order.connector, self.options.loja_id)

@@ -76,13 +76,15 @@ def pedido_body(
     products: Mapping[str, int],
     unidade: str = "UN",
     forma_pagamento_id: int | None = None,
+    intermediador: tuple[str, str] | None = None,
 ) -> dict[str, Any]:
     """POST /pedidos/vendas for a channel order.
 
     ``number`` (the channel's order number) goes to `numeroLoja`, which, with `loja`, is how
     the order is found again (`GET /pedidos/vendas?numerosLojas[]=`); the channel's own id
     goes to `numeroPedidoCompra` when it differs. Items name the product by id (resolved from
-    the SKU, ``products``) and keep the SKU as `codigo`.
+    the SKU, ``products``) and keep the SKU as `codigo`. ``intermediador`` (CNPJ, the seller's
+    user name there): the marketplace of a marketplace sale, for its NF-e.
     """
     day = local_date(order.created_at)
     body: dict[str, Any] = {
@@ -118,6 +120,8 @@ def pedido_body(
             **label,
         }
     body["transporte"] = transport
+    if intermediador is not None:
+        body["intermediador"] = {"cnpj": intermediador[0], "nomeUsuario": intermediador[1]}
     if forma_pagamento_id is not None:
         body["parcelas"] = [
             {

@@ -3,7 +3,9 @@ options (which loja the orders are filed under, payment defaults, situação nam
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+
+from erpsync import documents
 
 #: `limite` ceiling of Bling's list endpoints (developer.bling.com.br FAQ "Quantos registros
 #: são retornados por página": 100) [U: the notes quote it from memory; the SDK does not cap it]
@@ -24,6 +26,26 @@ class BlingCredentials(BaseModel):
     refresh_token: SecretStr | None = None
 
 
+class Intermediador(BaseModel):
+    """The marketplace a channel's sales go through, for the NF-e of a marketplace sale
+    (`infIntermed`: the intermediary's CNPJ and the seller's account name there). Bling takes it
+    on the order as `intermediador{cnpj, nomeUsuario}` and carries it into the NF-e it issues.
+    ref: POST /pedidos/vendas `intermediador` (AlexandreBellas/bling-erp-api-js
+    `pedidosVendas/interfaces/create.interface.ts`)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    #: the marketplace's CNPJ (Mercado Livre: 03.007.331/0001-41)
+    cnpj: str
+    #: the seller's user name at the marketplace (NF-e `idCadIntTran`: at most 60 characters)
+    nome_usuario: str = Field(min_length=1, max_length=60)
+
+    @field_validator("cnpj")
+    @classmethod
+    def _valid_cnpj(cls, value: str) -> str:
+        return documents.cnpj(value)
+
+
 class BlingOptions(BaseModel):
     """Per-account knobs."""
 
@@ -42,6 +64,10 @@ class BlingOptions(BaseModel):
     #: the situação names of the account's "Vendas" module: situação ids differ per account
     #: and are looked up by name (GET /situacoes/modulos)
     situacao_cancelado: str = "Cancelado"
+    #: channel connector name -> the marketplace its sales go through (`intermediador` on
+    #: each order: required on the NF-e of a marketplace sale); channels not listed (the
+    #: seller's own store) send none
+    intermediadores: dict[str, Intermediador] = Field(default_factory=dict)
     #: the unit sent on each item
     unidade: str = "UN"
     #: records per page of list endpoints

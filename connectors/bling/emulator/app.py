@@ -35,6 +35,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
+from erpsync import documents
 from erpsync.connectors.bling.emulator import seed, wire
 from erpsync.domain import utcnow
 from erpsync.emulation import Emulator, TokenBucket, bearer_token, read_form
@@ -512,6 +513,9 @@ class BlingEmulator(Emulator):
             quantity = item.get("quantidade") if isinstance(item, dict) else None
             if not isinstance(quantity, int | float) or quantity <= 0:
                 problems.append(wire.field(f"itens[{index}].quantidade", "Quantidade inválida"))
+        intermediador = body.get("intermediador")
+        if intermediador is not None:
+            problems += _intermediador_problems(intermediador)
         for index, parcela in enumerate(body.get("parcelas") or []):
             forma = (parcela.get("formaPagamento") or {}).get("id")
             if forma not in self.formas:
@@ -681,3 +685,21 @@ def _access_key(xml: bytes) -> str:
     text = xml.decode()
     start = text.index('Id="NFe') + len('Id="NFe')
     return text[start : start + 44]
+
+
+def _intermediador_problems(intermediador: Any) -> list[dict[str, Any]]:
+    """An order's marketplace for its NF-e (`infIntermed`): a valid CNPJ and the seller's
+    user name there (the NF-e requires both: `CNPJ` and `idCadIntTran`, 60 characters)."""
+    if not isinstance(intermediador, dict):
+        return [wire.field("intermediador", "Intermediador inválido")]
+    problems = []
+    try:
+        documents.cnpj(str(intermediador.get("cnpj") or ""))
+    except ValueError:
+        problems.append(wire.field("intermediador.cnpj", "CNPJ do intermediador inválido"))
+    name = intermediador.get("nomeUsuario")
+    if not isinstance(name, str) or not name.strip() or len(name) > 60:
+        problems.append(
+            wire.field("intermediador.nomeUsuario", "Informe o nome do usuário no intermediador")
+        )
+    return problems

@@ -130,3 +130,29 @@ def test_the_nfe_xml_is_served_only_through_its_signed_link(client):
     assert client.get(nfe["xml"]).content.startswith(b"<")
     guessed = client.get("/relatorios/nfe.xml.php", params={"chaveAcesso": key})
     assert guessed.status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("intermediador", "element"),
+    [
+        ({"cnpj": "03007331000140", "nomeUsuario": "LOJA"}, "intermediador.cnpj"),
+        ({"cnpj": "03007331000141", "nomeUsuario": ""}, "intermediador.nomeUsuario"),
+        ({"cnpj": "03007331000141"}, "intermediador.nomeUsuario"),
+    ],
+)
+def test_an_intermediador_needs_a_valid_cnpj_and_the_user_name(client, intermediador, element):
+    """requirement: the NF-e of a marketplace sale names the marketplace by a valid CNPJ and
+    the seller's user name there (`infIntermed`: CNPJ and idCadIntTran): an order that gives
+    one without the other, or a bad CNPJ, is refused."""
+    access = refresh(client, BOOTSTRAP_REFRESH).json()["access_token"]
+    headers = {"Authorization": f"Bearer {access}"}
+    body = {
+        "numeroLoja": "1",
+        "contato": {"id": 1},
+        "itens": [{"quantidade": 1, "valor": 1}],
+        "intermediador": intermediador,
+    }
+    answer = client.post("/Api/v3/pedidos/vendas", json=body, headers=headers)
+    assert answer.status_code == 400
+    assert element in [f["element"] for f in answer.json()["error"]["fields"]]
+    assert client.emulator.pedidos == {}

@@ -7,7 +7,10 @@ from __future__ import annotations
 import pytest
 
 from erpsync.connector import ErpOrderRef
+from erpsync.connectors.bling import BlingConnector
+from erpsync.connectors.bling.settings import BlingOptions
 from erpsync.errors import RetriableError
+from erpsync.testing import build_harness
 
 from .conftest import CPF, make_order
 
@@ -139,3 +142,39 @@ def test_an_invoiced_order_is_not_cancelled_and_says_why(harness):
     assert not result.ok
     assert "nota fiscal autorizada" in (result.error or "")
     assert not harness.emulator.erp_order_cancelled(remote)
+
+
+ML = {"cnpj": "03.007.331/0001-41", "nome_usuario": "LOJA_EXEMPLO"}
+
+
+def marketplace_harness(emulator, time):
+    return build_harness(
+        BlingConnector, emulator, time, name="bling", options={"intermediadores": {"ml-main": ML}}
+    )
+
+
+def test_a_marketplace_sale_names_its_intermediador_for_the_nfe(emulator, time):
+    """requirement: an order of a channel configured with its marketplace carries
+    `intermediador{cnpj, nomeUsuario}` (the NF-e of a marketplace sale must name it); an order
+    of a channel without one (the seller's own store) carries none."""
+    h = marketplace_harness(emulator, time)
+    try:
+        sold = created(h, make_order("51"))
+        own = created(h, make_order("52", connector="loja-propria"))
+    finally:
+        h.connector.close()
+        h.store.close()
+    (first, second) = [r.json() for r in emulator.requests_to("/pedidos/vendas", "POST")]
+    assert first["intermediador"] == {"cnpj": "03007331000141", "nomeUsuario": "LOJA_EXEMPLO"}
+    assert "intermediador" not in second
+    assert emulator.pedidos[int(sold)]["intermediador"]["cnpj"] == "03007331000141"
+    assert own
+
+
+def test_an_intermediador_with_an_invalid_cnpj_is_a_config_error():
+    """requirement: a mistyped marketplace CNPJ is refused when the config is read, not by
+    Bling on every order."""
+    with pytest.raises(ValueError, match="invalid CNPJ"):
+        BlingOptions(
+            intermediadores={"ml-main": {"cnpj": "03.007.331/0001-40", "nome_usuario": "X"}}
+        )
