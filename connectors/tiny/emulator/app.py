@@ -439,12 +439,13 @@ class TinyEmulator(Emulator):
             body = json.loads(await request.body())
         except ValueError:
             return JSONResponse(wire.error("JSON inválido"), status_code=400)
-        if not isinstance(body, dict) or not body.get("nome"):
-            return JSONResponse(
-                wire.error("Erro de validação", ("nome", "obrigatório")), status_code=400
-            )
+        problem = _invalid_contact(body)
+        if problem:
+            return JSONResponse(wire.error("Erro de validação", problem), status_code=400)
+        # CriarContatoModelRequest's fields only: the ERP drops what it does not know
+        kept = {k: v for k, v in body.items() if k in seed.CONTACT_FIELDS}
         with self.lock:
-            contact = self._add_contact(body)
+            contact = self._add_contact(kept)
         return JSONResponse({"id": contact["id"]})
 
     async def list_products(self, request: Request) -> Response:
@@ -674,3 +675,26 @@ class TinyEmulator(Emulator):
 
 def _oauth_error(status: int, error: str, description: str) -> Response:
     return JSONResponse({"error": error, "error_description": description}, status_code=status)
+
+
+def _invalid_contact(body: Any) -> tuple[str, str] | None:
+    """CriarContatoModelRequest as the ERP checks it: a name, the enums (tipoPessoa J/F/E/X,
+    situacao B/A/I/E), a CPF for a pessoa física and a CNPJ for a jurídica, and the address as
+    an EnderecoModel object."""
+    if not isinstance(body, dict) or not body.get("nome"):
+        return ("nome", "obrigatório")
+    tipo = body.get("tipoPessoa")
+    if tipo is not None and tipo not in seed.TIPOS_PESSOA:
+        return ("tipoPessoa", "Tipo de pessoa inválido")
+    situacao = body.get("situacao")
+    if situacao is not None and situacao not in seed.CONTACT_SITUACOES:
+        return ("situacao", "Situação inválida")
+    document = "".join(ch for ch in str(body.get("cpfCnpj") or "") if ch.isdigit())
+    if document and {"F": 11, "J": 14}.get(str(tipo), len(document)) != len(document):
+        return ("cpfCnpj", "CPF/CNPJ não corresponde ao tipo de pessoa")
+    endereco = body.get("endereco")
+    if endereco is not None and (
+        not isinstance(endereco, dict) or not set(endereco) <= seed.ADDRESS_FIELDS
+    ):
+        return ("endereco", "Endereço inválido")
+    return None

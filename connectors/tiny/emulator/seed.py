@@ -79,3 +79,24 @@ def product_json(row: dict[str, Any]) -> dict[str, Any]:
         "tipo": "K" if row["kit"] else "S",
         "situacao": "A",
     }
+
+
+#: CriarContatoModelRequest's properties (ContatoModel + vendedor, tipos, contatos) and
+#: EnderecoModel's (TINY_V3_OPENAPI.json)
+CONTACT_FIELDS = frozenset(
+    {
+        *("nome", "codigo", "fantasia", "tipoPessoa", "cpfCnpj", "inscricaoEstadual", "rg"),
+        *("telefone", "celular", "email", "endereco", "enderecoCobranca", "inscricaoMunicipal"),
+        *("telefoneAdicional", "emailNfe", "site", "regimeTributario", "estadoCivil"),
+        *("profissao", "sexo", "dataNascimento", "naturalidade", "nomePai", "nomeMae"),
+        *("cpfPai", "cpfMae", "limiteCredito", "situacao", "observacoes", "vendedor", "tipos"),
+        "contatos",
+    }
+)
+ADDRESS_FIELDS = frozenset(
+    {"endereco", "numero", "complemento", "bairro", "municipio", "cep", "uf", "pais"}
+)
+#: J Jurídica, F Física, E Estrangeiro, X Estrangeiro no Brasil
+TIPOS_PESSOA = frozenset({"J", "F", "E", "X"})
+#: B Ativo, A Ativo com acesso ao sistema, I Inativo, E Excluído
+CONTACT_SITUACOES = frozenset({"B", "A", "I", "E"})

@@ -122,3 +122,33 @@ def test_product_and_order_searches_match_by_prefix(client, emulator):
     skus = {item["sku"] for item in found["itens"]}
     assert {"CAM-P", "CAM-P-10", "CAM-PRETO-P"} <= skus  # the sandbox sells CAM-PRETO-P too
     assert all(sku.startswith("CAM-P") for sku in skus)
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"tipoPessoa": "F"}, "nome"),
+        ({"nome": "Ana", "tipoPessoa": "PF"}, "tipoPessoa"),
+        ({"nome": "Ana", "situacao": "Ativo"}, "situacao"),
+        ({"nome": "Ana", "tipoPessoa": "J", "cpfCnpj": "52998224725"}, "cpfCnpj"),
+        ({"nome": "Ana", "endereco": {"logradouro": "Rua A"}}, "endereco"),
+    ],
+)
+def test_a_contact_is_checked_as_criar_contato_model_request(client, emulator, body, field):
+    """requirement: `POST /contatos` wants a name, the schema's enums (tipoPessoa J/F/E/X,
+    situacao B/A/I/E), a CPF for F and a CNPJ for J, and an EnderecoModel address."""
+    before = len(emulator.contacts)
+    answer = client.post("/contatos", json=body, headers=bearer(client, emulator))
+    assert answer.status_code == 400
+    assert [d["campo"] for d in answer.json()["detalhes"]] == [field]
+    assert len(emulator.contacts) == before
+
+
+def test_a_contact_keeps_only_the_schema_s_fields(client, emulator):
+    """requirement: a field CriarContatoModelRequest does not have (a misnamed one) is
+    dropped, as the ERP drops it: the contact is created without it."""
+    body = {"nome": "Ana", "tipoPessoa": "F", "cpfCnpj": "52998224725", "fone": "1199"}
+    answer = client.post("/contatos", json=body, headers=bearer(client, emulator))
+    assert answer.status_code == 200
+    stored = emulator.contacts[answer.json()["id"]]
+    assert "fone" not in stored and stored["cpfCnpj"] == "52998224725"

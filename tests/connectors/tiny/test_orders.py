@@ -10,7 +10,7 @@ from pathlib import Path
 
 from erpsync.connector import ErpOrderRef
 from erpsync.connectors.tiny import invoices, orders, stock
-from erpsync.domain import Buyer, Order, OrderItem, OrderStatus
+from erpsync.domain import Address, Buyer, Order, OrderItem, OrderStatus
 
 FIXTURES = Path(__file__).resolve().parents[3] / "connectors" / "tiny" / "fixtures"
 
@@ -112,3 +112,44 @@ def test_an_invoice_maps_to_its_channel_order():
     assert invoice.access_key == "35261111222333000181550010000001231123456787"
     assert invoice.issuer_document == "11222333000181"
     assert (invoice.connector, invoice.order_external_id) == ("ml-main", "2000001")
+
+
+def test_the_contact_body_follows_criar_contato():
+    """requirement: `POST /contatos` uses only CriarContatoModelRequest's fields (a misnamed
+    one is silently dropped by the ERP): the buyer's name, tipoPessoa from the document (F for
+    a CPF, J for a CNPJ), cpfCnpj, email, telefone, situacao B (Ativo; A is "com acesso ao
+    sistema") and the address as an EnderecoModel."""
+    schema = load("contato-request-schema.json")
+    address = Address(
+        street="Rua das Flores",
+        number="10",
+        complement="ap 3",
+        district="Centro",
+        city="Campinas",
+        state="SP",
+        zip="13010000",
+    )
+    buyer = Buyer(name="Maria", document="52998224725", email="m@example.com", phone="1199")
+    body = orders.contact_body(buyer, address)
+    assert set(body) <= set(schema["CriarContatoModelRequest"])
+    assert set(body["endereco"]) <= set(schema["EnderecoModel"])
+    assert body["tipoPessoa"] in schema["tipoPessoa"] and body["situacao"] in schema["situacao"]
+    assert body == {
+        "nome": "Maria",
+        "tipoPessoa": "F",
+        "situacao": "B",
+        "cpfCnpj": "52998224725",
+        "email": "m@example.com",
+        "telefone": "1199",
+        "endereco": {
+            "endereco": "Rua das Flores",
+            "numero": "10",
+            "complemento": "ap 3",
+            "bairro": "Centro",
+            "municipio": "Campinas",
+            "cep": "13010000",
+            "uf": "SP",
+        },
+    }
+    company = orders.contact_body(Buyer(name="Loja", document="27373722000148"), Address())
+    assert (company["tipoPessoa"], "endereco" in company) == ("J", False)
