@@ -52,7 +52,7 @@ from erpsync.domain import (
 )
 from erpsync.errors import AuthError, ConnectorError, FatalError, RetriableError
 from erpsync.http.auth import HeaderAuth
-from erpsync.http.pagination import NextUrlPaginator, OffsetPaginator
+from erpsync.http.pagination import DrainPaginator, NextUrlPaginator, OffsetPaginator
 from erpsync.http.session import platform_message
 
 log = logging.getLogger("erpsync.connectors.anymarket")
@@ -103,27 +103,18 @@ class AnymarketConnector(
         feed holds what changed since the last acknowledgement). Each page acknowledges its
         entries once committed; a dry run acknowledges nothing, so entries already read in
         this pull end it. ref: PHP SDK `Services/Order.php` feed()/feedUpdate()"""
-        handled: set[FeedEntry] = set()
-        while True:
-            fresh = [entry for entry in self._feed() if entry not in handled]
+        paginator = DrainPaginator(lambda entry: entry, skip_seen=True)
+        for page in self.paginate(
+            paginator, f"{V2}/orders/feeds", records=_feed_entries, operation="feeds"
+        ):
+            fresh = page.records  # entries not acknowledged yet come back: only the new ones
             if not fresh:
-                return
-            handled.update(fresh)
+                continue  # the last answer: nothing new
             raws = [raw for raw in map(self._fetch, fresh) if raw is not None]
             yield OrderPage(raws, after_commit=partial(self._after_commit, fresh, raws))
 
     def map_order(self, payload: Mapping[str, Any]) -> Order:
         return order_map.order_from_payload(payload, connector=self.name)
-
-    def _feed(self) -> list[FeedEntry]:
-        data = self.request("GET", f"{V2}/orders/feeds", operation="feeds").json()
-        if not isinstance(data, list):
-            raise FatalError("GET /v2/orders/feeds: the answer is not a JSON array")
-        return [
-            FeedEntry(str(e["id"]), str(e["token"]))
-            for e in data
-            if isinstance(e, dict) and e.get("id") is not None and e.get("token")
-        ]
 
     def _fetch(self, entry: FeedEntry) -> RawOrder | None:
         """The order as it is now; None when it is gone (its feed entry is still acked)."""
@@ -367,3 +358,15 @@ def _content(response: httpx.Response) -> list[dict[str, Any]]:
     if not isinstance(content, list):
         raise FatalError("list response without a `content` array")
     return [r for r in content if isinstance(r, dict)]
+
+
+def _feed_entries(response: httpx.Response) -> list[FeedEntry]:
+    """The orders a `GET /v2/orders/feeds` answer names, each with its token."""
+    data = response.json()
+    if not isinstance(data, list):
+        raise FatalError("GET /v2/orders/feeds: the answer is not a JSON array")
+    return [
+        FeedEntry(str(e["id"]), str(e["token"]))
+        for e in data
+        if isinstance(e, dict) and e.get("id") is not None and e.get("token")
+    ]

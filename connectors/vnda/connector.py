@@ -10,9 +10,9 @@ Orders come from the Orders Feed by default (`GET {feed_base_url}/api/feed/order
 order *events*, each a whole order snapshot, which the vendor recommends for integrations
 ("to avoid duplicated or missing orders"). Events are marked with `POST /api/feed/orders
 {"orders": [{"code": ...}]}` so the feed moves on (ref: developers.vnda.com.br/api/orders/
-operations/post-api-feed-orders) — and only after the engine has committed them: the feed is
-read through a generator, and the engine asks for the next page only once the previous one
-is stored, so a run that dies between reading and storing leaves the events in the feed.
+operations/post-api-feed-orders) — and only after the engine has committed them (the engine's
+``OrderPage.after_commit``), so a run that dies between reading and storing leaves the events
+in the feed.
 How many events one answer holds, and whether a mark also hides the order's later events,
 is not documented [U]: the connector reads until an answer is empty, and an order that
 changes after its mark is expected back as a new event (the emulator behaves so).
@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from functools import partial
 from typing import Any, ClassVar
 
 import httpx
@@ -44,7 +45,6 @@ from erpsync.connectors.vnda import listings as listing_map
 from erpsync.connectors.vnda import orders as order_map
 from erpsync.connectors.vnda import shipping as tracking_map
 from erpsync.connectors.vnda import stock as stock_map
-from erpsync.connectors.vnda.feed import DrainPaginator
 from erpsync.connectors.vnda.settings import VndaCredentials, VndaOptions
 from erpsync.domain import (
     Invoice,
@@ -57,7 +57,7 @@ from erpsync.domain import (
 )
 from erpsync.errors import AuthError, FatalError, RetriableError
 from erpsync.http.auth import bearer
-from erpsync.http.pagination import PageNumberPaginator
+from erpsync.http.pagination import DrainPaginator, PageNumberPaginator
 from erpsync.http.session import HttpSession, platform_message
 
 ORDERS = "/api/v2/orders"
@@ -130,19 +130,25 @@ class VndaConnector(
         paginator = DrainPaginator(order_map.event_key, drain=mark)
         for page in self.paginate(paginator, self.feed_url(), records=_records, operation="feed"):
             current = order_map.newest_per_order(page.records)
-            yield OrderPage(orders=self._raw_orders(current, seen, reread=True))
-            # resumed: the engine committed the page; only now may the feed forget it
             codes = _codes(page.records)
-            if mark and codes:
-                self.request(
-                    "POST",
-                    self.feed_url(),
-                    operation="feed",
-                    expect_json=False,
-                    json={"orders": [{"code": code} for code in codes]},
-                )
-            elif mark:
-                paginator.stop()
+            if mark and not codes:
+                paginator.stop()  # nothing to mark: asking again would get the same answer
+            yield OrderPage(
+                orders=self._raw_orders(current, seen, reread=True),
+                after_commit=partial(self._mark, codes) if mark and codes else None,
+            )
+
+    def _mark(self, codes: Sequence[str]) -> None:
+        """The engine committed the answer; only now may the feed forget it. A failed mark
+        fails the run (the events stay in the feed, read again next run).
+        ref: POST /api/feed/orders"""
+        self.request(
+            "POST",
+            self.feed_url(),
+            operation="feed",
+            expect_json=False,
+            json={"orders": [{"code": code} for code in codes]},
+        )
 
     def _listed_orders(self, window: Window, seen: SeenOrders) -> Iterator[OrderPage]:
         """Orders received within the window's days (store time), page by page with the

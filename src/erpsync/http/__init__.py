@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from erpsync.http.client import build_client
     from erpsync.http.pagination import (
         CursorPaginator,
+        DrainPaginator,
         LinkHeaderPaginator,
         NextUrlPaginator,
         OffsetPaginator,
@@ -49,6 +50,7 @@ _EXPORTS = {
     "client": ["build_client"],
     "pagination": [
         "CursorPaginator",
+        "DrainPaginator",
         "LinkHeaderPaginator",
         "NextUrlPaginator",
         "OffsetPaginator",
@@ -65,6 +67,7 @@ _MODULE_OF = {name: module for module, names in _EXPORTS.items() for name in nam
 
 __all__ = [
     "CursorPaginator",
+    "DrainPaginator",
     "HeaderAuth",
     "HttpSession",
     "LinkHeaderPaginator",

@@ -276,6 +276,55 @@ class NextUrlPaginator(BasePaginator):
         params.clear()
 
 
+class DrainPaginator(BasePaginator):
+    """A queue read with the same request until it answers empty (Vnda's Orders Feed,
+    Anymarket's orders feed): the queue moves on because the caller acknowledged (marked) the
+    records of the previous answer, after storing them (``OrderPage.after_commit``).
+
+    Args:
+        key: names one record.
+        drain: False reads one answer only (a dry run, or a queue that must not be marked).
+        skip_seen: records already read in this listing are dropped from the answer (the page
+            holds only the new ones) and an answer with none new ends the listing: for a queue
+            whose unacknowledged records come back (an acknowledgement that failed, a dry run)
+            next to new ones. Without it, an answer made only of records already read means
+            the acknowledgement did not take, and the loop guard raises.
+    """
+
+    def __init__(
+        self,
+        key: Callable[[Any], Any],
+        *,
+        drain: bool = True,
+        skip_seen: bool = False,
+        max_pages: int | None = None,
+    ) -> None:
+        super().__init__(max_pages=max_pages)
+        self.key = key
+        self.drain = drain
+        self.skip_seen = skip_seen
+        self._seen: set[Any] = set()
+
+    def update_state(self, response: httpx.Response, records: list[Any]) -> None:
+        self._count_page()
+        if self.skip_seen:
+            # in place: ``records`` is the list the page yields
+            records[:] = [r for r in records if self.key(r) not in self._seen]
+            self._seen.update(self.key(r) for r in records)
+        if not records or not self.drain:
+            self._stop()
+            return
+        self._advance(frozenset(self.key(record) for record in records))
+
+    def update_request(self, params: Params) -> None:
+        """The same request: the queue moved on because its records were acknowledged."""
+
+    def stop(self) -> None:
+        """The caller will acknowledge nothing of the last answer: asking again would only
+        get it back."""
+        self._stop()
+
+
 class LinkHeaderPaginator(NextUrlPaginator):
     """Follows the ``Link: <...>; rel="next"`` header (RFC 8288; Nuvemshop, GitHub-style APIs)."""
 

@@ -388,7 +388,9 @@ class HttpSession:
 
         ``records`` picks the page's records out of a response; the yielded ``Page`` also
         carries the response (totals, tokens) and the paginator. A page may have no records
-        (an empty listing, or a last page that only says there is nothing more).
+        (an empty listing, or a last page that only says there is nothing more). The page's
+        records are the list the paginator's ``update_state`` saw, which it may filter in place
+        (``DrainPaginator(skip_seen=True)`` drops records already read).
         ``params_in="json"`` sends the paging parameters as the JSON body (POST searches).
         """
         state: dict[str, Any] = dict(params or {})

@@ -1,12 +1,13 @@
-"""The Orders Feed's paging: a queue read until it answers empty (DrainPaginator)."""
+"""DrainPaginator: a queue (Vnda's Orders Feed, Anymarket's orders feed) read until it
+answers empty."""
 
 from __future__ import annotations
 
 import httpx
 import pytest
 
-from erpsync.connectors.vnda.feed import DrainPaginator
 from erpsync.errors import FatalError
+from erpsync.http.pagination import DrainPaginator
 from erpsync.http.session import HttpSession
 
 
@@ -57,6 +58,26 @@ def test_drain_can_read_one_answer_only(stop):
         if stop == "stop()":
             paginator.stop()
     assert len(requests) == 1
+
+
+def test_skip_seen_keeps_only_new_records_and_ends_when_none_is_new():
+    """requirement: records not acknowledged come back next to new ones (an acknowledgement
+    that failed): only the new ones are handed over, and an answer with none new ends the
+    listing quietly."""
+    events = ["a", "b"]
+    requests: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        requests.append(request)
+        return httpx.Response(200, json=list(events))
+
+    paginator = DrainPaginator(str, skip_seen=True)
+    seen = []
+    for page in session(handler).paginate(paginator, "/feed", records=list_of):
+        seen.append(list(page.records))
+        events[:] = ["b", "c"] if len(requests) == 1 else events  # "a" acked, "b" not, "c" new
+    assert seen == [["a", "b"], ["c"], []]
+    assert len(requests) == 3
 
 
 def list_of(response: httpx.Response) -> list[str]:
