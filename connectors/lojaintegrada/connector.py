@@ -120,12 +120,17 @@ class LojaIntegradaConnector(
                 if modified is None or modified < window.end:
                     versions[numero] = modified
             current = seen.current_of(versions) if versions else set()
+            wanted = [
+                (numero, modified)
+                for numero, modified in versions.items()
+                if numero not in current and (numero, modified) not in yielded
+            ]
+            yielded.update(wanted)
+            # the full reads are independent: in flight together, paced by the rate limit
+            reads = self.each(self._read_pedido, [numero for numero, _ in wanted])
             raws = []
-            for numero, modified in versions.items():
-                if numero in current or (numero, modified) in yielded:
-                    continue
-                yielded.add((numero, modified))
-                pedido = self._pedido(numero)
+            for (numero, modified), read in zip(wanted, reads, strict=True):
+                pedido = self._as_pedido(numero, read.get())  # a failed read fails the run
                 if pedido is None:
                     rejected.append(f"pedido {numero}: listed by the search, not found")
                     continue
@@ -140,13 +145,23 @@ class LojaIntegradaConnector(
 
     def _pedido(self, numero: str) -> dict[str, Any] | None:
         """The full order, its situação resolved; None when the API does not know it."""
+        return self._as_pedido(numero, self._read_pedido(numero))
+
+    def _read_pedido(self, numero: str) -> Any:
+        """`GET /v1/pedido/{numero}` as it answered; None for a 404."""
         try:
             response = self.request("GET", f"/v1/pedido/{numero}", operation="orders")
         except FatalError as exc:
             if exc.status_code == 404:
                 return None
             raise
-        data = response.json()
+        return response.json()
+
+    def _as_pedido(self, numero: str, data: Any) -> dict[str, Any] | None:
+        """A read order with its situação resolved (on the caller's thread: the situações
+        are read once, on first need)."""
+        if data is None:
+            return None
         if not isinstance(data, dict):
             return {"numero": numero, "unreadable": data}  # mapping quarantines it
         return self._resolve_situacao(data)

@@ -180,14 +180,18 @@ class VndaConnector(
             except ValueError:
                 versions[key] = None  # mapped (and quarantined) as it is
         stored = seen.current_of({k: v for k, v in versions.items() if v is not None})
+        wanted = [key for key in current if key not in stored]
+        # each order's reads are independent of the others': orders in flight together,
+        # paced by the rate limit (one order's reads stay in order: the first says what else)
+        todo = [key for key in wanted if versions[key] is not None]
+        completed = self.each(lambda key: self._complete(current[key], reread=reread), todo)
+        payloads = dict(zip(todo, completed, strict=True))
         raws = []
-        for key, event in current.items():
-            if key in stored:
-                continue
+        for key in wanted:
             if versions[key] is None:
-                raws.append(RawOrder(key, None, dict(event)))
+                raws.append(RawOrder(key, None, dict(current[key])))
                 continue
-            payload = self._complete(event, reread=reread)
+            payload = payloads[key].get()  # a failed read fails the run, as it did in turn
             try:
                 moment = order_map.version(payload)[1]
             except ValueError:
