@@ -50,7 +50,7 @@ from erpsync.domain import (
     StockUpdate,
     TrackingUpdate,
 )
-from erpsync.errors import AuthError, ConnectorError, FatalError, RetriableError
+from erpsync.errors import AuthError, ConnectorError, FatalError
 from erpsync.http.auth import HeaderAuth
 from erpsync.http.pagination import DrainPaginator, NextUrlPaginator, OffsetPaginator
 from erpsync.http.session import platform_message
@@ -118,13 +118,10 @@ class AnymarketConnector(
 
     def _fetch(self, entry: FeedEntry) -> RawOrder | None:
         """The order as it is now; None when it is gone (its feed entry is still acked)."""
-        try:
-            order = self.request("GET", f"{V2}/orders/{entry.order_id}").json()
-        except FatalError as exc:
-            if exc.status_code == 404:
-                log.warning("%s: order %s in the feed no longer exists", self.name, entry.order_id)
-                return None
-            raise
+        order = self.read_optional(f"{V2}/orders/{entry.order_id}")
+        if order is None:
+            log.warning("%s: order %s in the feed no longer exists", self.name, entry.order_id)
+            return None
         if not isinstance(order, dict):
             raise FatalError(f"GET /v2/orders/{entry.order_id}: the answer is not an object")
         fetched = self.now()
@@ -233,79 +230,64 @@ class AnymarketConnector(
         """Each NF-e: the order to INVOICED with the invoice data, then the XML to
         `/v2/orders/{id}/nfe`. An order already invoiced with this key is a replay (the XML
         is sent again: a PUT, harmless)."""
-        return [self._push_invoice(invoice) for invoice in invoices]
+        return self.send_each(self._push_invoice, invoices, ref=_invoice_ref)
 
     def _push_invoice(self, invoice: Invoice) -> SendResult:
-        ref, order_id = invoice.access_key, invoice.order_external_id
+        ref, order_id = _invoice_ref(invoice), invoice.order_external_id
         if not order_id:
             return SendResult(ref=ref, ok=False, error="the NF-e names no Anymarket order")
-        try:
-            order = self._order(order_id)
-            if order is None:
-                return SendResult(ref=ref, ok=False, error=f"order {order_id} not on Anymarket")
-            why, retry = post.invoice_refusal(invoice, order)
-            if why is not None:
-                return SendResult(ref=ref, ok=False, retry=retry, error=why)
-            if post.invoice_key(order) != invoice.access_key:
-                self.request(
-                    "PUT",
-                    f"{V2}/orders/{order_id}",
-                    json=post.invoice_body(invoice),
-                    expect_json=False,
-                )
-            if invoice.xml:
-                self.request(
-                    "PUT",
-                    f"{V2}/orders/{order_id}/nfe",
-                    content=invoice.xml,
-                    headers={"Content-Type": "application/xml"},
-                    expect_json=False,
-                )
-            return SendResult(ref=ref, ok=True, remote_id=order_id)
-        except RetriableError as exc:
-            return SendResult(ref=ref, ok=False, retry=True, error=str(exc))
-        except FatalError as exc:
-            return SendResult(ref=ref, ok=False, error=str(exc))
+        order = self._order(order_id)
+        if order is None:
+            return SendResult(ref=ref, ok=False, error=f"order {order_id} not on Anymarket")
+        why, retry = post.invoice_refusal(invoice, order)
+        if why is not None:
+            return SendResult(ref=ref, ok=False, retry=retry, error=why)
+        if post.invoice_key(order) != invoice.access_key:
+            self.request(
+                "PUT",
+                f"{V2}/orders/{order_id}",
+                json=post.invoice_body(invoice),
+                expect_json=False,
+            )
+        if invoice.xml:
+            self.request(
+                "PUT",
+                f"{V2}/orders/{order_id}/nfe",
+                content=invoice.xml,
+                headers={"Content-Type": "application/xml"},
+                expect_json=False,
+            )
+        return SendResult(ref=ref, ok=True, remote_id=order_id)
 
     def push_tracking(self, updates: Sequence[TrackingUpdate]) -> list[SendResult]:
         """Each shipment: the order to PAID_WAITING_DELIVERY with its tracking (after the
         invoice, as the hub's transitions require); the same tracking again is a replay."""
-        return [self._push_tracking(update) for update in updates]
+        return self.send_each(self._push_tracking, updates, ref=_tracking_ref)
 
     def _push_tracking(self, update: TrackingUpdate) -> SendResult:
-        ref = update.shipment_ref or update.order_external_id
-        try:
-            order = self._order(update.order_external_id)
-            if order is None:
-                return SendResult(ref=ref, ok=False, error="order not on Anymarket")
-            if post.already_shipped(order, update):
-                return SendResult(ref=ref, ok=True)
-            status = order.get("status")
-            if status == post.CANCELED:
-                return SendResult(ref=ref, ok=False, error="the Anymarket order is cancelled")
-            if status not in post.SHIPPABLE:
-                return SendResult(
-                    ref=ref, ok=False, retry=True, error=f"the order is {status}: invoice it first"
-                )
-            self.request(
-                "PUT",
-                f"{V2}/orders/{update.order_external_id}",
-                json=post.tracking_body(update, self.now()),
-                expect_json=False,
-            )
+        ref = _tracking_ref(update)
+        order = self._order(update.order_external_id)
+        if order is None:
+            return SendResult(ref=ref, ok=False, error="order not on Anymarket")
+        if post.already_shipped(order, update):
             return SendResult(ref=ref, ok=True)
-        except RetriableError as exc:
-            return SendResult(ref=ref, ok=False, retry=True, error=str(exc))
-        except FatalError as exc:
-            return SendResult(ref=ref, ok=False, error=str(exc))
+        status = order.get("status")
+        if status == post.CANCELED:
+            return SendResult(ref=ref, ok=False, error="the Anymarket order is cancelled")
+        if status not in post.SHIPPABLE:
+            return SendResult(
+                ref=ref, ok=False, retry=True, error=f"the order is {status}: invoice it first"
+            )
+        self.request(
+            "PUT",
+            f"{V2}/orders/{update.order_external_id}",
+            json=post.tracking_body(update, self.now()),
+            expect_json=False,
+        )
+        return SendResult(ref=ref, ok=True)
 
     def _order(self, order_id: str) -> dict[str, Any] | None:
-        try:
-            data = self.request("GET", f"{V2}/orders/{order_id}").json()
-        except FatalError as exc:
-            if exc.status_code == 404:
-                return None
-            raise
+        data = self.read_optional(f"{V2}/orders/{order_id}")
         return data if isinstance(data, dict) else None
 
     # -- checks and errors -----------------------------------------------------------------------
@@ -370,3 +352,11 @@ def _feed_entries(response: httpx.Response) -> list[FeedEntry]:
         for e in data
         if isinstance(e, dict) and e.get("id") is not None and e.get("token")
     ]
+
+
+def _invoice_ref(invoice: Invoice) -> str:
+    return invoice.access_key
+
+
+def _tracking_ref(update: TrackingUpdate) -> str:
+    return update.shipment_ref or update.order_external_id

@@ -149,13 +149,7 @@ class LojaIntegradaConnector(
 
     def _read_pedido(self, numero: str) -> Any:
         """`GET /v1/pedido/{numero}` as it answered; None for a 404."""
-        try:
-            response = self.request("GET", f"/v1/pedido/{numero}", operation="orders")
-        except FatalError as exc:
-            if exc.status_code == 404:
-                return None
-            raise
-        return response.json()
+        return self.read_optional(f"/v1/pedido/{numero}", operation="orders")
 
     def _as_pedido(self, numero: str, data: Any) -> dict[str, Any] | None:
         """A read order with its situação resolved (on the caller's thread: the situações

@@ -55,7 +55,7 @@ from erpsync.domain import (
     StockUpdate,
     TrackingUpdate,
 )
-from erpsync.errors import AuthError, FatalError, RetriableError
+from erpsync.errors import AuthError, FatalError
 from erpsync.http.auth import bearer
 from erpsync.http.pagination import DrainPaginator, PageNumberPaginator
 from erpsync.http.session import HttpSession, platform_message
@@ -219,12 +219,7 @@ class VndaConnector(
     def _detail(self, path: str) -> Any:
         """A sub-resource; a 404 (the order vanished) leaves it out, and the mapping says
         what is missing."""
-        try:
-            return self.request("GET", path, operation="orders").json()
-        except FatalError as exc:
-            if exc.status_code == 404:
-                return None
-            raise
+        return self.read_optional(path, operation="orders")
 
     # -- listings and stock ----------------------------------------------------------------------
 
@@ -314,61 +309,51 @@ class VndaConnector(
 
     def push_invoices(self, invoices: Sequence[Invoice]) -> list[SendResult]:
         """Each NF-e on its order's package; the same key already there is a replay."""
-        return [self._push_invoice(invoice) for invoice in invoices]
+        return self.send_each(self._push_invoice, invoices, ref=_invoice_ref)
 
     def _push_invoice(self, invoice: Invoice) -> SendResult:
-        ref, code = invoice.access_key, invoice.order_external_id
+        ref, code = _invoice_ref(invoice), invoice.order_external_id
         if not code:
             return SendResult(ref=ref, ok=False, error="the NF-e names no Vnda order")
-        try:
-            order = self._order(code)
-            if order is None:
-                return SendResult(ref=ref, ok=False, error=f"order {code} not on Vnda")
-            why = invoice_map.refusal(invoice, order)
-            if why is not None:
-                return SendResult(ref=ref, ok=False, error=why, retry="not confirmed" in why)
-            package = invoice_map.package_for(invoice, self._packages(code))
-            if package is None:
-                return SendResult(
-                    ref=ref, ok=False, retry=True, error="the order has no single package yet"
-                )
-            path = f"{ORDERS}/{code}/packages/{package}/invoices"
-            if invoice_map.held(self.request("GET", path).json(), ref):
-                return SendResult(ref=ref, ok=True, remote_id=package)
-            self.request("POST", path, json=invoice_map.body(invoice))
+        order = self._order(code)
+        if order is None:
+            return SendResult(ref=ref, ok=False, error=f"order {code} not on Vnda")
+        why = invoice_map.refusal(invoice, order)
+        if why is not None:
+            return SendResult(ref=ref, ok=False, error=why, retry="not confirmed" in why)
+        package = invoice_map.package_for(invoice, self._packages(code))
+        if package is None:
+            return SendResult(
+                ref=ref, ok=False, retry=True, error="the order has no single package yet"
+            )
+        path = f"{ORDERS}/{code}/packages/{package}/invoices"
+        if invoice_map.held(self.request("GET", path).json(), ref):
             return SendResult(ref=ref, ok=True, remote_id=package)
-        except RetriableError as exc:
-            return SendResult(ref=ref, ok=False, retry=True, error=str(exc))
-        except FatalError as exc:
-            return SendResult(ref=ref, ok=False, error=str(exc))
+        self.request("POST", path, json=invoice_map.body(invoice))
+        return SendResult(ref=ref, ok=True, remote_id=package)
 
     def push_tracking(self, updates: Sequence[TrackingUpdate]) -> list[SendResult]:
         """Each tracking code on the order's only package; a code already there is a replay.
         Vnda ships per order: each update's ``shipment_ref`` is the order's code.
         ref: POST /api/v2/orders/{code}/packages/{package_code}/trackings"""
-        return [self._push_tracking(update) for update in updates]
+        return self.send_each(self._push_tracking, updates, ref=_tracking_ref)
 
     def _push_tracking(self, update: TrackingUpdate) -> SendResult:
-        ref, code = update.shipment_ref or update.order_external_id, update.order_external_id
-        try:
-            order = self._order(code)
-            if order is None:
-                return SendResult(ref=ref, ok=False, error=f"order {code} not on Vnda")
-            if order.get("status") == "canceled":
-                return SendResult(ref=ref, ok=False, error="the Vnda order is canceled")
-            package = tracking_map.package_for(self._packages(code))
-            if package is None:
-                return SendResult(
-                    ref=ref, ok=False, retry=True, error="the order has no single package yet"
-                )
-            path = f"{ORDERS}/{code}/packages/{package}/trackings"
-            if not tracking_map.held(self.request("GET", path).json(), update.tracking_code):
-                self.request("POST", path, json=tracking_map.body(update))
-            return SendResult(ref=ref, ok=True, remote_id=package)
-        except RetriableError as exc:
-            return SendResult(ref=ref, ok=False, retry=True, error=str(exc))
-        except FatalError as exc:
-            return SendResult(ref=ref, ok=False, error=str(exc))
+        ref, code = _tracking_ref(update), update.order_external_id
+        order = self._order(code)
+        if order is None:
+            return SendResult(ref=ref, ok=False, error=f"order {code} not on Vnda")
+        if order.get("status") == "canceled":
+            return SendResult(ref=ref, ok=False, error="the Vnda order is canceled")
+        package = tracking_map.package_for(self._packages(code))
+        if package is None:
+            return SendResult(
+                ref=ref, ok=False, retry=True, error="the order has no single package yet"
+            )
+        path = f"{ORDERS}/{code}/packages/{package}/trackings"
+        if not tracking_map.held(self.request("GET", path).json(), update.tracking_code):
+            self.request("POST", path, json=tracking_map.body(update))
+        return SendResult(ref=ref, ok=True, remote_id=package)
 
     def _order(self, code: str) -> dict[str, Any] | None:
         answer = self._detail(f"{ORDERS}/{code}")
@@ -453,3 +438,11 @@ def _describe(response: httpx.Response) -> str:
 
 def _codes(events: Iterable[Any]) -> list[str]:
     return sorted({str(e["code"]) for e in events if _has_code(e)})
+
+
+def _invoice_ref(invoice: Invoice) -> str:
+    return invoice.access_key
+
+
+def _tracking_ref(update: TrackingUpdate) -> str:
+    return update.shipment_ref or update.order_external_id

@@ -24,7 +24,8 @@ from erpsync.connector.base import (
     CredentialsT,
     OptionsT,
 )
-from erpsync.errors import ConfigError
+from erpsync.domain import SendResult
+from erpsync.errors import ConfigError, FatalError, RetriableError
 from erpsync.http.auth import OAuth2RefreshAuth
 from erpsync.http.fanout import DEFAULT_CONCURRENCY, Outcome, Pending, read_ahead
 from erpsync.http.pagination import Paginator
@@ -204,6 +205,33 @@ class HttpConnector(Connector[CredentialsT, OptionsT]):
     ) -> httpx.Response:
         """Send one request: rate-limited, retried, auth applied, errors classified."""
         return self.http.request(method, path, operation=operation, **kwargs)
+
+    def read_optional(self, path: str, *, operation: str = "default", **kwargs: Any) -> Any:
+        """``GET path``'s JSON, or None when the platform answers 404 (the record is gone, or
+        never was): for reads whose absence the caller reports or maps. Other errors raise."""
+        try:
+            return self.request("GET", path, operation=operation, **kwargs).json()
+        except FatalError as exc:
+            if exc.status_code == 404:
+                return None
+            raise
+
+    def send_each(
+        self, send: Callable[[T], SendResult], items: Iterable[T], *, ref: Callable[[T], str]
+    ) -> list[SendResult]:
+        """A sink's records sent one by one (invoices, tracking): ``send``'s result for each,
+        or its request's error as the result (``ref`` names the record): a ``RetriableError``
+        is sent again next run, a ``FatalError`` is the channel's refusal. Credentials
+        refused (``AuthError``) fail the whole batch: they raise."""
+        results = []
+        for item in items:
+            try:
+                results.append(send(item))
+            except RetriableError as exc:
+                results.append(SendResult(ref=ref(item), ok=False, retry=True, error=str(exc)))
+            except FatalError as exc:
+                results.append(SendResult(ref=ref(item), ok=False, error=str(exc)))
+        return results
 
     def each(self, fn: Callable[[T], R], items: Iterable[T]) -> list[Outcome[R]]:
         """Independent requests together: ``fn`` on every item, up to ``max_concurrency`` in
