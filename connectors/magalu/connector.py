@@ -411,7 +411,8 @@ class MagaluConnector(
             return AuthError(
                 f"forbidden: {text}; the consent must come from an ADMIN of the store and "
                 "include the seller scopes (open:order-order-seller:read, "
-                "open:portfolio-skus-seller:read, open:portfolio-stocks-seller:read/write)",
+                "open:order-delivery-seller:read/write, open:portfolio-skus-seller:read, "
+                "open:portfolio-stocks-seller:read/write)",
                 connector=self.name,
                 status_code=status,
             )

@@ -34,6 +34,7 @@ CLIENT_SECRET = "sandbox-secret"  # noqa: S105 - the emulator's fake app secret
 BOOTSTRAP_REFRESH_TOKEN = "sandbox-refresh"  # noqa: S105 - the example config's refresh token
 SCOPES = (
     "open:order-order-seller:read open:order-delivery-seller:read "
+    "open:order-delivery-seller:write "
     "open:portfolio-skus-seller:read open:portfolio-stocks-seller:read "
     "open:portfolio-stocks-seller:write"
 )
