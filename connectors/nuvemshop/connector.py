@@ -212,23 +212,36 @@ class NuvemshopConnector(
                 listing
                 for product in records
                 for listing in listing_map.listings_from_payload(
-                    product, connector=self.name, location_id=self.options.location_id
+                    product,
+                    connector=self.name,
+                    location_id=self.options.location_id,
+                    locations=self.options.location_ids,
                 )
             ]
             if batch:
                 yield batch
 
+    def stock_locations(self) -> Mapping[str, str]:
+        """`options.location_ids`: erpsync location -> Nuvemshop `location_id`."""
+        return self.options.location_ids
+
     def push_stock(self, updates: Sequence[StockUpdate]) -> list[PushResult]:
-        """`PATCH /products/stock-price`, ≤ 50 variants per request, one result per variant."""
-        results: list[PushResult] = []
-        for start in range(0, len(updates), stock_map.MAX_VARIANTS):
-            batch = updates[start : start + stock_map.MAX_VARIANTS]
+        """`PATCH /products/stock-price`, ≤ 50 variants per request, one result per variant
+        (per variant and location with `location_ids`)."""
+        mapped = self.options.location_ids
+        results = [
+            stock_map.failed_all([u], f"location {u.location!r} is not in options.location_ids")[0]
+            for u in updates
+            if mapped and u.location not in mapped
+        ]
+        wanted = [u for u in updates if not mapped or u.location in mapped]
+        for batch in stock_map.batches(wanted):
             try:
                 response = self.request(
                     "PATCH",
                     self._path("/products/stock-price"),
                     operation="stock",
-                    json=stock_map.body(batch, self.options.location_id),
+                    json=stock_map.body(batch, self.options.location_id, mapped),
                 )
             except FatalError as exc:  # the whole batch refused (422, 404): each one says so
                 results += stock_map.failed_all(batch, str(exc))

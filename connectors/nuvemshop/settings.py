@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 
 #: `per_page` ceiling of the list endpoints (ref: TiendaNube/api-docs README, "Pagination":
 #: "per_page ... up to 200"; the ERP guide repeats it)
@@ -39,5 +39,20 @@ class NuvemshopOptions(BaseModel):
     #: multi-inventory: the Nuvemshop location (`location_id`) this connector's quantities go
     #: to, sent as `inventory_levels`; unset: the variant's `stock` (its first location)
     location_id: str | None = None
+    #: multi-inventory, one quantity per location: erpsync location -> Nuvemshop
+    #: `location_id`; each erpsync location's availability goes to its own inventory level.
+    #: Its keys must be exactly the connector's `locations`; not with `location_id`
+    location_ids: dict[str, str] = Field(default_factory=dict)
     #: let Nuvemshop e-mail the buyer when an order is fulfilled with its tracking code
     notify_customer: bool = True
+
+    @model_validator(mode="after")
+    def _one_way_to_locate(self) -> NuvemshopOptions:
+        if self.location_id is not None and self.location_ids:
+            raise ValueError(
+                "location_id (one location for everything) and location_ids (one per erpsync "
+                "location) exclude each other; keep one"
+            )
+        if len(set(self.location_ids.values())) != len(self.location_ids):
+            raise ValueError("location_ids: two erpsync locations map to one Nuvemshop location")
+        return self

@@ -154,6 +154,15 @@ class NuvemshopEmulator(Emulator):
                 return int(stock) if stock is not None else None
         return None
 
+    def stock_at(self, item_id: str, variation_id: str, location_id: str) -> int | None:
+        """A variant's inventory level at one multi-inventory location (None: no such level)."""
+        for variant in self.variants():
+            if str(variant["id"]) == variation_id and str(variant["product_id"]) == item_id:
+                for level in variant["inventory_levels"]:
+                    if level["location_id"] == location_id:
+                        return int(level["stock"]) if level["stock"] is not None else None
+        return None
+
     def expire_access_tokens(self) -> None:
         """A new grant or an uninstall: every token issued so far stops working."""
         self.sandbox_token_valid = False
