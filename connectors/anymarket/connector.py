@@ -199,15 +199,25 @@ class AnymarketConnector(
             if batch:
                 yield batch
 
+    def stock_locations(self) -> Mapping[str, str]:
+        """`options.stock_local_ids`: erpsync location -> ANYMARKET stock local id."""
+        return {place: str(local) for place, local in self.options.stock_local_ids.items()}
+
     def push_stock(self, updates: Sequence[StockUpdate]) -> list[PushResult]:
         """`PUT /v2/stocks` in batches; a refused batch is retried element by element, so
-        one unknown SKU fails alone."""
-        results: list[PushResult] = []
+        one unknown SKU (or stock local) fails alone."""
+        locals_ = self.options.stock_local_ids
+        results = [
+            stock_map.failed(u, f"location {u.location!r} is not in options.stock_local_ids")
+            for u in updates
+            if locals_ and u.location not in locals_
+        ]
+        wanted = [u for u in updates if not locals_ or u.location in locals_]
         local = self.options.stock_local_id
-        for start in range(0, len(updates), stock_map.MAX_BATCH):
-            batch = updates[start : start + stock_map.MAX_BATCH]
+        for start in range(0, len(wanted), stock_map.MAX_BATCH):
+            batch = wanted[start : start + stock_map.MAX_BATCH]
             try:
-                self._put_stocks(stock_map.body(batch, local))
+                self._put_stocks(stock_map.body(batch, local, locals_))
             except FatalError:
                 results += [self._push_one(update) for update in batch]
             else:
@@ -215,11 +225,13 @@ class AnymarketConnector(
         return results
 
     def _push_one(self, update: StockUpdate) -> PushResult:
+        options = self.options
+        local = stock_map.local_of(update, options.stock_local_id, options.stock_local_ids)
         try:
-            self._put_stocks([stock_map.element(update, self.options.stock_local_id)])
+            self._put_stocks([stock_map.element(update, local)])
         except FatalError as exc:
             return stock_map.failed(update, str(exc))
-        return PushResult(item_id=update.item_id, ok=True)
+        return PushResult(item_id=update.item_id, location=update.location, ok=True)
 
     def _put_stocks(self, body: list[dict[str, Any]]) -> None:
         self.request("PUT", f"{V2}/stocks", operation="stocks", json=body, expect_json=False)

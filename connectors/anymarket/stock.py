@@ -4,12 +4,14 @@ ref: AnyMarket/anymarket-sdk-java `anymarket-sdk-stock` (`StockService.updateSto
 `Stock` DTO: `id` or `partnerId`, `quantity`, `cost`, `additionalTime`, `stockLocalId`);
 the array body follows somosyampi/anymarket-php-sdk `Services/Stock.php` and integrators'
 scripts. The SDK documents no per-element answer, so a 2xx means the batch was taken; a
-refused batch is sent again one element at a time, so one bad SKU fails alone.
+refused batch is sent again one element at a time, so one bad SKU fails alone. With a
+location map (`stock_local_ids`) each erpsync location's quantity is its own element, with the
+local it maps to (the Java SDK's `stockLocalId`; GET /v2/stocks/locals lists them).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from erpsync.domain import PushResult, StockUpdate
@@ -28,13 +30,27 @@ def element(update: StockUpdate, stock_local_id: int | None) -> dict[str, Any]:
     return body
 
 
-def body(updates: Sequence[StockUpdate], stock_local_id: int | None) -> list[dict[str, Any]]:
-    return [element(u, stock_local_id) for u in updates]
+def local_of(
+    update: StockUpdate, stock_local_id: int | None, stock_local_ids: Mapping[str, int]
+) -> int | None:
+    """The `stockLocalId` an update goes to: its location's, with a location map (per-location
+    updates), else the one configured local (None: the account's default)."""
+    if stock_local_ids:
+        return stock_local_ids[str(update.location)]
+    return stock_local_id
+
+
+def body(
+    updates: Sequence[StockUpdate],
+    stock_local_id: int | None,
+    stock_local_ids: Mapping[str, int] | None = None,
+) -> list[dict[str, Any]]:
+    return [element(u, local_of(u, stock_local_id, stock_local_ids or {})) for u in updates]
 
 
 def accepted(updates: Sequence[StockUpdate]) -> list[PushResult]:
-    return [PushResult(item_id=u.item_id, ok=True) for u in updates]
+    return [PushResult(item_id=u.item_id, location=u.location, ok=True) for u in updates]
 
 
 def failed(update: StockUpdate, error: str) -> PushResult:
-    return PushResult(item_id=update.item_id, ok=False, error=error)
+    return PushResult(item_id=update.item_id, location=update.location, ok=False, error=error)
