@@ -252,9 +252,10 @@ class NuvemshopConnector(
     # -- post-sale -----------------------------------------------------------------------------
 
     def push_invoices(self, invoices: Sequence[Invoice]) -> list[SendResult]:
-        """Each NF-e's access key as the order's `nfe`/`key` metafield: created, or updated
-        when the order holds another key (a reissued NF-e); the same key is a replay.
-        The XML's URL (`nfe`/`link`) is not sent: erpsync keeps the XML, it does not host it."""
+        """Each NF-e on its order as metafields: appended to the `nfe`/`list` array (the
+        preferred convention) and as the older `nfe`/`key` (created, or updated when the order
+        holds another key: a reissued NF-e) and `nfe`/`link` (with ``options.nfe_link``). An
+        NF-e the order already holds is a replay: nothing is written."""
         return [self._push_invoice(invoice) for invoice in invoices]
 
     def _push_invoice(self, invoice: Invoice) -> SendResult:
@@ -268,22 +269,55 @@ class NuvemshopConnector(
             why = invoice_map.refusal(invoice, order)
             if why is not None:
                 return SendResult(ref=ref, ok=False, error=why)
-            fields = self._nfe_keys(order_id)
-            held = next((f for f in fields if invoice_map.same(f.get("value"), ref)), None)
-            if held is not None:
-                return SendResult(ref=ref, ok=True, remote_id=str(held.get("id")))
-            if fields:
-                field_id = fields[0].get("id")
-                self.request("PUT", self._path(f"/metafields/{field_id}"), json={"value": ref})
-                return SendResult(ref=ref, ok=True, remote_id=str(field_id))
-            response = self.request(
-                "POST", self._path("/metafields"), json=invoice_map.key_metafield(invoice, order_id)
-            )
-            return SendResult(ref=ref, ok=True, remote_id=str(response.json().get("id")))
+            link = invoice_map.link_for(invoice, self.options.nfe_link)
+            why = self._append_to_list(order_id, ref, link)
+            if why is not None:
+                return SendResult(ref=ref, ok=False, error=why)
+            description = f"NF-e {invoice.number} série {invoice.series}"
+            field_id = self._set_field(order_id, invoice_map.KEY, ref, description)
+            if link:
+                self._set_field(order_id, invoice_map.LINK, link, f"XML da {description}")
+            return SendResult(ref=ref, ok=True, remote_id=field_id)
         except RetriableError as exc:
             return SendResult(ref=ref, ok=False, retry=True, error=str(exc))
         except FatalError as exc:
             return SendResult(ref=ref, ok=False, error=str(exc))
+
+    def _append_to_list(self, order_id: str, access_key: str, link: str | None) -> str | None:
+        """Add the NF-e to the order's `nfe`/`list`; why not, or None when it holds it now."""
+        fields = self._nfe_fields(order_id, invoice_map.LIST)
+        held = fields[0] if fields else None
+        entries = invoice_map.list_entries(held.get("value") if held else None)
+        if entries is None:
+            return "the order's nfe/list metafield is not a JSON list; erpsync leaves it alone"
+        value = invoice_map.with_entry(entries, access_key, link)
+        if value is None:
+            return None
+        if held is not None:
+            self.request("PUT", self._path(f"/metafields/{held.get('id')}"), json={"value": value})
+        else:
+            body = invoice_map.metafield(
+                invoice_map.LIST, value, order_id, invoice_map.LIST_DESCRIPTION
+            )
+            self.request("POST", self._path("/metafields"), json=body)
+        return None
+
+    def _set_field(self, order_id: str, key: str, value: str, description: str) -> str:
+        """Make the order's `nfe`/``key`` metafield hold ``value``; return its id."""
+        fields = self._nfe_fields(order_id, key)
+        held = next((f for f in fields if invoice_map.same(f.get("value"), value)), None)
+        if held is not None:
+            return str(held.get("id"))
+        if fields:
+            field_id = fields[0].get("id")
+            self.request("PUT", self._path(f"/metafields/{field_id}"), json={"value": value})
+            return str(field_id)
+        response = self.request(
+            "POST",
+            self._path("/metafields"),
+            json=invoice_map.metafield(key, value, order_id, description),
+        )
+        return str(response.json().get("id"))
 
     def push_tracking(self, updates: Sequence[TrackingUpdate]) -> list[SendResult]:
         """`POST /orders/{id}/fulfill` with the tracking number and URL (an order already
@@ -321,12 +355,8 @@ class NuvemshopConnector(
         data = response.json()
         return data if isinstance(data, dict) else None
 
-    def _nfe_keys(self, order_id: str) -> list[dict[str, Any]]:
-        params = {
-            "owner_id": order_id,
-            "namespace": invoice_map.NAMESPACE,
-            "key": invoice_map.KEY,
-        }
+    def _nfe_fields(self, order_id: str, key: str) -> list[dict[str, Any]]:
+        params = {"owner_id": order_id, "namespace": invoice_map.NAMESPACE, "key": key}
         response = self.request("GET", self._path("/metafields/orders"), params=params)
         data = response.json()
         return [f for f in data if isinstance(f, dict)] if isinstance(data, list) else []

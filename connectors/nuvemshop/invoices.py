@@ -1,15 +1,22 @@
 """NF-e and tracking to Nuvemshop: the pure parts (request bodies, what an answer means).
 
 Nuvemshop has no invoice API; the documented convention is order metafields in the `nfe`
-namespace: `key` = the access key, `link` = where the XML/DANFE is
-(`POST /metafields {namespace, key, value, owner_resource: "Order", owner_id}`, read back with
-`GET /metafields/orders?owner_id=&namespace=nfe&key=key`) [C: Nuvemshop ERP guide, invoices].
+namespace (`POST /metafields {namespace, key, value, owner_resource: "Order", owner_id}`, read
+back with `GET /metafields/orders?owner_id=&namespace=nfe&key=...`). Two generations of it:
+the preferred one, `nfe`/`list`, a JSON-encoded *string* holding the order's NF-es
+`[{"key", "link", "fulfillment_order_id"?}]` that each producer appends to (read it, then
+`PUT /metafields/{id}` the longer list, or POST it when absent), so an order can carry several;
+and the older pair `nfe`/`key` (the access key) and `nfe`/`link` (the XML's URL), which the
+docs say still works. erpsync writes both, so consumers of either find the NF-e [C: Nuvemshop
+ERP guide "orders/invoices" and the order resource's "Invoices" section, which calls the list
+the preferred method; TiendaNube/api-docs resources/order.md for the key/link pair].
 Tracking goes with `POST /orders/{id}/fulfill {shipping_tracking_number,
 shipping_tracking_url, notify_customer}` (resources/order.md).
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -17,18 +24,57 @@ from erpsync.domain import Invoice, TrackingUpdate, to_money
 
 NAMESPACE = "nfe"
 KEY = "key"
+LINK = "link"
+LIST = "list"
 OWNER = "Order"
+#: the list metafield's description in the docs' example ("use this example as-is")
+LIST_DESCRIPTION = "Lista de NFes"
 
 
 def key_metafield(invoice: Invoice, order_id: str) -> dict[str, Any]:
+    return metafield(
+        KEY, invoice.access_key, order_id, f"NF-e {invoice.number} série {invoice.series}"
+    )
+
+
+def metafield(key: str, value: str, order_id: str, description: str) -> dict[str, Any]:
     return {
         "namespace": NAMESPACE,
-        "key": KEY,
-        "value": invoice.access_key,
+        "key": key,
+        "value": value,
         "owner_resource": OWNER,
         "owner_id": int(order_id),
-        "description": f"NF-e {invoice.number} série {invoice.series}",
+        "description": description,
     }
+
+
+def link_for(invoice: Invoice, template: str | None) -> str | None:
+    """The XML's URL from ``options.nfe_link`` (``{key}``: the access key), or None."""
+    return template.format(key=invoice.access_key) if template else None
+
+
+def list_entries(value: Any) -> list[dict[str, Any]] | None:
+    """The NF-es an `nfe`/`list` value holds (a JSON-encoded array); None when it is not one
+    (another app's data erpsync must not overwrite)."""
+    if value in (None, ""):
+        return []
+    try:
+        entries = json.loads(value) if isinstance(value, str) else value
+    except ValueError:
+        return None
+    if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
+        return None
+    return entries
+
+
+def with_entry(entries: list[dict[str, Any]], access_key: str, link: str | None) -> str | None:
+    """The list value with this NF-e appended, or None when it already holds it (a replay)."""
+    if any(same(e.get("key"), access_key) for e in entries):
+        return None
+    entry: dict[str, Any] = {"key": access_key}
+    if link:
+        entry["link"] = link
+    return json.dumps([*entries, entry], ensure_ascii=False)
 
 
 def refusal(invoice: Invoice, order: Mapping[str, Any]) -> str | None:

@@ -45,6 +45,10 @@ class NuvemshopOptions(BaseModel):
     location_ids: dict[str, str] = Field(default_factory=dict)
     #: let Nuvemshop e-mail the buyer when an order is fulfilled with its tracking code
     notify_customer: bool = True
+    #: where buyers and apps fetch an NF-e's XML, `{key}` standing for its access key (e.g. your
+    #: ERP's or storage's URL); sent as the NF-e's `link` metafield and list entry. Unset: no
+    #: link is sent (erpsync keeps the XML, it does not host it)
+    nfe_link: str | None = Field(default=None, pattern=r"^https?://[^{}]*\{key\}[^{}]*$")
 
     @model_validator(mode="after")
     def _one_way_to_locate(self) -> NuvemshopOptions:

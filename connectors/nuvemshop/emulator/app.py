@@ -174,12 +174,29 @@ class NuvemshopEmulator(Emulator):
         return order.get("status") == "open" and order.get("payment_status") == "paid"
 
     def invoice_key(self, external_id: str) -> str | None:
+        """The order's newest NF-e key: the last of its `nfe`/`list` (the preferred
+        convention), else its `nfe`/`key` metafield."""
+        entries = self.nfe_list(external_id)
+        if entries:
+            return str(entries[-1].get("key"))
+        field = self.order_metafield(external_id, "nfe", "key")
+        return str(field["value"]) if field is not None else None
+
+    def nfe_list(self, external_id: str) -> list[dict[str, Any]]:
+        """The entries of the order's `nfe`/`list` metafield (a JSON-encoded array)."""
+        field = self.order_metafield(external_id, "nfe", "list")
+        if field is None:
+            return []
+        entries = json.loads(field["value"])
+        return entries if isinstance(entries, list) else []
+
+    def order_metafield(self, external_id: str, namespace: str, key: str) -> dict[str, Any] | None:
         for field in self.metafields.values():
             if (field["owner_resource"], field["owner_id"]) == ("Order", int(external_id)) and (
                 field["namespace"],
                 field["key"],
-            ) == ("nfe", "key"):
-                return str(field["value"])
+            ) == (namespace, key):
+                return field
         return None
 
     def tracking_ready(self, external_id: str) -> bool:
@@ -508,6 +525,10 @@ class NuvemshopEmulator(Emulator):
             return wire.error(
                 422, "Unprocessable Entity", None, **{k: ["can't be blank"] for k in missing}
             )
+        if not isinstance(body["value"], str):
+            # a metafield holds a string: the NF-e list is a JSON-encoded string (the docs
+            # insist its quotes be escaped), never a JSON array
+            return wire.error(422, "Unprocessable Entity", None, value=["must be a string"])
         with self._state:
             if body["owner_resource"] == "Order" and int(body["owner_id"]) not in self.orders:
                 return wire.error(422, "Unprocessable Entity", None, owner_id=["does not exist"])
@@ -564,7 +585,9 @@ class NuvemshopEmulator(Emulator):
             if field is None:
                 return wire.error(404, "Not Found", "Metafield with such id does not exist")
             if isinstance(body, dict) and "value" in body:
-                field["value"] = str(body["value"])
+                if not isinstance(body["value"], str):
+                    return wire.error(422, "Unprocessable Entity", None, value=["must be a string"])
+                field["value"] = body["value"]
                 field["updated_at"] = wire.iso(self.clock())
             return JSONResponse(field)
 

@@ -63,7 +63,7 @@ def test_each_erpsync_location_goes_to_its_stock_local(emulator, time):
 def test_only_the_changed_location_is_sent_again(emulator, time):
     h = harness_for(emulator, time, {"main": CD, "loja": LOJA})
     push_stock(h.connector, h.store, safety_stock=0)
-    item, _, sku = emulator.listing_refs()[0]
+    _, _, sku = emulator.listing_refs()[0]
     with h.store.session() as session:
         ledger.set_on_hand(session, sku, "main", 9)
     assert push_stock(h.connector, h.store, safety_stock=0).sent == 1

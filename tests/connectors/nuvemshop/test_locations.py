@@ -92,16 +92,17 @@ def test_only_the_changed_location_is_sent_again(harness):
         {
             "id": int(item),
             "variants": [
-                {"id": int(variation), "inventory_levels": [{"location_id": "LOC-LOJA", "stock": 5}]}
+                {
+                    "id": int(variation),
+                    "inventory_levels": [{"location_id": "LOC-LOJA", "stock": 5}],
+                }
             ],
         }
     ]
     assert harness.emulator.stock_at(item, variation, "LOC-CD") == 7
 
 
-def test_a_location_the_store_does_not_have_is_refused_and_recorded_per_location(
-    emulator, time
-):
+def test_a_location_the_store_does_not_have_is_refused_and_recorded_per_location(emulator, time):
     """requirement: Nuvemshop refuses an unknown location id (the variant is not touched);
     each listing's location records the refusal and is sent again next run."""
     h = harness_for(emulator, time, {"main": "LOC-CD", "loja": "LOC-GONE"})

@@ -51,28 +51,93 @@ def paid(h):
     return next(o for o in h.emulator.orders.values() if h.emulator.invoice_ready(str(o["id"])))
 
 
-def test_the_key_lands_as_an_nfe_metafield_once(harness):
+def posted(h):
+    return [r.json() for r in h.emulator.requests_to(f"/{STORE_ID}/metafields", "POST")]
+
+
+def test_the_nfe_lands_in_the_order_list_and_as_the_older_key_metafield_once(harness):
+    """requirement: the preferred `nfe`/`list` (a JSON-encoded string of {key, link}) and the
+    older `nfe`/`key` both carry the NF-e; sending it again writes nothing."""
     order = paid(harness)
     invoice = invoice_for(harness, order)
     [result] = harness.connector.push_invoices([invoice])
     assert result.ok, result.error
     assert harness.emulator.invoice_key(str(order["id"])) == invoice.access_key
-    posted = harness.emulator.requests_to(f"/{STORE_ID}/metafields", "POST")[0].json()
-    assert posted | {"description": None} == {
+    first, second = posted(harness)
+    assert first == {
+        "namespace": "nfe", "key": "list", "value": f'[{{"key": "{invoice.access_key}"}}]',
+        "owner_resource": "Order", "owner_id": order["id"], "description": "Lista de NFes",
+    }  # fmt: skip
+    assert second | {"description": None} == {
         "namespace": "nfe", "key": "key", "value": invoice.access_key,
         "owner_resource": "Order", "owner_id": order["id"], "description": None,
     }  # fmt: skip
     [again] = harness.connector.push_invoices([invoice])
     assert again.ok
-    assert len(harness.emulator.requests_to(f"/{STORE_ID}/metafields", "POST")) == 1
+    assert len(posted(harness)) == 2
+    assert not harness.emulator.requests_to(f"/{STORE_ID}/metafields/", "PUT")
 
 
-def test_a_reissued_nfe_replaces_the_key(harness):
+def test_with_nfe_link_the_xml_url_goes_in_the_list_and_as_the_link_metafield(harness):
+    order = paid(harness)
+    invoice = invoice_for(harness, order)
+    connector = harness.connector
+    connector.settings = type(connector.settings)(
+        **{
+            **connector.settings.__dict__,
+            "options": connector.options.model_copy(
+                update={"nfe_link": "https://erp.loja.com.br/nfe/{key}.xml"}
+            ),
+        }
+    )
+    [result] = connector.push_invoices([invoice])
+    assert result.ok, result.error
+    url = f"https://erp.loja.com.br/nfe/{invoice.access_key}.xml"
+    assert harness.emulator.nfe_list(str(order["id"])) == [{"key": invoice.access_key, "link": url}]
+    link = harness.emulator.order_metafield(str(order["id"]), "nfe", "link")
+    assert link["value"] == url
+
+
+def test_another_nfe_of_the_order_is_appended_to_the_list(harness):
+    """requirement: an order may carry several NF-es; the list keeps those already there
+    (another app's, or an earlier one) and the older `key` metafield holds the newest."""
     order = paid(harness)
     harness.connector.push_invoices([invoice_for(harness, order, 1)])
     [result] = harness.connector.push_invoices([invoice_for(harness, order, 2)])
     assert result.ok
-    assert harness.emulator.invoice_key(str(order["id"])) == valid_key(2)
+    entries = harness.emulator.nfe_list(str(order["id"]))
+    assert [e["key"] for e in entries] == [valid_key(1), valid_key(2)]
+    assert harness.emulator.order_metafield(str(order["id"]), "nfe", "key")["value"] == (
+        valid_key(2)
+    )
+
+
+def test_a_list_metafield_that_is_not_a_json_list_is_left_alone(harness):
+    order = paid(harness)
+    harness.emulator.metafields[1] = {
+        "id": 1, "namespace": "nfe", "key": "list", "value": "NF 123 emitida",
+        "owner_resource": "Order", "owner_id": order["id"], "description": None,
+    }  # fmt: skip
+    [result] = harness.connector.push_invoices([invoice_for(harness, order)])
+    assert not result.ok and "not a JSON list" in result.error
+    assert harness.emulator.metafields[1]["value"] == "NF 123 emitida"
+    assert not posted(harness)
+
+
+def test_the_emulator_refuses_a_metafield_value_that_is_not_a_string(harness):
+    order = paid(harness)
+    with pytest.raises(Exception, match="must be a string"):
+        harness.connector.request(
+            "POST",
+            f"/{STORE_ID}/metafields",
+            json={
+                "namespace": "nfe",
+                "key": "list",
+                "value": [{"key": KEY}],
+                "owner_resource": "Order",
+                "owner_id": order["id"],
+            },
+        )
 
 
 def test_a_total_that_differs_is_refused_and_nothing_lands(harness):
@@ -106,3 +171,15 @@ def test_tracking_fulfils_the_order_once(harness):
     [again] = harness.connector.push_tracking([update])
     assert again.ok
     assert len(harness.emulator.requests_to(f"/{STORE_ID}/orders/{order['id']}/fulfill")) == 1
+
+
+@pytest.mark.parametrize(
+    "template", ["https://erp.loja.com.br/nfe.xml", "erp.loja.com.br/{key}", "https://x/{id}/{key}"]
+)
+def test_an_nfe_link_without_exactly_the_key_placeholder_is_refused(template):
+    from pydantic import ValidationError
+
+    from erpsync.connectors.nuvemshop.settings import NuvemshopOptions
+
+    with pytest.raises(ValidationError):
+        NuvemshopOptions(store_id=1, user_agent="erp (ti@x.com)", nfe_link=template)
