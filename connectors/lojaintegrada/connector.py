@@ -3,7 +3,8 @@ resource methods; the mappings live in orders.py, listings.py and stock.py.
 
 API v1 at `https://api.awsli.com.br/v1/...` with the integrator pair in one header,
 `Authorization: chave_api <api_key> aplicacao <app_key>` (the current "API Loja Integrada
-v2" spec; the deprecated one also took query parameters). Lists are Tastypie-style:
+v2" spec; the deprecated one also took query parameters), or the store's personal token,
+`Authorization: Basic <token>`. Lists are Tastypie-style:
 `limit`/`offset` and `{"meta": {"next": ...}, "objects": [...]}`. Keys never expire; there is
 no OAuth and nothing to refresh.
 """
@@ -89,9 +90,19 @@ class LojaIntegradaConnector(
         self._situacoes: dict[str, dict[str, Any]] | None = None
 
     def build_auth(self) -> httpx.Auth:
-        # the spec's `chave_api_aplicacao` scheme (tcosta84/python-lojaintegrada sends the same)
-        api_key = self.credentials.api_key.get_secret_value()
-        app_key = self.credentials.app_key.get_secret_value()
+        credentials = self.credentials
+        if credentials.personal_token is not None:
+            # the spec's `personal_token` scheme: `Basic <token>`, the token raw (the spec's
+            # example; it never says to base64 it, and it is not a user:password pair)
+            return HeaderAuth(
+                "Authorization", f"Basic {credentials.personal_token.get_secret_value()}"
+            )
+        # the spec's `chave_api_aplicacao` scheme (tcosta84/python-lojaintegrada sends the same);
+        # the credentials model holds both keys whenever there is no personal token
+        api_key, app_key = (
+            key.get_secret_value() if key is not None else ""
+            for key in (credentials.api_key, credentials.app_key)
+        )
         return HeaderAuth("Authorization", f"chave_api {api_key} aplicacao {app_key}")
 
     # -- orders --------------------------------------------------------------------------------
@@ -283,6 +294,15 @@ class LojaIntegradaConnector(
         line; 401/403: the key pair."""
         status = response.status_code
         text = describe(response)
+        if status in (401, 403) and self.credentials.scheme == "personal_token":
+            return AuthError(
+                f"personal token refused ({text}): it expires 3 months after it was generated "
+                f"or last renewed; the store owner renews it (or generates a new one) under "
+                f"Configurações > Chave para API > Personal token, then set "
+                f"credentials.personal_token",
+                connector=self.name,
+                status_code=status,
+            )
         if status in (401, 403):
             return AuthError(
                 f"key pair refused ({text}): check credentials.api_key (the store's chave de "

@@ -2,8 +2,10 @@
 
 Faithful to the documented API, awkward parts included:
 
-- every call needs `Authorization: chave_api <api key> aplicacao <app key>`; anything else
-  is 401 (the current spec takes the header only);
+- every call needs `Authorization: chave_api <api key> aplicacao <app key>` or the store's
+  personal token, `Authorization: Basic <token>` (raw, as the spec's example shows it),
+  which expires 90 days after it was issued or renewed (help article 931152: 3 months);
+  anything else, a mix of the two included, is 401 (the current spec takes the header only);
 - paths under /v1 (the documented ones) and /api/v1 (what `resource_uri` and `meta.next`
   say), with or without the trailing slash the deprecated spec used;
 - lists are Tastypie's: `limit`/`offset`, `meta.next` carrying every filter; `limit` is
@@ -27,7 +29,7 @@ import json
 import threading
 from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from starlette.requests import Request
@@ -41,6 +43,10 @@ from erpsync.emulation import Emulator
 #: the sandbox store's key pair (config.example.yaml ships with it)
 API_KEY = "sandbox-chave-api"
 APP_KEY = "sandbox-chave-aplicacao"
+#: the sandbox store's personal token (the alternative to the pair)
+PERSONAL_TOKEN = "sandbox-personal-token"  # noqa: S105
+#: a personal token lives 3 months from its generation or last renewal (help article 931152)
+PERSONAL_TOKEN_LIFETIME = timedelta(days=90)
 FIRST_NUMERO = 100
 #: situações of a paid order the seller has not shipped yet
 PAID_NOT_SHIPPED = frozenset({"pedido_pago", "em_producao", "pedido_em_separacao", "faturado"})
@@ -79,6 +85,8 @@ class LojaIntegradaEmulator(Emulator):
         #: numero -> (created, modified) as aware UTC, for the filters
         self.times: dict[int, tuple[datetime, datetime]] = {}
         self.api_key, self.app_key = API_KEY, APP_KEY
+        self.personal_token: str | None = PERSONAL_TOKEN
+        self.personal_token_expires = now + PERSONAL_TOKEN_LIFETIME
         self._recent: deque[float] = deque()
         self._state = threading.RLock()
 
@@ -160,8 +168,15 @@ class LojaIntegradaEmulator(Emulator):
         return envios[0].get("objeto") if envios else None
 
     def expire_access_tokens(self) -> None:
-        """The seller regenerates the store's chave de API: the old pair stops working."""
+        """The seller regenerates the store's chave de API (the old pair stops working) and
+        removes the personal token."""
         self.api_key = f"{API_KEY}-regenerated"
+        self.personal_token = None
+
+    def renew_personal_token(self) -> None:
+        """The owner's "Renovar": the same token, 3 months from now."""
+        self.personal_token = self.personal_token or PERSONAL_TOKEN
+        self.personal_token_expires = self.clock() + PERSONAL_TOKEN_LIFETIME
 
     # -- emulator controls ---------------------------------------------------------------------
 
@@ -194,15 +209,28 @@ class LojaIntegradaEmulator(Emulator):
 
     def _api(self, handler: Handler) -> Handler:
         async def endpoint(request: Request) -> Response:
-            if request.headers.get("authorization", "").split() != [
-                "chave_api", self.api_key, "aplicacao", self.app_key,
-            ]:  # fmt: skip
-                return wire.error(401, "Não autorizado: chave_api ou chave_aplicacao inválida")
+            refusal = self._auth_refusal(request.headers.get("authorization", ""))
+            if refusal is not None:
+                return wire.error(401, refusal)
             if self.throttle and not self._admit():
                 return self.rate_limit_response(None)
             return await handler(request)
 
         return endpoint
+
+    def _auth_refusal(self, header: str) -> str | None:
+        """Why the Authorization header is refused, or None: exactly one of the two fixed
+        combinations, never mixed."""
+        words = header.split()
+        if words[:1] == ["Basic"]:
+            if len(words) != 2 or self.personal_token is None or words[1] != self.personal_token:
+                return "Não autorizado: personal token inválido"
+            if self.clock() >= self.personal_token_expires:
+                return "Não autorizado: personal token expirado"
+            return None
+        if words != ["chave_api", self.api_key, "aplicacao", self.app_key]:
+            return "Não autorizado: chave_api ou chave_aplicacao inválida"
+        return None
 
     def _admit(self) -> bool:
         """At most 100 requests in any 60 seconds of the emulator's clock."""
