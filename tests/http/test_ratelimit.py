@@ -91,6 +91,36 @@ def test_remaining_and_reset_headers(fake, headers, wait):
     assert bucket.acquire() == pytest.approx(wait)
 
 
+def test_a_window_that_resets_soon_does_not_let_the_next_request_run_ahead(fake):
+    """requirement: when our share of a window runs out a moment before the window resets,
+    the next request still waits a whole refill (1/rate), not just until the reset: a
+    request sent sooner arrives early at a server pacing the same rate (a 429 after the
+    first burst)."""
+    bucket = RateLimiter(
+        RateLimit(rate=0.7, burst=3, reserve=0.3, window=60.0),
+        clock=fake.monotonic,
+        sleep=fake.sleep,
+    )
+    headers = {"X-RateLimit-Limit": "60", "X-RateLimit-Remaining": "18", "X-RateLimit-Reset": "1"}
+    bucket.observe(response(**headers))  # 42 of 60 used: our 70% share of this minute
+    assert bucket.acquire() == pytest.approx(1 / 0.7)
+
+
+def test_a_bucket_paced_by_the_server_s_window_keeps_a_jitter_reserve(fake):
+    """requirement: a bucket that follows the server's announced budget runs at exactly the
+    server's pace, so even one request at a time keeps RESERVE_SECONDS of refill in hand: a
+    request whose predecessor was slower on the network arrives that much early without a
+    429. The last request of a full burst waits for it."""
+    bucket = RateLimiter(
+        RateLimit(rate=0.7, burst=3, reserve=0.3, window=60.0),
+        clock=fake.monotonic,
+        sleep=fake.sleep,
+    )
+    waits = [bucket.acquire() for _ in range(3)]
+    assert waits[:2] == [0.0, 0.0]
+    assert waits[2] == pytest.approx(0.25)
+
+
 def test_remaining_header_caps_local_tokens(fake):
     """requirement: the server's remaining count caps what the bucket believes it has."""
     bucket = limiter(fake, rate=1, burst=10)

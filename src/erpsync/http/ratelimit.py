@@ -77,9 +77,13 @@ class RateLimiter:
         # Concurrent requests leave the bucket paced to the exact token: the server then holds
         # nothing spare, and a request that overtakes its predecessor on the network (jitter)
         # arrives a little early and gets a 429. A reserve of RESERVE_SECONDS of refill (at
-        # most one token, never below a burst of one) absorbs that much jitter, once.
+        # most one token, never below a burst of one) absorbs that much jitter, once. A bucket
+        # that follows the server's announced budget (``window``) runs at exactly the pace the
+        # server allows us, so even one request at a time needs it: an answer that came back
+        # late delays nothing, but the next request may then arrive early.
         declared = max(1, int(limit.burst))
-        self.reserve = min(1.0, self.rate * RESERVE_SECONDS, declared - 1.0) if concurrent else 0.0
+        jittery = concurrent or limit.window is not None
+        self.reserve = min(1.0, self.rate * RESERVE_SECONDS, declared - 1.0) if jittery else 0.0
         self.burst = declared - self.reserve
         #: the share of the server's announced budget left to others (``RateLimit.reserve``)
         self.share_free = min(max(float(limit.reserve), 0.0), 0.95)
@@ -173,7 +177,11 @@ class RateLimiter:
             if remaining < 1:
                 reset = _reset_seconds(_first(headers, *_RESET))
                 if reset is not None:
-                    self._pause(now, reset)
+                    # the probe after the pause never runs ahead of the bucket's own pace: a
+                    # window that resets a moment after our share of it ran out would let it
+                    # go a fraction of a refill after the previous request, and a budget kept
+                    # for others (``share_free``) is spent evenly, not at each window's start
+                    self._pause(now, max(reset, 1.0 / self.rate))
 
     def _settle(self, now: float) -> None:
         """Refill, then re-anchor after a token taken from a full bucket.
