@@ -396,7 +396,9 @@ class Run:
             f"{count - len(failed)} created, {len(failed)} failed; "
             f"{len(phase.calls) / max(1, count):.2f} requests/order"
         )
-        connector.product_ids.clear()  # pull-stock runs in a process of its own (cron)
+        # pull-stock in a process of its own whose store knows no product id yet (the worst
+        # case: a later cron run reads them from erp_products)
+        connector.product_ids.clear()
         phase = self.phase(
             f"pull-stock: {len(skus)} SKUs",
             self.platform.pacing["stock"],

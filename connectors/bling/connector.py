@@ -24,6 +24,7 @@ from erpsync.connector import (
     InvoiceSource,
     OAuthConsent,
     OrderSink,
+    ProductIds,
     RateLimit,
     StockSource,
 )
@@ -67,8 +68,10 @@ class BlingConnector(
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        #: SKU -> product id, for this connector's life (a product id never changes)
-        self.product_ids: dict[str, int] = {}
+        #: SKU -> product id, kept between runs by the engine (ProductIds): an id does not
+        #: change while the product exists; one Bling no longer knows is dropped and searched
+        #: again
+        self.product_ids = ProductIds()
         #: CPF/CNPJ -> contato id
         self.contacts: dict[str, int] = {}
         self._situacoes: dict[str, int] | None = None
@@ -191,6 +194,16 @@ class BlingConnector(
             document = orders.document_of(order.buyer)
         except ValueError as exc:
             return SendResult(ref=ref, ok=False, error=f"buyer document: {exc}")
+        result = self._create(order, ref, document)
+        if result.ok or not _product_gone(result.error):
+            return result
+        # a product id remembered from an earlier run Bling no longer knows (deleted, or
+        # re-created under a new id): nothing was stored (a 400); search the SKUs again, once
+        for item in order.items:
+            self.product_ids.drop(item.sku or "")
+        return self._create(order, ref, document)
+
+    def _create(self, order: Order, ref: str, document: str | None) -> SendResult:
         try:
             products = self.resolve_products([i.sku for i in order.items if i.sku])
             missing = [i.sku or "(no SKU)" for i in order.items if i.sku not in products]
@@ -286,22 +299,36 @@ class BlingConnector(
             batch = wanted[start : start + self.stock_batch_size]
             params = {"codigos[]": batch, "limite": self.options.page_size}
             records = _data(self.request("GET", "/produtos", operation="default", params=params))
-            self.product_ids.update(stock.exact_codes(records, batch))
-        return {s: self.product_ids[s] for s in skus if s in self.product_ids}
+            for sku, product_id in stock.exact_codes(records, batch).items():
+                self.product_ids.put(sku, product_id)
+        found = {s: self.product_ids.get(s) for s in skus}
+        return {s: int(product_id) for s, product_id in found.items() if product_id is not None}
 
     def fetch_stock(self, skus: Sequence[str]) -> Iterator[list[StockLevel]]:
         """Balances of the SKUs Bling knows, in batches: the account's totals as "main" and
         each depósito's. ref: GET /estoques/saldos?idsProdutos[]="""
         for start in range(0, len(skus), self.stock_batch_size):
-            products = self.resolve_products(skus[start : start + self.stock_batch_size])
-            if not products:
-                continue
-            by_id = {product_id: sku for sku, product_id in products.items()}
-            params = {"idsProdutos[]": list(by_id)}
-            records = _data(self.request("GET", "/estoques/saldos", params=params))
-            levels = stock.levels(records, by_id)
+            batch = skus[start : start + self.stock_batch_size]
+            levels = self._balances(batch)
+            # a remembered id Bling has no balance for may be a product deleted or re-created
+            # under a new id: those SKUs are searched again, once
+            stale = [sku for sku in batch if sku in self.product_ids]
+            stale = [sku for sku in stale if not any(lv.sku == sku for lv in levels)]
+            for sku in stale:
+                self.product_ids.drop(sku)
+            if stale:
+                levels += self._balances(stale)
             if levels:
                 yield levels
+
+    def _balances(self, skus: Sequence[str]) -> list[StockLevel]:
+        products = self.resolve_products(skus)
+        if not products:
+            return []
+        by_id = {product_id: sku for sku, product_id in products.items()}
+        params = {"idsProdutos[]": list(by_id)}
+        records = _data(self.request("GET", "/estoques/saldos", params=params))
+        return stock.levels(records, by_id)
 
     # -- invoices: InvoiceSource ---------------------------------------------------------------
 
@@ -335,6 +362,12 @@ class BlingConnector(
             # one unreadable NF-e must not hold back the others: it is asked again next run
             log.warning("%s: NF-e %s of Bling order %s skipped: %s", self.name, nfe_id, ref, exc)
             return None
+
+
+def _product_gone(error: str | None) -> bool:
+    """Whether a refused create named an item's product Bling does not know (its validation
+    field `itens[i].produto`)."""
+    return bool(error) and "].produto" in str(error)
 
 
 def _data(response: httpx.Response) -> list[dict[str, Any]]:

@@ -28,6 +28,7 @@ from erpsync.connector import (
     OrderPage,
     OrderSink,
     OrderSource,
+    ProductIds,
     RateLimit,
     RawOrder,
     SeenOrders,
@@ -74,7 +75,10 @@ class TinyConnector(
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.product_ids: dict[str, int | None] = {}
+        #: SKU -> product id, kept between runs by the engine (ProductIds)
+        self.product_ids = ProductIds()
+        #: SKUs this run's search found no product for (asked again next run)
+        self._no_product: set[str] = set()
         self._contacts: dict[str, int] = {}
         self._issuer: str | None = None
 
@@ -137,6 +141,16 @@ class TinyConnector(
             return SendResult(
                 ref=ref, ok=False, retry=True, error=f"a line has no SKU ({missing[0]})"
             )
+        result = self._create(order, ref)
+        if result.ok or not _product_gone(result.error):
+            return result
+        # a product id remembered from an earlier run the ERP no longer knows (the product was
+        # deleted or re-created): nothing was stored (a 400); search the SKUs again, once
+        for item in order.items:
+            self.product_ids.drop(item.sku or "")
+        return self._create(order, ref)
+
+    def _create(self, order: Order, ref: str) -> SendResult:
         products: dict[str, int] = {}
         for item in order.items:
             sku = item.sku or ""
@@ -224,13 +238,20 @@ class TinyConnector(
         return self._contacts[key]
 
     def _product_id(self, sku: str) -> int | None:
-        """`GET /produtos?codigo=`, cached for the run; the search may match more than the
-        code asked for, so only an exact `sku` counts."""
-        if sku not in self.product_ids:
-            found = self._list("/produtos", {"codigo": sku})
-            exact = [item for item in found if str(item.get("sku") or "") == sku]
-            self.product_ids[sku] = int(exact[0]["id"]) if exact else None
-        return self.product_ids[sku]
+        """`GET /produtos?codigo=`, remembered across runs (``product_ids``); the search may
+        match more than the code asked for, so only an exact `sku` counts."""
+        known = self.product_ids.get(sku)
+        if known is not None:
+            return int(known)
+        if sku in self._no_product:
+            return None
+        found = self._list("/produtos", {"codigo": sku})
+        exact = [item for item in found if str(item.get("sku") or "") == sku]
+        if not exact:
+            self._no_product.add(sku)
+            return None
+        self.product_ids.put(sku, int(exact[0]["id"]))
+        return int(exact[0]["id"])
 
     # -- StockSource ----------------------------------------------------------------------------
 
@@ -238,12 +259,26 @@ class TinyConnector(
         """`GET /estoque/{idProduto}` per SKU (the ERP takes one product per call)."""
         levels: list[StockLevel] = []
         for sku in skus:
+            found = self._stock(sku)
+            if found is not None:
+                product, payload = found
+                levels.extend(stock_map.levels_from_payload(sku, product, payload))
+        yield levels
+
+    def _stock(self, sku: str) -> tuple[int, dict[str, Any]] | None:
+        """The product's `GET /estoque/{id}`; a remembered id the ERP answers 404 for (the
+        product was deleted or re-created) is dropped and the SKU searched again, once."""
+        for _ in range(2):
             product = self._product_id(sku)
             if product is None:
-                continue
-            payload = self.request("GET", f"/estoque/{product}").json()
-            levels.extend(stock_map.levels_from_payload(sku, product, payload))
-        yield levels
+                return None
+            try:
+                return product, self.request("GET", f"/estoque/{product}").json()
+            except FatalError as exc:
+                if exc.status_code != 404:
+                    raise
+                self.product_ids.drop(sku)
+        return None
 
     # -- InvoiceSource --------------------------------------------------------------------------
 
@@ -310,6 +345,12 @@ class TinyConnector(
 
     def _list(self, path: str, params: Mapping[str, Any]) -> list[dict[str, Any]]:
         return [item for page in self._pages(path, params) for item in page]
+
+
+def _product_gone(error: str | None) -> bool:
+    """Whether a refused create named an item's product id the ERP does not know (ErrorDTO
+    `detalhes[].campo` "itens[i].produto.id")."""
+    return bool(error) and "produto.id" in str(error)
 
 
 def _items(response: httpx.Response) -> list[dict[str, Any]]:

@@ -44,6 +44,7 @@ from erpsync.connector import (
     HttpConnector,
     OrderSink,
     OrderSource,
+    ProductIds,
     Window,
 )
 from erpsync.domain import Address, Buyer, Order, OrderItem, OrderStatus
@@ -532,7 +533,7 @@ class ErpContract:
     in flight; cancellations follow, the moves the ERP refuses are reported; stock and NF-e
     come back. The emulator implements the ERP part of the kit's API (``erp_skus``,
     ``erp_orders_numbered``, ``erp_order_cancelled``, ``erp_invoice_order``,
-    ``erp_available``, ``erp_add_order``, ``order_create_path``).
+    ``erp_available``, ``erp_add_order``, ``erp_recreate_product``, ``order_create_path``).
 
     Subclass with ``connector_class`` and ``emulator_class`` set; pytest runs the suite.
     """
@@ -541,6 +542,8 @@ class ErpContract:
     emulator_class: ClassVar[type[Emulator]]
     #: the channel connector the orders come from (a name the ERP does not know)
     channel: ClassVar[str] = "shop"
+    #: the path of the ERP's product search (SKU -> product id)
+    product_search_path: ClassVar[str] = "/produtos"
 
     @pytest.fixture
     def time(self) -> FakeTime:
@@ -767,6 +770,61 @@ class ErpContract:
         assert report.created == 0
         assert harness.emulator.erp_orders_numbered(own.number or "") == []
         assert harness.emulator.erp_orders_numbered(other.number or "") == []
+
+    # -- product ids ------------------------------------------------------------------------
+
+    def searches(self, harness: Harness) -> int:
+        path = self.product_search_path
+        return sum(1 for r in harness.emulator.requests if r.method == "GET" and r.path == path)
+
+    @staticmethod
+    def product_ids(harness: Harness) -> ProductIds:
+        ids = getattr(harness.connector, "product_ids", None)
+        assert isinstance(ids, ProductIds), "an ERP connector keeps self.product_ids"
+        return ids
+
+    def stored_product_ids(self, harness: Harness) -> dict[str, str]:
+        with harness.store.session() as session:
+            return erp_store.product_ids(session, harness.connector.name)
+
+    def test_product_ids_resolved_once_serve_later_runs(self, harness: Harness) -> None:
+        """requirement: the SKU -> product id pairs a run resolved are kept in the store, so
+        a later run (a new process: nothing in memory) searches the ERP for none of them,
+        neither to create orders nor to read stock."""
+        made = self.channel_orders(harness, 2)
+        self.push(harness)
+        skus = sorted({item.sku or "" for order in made for item in order.items})
+        assert sorted(self.stored_product_ids(harness)) == skus
+        before = self.searches(harness)
+        self.product_ids(harness).clear()  # the next cron run
+        self.channel_orders(harness, 2, start=3, sku=skus[0])
+        assert self.push(harness).created == 2
+        self.product_ids(harness).clear()
+        report = pull_stock(harness.connector, harness.store, skus=skus)
+        assert report.missing == [] and report.read == len(skus)
+        assert self.searches(harness) == before
+
+    def test_a_product_id_the_erp_no_longer_knows_is_searched_again(self, harness: Harness) -> None:
+        """requirement: a product deleted and registered again in the ERP keeps its SKU under
+        a new id: the remembered id is dropped when the ERP refuses it, the SKU searched
+        again, and the order created with the new id; the store keeps the new one."""
+        (first,) = self.channel_orders(harness, 1)
+        sku = first.items[0].sku or ""
+        self.push(harness)
+        old = self.stored_product_ids(harness)[sku]
+        harness.emulator.erp_recreate_product(sku)
+        self.product_ids(harness).clear()  # the next cron run
+        self.channel_orders(harness, 1, start=2, sku=sku)
+        report = self.push(harness)
+        assert (report.created, report.refused) == (1, 0), report.errors
+        new = self.stored_product_ids(harness)[sku]
+        assert new != old
+        harness.emulator.erp_recreate_product(sku)
+        self.product_ids(harness).clear()
+        pulled = pull_stock(harness.connector, harness.store, skus=[sku])
+        assert pulled.missing == []
+        assert pulled.levels[0].available == harness.emulator.erp_available(sku)
+        assert self.stored_product_ids(harness)[sku] not in (old, new)
 
     # -- stock ------------------------------------------------------------------------------
 

@@ -149,6 +149,15 @@ class BlingEmulator(Emulator):
     def erp_skus(self) -> list[str]:
         return [p["codigo"] for p in self.products]
 
+    def erp_recreate_product(self, sku: str) -> None:
+        """The seller deleted the product and registered it again: same code, a new id (the
+        old one is refused in orders and has no balance)."""
+        with self.state:
+            product = next(p for p in self.products if p["codigo"] == sku)
+            old, product["id"] = product["id"], max(p["id"] for p in self.products) + 1
+            for product_id, deposit in [key for key in self.fisico if key[0] == old]:
+                self.fisico[(product["id"], deposit)] = self.fisico.pop((product_id, deposit))
+
     def erp_orders_numbered(self, number: str) -> list[str]:
         with self.state:
             return [str(i) for i, p in self.pedidos.items() if p["numeroLoja"] == number]

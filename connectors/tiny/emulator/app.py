@@ -176,6 +176,20 @@ class TinyEmulator(Emulator):
     def erp_skus(self) -> list[str]:
         return [p["sku"] for p in self.products.values() if p["sku"] != "CAM-P-10"]
 
+    def erp_recreate_product(self, sku: str) -> None:
+        """The seller deleted the product and registered it again: same code, a new id (the
+        old one now answers 404 and is refused in orders)."""
+        with self.lock:
+            old = next(pid for pid, p in self.products.items() if p["sku"] == sku)
+            product = self.products.pop(old)
+            product["id"] = max(*self.products, old) + 1
+            self.products[product["id"]] = product
+            # the orders holding it keep their reservation (of the product as it is now)
+            for order in self.orders.values():
+                for line in order["itens"]:
+                    if line["produto"]["id"] == old:
+                        line["produto"]["id"] = product["id"]
+
     def erp_orders_numbered(self, number: str) -> list[str]:
         with self.lock:
             return [

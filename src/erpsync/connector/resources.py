@@ -44,6 +44,7 @@ has its flow in ``erpsync.engine.labels`` (``LabelRequest``/``LabelResult``).
 
 from __future__ import annotations
 
+import threading
 from abc import abstractmethod
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -311,6 +312,72 @@ class ErpOrderRef:
     remote_id: str
 
 
+class ProductIds:
+    """SKU -> the ERP's product id, remembered across runs.
+
+    An ERP names products by its own ids (Tiny ``produto.id``, Bling ``produto{id}``), found
+    by a search per SKU. An id does not change while the product exists, so the engine keeps
+    them in the store (``erp_products``): it hands a connector the ids earlier runs resolved
+    (``remember``) and, after the run, saves what the connector resolved (``put``) and forgets
+    what it dropped (``drop``: the ERP answered "product not found" for that id, so the SKU is
+    searched again). A cron run then resolves only SKUs it has not seen before.
+
+    Thread-safe: a connector may resolve from several requests in flight.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._ids: dict[str, str] = {}
+        self._added: dict[str, str] = {}
+        self._dropped: set[str] = set()
+
+    def remember(self, known: Mapping[str, str]) -> None:
+        """Ids resolved by earlier runs (not changes to save)."""
+        with self._lock:
+            self._ids.update(known)
+
+    def get(self, sku: str) -> str | None:
+        with self._lock:
+            return self._ids.get(sku)
+
+    def __contains__(self, sku: object) -> bool:
+        with self._lock:
+            return sku in self._ids
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._ids)
+
+    def put(self, sku: str, product_id: str | int) -> None:
+        """``sku`` resolved to ``product_id`` (exactly: a search may match by prefix)."""
+        with self._lock:
+            self._ids[sku] = str(product_id)
+            self._added[sku] = str(product_id)
+            self._dropped.discard(sku)
+
+    def drop(self, sku: str) -> None:
+        """The ERP no longer knows ``sku``'s id (deleted, or re-created under a new id)."""
+        with self._lock:
+            self._ids.pop(sku, None)
+            self._added.pop(sku, None)
+            self._dropped.add(sku)
+
+    def clear(self) -> None:
+        """Forget everything in memory (a benchmark's fresh process); nothing to save."""
+        with self._lock:
+            self._ids.clear()
+            self._added.clear()
+            self._dropped.clear()
+
+    def changes(self) -> tuple[dict[str, str], set[str]]:
+        """What to save since the last call: (resolved, dropped); both are then reset."""
+        with self._lock:
+            added, dropped = dict(self._added), set(self._dropped)
+            self._added.clear()
+            self._dropped.clear()
+            return added, dropped
+
+
 class OrderSink(ConnectorCore):
     """Channel orders go into this ERP (``erpsync push-orders``), each exactly once.
 
@@ -328,6 +395,9 @@ class OrderSink(ConnectorCore):
     - orders that came from an ERP connector (an ``OrderSource`` that is also an
       ``OrderSink``: the ERP's own orders, e.g. Hub da Olist's) are never handed to a sink,
       nor is a channel order already cancelled when first seen.
+
+    An ERP that names products by its own ids keeps them in ``self.product_ids``
+    (``ProductIds``): the engine fills it from earlier runs and saves it after this one.
     """
 
     provides = Capability.PUSH_ORDERS

@@ -207,6 +207,11 @@ class Emulator(ABC):
         a sale typed in by hand), carrying marketplace order ``number``; its id."""
         raise NotImplementedError
 
+    def erp_recreate_product(self, sku: str) -> None:
+        """The seller deleted product ``sku`` and registered it again: same code, a new id
+        (the old id is refused from now on)."""
+        raise NotImplementedError
+
     # helpers for subclasses ------------------------------------------------------------------
 
     @property

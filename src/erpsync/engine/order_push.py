@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 
 from erpsync.connector import ConnectorCore, ErpOrderRef, OrderSink
 from erpsync.domain import Order, OrderStatus, SendResult
+from erpsync.engine.product_ids import remembered
 from erpsync.errors import AuthError, FatalError, RetriableError
 from erpsync.store import Store, orders
 from erpsync.store import erp as erp_store
@@ -106,15 +107,18 @@ def push_erp_orders(
             )
             for row in rows
         ]
-    for row, order, push in work:
-        if order is None:
-            continue
-        if dry_run:
-            report.note(_planned(order, push))
-            continue
-        _one(sink, store, row, order, push, report)
-        if on_order:
-            on_order(1)
+    if dry_run:
+        for _row, order, push in work:
+            if order is not None:
+                report.note(_planned(order, push))
+        return report
+    with remembered(sink, store):
+        for row, order, push in work:
+            if order is None:
+                continue
+            _one(sink, store, row, order, push, report)
+            if on_order:
+                on_order(1)
     return report
 
 

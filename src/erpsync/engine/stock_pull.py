@@ -15,6 +15,7 @@ from sqlmodel import col, select
 
 from erpsync.connector import ConnectorCore, StockSource
 from erpsync.domain import StockLevel
+from erpsync.engine.product_ids import remembered
 from erpsync.store import Store, products
 from erpsync.store import erp as erp_store
 from erpsync.store.tables import ListingRow
@@ -62,6 +63,21 @@ def pull_stock(
     wanted = list(dict.fromkeys(skus if skus is not None else listed_skus(store)))
     report.asked = len(wanted)
     seen: set[str] = set()
+    with remembered(source, store, dry_run=dry_run):
+        _read(source, store, wanted, seen, report, dry_run, on_batch)
+    report.missing = [sku for sku in wanted if sku not in seen]
+    return report
+
+
+def _read(
+    source: StockSource,
+    store: Store,
+    wanted: list[str],
+    seen: set[str],
+    report: StockPullReport,
+    dry_run: bool,
+    on_batch: Callable[[int], None] | None,
+) -> None:
     size = max(1, source.stock_batch_size)
     for start in range(0, len(wanted), size):
         batch = wanted[start : start + size]
@@ -80,5 +96,3 @@ def pull_stock(
                         products.upsert_product(session, sku)
         if on_batch:
             on_batch(len(batch))
-    report.missing = [sku for sku in wanted if sku not in seen]
-    return report

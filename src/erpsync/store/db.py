@@ -40,7 +40,7 @@ from erpsync.errors import DatabaseBusyError, DatabaseError, DatabaseMissingErro
 from erpsync.store import urls
 
 #: the newest Alembic revision; a test checks it against the migration scripts
-HEAD_REVISION = "0010_pushed_stock_locations"
+HEAD_REVISION = "0011_erp_products"
 BUSY_TIMEOUT_SECONDS = 10.0
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 _BEGIN_OPTION = "erpsync_begin"

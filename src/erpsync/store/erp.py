@@ -1,16 +1,16 @@
-"""The ERP side in the store: which channel orders went into which ERP (``erp_pushes``), and
-the stock each ERP last reported (``erp_stock``)."""
+"""The ERP side in the store: which channel orders went into which ERP (``erp_pushes``), the
+stock each ERP last reported (``erp_stock``) and its product ids per SKU (``erp_products``)."""
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from enum import StrEnum
 
 from sqlalchemy import case, func
 from sqlmodel import Session, col, select
 
 from erpsync.domain import StockLevel, utcnow
-from erpsync.store.tables import ErpPush, ErpStock, OrderRow, StockMovement
+from erpsync.store.tables import ErpProduct, ErpPush, ErpStock, OrderRow, StockMovement
 
 
 class ErpPushState(StrEnum):
@@ -196,3 +196,33 @@ def not_yet_in_erp(
     for sku, units in rows:
         found[sku] = max(int(units or 0), 0)
     return found
+
+
+# -- product ids -------------------------------------------------------------------------------
+
+
+def product_ids(s: Session, connector: str) -> dict[str, str]:
+    """SKU -> product id, as ``connector`` resolved them in earlier runs."""
+    rows = s.exec(select(ErpProduct).where(ErpProduct.connector == connector)).all()
+    return {row.sku: row.product_id for row in rows}
+
+
+def save_product_ids(
+    s: Session, connector: str, resolved: Mapping[str, str], dropped: Collection[str]
+) -> None:
+    """Store newly resolved ids and forget the ones the ERP no longer knows."""
+    now = utcnow()
+    for sku in dropped:
+        if sku in resolved:
+            continue
+        row = s.get(ErpProduct, (connector, sku))
+        if row is not None:
+            s.delete(row)
+    for sku, product_id in resolved.items():
+        row = s.get(ErpProduct, (connector, sku))
+        if row is None:
+            row = ErpProduct(connector=connector, sku=sku, product_id=product_id)
+        row.product_id = product_id
+        row.resolved_at = now
+        s.add(row)
+    s.flush()

@@ -454,3 +454,15 @@ class ErpStock(SQLModel, table=True):
     reserved: int | None = None
     product_id: str | None = None
     fetched_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+
+
+class ErpProduct(SQLModel, table=True):
+    """A SKU's product id in an ERP, as the ERP's search resolved it (``ProductIds``): kept
+    between runs, forgotten when the ERP answers that the product is not found."""
+
+    __tablename__ = "erp_products"
+
+    connector: str = Field(primary_key=True)
+    sku: str = Field(primary_key=True)
+    product_id: str
+    resolved_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)

@@ -4,6 +4,8 @@ account's own situação ids."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from erpsync.connector import ErpOrderRef
@@ -110,13 +112,27 @@ def test_a_validation_error_is_one_line_with_bling_s_fields(harness):
     order's one-line error."""
     harness.connector.check()
     order = make_order(items=(("CAM-AZ", 1, "10.00"),))
-    harness.connector.product_ids["CAM-AZ"] = 999  # a product Bling no longer has
+    base = harness.connector.settings
+    options = base.options.model_copy(update={"forma_pagamento_id": 999})  # not Bling's
+    harness.connector.settings = dataclasses.replace(base, options=options)
     result = harness.connector.create_order(order)
     assert not result.ok and not result.retry
     assert result.error == (
         "bling POST /pedidos/vendas: HTTP 400 VALIDATION_ERROR: Não foi possível salvar a "
-        "venda (itens[0].produto: Produto não encontrado)"
+        "venda (parcelas[0].formaPagamento: Forma de pagamento inválida)"
     )
+
+
+def test_a_product_id_bling_no_longer_has_is_searched_again(harness):
+    """requirement: an id remembered from an earlier run that Bling refuses ("Produto não
+    encontrado": the product was deleted or re-created) is dropped, the SKU searched again
+    and the order created with the id Bling has now; nothing is created twice."""
+    harness.connector.product_ids.put("CAM-AZ", 999)  # a product Bling no longer has
+    remote = created(harness, make_order("41", items=(("CAM-AZ", 1, "10.00"),)))
+    current = harness.emulator._product_by_code("CAM-AZ")["id"]
+    assert harness.emulator.pedidos[int(remote)]["itens"][0]["produto"]["id"] == current
+    assert harness.connector.product_ids.get("CAM-AZ") == str(current)
+    assert len(harness.emulator.pedidos) == 1
 
 
 def test_cancel_uses_the_account_s_own_situacao_id(harness):
