@@ -8,7 +8,7 @@ import zipfile
 from collections import deque
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import timedelta
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NamedTuple
 
 import httpx
 
@@ -68,6 +68,22 @@ MAX_REREADS = 2
 
 #: one detail call: ("billing_info" | "shipment", its id)
 _Call = tuple[str, str]
+
+
+class _SearchPage(NamedTuple):
+    """One page of an order search; ``total``: the search's total, on its first page."""
+
+    records: list[dict[str, Any]]
+    total: int | None
+
+
+class _Started(NamedTuple):
+    """A search page whose orders' detail calls are in flight."""
+
+    page: _SearchPage
+    found: list[dict[str, Any]]
+    pending: Pending[Any]
+    calls: list[_Call]
 
 
 def _limits(rate: float) -> Mapping[str, RateLimit]:
@@ -190,20 +206,20 @@ class MercadoLivreConnector(
         searches = itertools.chain.from_iterable(
             self._search_orders(window, status) for status in (None, "cancelled")
         )
-        started: deque[tuple[list[dict[str, Any]], Pending[Any], list[_Call]]] = deque()
+        started: deque[_Started] = deque()
         for results in self.read_ahead(searches):
-            started.append(self._start_details(_wanted(results, seen)))
+            started.append(self._start_details(results, _wanted(results.records, seen)))
             if len(started) > 1:
-                yield from self._orders_page(*started.popleft())
+                yield from self._orders_page(started.popleft())
         while started:
-            yield from self._orders_page(*started.popleft())
+            yield from self._orders_page(started.popleft())
 
     def map_order(self, payload: Mapping[str, Any]) -> Order:
         return orders.order_from_payload(payload, connector=self.name)
 
     def _search_orders(
         self, window: Window, status: str | None, rereads: int = 0
-    ) -> Iterator[list[dict[str, Any]]]:
+    ) -> Iterator[_SearchPage]:
         """Every page of one search. The search pages by offset over a live result: an order
         updated while we page leaves it and shifts the later ones back, so one at a page
         boundary is skipped. ML reports the result's total on the first page, so a pass that
@@ -234,7 +250,7 @@ class MercadoLivreConnector(
         for page in itertools.chain([first] if first else [], pages):
             delivered.update(str(order["id"]) for order in page.records)
             if page.records:
-                yield page.records
+                yield _SearchPage(page.records, total if page is first else None)
         if first and len(delivered) < total:
             if rereads >= MAX_REREADS:
                 raise RetriableError(
@@ -246,7 +262,7 @@ class MercadoLivreConnector(
             log.info("%s: orders shifted between pages; reading the search again", self.name)
             yield from self._search_orders(window, status, rereads + 1)
 
-    def _split(self, window: Window, status: str | None, total: int) -> Iterator[list[Any]]:
+    def _split(self, window: Window, status: str | None, total: int) -> Iterator[_SearchPage]:
         if window.end - window.start <= MIN_WINDOW:
             raise FatalError(
                 f"{total} orders updated between {window.start.isoformat()} and "
@@ -258,22 +274,19 @@ class MercadoLivreConnector(
         for half in window.split():
             yield from self._search_orders(half, status)
 
-    def _start_details(
-        self, found: list[dict[str, Any]]
-    ) -> tuple[list[dict[str, Any]], Pending[Any], list[_Call]]:
+    def _start_details(self, page: _SearchPage, found: list[dict[str, Any]]) -> _Started:
         """Start every detail call of the page's orders (billing info, shipment) at once
         (the rate limit paces them); a pack's orders share one shipment, fetched once."""
         calls = list(dict.fromkeys(call for order in found for call in _detail_calls(order)))
-        return found, self.submit(self._detail, calls), calls
+        return _Started(page, found, self.submit(self._detail, calls), calls)
 
-    def _orders_page(
-        self, found: list[dict[str, Any]], pending: Pending[Any], calls: list[_Call]
-    ) -> Iterator[OrderPage]:
+    def _orders_page(self, started: _Started) -> Iterator[OrderPage]:
         """The page's orders with their details; a detail that failed fails only the orders
-        that needed it (``RawOrder.failure``)."""
-        outcomes = dict(zip(calls, pending.outcomes(), strict=True))
+        that needed it (``RawOrder.failure``). A page whose orders are all stored already
+        still goes out, empty, for the progress count."""
+        outcomes = dict(zip(started.calls, started.pending.outcomes(), strict=True))
         raws = []
-        for order in found:
+        for order in started.found:
             details: dict[str, dict[str, Any] | None] = {"billing_info": None, "shipment": None}
             failure = None
             for call in _detail_calls(order):
@@ -284,8 +297,9 @@ class MercadoLivreConnector(
             raws.append(
                 RawOrder(str(order["id"]), orders.order_version(order), payload, failure=failure)
             )
-        if raws:
-            yield OrderPage(orders=raws)
+        yield OrderPage(
+            orders=raws, listed=len(started.page.records), listing_total=started.page.total
+        )
 
     def _detail(self, call: _Call) -> dict[str, Any] | None:
         kind, key = call

@@ -45,7 +45,7 @@ from erpsync.domain import (
 from erpsync.errors import AuthError, ConfigError, FatalError, RetriableError
 from erpsync.http.auth import HeaderAuth, Tokens
 from erpsync.http.pagination import LinkHeaderPaginator
-from erpsync.http.session import HttpSession, platform_message
+from erpsync.http.session import HttpSession, Page, platform_message
 
 #: the consent page (resources/authentication.md); `{app_id}` is credentials.client_id
 CONSENT_URL = "https://www.nuvemshop.com.br/apps/{app_id}/authorize"
@@ -186,7 +186,8 @@ class NuvemshopConnector(
             }
             if payment is not None:
                 params["payment_status"] = payment
-            for records in self._pages("/orders", params, operation="orders"):
+            for page in self._pages("/orders", params, operation="orders"):
+                records = page.records
                 versions = dict(order_map.version(o) for o in records)
                 current = seen.current_of(versions)
                 raws = []
@@ -196,8 +197,8 @@ class NuvemshopConnector(
                         continue
                     yielded.add(key)
                     raws.append(RawOrder(key[0], key[1], order))
-                if raws:
-                    yield OrderPage(orders=raws)
+                # even with nothing new, for the progress count (listed of X-Total-Count)
+                yield OrderPage(orders=raws, listed=len(records), listing_total=_total(page))
 
     def map_order(self, payload: Mapping[str, Any]) -> Order:
         return order_map.order_from_payload(payload, connector=self.name)
@@ -207,7 +208,8 @@ class NuvemshopConnector(
     def fetch_listings(self) -> Iterator[list[Listing]]:
         """Every product's variants. ref: resources/product.md, GET /products"""
         params = {"per_page": self.options.per_page}
-        for records in self._pages("/products", params, operation="products"):
+        for page in self._pages("/products", params, operation="products"):
+            records = page.records
             batch = [
                 listing
                 for product in records
@@ -398,18 +400,27 @@ class NuvemshopConnector(
 
     def _pages(
         self, path: str, params: Mapping[str, Any], *, operation: str
-    ) -> Iterator[list[dict[str, Any]]]:
-        """Every page's records, following the `Link` header; a 404 "Last page is 0" is an
-        empty result, not an error."""
+    ) -> Iterator[Page[dict[str, Any]]]:
+        """Every page, following the `Link` header; a 404 "Last page is 0" is an empty
+        result, not an error."""
         pages = self.paginate(
             LinkHeaderPaginator(), self._path(path), records=_records, operation=operation,
             params=params,
         )  # fmt: skip
         try:
-            for page in pages:
-                yield page.records
+            yield from pages
         except EmptyListing:
             return
+
+
+def _total(page: Page[Any]) -> int | None:
+    """The listing's size (``X-Total-Count``), on its first page."""
+    if page.number != 1:
+        return None
+    try:
+        return int(page.response.headers["x-total-count"])
+    except (KeyError, ValueError):
+        return None
 
 
 def _records(response: httpx.Response) -> list[dict[str, Any]]:

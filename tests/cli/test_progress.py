@@ -38,6 +38,24 @@ def test_in_cron_a_long_pull_prints_a_plain_line_now_and_then(tmp_path):
     assert quiet.stderr == ""
 
 
+def test_where_the_platform_gives_a_total_the_cron_line_counts_to_it_with_time_left(tmp_path):
+    """requirement (item 15): "N of M orders (… s, about … s left)" from the totals a listing
+    announces (Mercado Livre's paging.total, Nuvemshop's X-Total-Count); orders already
+    stored count as listed, so a second pull where nothing changed still reaches M."""
+    write_config(tmp_path, generate=300, page_delay=0.02, announce_total=True)
+    env = {"ERPSYNC_PROGRESS_SECONDS": "0"}
+    for run in ("first", "again"):
+        result = erpsync("pull-orders", "--since", "2020-01-01", cwd=tmp_path, env=env)
+        assert result.returncode == 0, (run, result.stderr)
+        ticks = [
+            m.groups()
+            for m in re.finditer(r"^shop: (\d+) of (\d+) orders \(\d+ s(, about \d+ s left)?\)$",
+                                 result.stderr, re.M)
+        ]  # fmt: skip
+        assert ticks[-1][:2] == ("300", "300"), (run, result.stderr)
+        assert all(total == "300" and left for _, total, left in ticks[:-1]), result.stderr
+
+
 def test_a_long_stock_import_reports_rows_of_the_total(tmp_path):
     write_config(tmp_path, generate=0)
     skus = [f"SKU-{n:05d}" for n in range(2500)]

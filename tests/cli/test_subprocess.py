@@ -48,6 +48,7 @@ def write_config(
     page_size=50,
     listings=0,
     push_delay=0.0,
+    announce_total=False,
 ):
     lines = [f"database: '{database}'", "connectors:"]
     for name in connectors:
@@ -62,6 +63,7 @@ def write_config(
             f"      listings: {listings}",
             "      push_batch: 20",
             f"      push_delay: {push_delay}",
+            f"      announce_total: {str(announce_total).lower()}",
         ]
     (folder / "erpsync.yaml").write_text("\n".join(lines) + "\n")
     (folder / "products.csv").write_text("sku,name,gtin,components\nSKU-A,A,,\nSKU-B,B,,\n")

@@ -59,6 +59,7 @@ class FakeOptions(BaseModel):
     push_delay: float = 0.0  # seconds each push call takes
     fulfilled: list[str] = []  # ids of generated orders the channel fulfils (Full/FBA)
     withheld: list[str] = []  # ids of generated orders whose buyer the platform withheld
+    announce_total: bool = False  # pages say how many they listed of the window's total
 
 
 class FakeConnector(Connector[NoSettings, FakeOptions], OrderSource, ListingSource, StockSink):
@@ -126,7 +127,14 @@ class FakeConnector(Connector[NoSettings, FakeOptions], OrderSource, ListingSour
             if self.on_commit is not None:
                 ids, hook = [r.external_id for r in raws], self.on_commit
                 after = lambda ids=ids, hook=hook: hook(ids)  # noqa: E731
-            yield OrderPage(raws, checkpoint=checkpoint, after_commit=after)
+            announce = self.options.announce_total
+            yield OrderPage(
+                raws,
+                checkpoint=checkpoint,
+                after_commit=after,
+                listed=len(chunk) if announce else None,
+                listing_total=len(matching) if announce and number == 0 else None,
+            )
 
     def map_order(self, payload: Mapping[str, Any]) -> Order:
         if payload["broken"]:

@@ -113,12 +113,19 @@ class OrderPage:
     sending them. A run that dies between the commit and the call reads those orders again on
     the next run, which the upsert makes harmless; an acknowledgement sent before the commit
     would lose them. It should handle its own failures (an entry not acknowledged comes back).
+    ``listed`` and ``listing_total``, for the progress line only: how many records of the
+    platform's listing this page covers (default: its orders; orders skipped as already
+    stored count too, so a page may carry none), and, on a listing's first page, how many
+    records the platform says the listing holds (Mercado Livre's ``paging.total``,
+    Nuvemshop's ``X-Total-Count``). Progress then shows listed of total, with an ETA.
     """
 
     orders: list[RawOrder]
     checkpoint: datetime | None = None
     rejected: list[str] = field(default_factory=list)
     after_commit: Callable[[], None] | None = None
+    listed: int | None = None
+    listing_total: int | None = None
 
 
 class SeenOrders:

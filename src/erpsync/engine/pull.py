@@ -38,6 +38,9 @@ from erpsync.postsale.status import merge_status
 from erpsync.store import Store, cursors, listings, orders, products, quarantine, shipments
 from erpsync.store import erp as erp_store
 
+#: ``on_page(listed, total)``: see ``pull_orders``
+Progress = Callable[[int, int | None], None]
+
 log = logging.getLogger("erpsync.pull")
 
 CURSOR = "orders"
@@ -150,10 +153,14 @@ def pull_orders(
     *,
     since: datetime | None = None,
     dry_run: bool = False,
-    on_page: Callable[[int], None] | None = None,
+    on_page: Progress | None = None,
     stock_effects: bool = True,
 ) -> PullReport:
     """Pull one connector's changed orders into the store. See the module docstring.
+
+    ``on_page(listed, total)`` after each page: records the platform listed since the last
+    call, and the total the platform announced for the run's listings so far (None when it
+    gives none).
 
     ``stock_effects=False``: the orders move no stock here (the connector is the ERP that is
     the stock source: its orders are in its stock already)."""
@@ -201,7 +208,7 @@ class _WindowReader:
         report: PullReport,
         catalogue: Catalogue,
         dry_run: bool,
-        on_page: Callable[[int], None] | None,
+        on_page: Progress | None,
     ) -> None:
         self.connector = connector
         self.store = store
@@ -209,6 +216,10 @@ class _WindowReader:
         self.catalogue = catalogue
         self.dry_run = dry_run
         self.on_page = on_page
+        #: what the platform said its listings hold, summed as each listing starts: each
+        #: confirmation pass and window half is a listing of its own, and adds its records
+        #: to both sides of "listed of total"
+        self.announced: int | None = None
         self.seen = StoreSeen(store, connector.name)
         self.checkpoint: datetime | None = None
         #: an order was left to the next run: the cursor moves no further in this run
@@ -258,6 +269,16 @@ class _WindowReader:
             return self.read(first) + self.read(second)
 
     def _commit(self, page: OrderPage) -> int:
+        if page.listing_total is not None:
+            self.announced = (self.announced or 0) + page.listing_total
+        if page.orders or page.rejected or page.checkpoint or page.after_commit:
+            self._store(page)
+        if self.on_page:
+            listed = page.listed if page.listed is not None else len(page.orders)
+            self.on_page(listed, self.announced)
+        return len(page.orders)
+
+    def _store(self, page: OrderPage) -> None:
         with self.store.session() as session:
             before = self.report.deferred
             _apply_page(session, self.connector, page, self.report, self.catalogue)
@@ -270,9 +291,6 @@ class _WindowReader:
                 session.rollback()
         if page.after_commit is not None and not self.dry_run:
             page.after_commit()  # the page is committed: now the platform may forget it
-        if self.on_page:
-            self.on_page(len(page.orders))
-        return len(page.orders)
 
 
 def _pages_past_first(connector: OrderSource) -> int | None:

@@ -291,6 +291,32 @@ def test_pages_across_the_50_boundary_then_pulls_cancelled_orders(
     assert len(cancelled) == 8 and all(r in raws[-8:] for r in cancelled)
 
 
+def test_pages_tell_how_many_orders_the_search_listed_of_its_total_for_the_progress_line(
+    emu: MercadoLivreEmulator, connect: Callable[..., MercadoLivreConnector]
+) -> None:
+    """requirement (issue 7, item 15): the first page of each search carries paging.total,
+    and every page how many records it listed, stored ones included, so a pull where nothing
+    changed still counts through to the total (an ETA), with no order to import."""
+    ids = seed(emu, 120)
+    connector = connect()
+    pages = list(connector.fetch_orders(WINDOW, NothingSeen()))
+    assert [(p.listed, p.listing_total) for p in pages] == [
+        (50, 112),
+        (50, None),
+        (12, None),
+        (8, 8),
+    ]
+    stored = {raw.external_id: raw.updated_at for p in pages for raw in p.orders}
+    assert sorted(stored) == sorted(ids)
+    again = list(connector.fetch_orders(WINDOW, Seen(stored)))
+    assert [(len(p.orders), p.listed, p.listing_total) for p in again] == [
+        (0, 50, 112),
+        (0, 50, None),
+        (0, 12, None),
+        (0, 8, 8),
+    ]
+
+
 def test_a_window_matching_more_than_the_offset_cap_is_split_before_paging_past_it(
     clock: FakeTime, connect: Callable[..., MercadoLivreConnector]
 ) -> None:

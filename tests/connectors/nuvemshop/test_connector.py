@@ -75,6 +75,24 @@ def test_follows_the_link_header_across_pages(harness):
     assert pages, "page 2 and on come from the Link header"
 
 
+def test_the_pull_counts_listed_orders_of_x_total_count_for_its_progress_line(harness):
+    """requirement (issue 7, item 15): each listing's X-Total-Count reaches the engine's
+    progress callback, and orders already stored count as listed, so a pull with nothing
+    new still counts to the total."""
+    seed(harness, 120)
+    since = harness.time.now() - timedelta(days=2)
+    for run in ("first", "again"):
+        calls: list[tuple[int, int | None]] = []
+
+        def record(listed: int, total: int | None, calls=calls) -> None:
+            calls.append((listed, total))
+
+        harness.pull(since=since, on_page=record)
+        listed = sum(n for n, _ in calls)
+        assert calls[-1][1] == listed >= 120, (run, calls)
+        assert calls[0][1] is not None and calls[0][1] >= 50, run
+
+
 def test_a_refunded_order_is_seen_although_the_default_list_hides_it(harness):
     """requirement: payment_status=any means pending/authorized/paid only; a refund must arrive."""
     ids = seed(harness, 3)
