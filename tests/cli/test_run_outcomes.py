@@ -102,3 +102,26 @@ def test_a_killed_run_shows_as_died_not_running_forever(tmp_path):
     [run] = _status(tmp_path)["runs"]
     assert run["outcome"] == "died"
     assert "pull-orders\tshop\tdied" in erpsync("status", cwd=tmp_path).stdout
+
+
+def test_listings_link_refuses_a_listing_the_channel_never_listed(tmp_path):
+    """requirement (item 9): `listings link shop MLB9999 SKU-A` for a listing `listings pull`
+    never found is refused in one line (exit 2, nothing linked), since every later push would
+    fail on it; a pulled listing links, and --force links one not pulled yet."""
+    write_config(tmp_path, generate=0, listings=2)
+    assert erpsync("products", "import", "products.csv", cwd=tmp_path).returncode == 0
+    assert erpsync("listings", "pull", cwd=tmp_path).returncode == 0
+
+    refused = erpsync("listings", "link", "shop", "MLB9999", "SKU-A", cwd=tmp_path)
+    assert refused.returncode == 2
+    assert refused.stderr.strip().splitlines() == [
+        "erpsync: error: shop has no listing 'MLB9999' among the listings pulled: check the id, "
+        "run `erpsync listings pull -C shop`, or link it anyway with --force"
+    ]
+    linked = erpsync("listings", "list", "--json", cwd=tmp_path)
+    assert "MLB9999" not in linked.stdout
+
+    assert erpsync("listings", "link", "shop", "L00001", "SKU-B", cwd=tmp_path).returncode == 0
+    forced = erpsync("listings", "link", "--force", "shop", "MLB9999", "SKU-A", cwd=tmp_path)
+    assert forced.returncode == 0, forced.stderr
+    assert "MLB9999" in erpsync("listings", "list", "--json", cwd=tmp_path).stdout
