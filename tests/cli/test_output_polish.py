@@ -172,3 +172,19 @@ def test_since_in_the_future_is_refused_with_a_reason():
 )
 def test_a_bare_since_date_is_midnight_in_the_sellers_zone(text, expected):
     assert _parse_since(text, "America/Sao_Paulo") == expected
+
+
+def test_a_table_on_a_narrow_terminal_never_cuts_or_folds_an_id():
+    """requirement (item 16): ids in a table can be pasted into `orders show`: on a terminal
+    narrower than the table, the cell stays whole (the terminal wraps the line instead)."""
+    import io
+
+    from rich.console import Console
+
+    from erpsync.cli.output import Output
+
+    buffer = io.StringIO()
+    output = Output(out=Console(file=buffer, force_terminal=True, width=40, no_color=True))
+    order_id = "2000009876543210-ml-main-pack-2000004444555566"
+    output.table("orders", ["connector", "order", "status"], [("ml-main", order_id, "paid")])
+    assert order_id in buffer.getvalue()

@@ -180,6 +180,14 @@ class Output:
         for row in rows:
             table.add_row(*row)
         # never cut or fold a cell (ids must stay paste-able): render at the table's natural
-        # width, and let a narrow terminal wrap the lines instead
-        natural = self.out.measure(table).maximum
-        self.out.print(table, width=max(self.out.width, natural), crop=False)
+        # width, and let a narrow terminal wrap the lines instead. Rich caps both a measure
+        # and print(width=...) at the console's width, so measure with unlimited room and
+        # widen the console itself for this print
+        unlimited = self.out.options.update(max_width=sys.maxsize)
+        natural = self.out.measure(table, options=unlimited).maximum
+        narrow = self.out.width
+        self.out.width = max(narrow, natural)
+        try:
+            self.out.print(table, crop=False)
+        finally:
+            self.out.width = narrow
