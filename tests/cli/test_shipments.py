@@ -89,6 +89,27 @@ def test_set_push_list_show_and_the_order_ships(shop, run):
     assert run("status", "--json").json()["tracking_pushes"] == []
 
 
+def test_sync_sends_recorded_tracking_once_after_the_invoices(shop, run):
+    """requirement (issue 8): the cron cycle carries the post-sale flow to its end: `sync`
+    runs `shipments push` (after `invoices push`), so recorded tracking reaches the channel
+    without a separate cron line, and the next cycle sends nothing again."""
+    assert run("shipments", "set", "shop:LV-3002", "--tracking", "QB000000002BR").exit_code == 0
+    synced = run("sync")
+    assert synced.exit_code == 0, synced.stderr
+    assert "shop: tracking 1 sent, 1 accepted" in synced.stderr
+    lines = synced.stderr.splitlines()
+    invoices_line = next(i for i, line in enumerate(lines) if "shop: invoices" in line)
+    tracking_line = next(i for i, line in enumerate(lines) if "shop: tracking" in line)
+    assert invoices_line < tracking_line
+    with (shop / "outbox" / "tracking.csv").open(encoding="utf-8") as handle:
+        assert [r["tracking_code"] for r in csv.DictReader(handle)] == ["QB000000002BR"]
+    again = run("sync")
+    assert "shop: tracking 0 sent" in again.stderr
+    assert "no selected connector takes tracking" not in again.stderr
+    dry = run("sync", "--dry-run")
+    assert dry.exit_code == 0 and "tracking" not in dry.stderr
+
+
 def test_a_stuck_push_shows_in_status_and_is_retried(shop, run):
     run("shipments", "set", "shop:LV-3001", "--tracking", "QB000000001BR")
     (shop / "outbox").rmdir()

@@ -116,9 +116,10 @@ def import_file(
 
 
 def push_all(
-    st: State, output: Output, names: list[str] | None, *, again: bool = False
+    st: State, output: Output, names: list[str] | None, *, again: bool = False, quiet: bool = False
 ) -> list[Outcome]:
-    """shipments push over every selected connector that takes tracking."""
+    """shipments push over every selected connector that takes tracking (also run by sync,
+    ``quiet``: without a word when none does)."""
     from erpsync.connector import Capability
     from erpsync.engine.tracking_push import push_tracking
 
@@ -131,7 +132,7 @@ def push_all(
         unit="shipments",
         push=push_tracking,
         again=again,
-        none_selected="no selected connector takes tracking",
+        none_selected=None if quiet else "no selected connector takes tracking",
     )
 
 

@@ -92,18 +92,20 @@ def sync(
     parallel: ParallelOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
-    """The whole cycle: pull-orders, push-orders, invoices pull, invoices push, pull-stock,
-    push-stock; each step runs on the connectors that can do it, and is skipped when none
-    is configured (no ERP: pull-orders, invoices push, push-stock, as before)."""
-    from erpsync.cli import erp
-    from erpsync.cli.invoices import pull_all, push_all
+    """The whole cycle: pull-orders, push-orders, invoices pull, invoices push, shipments
+    push, pull-stock, push-stock; each step runs on the connectors that can do it, and is
+    skipped when none is configured (no ERP: pull-orders, invoices push, shipments push,
+    push-stock)."""
+    from erpsync.cli import erp, invoices, shipments
 
     st, output = state(ctx), out(ctx, json_out)
     outcomes = _pull(st, output, connector, None, dry_run, parallel)
     outcomes += erp.push_all(st, output, connector, dry_run)
-    if not dry_run:  # invoices have no dry run: a pull stores, a push is a send
-        outcomes += pull_all(st, output, connector)
-        outcomes += push_all(st, output, connector)
+    if not dry_run:  # invoices and tracking have no dry run: a pull stores, a push is a send
+        outcomes += invoices.pull_all(st, output, connector)
+        outcomes += invoices.push_all(st, output, connector)
+        # after the NF-e: a channel may refuse tracking for an order not yet invoiced
+        outcomes += shipments.push_all(st, output, connector, quiet=True)
     outcomes += erp.pull_all(st, output, connector, dry_run=dry_run)
     outcomes += _push(st, output, connector, dry_run, False, False, parallel)
     _finish(output, outcomes, json_out)
