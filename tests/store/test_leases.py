@@ -148,3 +148,40 @@ def test_lease_length_comes_from_the_environment(value, expected):
             lease_seconds(environ)
     else:
         assert lease_seconds(environ) == expected
+
+
+LEASE_HOLDER = """
+import sys
+from erpsync.store import open_store
+from erpsync.store.leases import RunLeases
+leases = RunLeases(open_store(sys.argv[1]), "pull-orders", holder="doomed")
+print(leases.claim_next(["ml-9"]), flush=True)
+sys.stdin.readline()
+"""
+
+
+def test_a_killed_workers_lease_is_not_a_live_run_even_before_it_expires(store, pg_url):
+    """requirement (issue 7, item 8, on PostgreSQL): a worker killed mid-run shows as dead at
+    once (status: "died"), not "running" until its 60 s lease expires; its lease still keeps
+    other workers off the connector until then, as a stalled worker may yet write."""
+    process = subprocess.Popen(
+        [sys.executable, "-c", LEASE_HOLDER, pg_url],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    other = RunLeases(store, "pull-orders", holder="other")
+    try:
+        assert process.stdout.readline().strip() == "ml-9"
+        assert held_connectors(store) == {"ml-9": "doomed"}
+        process.kill()
+        process.wait()
+        deadline = time.monotonic() + 10
+        while held_connectors(store) and time.monotonic() < deadline:
+            time.sleep(0.05)  # the server notices the closed socket at once; allow a beat
+        assert held_connectors(store) == {}
+        assert other.claim_next(["ml-9"]) is None  # the lease itself runs its course
+    finally:
+        process.kill()
+        process.wait()
+        other.close()

@@ -30,7 +30,8 @@ def status(
     if running and urls.is_postgresql(database):
         from erpsync.store.leases import held_connectors
 
-        # several workers: a run is alive while some worker holds its connector's lease
+        # several workers: a run is alive while a live worker holds its connector's lease (a
+        # killed worker's lease outlives it, but its presence lock goes with its connection)
         leased = held_connectors(st.store())
         running = [r for r in running if r["connector"] not in leased]
     elif running and (not urls.sqlite_path(database) or run_lock_held(database)):

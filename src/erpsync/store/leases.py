@@ -10,6 +10,11 @@
   A worker that dies stops renewing: its connectors are free again once its leases expire,
   and the next run resumes from their cursors (every page is one transaction). Expiry and
   "since" are judged by the server's clock, so the workers' clocks may disagree.
+- A **presence lock** per worker: a session-level advisory lock on the worker's name, held on
+  a connection of its own for as long as the worker lives. The server drops it with the
+  connection, the moment a killed worker's socket closes, so `status` tells a dead worker's
+  run ("died") from a live one at once instead of when its lease expires. (Session advisory
+  locks need a session: behind a transaction-pooling PgBouncer, point erpsync at the server.)
 - A **row lock** ("token:<key>") for the token refresh: ``row_locked`` holds ``FOR UPDATE`` on
   the row for the block, in a transaction of its own, so one refresh runs at a time across
   every machine, and a worker that dies mid-refresh drops the lock with its connection.
@@ -72,6 +77,12 @@ _HELD = text(
     "SELECT name, holder FROM leases WHERE name LIKE 'connector:%'"
     " AND expires_at >= clock_timestamp()"
 )
+#: the advisory-lock namespace of presence locks ("ERPS"); the second key is the holder's hash
+_PRESENCE = 0x45525053
+_PRESENT = text("SELECT pg_advisory_lock(:space, hashtext(:holder))")
+_ABSENT = text("SELECT pg_advisory_unlock(:space, hashtext(:holder))")
+_PROBE = text("SELECT pg_try_advisory_lock_shared(:space, hashtext(:holder))")
+_UNPROBE = text("SELECT pg_advisory_unlock_shared(:space, hashtext(:holder))")
 
 
 def lease_seconds(environ: Mapping[str, str] = os.environ) -> float:
@@ -126,6 +137,7 @@ class RunLeases:
             self.since = connection.execute(_NOW).scalar_one()
         self.seconds = seconds
         self.holder = holder or worker_name()
+        self._presence: Connection | None = _announce(store, self.holder)
         self._held: set[str] = set()
         self._guard = threading.Lock()
         self._stop = threading.Event()
@@ -164,10 +176,18 @@ class RunLeases:
             )
 
     def close(self) -> None:
-        """Stop renewing; leases not released expire after ``seconds``."""
+        """Stop renewing; leases not released expire after ``seconds``, and this worker no
+        longer shows as present (its unreleased leases show as a dead worker's)."""
         self._stop.set()
         if self._heartbeat is not None:
             self._heartbeat.join(timeout=5)
+        presence, self._presence = self._presence, None
+        if presence is not None:
+            try:
+                with presence.begin():
+                    presence.execute(_ABSENT, {"space": _PRESENCE, "holder": self.holder})
+            finally:
+                presence.close()
 
     def renew(self) -> list[str]:
         """Extend every held lease now; returns the connectors whose lease was lost."""
@@ -205,10 +225,40 @@ class RunLeases:
 
 
 def held_connectors(store: Store) -> dict[str, str]:
-    """Connectors whose run lease is held (not expired) now, with their holders."""
-    with store.reader() as connection:
+    """Connectors whose run lease is held (not expired) now by a live worker, with their
+    holders. A lease whose holder's presence lock is gone belongs to a dead worker: it still
+    blocks other workers until it expires (a stalled worker may yet write), but no run of it
+    is going on."""
+    with store.reader() as connection, connection.begin():
         rows = connection.execute(_HELD).all()
-    return {str(name).removeprefix("connector:"): str(holder) for name, holder in rows}
+        alive = {holder: _present(connection, holder) for holder in {str(h) for _, h in rows}}
+    return {
+        str(name).removeprefix("connector:"): str(holder)
+        for name, holder in rows
+        if alive[str(holder)]
+    }
+
+
+def _announce(store: Store, holder: str) -> Connection:
+    """Take ``holder``'s presence lock on a connection kept open for it (see module doc)."""
+    connection = store.engine.connect()
+    try:
+        with connection.begin():
+            connection.execute(_PRESENT, {"space": _PRESENCE, "holder": holder})
+    except BaseException:
+        connection.close()
+        raise
+    return connection
+
+
+def _present(connection: Connection, holder: str) -> bool:
+    """Whether ``holder``'s worker is alive: its presence lock is held (a shared try-lock
+    fails against it; one that succeeds is given back at once)."""
+    params = {"space": _PRESENCE, "holder": holder}
+    if not connection.execute(_PROBE, params).scalar_one():
+        return True
+    connection.execute(_UNPROBE, params)  # session-level: given back by hand
+    return False
 
 
 @contextmanager
