@@ -38,7 +38,7 @@ from erpsync.connectors.lojaintegrada.settings import (
     LojaIntegradaOptions,
 )
 from erpsync.domain import Listing, Order, PushResult, SendResult, StockUpdate, TrackingUpdate
-from erpsync.errors import AuthError, FatalError, RateLimitedError, RetriableError
+from erpsync.errors import AuthError, FatalError, RateLimitedError
 from erpsync.http.auth import HeaderAuth
 from erpsync.http.pagination import NextUrlPaginator
 from erpsync.http.ratelimit import parse_retry_after
@@ -252,34 +252,29 @@ class LojaIntegradaConnector(
         `objeto`; the id is `envios[0].id`, not the order's), then the order moved to
         `options.shipped_status` (`PUT /v1/situacao/pedido/{numero}`): whether the first
         moves the situação is undocumented. Same code already there: a replay."""
-        return [self._push_tracking(update) for update in updates]
+        return self.send_each(self._push_tracking, updates, ref=lambda u: u.order_external_id)
 
     def _push_tracking(self, update: TrackingUpdate) -> SendResult:
         ref = update.order_external_id
-        try:
-            pedido = self._pedido(ref)
-            if pedido is None:
-                return SendResult(ref=ref, ok=False, error=f"pedido {ref} not on Loja Integrada")
-            situacao = pedido.get("situacao")
-            codigo = situacao.get("codigo") if isinstance(situacao, Mapping) else None
-            if codigo in _OFF:
-                return SendResult(ref=ref, ok=False, error=f"pedido {ref} is {codigo}: not sent")
-            envios = [e for e in pedido.get("envios") or [] if isinstance(e, Mapping)]
-            if not envios or envios[0].get("id") is None:
-                return SendResult(ref=ref, ok=False, error=f"pedido {ref} has no envio")
-            envio = envios[0]
-            if str(envio.get("objeto") or "").strip() != update.tracking_code:
-                self.request(
-                    "PUT", f"/v1/pedido_envio/{envio['id']}", json={"objeto": update.tracking_code}
-                )
-            target = self.options.shipped_status
-            if target and codigo not in _SHIPPED_OR_LATER:
-                self.request("PUT", f"/v1/situacao/pedido/{ref}", json={"codigo": target})
-            return SendResult(ref=ref, ok=True, remote_id=str(envio["id"]))
-        except RetriableError as exc:
-            return SendResult(ref=ref, ok=False, retry=True, error=str(exc))
-        except FatalError as exc:
-            return SendResult(ref=ref, ok=False, error=str(exc))
+        pedido = self._pedido(ref)
+        if pedido is None:
+            return SendResult(ref=ref, ok=False, error=f"pedido {ref} not on Loja Integrada")
+        situacao = pedido.get("situacao")
+        codigo = situacao.get("codigo") if isinstance(situacao, Mapping) else None
+        if codigo in _OFF:
+            return SendResult(ref=ref, ok=False, error=f"pedido {ref} is {codigo}: not sent")
+        envios = [e for e in pedido.get("envios") or [] if isinstance(e, Mapping)]
+        if not envios or envios[0].get("id") is None:
+            return SendResult(ref=ref, ok=False, error=f"pedido {ref} has no envio")
+        envio = envios[0]
+        if str(envio.get("objeto") or "").strip() != update.tracking_code:
+            self.request(
+                "PUT", f"/v1/pedido_envio/{envio['id']}", json={"objeto": update.tracking_code}
+            )
+        target = self.options.shipped_status
+        if target and codigo not in _SHIPPED_OR_LATER:
+            self.request("PUT", f"/v1/situacao/pedido/{ref}", json={"codigo": target})
+        return SendResult(ref=ref, ok=True, remote_id=str(envio["id"]))
 
     # -- checks and errors ---------------------------------------------------------------------
 
