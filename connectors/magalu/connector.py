@@ -304,16 +304,7 @@ class MagaluConnector(
         """Per delivery: `GET /seller/v1/deliveries/{id}`, then `POST .../shippings` with the
         tracking code (``protocol``), URL, carrier and ship date once the delivery is invoiced;
         a delivery Magalu already shows shipped or delivered is taken as done (a replay)."""
-        results = []
-        for update in updates:
-            ref = update.shipment_ref
-            try:
-                results.append(self._ship(update))
-            except RetriableError as exc:
-                results.append(SendResult(ref=ref, ok=False, retry=True, error=str(exc)))
-            except FatalError as exc:
-                results.append(SendResult(ref=ref, ok=False, error=str(exc)))
-        return results
+        return self.send_each(self._ship, updates, ref=lambda u: u.shipment_ref)
 
     def _ship(self, update: TrackingUpdate) -> SendResult:
         ref = update.shipment_ref
