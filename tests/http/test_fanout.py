@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from erpsync.errors import AuthError, FatalError, RetriableError
-from erpsync.http.fanout import Fanout, read_ahead
+from erpsync.http.fanout import WIDEN_AT, Fanout, RoundTrips, read_ahead
 from erpsync.http.ratelimit import RateLimit
 from erpsync.http.retry import RetryPolicy
 from erpsync.http.session import HttpSession
@@ -177,6 +177,111 @@ def test_each_fails_only_the_item_whose_request_keeps_failing() -> None:
     assert [o.ok for o in outcomes] == [True, True, True, False, True, True]
     assert isinstance(outcomes[3].error, RetriableError)
     assert "gave up after 2 attempts" in str(outcomes[3].error)
+
+
+# -- only when it pays: a session widens once its requests wait on the network -------------------
+
+
+def test_a_fanout_told_its_calls_would_not_gain_runs_them_on_the_callers_thread() -> None:
+    """requirement: at zero latency no thread is paid for; the outcomes are the same."""
+    caller = threading.get_ident()
+    wide = [False]
+    fanout = Fanout(4, widen_when=lambda: wide[0])
+    try:
+        narrow = fanout.map(lambda n: (n, threading.get_ident()), range(6))
+        assert [o.get() for o in narrow] == [(n, caller) for n in range(6)]
+        wide[0] = True
+        widened = [o.get() for o in fanout.map(lambda n: (n, threading.get_ident()), range(6))]
+    finally:
+        fanout.close()
+    assert [n for n, _ in widened] == list(range(6))
+    assert {thread for _, thread in widened} != {caller}
+
+
+def test_round_trips_widen_on_sustained_waits_not_on_one_slow_answer() -> None:
+    """requirement: the smoothed round trip decides; one slow answer among quick ones does not
+    widen, answers at a real platform's 150 ms do, and quick answers narrow it again."""
+    trips = RoundTrips()
+    assert not trips.waiting()  # nothing measured yet: one at a time
+    for seconds in (0.001, 0.002, 0.001, 0.060, 0.001):
+        trips.record(seconds)
+    assert not trips.waiting()
+    for _ in range(3):
+        trips.record(0.150)
+    assert trips.waiting()
+    for _ in range(20):
+        trips.record(0.001)
+    assert not trips.waiting()
+    assert WIDEN_AT < 0.1  # far below the 100-300 ms real platforms answer in
+
+
+def _slow_session(time: FakeTime, round_trip: float) -> HttpSession:
+    def handler(request: httpx.Request) -> httpx.Response:
+        time.advance(seconds=round_trip)  # the answer takes this long on the session's clock
+        return httpx.Response(200, json={"thread": threading.get_ident()})
+
+    return _session(handler, concurrency=4, time=time, rate=1000.0)
+
+
+def test_a_session_whose_answers_come_at_once_sends_one_request_at_a_time() -> None:
+    time = FakeTime()
+    session = _slow_session(time, 0.0)
+    try:
+        session.request("GET", "/ping")
+        outcomes = session.each(lambda n: session.request("GET", f"/items/{n}").json(), range(6))
+    finally:
+        session.close()
+    assert {o.get()["thread"] for o in outcomes} == {threading.get_ident()}
+
+
+def test_a_session_whose_answers_take_a_platforms_round_trip_sends_requests_together() -> None:
+    """requirement: limit-bound, not latency-bound: once answers are seen taking 150 ms,
+    independent requests go out on the fan-out's threads."""
+    time = FakeTime()
+    session = _slow_session(time, 0.15)
+    try:
+        session.request("GET", "/ping")
+        outcomes = session.each(lambda n: session.request("GET", f"/items/{n}").json(), range(6))
+    finally:
+        session.close()
+    assert threading.get_ident() not in {o.get()["thread"] for o in outcomes}
+
+
+def test_read_ahead_reads_on_the_consumers_thread_until_told_it_pays() -> None:
+    """requirement: no read-ahead thread while the session's answers come at once; items and
+    their order are the same either way."""
+    caller = threading.get_ident()
+    readers: list[int] = []
+    wide = [False]
+
+    def pages() -> Iterator[int]:
+        for n in range(5):
+            readers.append(threading.get_ident())
+            yield n
+
+    seen = []
+    for page in read_ahead(pages(), when=lambda: wide[0]):
+        seen.append(page)
+        if page == 1:
+            wide[0] = True
+    assert seen == [0, 1, 2, 3, 4]
+    assert readers[:2] == [caller, caller]
+    assert caller not in readers[2:]
+
+
+def test_closing_a_read_ahead_that_never_widened_closes_the_source() -> None:
+    closed = threading.Event()
+
+    def pages() -> Iterator[int]:
+        try:
+            yield from range(10)
+        finally:
+            closed.set()
+
+    reader = read_ahead(pages(), when=lambda: False)
+    assert next(reader) == 0
+    reader.close()  # type: ignore[attr-defined]
+    assert closed.is_set()
 
 
 # -- read_ahead: a chain of dependent pages, one in flight ahead of the consumer ----------------

@@ -248,8 +248,11 @@ class HttpConnector(Connector[CredentialsT, OptionsT]):
 
     def read_ahead(self, pages: Iterator[T], depth: int = 1) -> Iterator[T]:
         """``pages`` read ``depth`` ahead in a thread: the next search page is in flight while
-        this one's details are fetched (``erpsync.http.fanout.read_ahead``)."""
-        return read_ahead(pages, depth=depth, name=f"{self.name}-pages")
+        this one's details are fetched (``erpsync.http.fanout.read_ahead``). Only once the
+        session's fan-out has widened (answers take long enough for threads to pay); until
+        then each page is read when asked for."""
+        fanout = self.http.fanout
+        return read_ahead(pages, depth=depth, name=f"{self.name}-pages", when=lambda: fanout.wide)
 
     def paginate(
         self,

@@ -13,6 +13,14 @@ faster and cheaper than an event loop at every connector count (README, Benchmar
 ``ThreadPoolExecutor`` per session holds at most ``max_workers`` threads, started on the first
 call that has more than one item.
 
+Only when it pays: threads cost CPU (a hand-off per call, the GIL passed between them), which
+at zero latency (a platform next door, the loopback benchmarks) buys nothing:
+``bench/pull_orders.py`` measured a third more CPU with the fan-out on than one at a time. So
+a session's ``Fanout`` starts sequential and widens once its requests wait on the network:
+``RoundTrips`` keeps a smoothed mean of each request's round trip (on the session's clock, so a
+benchmark's scaled platform time counts as the platform's), and the fan-out uses its threads
+while that mean is at least ``WIDEN_AT``. A ``Fanout`` built without such a gauge always widens.
+
 What stays sequential and deterministic: ``map`` returns one ``Outcome`` per item, in the
 items' order, whatever order the answers came in, so the caller applies them as if they had
 been fetched one by one. A ``ConnectorError`` fails its own item only (its ``Outcome`` carries
@@ -37,6 +45,38 @@ R = TypeVar("R")
 
 #: the default cap of requests one connector has in flight at once
 DEFAULT_CONCURRENCY = 8
+#: a mean round trip (seconds) from which a session's calls go out together: far above a
+#: loopback or same-datacentre answer (1-5 ms, CPU-bound: threads would only add their cost;
+#: on a loaded machine, waiting for a core, loopback answers took over 20 ms), below half of a
+#: real platform's 100-300 ms (latency-bound: one at a time reaches a third of a 10/s limit
+#: at 300 ms)
+WIDEN_AT = 0.05
+#: the weight of the newest round trip in the smoothed mean (one slow answer does not widen)
+ROUND_TRIP_WEIGHT = 0.2
+
+
+class RoundTrips:
+    """The smoothed mean round trip of a session's requests: whether its fan-out pays.
+
+    Recorded from several threads without a lock: a sample lost to a race only delays the
+    mean by one request.
+    """
+
+    def __init__(self, widen_at: float = WIDEN_AT, weight: float = ROUND_TRIP_WEIGHT) -> None:
+        self.widen_at = widen_at
+        self.weight = weight
+        #: None until the first request has been answered
+        self.mean: float | None = None
+
+    def record(self, seconds: float) -> None:
+        """One request's round trip (sent to answered, in seconds)."""
+        mean = self.mean
+        self.mean = seconds if mean is None else mean + self.weight * (seconds - mean)
+
+    def waiting(self) -> bool:
+        """Requests wait on the network long enough for calls in flight together to pay."""
+        mean = self.mean
+        return mean is not None and mean >= self.widen_at
 
 
 @dataclass(frozen=True)
@@ -82,11 +122,20 @@ class Fanout:
     Args:
         max_workers: the cap of calls in flight at once (1: every call on the caller's thread).
         name: names the worker threads (``erpsync-<name>-N``), for logs and debuggers.
+        widen_when: asked at each ``submit``: False runs the calls one by one on the caller's
+            thread (they would not gain from threads); None: always widen.
     """
 
-    def __init__(self, max_workers: int = DEFAULT_CONCURRENCY, *, name: str = "http") -> None:
+    def __init__(
+        self,
+        max_workers: int = DEFAULT_CONCURRENCY,
+        *,
+        name: str = "http",
+        widen_when: Callable[[], bool] | None = None,
+    ) -> None:
         self.max_workers = max(1, int(max_workers))
         self.name = name
+        self._widen_when = widen_when
         self._executor: ThreadPoolExecutor | None = None
         self._lock = threading.Lock()
         self._workers = threading.local()
@@ -99,13 +148,18 @@ class Fanout:
         """
         return self.submit(fn, items).outcomes()
 
+    @property
+    def wide(self) -> bool:
+        """Calls go out together now (several allowed, and they pay)."""
+        return self.max_workers > 1 and (self._widen_when is None or self._widen_when())
+
     def submit(self, fn: Callable[[T], R], items: Iterable[T]) -> Pending[R]:
         """Start ``fn`` on every item and return at once: the caller reads the next page
         while these calls run, and takes their outcomes (in order) when it needs them."""
         todo = list(items)
         # nested inside a worker (a detail call that itself fans out) runs inline: a pool
         # waiting on its own workers could deadlock, and the outer call already holds the cap
-        if len(todo) <= 1 or self.max_workers == 1 or getattr(self._workers, "inside", False):
+        if len(todo) <= 1 or getattr(self._workers, "inside", False) or not self.wide:
             return Pending([_done(self._call(fn, item)) for item in todo])
         executor = self._pool()
         return Pending([executor.submit(self._worker_call, fn, item) for item in todo])
@@ -149,7 +203,13 @@ _POLL_SECONDS = 0.1
 _JOIN_SECONDS = 5.0
 
 
-def read_ahead(source: Iterator[T], *, depth: int = 1, name: str = "read-ahead") -> Iterator[T]:
+def read_ahead(
+    source: Iterator[T],
+    *,
+    depth: int = 1,
+    name: str = "read-ahead",
+    when: Callable[[], bool] | None = None,
+) -> Iterator[T]:
     """``source``'s items, read up to ``depth`` items ahead of the consumer in a thread.
 
     For a chain of requests that depend on each other (the pages of a search): the next page
@@ -157,7 +217,37 @@ def read_ahead(source: Iterator[T], *, depth: int = 1, name: str = "read-ahead")
     Items come in ``source``'s order; an error ``source`` raises is raised to the consumer at
     the point it would have been. Closing the iterator early stops the thread after the item
     it is reading.
+
+    ``when``: asked before each item; items are read on the consumer's thread, one when asked
+    for, until it first says True, and ahead in a thread from then on (a session's
+    ``Fanout.wide``: no thread where answers come at once).
     """
+    if when is None:
+        return _read_ahead(source, depth, name)
+    return _read_ahead_when(source, depth, name, when)
+
+
+def _read_ahead_when(
+    source: Iterator[T], depth: int, name: str, when: Callable[[], bool]
+) -> Iterator[T]:
+    threaded = False
+    try:
+        while not when():
+            try:
+                item = next(source)
+            except StopIteration:
+                return
+            yield item
+        threaded = True
+    finally:
+        if not threaded:  # from here on the thread owns ``source`` (and closes it)
+            close = getattr(source, "close", None)
+            if close is not None:
+                close()
+    yield from _read_ahead(source, depth, name)
+
+
+def _read_ahead(source: Iterator[T], depth: int, name: str) -> Iterator[T]:
     buffer: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=max(1, depth))
     stop = threading.Event()
 

@@ -33,7 +33,7 @@ from erpsync.errors import (
 )
 from erpsync.http.auth import OAuth2RefreshAuth
 from erpsync.http.client import build_client
-from erpsync.http.fanout import DEFAULT_CONCURRENCY, Fanout, Outcome, Pending
+from erpsync.http.fanout import DEFAULT_CONCURRENCY, Fanout, Outcome, Pending, RoundTrips
 from erpsync.http.logging import LOGGER_NAME, log_transport_error
 from erpsync.http.pagination import Paginator
 from erpsync.http.ratelimit import RateLimit, RateLimiter, parse_retry_after
@@ -147,7 +147,9 @@ class HttpSession:
         self._client: httpx.Client | None = None
         self._token_client: httpx.Client | None = None
         self._limiters: dict[str, RateLimiter] = {}
-        self.fanout = Fanout(concurrency, name=name)
+        #: how long answers take: the fan-out widens only when requests wait on the network
+        self.round_trips = RoundTrips()
+        self.fanout = Fanout(concurrency, name=name, widen_when=self.round_trips.waiting)
         #: listings that went past their first page (``paginate``); a pass whose listings all
         #: fit in one page had no page boundary for a live result to shift across
         self.pages_past_first = 0
@@ -278,7 +280,9 @@ class HttpSession:
         request = client.build_request(method, path, **_request_kwargs(kwargs))
         endpoint = f"{method} {self.redactor.path(request.url)}"
         try:
+            sent = self.monotonic()
             response = client.send(request, **_send_kwargs(kwargs))
+            self.round_trips.record(self.monotonic() - sent)
         except httpx.TimeoutException as exc:
             limiter.answered()
             log_transport_error(log, self.redactor, request, exc)
