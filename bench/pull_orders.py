@@ -4,6 +4,8 @@
     python bench/pull_orders.py --orders 10000 --skus 2000
     python bench/pull_orders.py --orders 20000 --trials 3 --skip-push   # min / median / max
     python bench/pull_orders.py --orders 10000 --profile                 # where the CPU goes
+    python bench/pull_orders.py --orders 5000 --trials 3 --skip-push --against /tmp/old
+                                        # also an older checkout's erpsync, interleaved
 
 Pull: the emulator (its own process, over loopback) serves N orders; `erpsync pull-orders` and
 the baseline (bench/baseline.py: the same requests, rows written with plain sqlite3, no
@@ -64,12 +66,20 @@ class Server:
         self.process.wait()
 
 
-def child_env() -> dict[str, str]:
+#: another checkout whose erpsync runs as "before" (--against), interleaved with this one
+AGAINST: Path | None = None
+
+
+def child_env(source: Path | None = None) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-    return {**env, "PYTHONPATH": str(ROOT), "NO_COLOR": "1"}
+    # an older checkout's src first on the path: it shadows the installed (editable) erpsync
+    path = f"{source / 'src'}{os.pathsep}{ROOT}" if source is not None else str(ROOT)
+    return {**env, "PYTHONPATH": path, "NO_COLOR": "1"}
 
 
-def measured(command: list[str], cwd: Path) -> tuple[float, float, int, str]:
+def measured(
+    command: list[str], cwd: Path, source: Path | None = None
+) -> tuple[float, float, int, str]:
     """Run a child; return (wall s, CPU s, peak RSS MiB, stderr) from its own rusage."""
     started = time.perf_counter()
     process = subprocess.Popen(
@@ -78,7 +88,7 @@ def measured(command: list[str], cwd: Path) -> tuple[float, float, int, str]:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
-        env=child_env(),
+        env=child_env(source),
     )
     _, status, usage = os.wait4(process.pid, 0)
     wall = time.perf_counter() - started
@@ -130,7 +140,7 @@ def pull_once(label: str, count: int) -> tuple[float, float, int, int]:
         with tempfile.TemporaryDirectory() as tmp:
             folder = Path(tmp)
             before = server.requests()
-            if label == "erpsync":
+            if label in ("erpsync", "before"):
                 write_config(folder, server)
                 command = erpsync("pull-orders")
             else:
@@ -142,7 +152,8 @@ def pull_once(label: str, count: int) -> tuple[float, float, int, int]:
                     json.dumps(server.info),
                     str(folder / "base.db"),
                 ]
-            wall, cpu, rss, _ = measured(command, folder)
+            source = AGAINST if label == "before" else None
+            wall, cpu, rss, _ = measured(command, folder, source)
             return wall, cpu, rss, server.requests() - before
     finally:
         server.close()
@@ -158,7 +169,13 @@ def spread(values: list[float], fmt: str = "{:.2f}") -> str:
 
 def bench_pull(orders: int, trials: int) -> None:
     print(f"== pull-orders: {orders} orders over loopback ({trials} trial(s) each, interleaved)")
-    runs = (("erpsync", orders), ("baseline", orders), ("erpsync", orders // 10))
+    runs: tuple[tuple[str, int], ...] = (
+        ("erpsync", orders),
+        ("baseline", orders),
+        ("erpsync", orders // 10),
+    )
+    if AGAINST is not None:
+        runs += (("before", orders),)
     found: dict[tuple[str, int], list[tuple[float, float, int, int]]] = {r: [] for r in runs}
     for _ in range(trials):  # interleaved, so a busy spell on the machine hits every run
         for label, count in runs:
@@ -171,9 +188,13 @@ def bench_pull(orders: int, trials: int) -> None:
             f"{spread([r[1] for r in rows])} CPU s  {spread([r[2] for r in rows], '{:.0f}')} MiB "
             "peak RSS"
         )
-    erp, base, small = (found[r] for r in runs)
+    erp, base, small = (found[r] for r in runs[:3])
     ratios = [e[1] / b[1] for e, b in zip(erp, base, strict=True)]
     print(f"CPU ratio erpsync/baseline: {spread(ratios)}x (target <= 1.3x)")
+    if AGAINST is not None:
+        old = found[("before", orders)]
+        ratios = [e[1] / b[1] for e, b in zip(old, base, strict=True)]
+        print(f"CPU ratio before ({AGAINST})/baseline: {spread(ratios)}x")
     rss = statistics.median(r[2] for r in erp) / statistics.median(r[2] for r in base)
     print(f"peak RSS ratio erpsync/baseline: {rss:.2f}x (target <= 2x)")
     print(
@@ -181,6 +202,20 @@ def bench_pull(orders: int, trials: int) -> None:
         f"{statistics.median(r[2] for r in small):.0f} vs "
         f"{statistics.median(r[2] for r in erp):.0f} MiB (flat = similar)"
     )
+
+
+PROFILER = """\
+import cProfile, runpy, sys, time
+sys.argv = ["erpsync", *sys.argv[1:]]
+profile = cProfile.Profile(time.process_time)
+try:
+    profile.runcall(runpy.run_module, "erpsync", run_name="__main__")
+except SystemExit as exc:
+    if exc.code:
+        raise
+finally:
+    profile.dump_stats({out!r})
+"""
 
 
 def profile_pull(orders: int, top: int = 25) -> None:
@@ -192,8 +227,10 @@ def profile_pull(orders: int, top: int = 25) -> None:
             folder = Path(tmp)
             write_config(folder, server)
             out = folder / "pull.prof"
-            command = [sys.executable, "-m", "cProfile", "-o", str(out), "-m", "erpsync"]
-            measured([*command, "pull-orders"], folder)
+            # timed by the process's CPU clock, not the wall: on a shared machine the wall
+            # charges a function for the time the process waited for a core
+            command = [sys.executable, "-c", PROFILER.format(out=str(out)), "pull-orders"]
+            measured(command, folder)
             stats = pstats.Stats(str(out))
     finally:
         server.close()
@@ -202,11 +239,13 @@ def profile_pull(orders: int, top: int = 25) -> None:
     by_package: dict[str, float] = {}
     for (filename, _, _), entry in raw.items():
         by_package[_package(filename)] = by_package.get(_package(filename), 0.0) + entry[2]
-    print(f"own time by package (main thread; {total:.1f} s profiled):")
+    print(f"own CPU time by package (main thread; {total:.1f} s profiled):")
     for package, seconds in sorted(by_package.items(), key=lambda kv: -kv[1])[:12]:
         print(f"  {100 * seconds / total:5.1f}%  {seconds:6.2f} s  {package}")
     print(f"top {top} functions by own time:")
     stats.sort_stats("tottime").print_stats(top)
+    print(f"top {top} functions by cumulative time:")
+    stats.sort_stats("cumulative").print_stats(top)
 
 
 def _package(filename: str) -> str:
@@ -279,9 +318,16 @@ def main() -> None:
     parser.add_argument("--skip-push", action="store_true", help="pull only")
     parser.add_argument("--profile", action="store_true", help="profile one erpsync pull")
     parser.add_argument("--concurrency", type=int, default=None, help="erpsync's cap in flight")
+    parser.add_argument(
+        "--against", type=Path, default=None, help="an older checkout, run as 'before' too"
+    )
     args = parser.parse_args()
-    global CONCURRENCY
+    global CONCURRENCY, AGAINST
     CONCURRENCY = args.concurrency
+    AGAINST = args.against.resolve() if args.against else None
+    if AGAINST is not None:
+        compileall.compile_dir(AGAINST / "src", quiet=1)
+        compileall.compile_dir(AGAINST / "connectors", quiet=1)
     # bytecode cached once, as an installed erpsync has it (see the module docstring)
     compileall.compile_dir(ROOT / "src", quiet=1)
     compileall.compile_dir(ROOT / "connectors", quiet=1)
