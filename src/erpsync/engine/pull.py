@@ -10,14 +10,22 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import ValidationError
 from sqlmodel import Session
 
-from erpsync.connector import Connector, ConnectorCore, OrderPage, OrderSource, SeenOrders, Window
+from erpsync.connector import (
+    Connector,
+    ConnectorCore,
+    OrderPage,
+    OrderSource,
+    RawOrder,
+    SeenOrders,
+    Window,
+)
 from erpsync.domain import Order
 from erpsync.engine.effects import Action, Effect, decide
 from erpsync.engine.parked import book_parked
@@ -313,7 +321,17 @@ def _apply_page(
     # the page's stored states in one query, read inside this write transaction
     states = orders.order_states(session, connector.name, [raw.external_id for raw in page.orders])
     report.rejected.extend(page.rejected)
-    for raw in page.orders:
+    # mapping is pure: done first, so one query finds the stock holders of the page's new
+    # sales, and the new orders are written together when the page ends (orders.NewOrders)
+    mapped = [_mapped(connector, raw) for raw in page.orders]
+    sales = {
+        order.sale_ref
+        for order in mapped
+        if isinstance(order, Order) and order.sale_ref and order.external_id not in states
+    }
+    holders = orders.stock_holders(session, sales, connector.name) if sales else {}
+    new_orders = orders.NewOrders(session)
+    for raw, result in zip(page.orders, mapped, strict=True):
         report.fetched += 1
         if isinstance(raw.failure, RetriableError):
             # a transient failure of this order's own request: nothing of it is stored, and
@@ -327,12 +345,9 @@ def _apply_page(
                 raw.failure,
             )
             continue
-        try:
-            if raw.failure is not None:  # refused: retrying the same request cannot succeed
-                raise ValueError(f"a request for this order failed: {raw.failure}")
-            order = connector.map_order(raw.payload)
-        except MAPPING_ERRORS as exc:
-            reason = _one_line(exc)
+        if not isinstance(result, Order):
+            assert result is not None  # None only for the transient failures above
+            reason = _one_line(result)
             quarantine.add(session, connector.name, raw.external_id, raw.payload, reason)
             report.quarantined += 1
             if raw.external_id not in quarantined:
@@ -341,16 +356,44 @@ def _apply_page(
             report.note(f"quarantine {raw.external_id}: {reason}")
             log.warning("%s: order %s quarantined: %s", connector.name, raw.external_id, reason)
             continue
+        order = result
         unchecked = {i.sku for i in order.items if i.sku} - checked
         if unchecked:
             catalogue.known |= products.known_skus(session, unchecked)
             checked |= unchecked
+        if order.external_id in new_orders:  # the same order twice in one page: its row first
+            for external_id, order_id in new_orders.flush().items():
+                states[external_id] = replace(states[external_id], id=order_id)
         state = states.get(order.external_id)
-        saved = apply_order(session, connector, order, raw.payload, report, catalogue, state)
+        saved = apply_order(
+            session,
+            connector,
+            order,
+            raw.payload,
+            report,
+            catalogue,
+            state,
+            new_orders=new_orders,
+            holders=holders,
+        )
         if saved is not None:
-            states[order.external_id] = saved  # the same order twice in one page
+            states[order.external_id] = saved
         if raw.external_id in quarantined:
             quarantine.resolve_order(session, connector.name, raw.external_id)
+    new_orders.flush()
+
+
+def _mapped(connector: OrderSource, raw: RawOrder) -> Order | Exception | None:
+    """The order ``raw`` maps to, or what failed it (a mapping error, or a refused request
+    of its own); None when a transient failure of its requests leaves it to the next run."""
+    if isinstance(raw.failure, RetriableError):
+        return None
+    try:
+        if raw.failure is not None:  # refused: retrying the same request cannot succeed
+            raise ValueError(f"a request for this order failed: {raw.failure}")
+        return connector.map_order(raw.payload)
+    except MAPPING_ERRORS as exc:
+        return exc
 
 
 def apply_order(
@@ -361,11 +404,17 @@ def apply_order(
     report: PullReport,
     catalogue: Catalogue,
     row: orders.OrderState | bool | None = True,
+    *,
+    new_orders: orders.NewOrders | None = None,
+    holders: Mapping[str, int] | None = None,
 ) -> orders.OrderState | None:
     """Upsert one mapped order and apply its stock transition, exactly once.
 
     ``row`` is the order's stored state when the caller read it already (None: not stored);
     left at True it is read here. Returns the new state, or None when nothing was written.
+    ``new_orders``: a new order is queued there (its state's id is 0 until that is flushed)
+    instead of written now. ``holders``: the caller's ``orders.stock_holders`` for the new
+    orders' sales, instead of a look-up here.
     """
     if row is True:
         row = orders.order_state(session, order.connector, order.external_id)
@@ -385,7 +434,10 @@ def apply_order(
     # through a hub): the first copy moves its stock, this one never does
     copy_of = row.stock_copy_of if row is not None else None
     if row is None and order.sale_ref:
-        copy_of = orders.stock_holder(session, order.sale_ref, order.connector)
+        if holders is not None:
+            copy_of = holders.get(order.sale_ref)
+        else:
+            copy_of = orders.stock_holder(session, order.sale_ref, order.connector)
     transition = decide(
         previous,
         order.status,
@@ -409,18 +461,29 @@ def apply_order(
         previous_lines=previous_lines,
     )
     report.unknown_skus.update(unknown_skus(order, catalogue))
-    order_id = orders.save_order(
-        session,
-        order,
-        raw,
-        transition.effect.value,
-        state=row,
-        line_stock=applied.lines,
-        stock_copy_of=copy_of,
-    )
-    shipments.sync_shipments(
-        session, order_id, order.connector, shipments_from_order(order), new_order=row is None
-    )
+    if row is None and new_orders is not None:
+        new_orders.add(
+            order,
+            raw,
+            transition.effect.value,
+            line_stock=applied.lines,
+            stock_copy_of=copy_of,
+            shipments=shipments.new_rows(order.connector, shipments_from_order(order)),
+        )
+        order_id = 0  # the row is written with the page's others (NewOrders.flush)
+    else:
+        order_id = orders.save_order(
+            session,
+            order,
+            raw,
+            transition.effect.value,
+            state=row,
+            line_stock=applied.lines,
+            stock_copy_of=copy_of,
+        )
+        shipments.sync_shipments(
+            session, order_id, order.connector, shipments_from_order(order), new_order=row is None
+        )
     stock = _stock_note(order, transition.action, applied)
     if copy_of is not None and row is None:
         stock += f" (sale {order.sale_ref} seen before: its stock moves with the first copy)"

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Table, insert
+from sqlalchemy.engine import Connection
 from sqlmodel import Session, col, select
 
 from erpsync.domain import utcnow
@@ -39,15 +41,7 @@ def sync_shipments(
         return
     now = utcnow()
     if new_order:
-        rows = [
-            {
-                "order_id": order_id,
-                "connector": connector,
-                "updated_at": now,
-                **shipment.model_dump(mode="json"),
-            }
-            for shipment in shipments
-        ]
+        rows = [{"order_id": order_id, **row} for row in new_rows(connector, shipments, now)]
         s.execute(_INSERT, rows)
         return
     stored = {row.shipment_ref: row for row in shipments_of(s, order_id)}
@@ -81,6 +75,23 @@ def sync_shipments(
 
 _SHIPMENTS: Table = ShipmentRow.__table__  # type: ignore[attr-defined]
 _INSERT = insert(_SHIPMENTS)
+
+
+def new_rows(
+    connector: str, shipments: Sequence[Shipment], now: datetime | None = None
+) -> list[dict[str, Any]]:
+    """The rows of a new order's shipments, without their ``order_id`` (``insert_rows``)."""
+    at = now or utcnow()
+    return [
+        {"connector": connector, "updated_at": at, **shipment.model_dump(mode="json")}
+        for shipment in shipments
+    ]
+
+
+def insert_rows(connection: Connection, rows: list[dict[str, Any]]) -> None:
+    """Insert shipment rows (``new_rows`` with their ``order_id``) in one statement."""
+    if rows:
+        connection.execute(_INSERT, rows)
 
 
 def shipments_of(s: Session, order_id: int) -> list[ShipmentRow]:
