@@ -72,8 +72,9 @@ AGAINST: Path | None = None
 
 def child_env(source: Path | None = None) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-    # an older checkout's src first on the path: it shadows the installed (editable) erpsync
-    path = f"{source / 'src'}{os.pathsep}{ROOT}" if source is not None else str(ROOT)
+    # the checkout's src first on the path: it shadows whichever erpsync the venv installed
+    # (editable, perhaps from another worktree), so the bench measures this checkout's code
+    path = f"{(source or ROOT) / 'src'}{os.pathsep}{ROOT}"
     return {**env, "PYTHONPATH": path, "NO_COLOR": "1"}
 
 
