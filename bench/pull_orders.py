@@ -6,6 +6,7 @@
     python bench/pull_orders.py --orders 10000 --profile                 # where the CPU goes
     python bench/pull_orders.py --orders 5000 --trials 3 --skip-push --against /tmp/old
                                         # also an older checkout's erpsync, interleaved
+    python bench/pull_orders.py --orders 5000 --skip-push --migrated    # schema made first
 
 Pull: the emulator (its own process, over loopback) serves N orders; `erpsync pull-orders` and
 the baseline (bench/baseline.py: the same requests, rows written with plain sqlite3, no
@@ -68,6 +69,9 @@ class Server:
 
 #: another checkout whose erpsync runs as "before" (--against), interleaved with this one
 AGAINST: Path | None = None
+#: --migrated: erpsync's database is migrated before the measured pull (Alembic's one-off
+#: first run left out)
+MIGRATED = False
 
 
 def child_env(source: Path | None = None) -> dict[str, str]:
@@ -144,6 +148,13 @@ def pull_once(label: str, count: int) -> tuple[float, float, int, int]:
             if label in ("erpsync", "before"):
                 write_config(folder, server)
                 command = erpsync("pull-orders")
+                if MIGRATED:  # the schema made beforehand, as for every run after the first
+                    source = AGAINST if label == "before" else None
+                    url = f"sqlite:///{folder}/erpsync.db"
+                    migrate = f"from erpsync.store import open_store; open_store({url!r}).close()"
+                    subprocess.run(
+                        [sys.executable, "-c", migrate], check=True, env=child_env(source)
+                    )
             else:
                 command = [
                     sys.executable,
@@ -322,9 +333,13 @@ def main() -> None:
     parser.add_argument(
         "--against", type=Path, default=None, help="an older checkout, run as 'before' too"
     )
+    parser.add_argument(
+        "--migrated", action="store_true", help="erpsync's database migrated before the pull"
+    )
     args = parser.parse_args()
-    global CONCURRENCY, AGAINST
+    global CONCURRENCY, AGAINST, MIGRATED
     CONCURRENCY = args.concurrency
+    MIGRATED = args.migrated
     AGAINST = args.against.resolve() if args.against else None
     if AGAINST is not None:
         compileall.compile_dir(AGAINST / "src", quiet=1)
