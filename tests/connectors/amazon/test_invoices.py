@@ -7,35 +7,17 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 
-from erpsync.connectors.amazon import AmazonConnector
 from erpsync.engine.invoice_push import push_invoices
 from erpsync.engine.invoices import ALL_MODELS, attach, stuck_pushes
 from erpsync.errors import FatalError
 from erpsync.postsale.nfe import parse_nfe
 from erpsync.postsale.nfe_builder import BUYER_CPF, build_nfe
 from erpsync.store import orders
-from erpsync.testing import build_harness
-
-
-@pytest.fixture
-def harness(emu, time):
-    made = build_harness(AmazonConnector, emu, time, name="amz")
-    yield made
-    made.connector.close()
-    made.store.close()
-
-
-def _pulled(harness, count=10):
-    now = harness.time.now()
-    ids = harness.emulator.seed_orders(count, start=now - timedelta(days=2), end=now)
-    harness.time.advance(minutes=5)
-    harness.pull()
-    return ids
+from tests.connectors.amazon.conftest import pulled as _pulled
 
 
 def _attach(harness, external_id, *, number=1, off_by="0.00"):

@@ -14,34 +14,18 @@ from pathlib import Path
 import httpx
 import pytest
 
-from erpsync.connectors.amazon import AmazonConnector, shipping
+from erpsync.connectors.amazon import shipping
 from erpsync.domain import TrackingUpdate
 from erpsync.emulation import EmulatorTransport
 from erpsync.engine.tracking import record_tracking
 from erpsync.engine.tracking_push import push_tracking, stuck_pushes
 from erpsync.errors import AuthError, FatalError
 from erpsync.store import orders, shipments
-from erpsync.testing import build_harness
+from tests.connectors.amazon.conftest import pulled as _pulled
 
 FIXTURES = Path(__file__).resolve().parents[3] / "connectors" / "amazon" / "fixtures"
 BRAZIL = "A2Q3Y263D00KWC"
 SHIPPED_AT = datetime(2026, 3, 3, 12, 30, tzinfo=UTC)
-
-
-@pytest.fixture
-def harness(emu, time):
-    made = build_harness(AmazonConnector, emu, time, name="amz")
-    yield made
-    made.connector.close()
-    made.store.close()
-
-
-def _pulled(harness, count=10):
-    now = harness.time.now()
-    ids = harness.emulator.seed_orders(count, start=now - timedelta(days=2), end=now)
-    harness.time.advance(minutes=5)
-    harness.pull()
-    return ids
 
 
 def _with_status(harness, ids, status, channel="MFN"):

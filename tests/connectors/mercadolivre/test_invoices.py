@@ -4,58 +4,22 @@ never sent; and the emulator enforces ML's preconditions, so a wrong client fail
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import httpx
 import pytest
 
-from erpsync.connector import NothingSeen, Window
-from erpsync.connectors.mercadolivre import MercadoLivreConnector
-from erpsync.connectors.mercadolivre.emulator import MercadoLivreEmulator
+from erpsync.connector import NothingSeen
 from erpsync.emulation import EmulatorTransport
 from erpsync.engine import invoices as engine
 from erpsync.engine.invoice_push import push_invoices
 from erpsync.engine.invoices import models_for_type
 from erpsync.engine.pull import PullReport, apply_order, load_catalogue
 from erpsync.errors import FatalError
-from erpsync.http.retry import RetryPolicy
 from erpsync.postsale.nfe import parse_nfe
 from erpsync.postsale.nfe_builder import BUYER_CNPJ, build_nfe
 from erpsync.store import invoices, orders
-from erpsync.testing import FakeTime, build_harness
-
-NOW = datetime(2026, 11, 2, 15, 0, tzinfo=UTC)
-WINDOW = Window(NOW - timedelta(days=3), NOW)
-
-
-@pytest.fixture
-def time():
-    return FakeTime(NOW)
-
-
-@pytest.fixture
-def emu(time):
-    return MercadoLivreEmulator(seed=1, clock=time.now, sandbox_orders=0)
-
-
-@pytest.fixture
-def harness(emu, time):
-    made = build_harness(
-        MercadoLivreConnector, emu, time, name="ml", retry_policy=RetryPolicy.instant()
-    )
-    yield made
-    made.connector.close()
-    made.store.close()
-
-
-@pytest.fixture
-def ml(harness):
-    return harness.connector
-
-
-@pytest.fixture
-def store(harness):
-    return harness.store
+from tests.connectors.mercadolivre.conftest import WINDOW
 
 
 def pull(ml, emu, store, count):

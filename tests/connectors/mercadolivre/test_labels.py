@@ -9,45 +9,12 @@ import zipfile
 
 import pytest
 
-from erpsync.connectors.mercadolivre import MercadoLivreConnector, labels
-from erpsync.connectors.mercadolivre.emulator import MercadoLivreEmulator
+from erpsync.connectors.mercadolivre import labels
 from erpsync.engine.invoice_push import push_invoices
 from erpsync.engine.labels import fetch_labels
 from erpsync.errors import FatalError
-from erpsync.http.retry import RetryPolicy
 from erpsync.store import orders, shipments
-from erpsync.testing import FakeTime, build_harness
-from tests.connectors.mercadolivre.test_invoices import NOW, attach, pull, shipment_of
-
-
-@pytest.fixture
-def time():
-    return FakeTime(NOW)
-
-
-@pytest.fixture
-def emu(time):
-    return MercadoLivreEmulator(seed=1, clock=time.now, sandbox_orders=0)
-
-
-@pytest.fixture
-def harness(emu, time):
-    made = build_harness(
-        MercadoLivreConnector, emu, time, name="ml", retry_policy=RetryPolicy.instant()
-    )
-    yield made
-    made.connector.close()
-    made.store.close()
-
-
-@pytest.fixture
-def ml(harness):
-    return harness.connector
-
-
-@pytest.fixture
-def store(harness):
-    return harness.store
+from tests.connectors.mercadolivre.test_invoices import attach, pull, shipment_of
 
 
 def _label_state(store, external_id):

@@ -11,63 +11,29 @@ ML's message. The emulator refuses what ML refuses.
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
 import pytest
 
-from erpsync.connector import NothingSeen, Window
-from erpsync.connectors.mercadolivre import MercadoLivreConnector, tracking
-from erpsync.connectors.mercadolivre.emulator import MercadoLivreEmulator
+from erpsync.connector import NothingSeen
+from erpsync.connectors.mercadolivre import tracking
 from erpsync.domain import TrackingUpdate
 from erpsync.emulation import EmulatorTransport
 from erpsync.engine.pull import PullReport, apply_order, load_catalogue
 from erpsync.engine.tracking import record_tracking
 from erpsync.engine.tracking_push import push_tracking, stuck_pushes
 from erpsync.errors import FatalError
-from erpsync.http.retry import RetryPolicy
 from erpsync.postsale.domain import PushState
 from erpsync.store import orders, shipments
-from erpsync.testing import FakeTime, build_harness
+from tests.connectors.mercadolivre.conftest import WINDOW
 
-NOW = datetime(2026, 11, 2, 15, 0, tzinfo=UTC)
-WINDOW = Window(NOW - timedelta(days=3), NOW)
 DOCS = Path(__file__).resolve().parents[3] / "connectors" / "mercadolivre" / "fixtures" / "docs"
 #: the sandbox mix: serial 0 a lone paid order, serials 5 and 6 the two orders of one cart
 LONE, CART = 0, (5, 6)
 CODE = "QB123456789BR"
 URL = f"https://rastreamento.correios.com.br/app/index.php?objeto={CODE}"
-
-
-@pytest.fixture
-def time():
-    return FakeTime(NOW)
-
-
-@pytest.fixture
-def emu(time):
-    return MercadoLivreEmulator(seed=1, clock=time.now, sandbox_orders=0)
-
-
-@pytest.fixture
-def harness(emu, time):
-    made = build_harness(
-        MercadoLivreConnector, emu, time, name="ml", retry_policy=RetryPolicy.instant()
-    )
-    yield made
-    made.connector.close()
-    made.store.close()
-
-
-@pytest.fixture
-def ml(harness):
-    return harness.connector
-
-
-@pytest.fixture
-def store(harness):
-    return harness.store
 
 
 def pull(ml, emu, store, count, *, seller_ships=(), mode="me1"):
