@@ -208,6 +208,30 @@ def test_listings_link_and_list(run, workdir):
     )
 
 
+def test_listings_list_shows_each_locations_last_push(run, workdir):
+    """requirement: a listing pushed per location (Nuvemshop location_ids, Anymarket
+    stock_local_ids) shows each location's last accepted quantity."""
+    import yaml
+
+    from erpsync.domain import utcnow
+    from erpsync.store import listings, open_store
+
+    run("products", "import", "products.csv")
+    run("listings", "link", "--force", "shop", "MLB9:77", "SKU-B")
+    store = open_store(yaml.safe_load((workdir / "erpsync.yaml").read_text())["database"])
+    with store.session() as session:
+        [row] = listings.list_listings(session, "shop")
+        listings.record_push(session, row.id, 7, ok=True, at=utcnow(), location="main")
+        listings.record_push(session, row.id, None, ok=False, at=utcnow(), location="loja")
+    store.close()
+    [found] = run("listings", "list", "--json").json()
+    assert (found["last_pushed"], found["last_pushed_by_location"]) == (
+        None,
+        {"loja": None, "main": 7},
+    )
+    assert "loja=- main=7" in run("listings", "list").stdout
+
+
 def test_connectors_list(run, workdir):
     [row] = run("connectors", "list", "--json").json()
     assert row["name"] == "shop" and "pull_orders" in row["capabilities"]

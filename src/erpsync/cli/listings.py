@@ -65,8 +65,15 @@ def list_listings(
         st.config().connector(connector)  # an unknown name is a usage error
     with st.reading() as session:
         rows = listings.list_listings(session, connector)
-        pushed = listings.pushed(session, [r.id for r in rows if r.id is not None])
-    data = [
+        ids = [r.id for r in rows if r.id is not None]
+        pushed = listings.pushed(session, ids)
+        # channels that take stock per location keep one record per location
+        by_location: dict[int, dict[str, int | None]] = {}
+        for (listing_id, place), record in sorted(
+            listings.pushed_by_location(session, ids).items()
+        ):
+            by_location.setdefault(listing_id, {})[place] = record.quantity
+    data: list[dict[str, Any]] = [
         {
             "connector": r.connector,
             "item_id": r.item_id,
@@ -76,6 +83,7 @@ def list_listings(
             "fulfilled_by_channel": r.fulfilled_by_channel,
             "source": r.source,
             "last_pushed": pushed[r.id].quantity if r.id in pushed else None,
+            "last_pushed_by_location": by_location.get(r.id or 0, {}),
         }
         for r in rows
     ]
@@ -93,11 +101,18 @@ def list_listings(
                 d["title"],
                 "yes" if d["fulfilled_by_channel"] else "",
                 d["source"],
-                d["last_pushed"],
+                _pushed_text(d["last_pushed"], d["last_pushed_by_location"]),
             )
             for d in data
         ],
     )
+
+
+def _pushed_text(single: int | None, by_location: dict[str, int | None]) -> str | int | None:
+    """The pushed column: the one quantity, or each location's (`loja=2 main=7`)."""
+    if not by_location:
+        return single
+    return " ".join(f"{place}={'-' if q is None else q}" for place, q in by_location.items())
 
 
 @app.command("link")
