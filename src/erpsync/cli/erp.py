@@ -96,12 +96,7 @@ def push_all(
             record=not dry_run,
             context=build_context(config, store, dry_run=dry_run),
         )
-    for outcome in outcomes:
-        if outcome.skipped:
-            output.info(f"{outcome.connector}: skipped: {outcome.skipped}")
-            continue
-        if not outcome.ok:
-            continue
+    for outcome in output.completed(outcomes):
         r = outcome.report
         output.info(
             f"{outcome.connector}: orders {r.created} created, {r.found} found after a lost "
@@ -144,12 +139,7 @@ def pull_all(
             record=not dry_run,
             context=build_context(config, store, dry_run=dry_run),
         )
-    for outcome in outcomes:
-        if outcome.skipped:
-            output.info(f"{outcome.connector}: skipped: {outcome.skipped}")
-            continue
-        if not outcome.ok:
-            continue
+    for outcome in output.completed(outcomes):
         r = outcome.report
         output.info(
             f"{outcome.connector}: stock of {r.read} of {r.asked} SKUs read"

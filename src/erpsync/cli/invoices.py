@@ -185,12 +185,7 @@ def pull_all(st: State, output: Output, names: list[str] | None) -> list[Outcome
             "invoices-pull",
             lambda c: pull_invoices(c, store, models_for=models_for, on_batch=track(c.name)),
         )
-    for outcome in outcomes:
-        if outcome.skipped:
-            output.info(f"{outcome.connector}: skipped: {outcome.skipped}")
-            continue
-        if not outcome.ok:
-            continue
+    for outcome in output.completed(outcomes):
         r = outcome.report
         output.info(
             f"{outcome.connector}: invoices of {r.asked} orders asked, {r.new} new, "

@@ -91,12 +91,7 @@ def fetch(
                 on_batch=track(c.name),
             ),
         )
-    for outcome in outcomes:
-        if outcome.skipped:
-            output.info(f"{outcome.connector}: skipped: {outcome.skipped}")
-            continue
-        if not outcome.ok:
-            continue
+    for outcome in output.completed(outcomes):
         report = outcome.report
         for order, path in report.written:
             output.info(f"{order}: {path}")

@@ -14,10 +14,13 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.table import Table
+
+if TYPE_CHECKING:
+    from erpsync.engine.runner import Outcome
 
 #: ``advance(n, total=None)``: n more units done; ``total`` when it becomes known
 Advance = Callable[..., None]
@@ -72,6 +75,16 @@ class Output:
 
     def warn(self, message: str) -> None:
         self.err.print(f"warning: {message}", markup=False)
+
+    def completed(self, outcomes: Iterable[Outcome]) -> Iterator[Outcome]:
+        """The connectors' runs that ended ok, in order, for their summary lines; a connector
+        another worker holds is said skipped as it is passed, a failed one is left to the
+        exit code's report (``cli.sync._finish``)."""
+        for outcome in outcomes:
+            if outcome.skipped:
+                self.info(f"{outcome.connector}: skipped: {outcome.skipped}")
+            elif outcome.ok:
+                yield outcome
 
     def error(self, message: str) -> None:
         self.err.print(f"erpsync: error: {message}", markup=False, style="red")

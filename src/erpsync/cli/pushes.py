@@ -85,12 +85,7 @@ def push_records(
             command,
             lambda c: push(c, store, again=again, on_batch=track(c.name)),
         )
-    for outcome in outcomes:
-        if outcome.skipped:
-            output.info(f"{outcome.connector}: skipped: {outcome.skipped}")
-            continue
-        if not outcome.ok:
-            continue
+    for outcome in output.completed(outcomes):
         report: RecordPushReport = outcome.report
         output.info(f"{outcome.connector}: {report.summary()}")
         for error in report.errors:

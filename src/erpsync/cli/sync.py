@@ -240,12 +240,7 @@ def _push(
             record=not dry_run,
             parallel=parallel,
         )
-    for outcome in outcomes:
-        if outcome.skipped:
-            output.info(f"{outcome.connector}: skipped: {outcome.skipped}")
-            continue
-        if not outcome.ok:
-            continue
+    for outcome in output.completed(outcomes):
         r = outcome.report
         if dry_run:
             _print_plan(output, r, explain)
