@@ -42,6 +42,7 @@ from erpsync.errors import AuthError, FatalError, RateLimitedError
 from erpsync.http.auth import HeaderAuth
 from erpsync.http.pagination import NextUrlPaginator
 from erpsync.http.ratelimit import parse_retry_after
+from erpsync.http.session import Page
 
 #: situações after which a tracking code makes no sense (the sale is off)
 _OFF = frozenset({"pedido_cancelado", "pagamento_devolvido", "cancelamento_solicitado"})
@@ -118,7 +119,8 @@ class LojaIntegradaConnector(
             "limit": self.options.limit,
         }
         yielded: set[tuple[str, datetime | None]] = set()
-        for records in self._pages("/v1/pedido/search", params, operation="orders"):
+        for page in self._pages("/v1/pedido/search", params, operation="orders"):
+            records = page.records
             rejected: list[str] = []
             versions: dict[str, datetime | None] = {}
             for summary in records:
@@ -146,8 +148,10 @@ class LojaIntegradaConnector(
                     rejected.append(f"pedido {numero}: listed by the search, not found")
                     continue
                 raws.append(RawOrder(numero, self._version_of(pedido, modified), pedido))
-            if raws or rejected:
-                yield OrderPage(orders=raws, rejected=rejected)
+            # even with nothing new, for the progress count (listed of `meta.total_count`)
+            yield OrderPage(
+                orders=raws, rejected=rejected, listed=len(records), listing_total=_total(page)
+            )
 
     def map_order(self, payload: Mapping[str, Any]) -> Order:
         return order_map.order_from_payload(
@@ -199,8 +203,8 @@ class LojaIntegradaConnector(
         """The store's situações by id (`GET /v1/situacao`), read once. ref: tag Situações"""
         if self._situacoes is None:
             table: dict[str, dict[str, Any]] = {}
-            for records in self._pages("/v1/situacao", {"limit": 50}, operation="default"):
-                for row in records:
+            for page in self._pages("/v1/situacao", {"limit": 50}, operation="default"):
+                for row in page.records:
                     if row.get("id") is not None:
                         table[str(row["id"])] = row
             self._situacoes = table
@@ -211,10 +215,10 @@ class LojaIntegradaConnector(
     def fetch_listings(self) -> Iterator[list[Listing]]:
         """Every sellable produto (simple ones and variation children). ref: GET /v1/produto"""
         params = {"limit": self.options.limit}
-        for records in self._pages("/v1/produto", params, operation="products"):
+        for page in self._pages("/v1/produto", params, operation="products"):
             batch = [
                 listing
-                for produto in records
+                for produto in page.records
                 if (listing := listing_map.listing_from_payload(produto, connector=self.name))
             ]
             if batch:
@@ -334,13 +338,21 @@ class LojaIntegradaConnector(
 
     def _pages(
         self, path: str, params: Mapping[str, Any], *, operation: str
-    ) -> Iterator[list[dict[str, Any]]]:
-        """Every page's `objects`, following `meta.next`."""
-        for page in self.paginate(
+    ) -> Iterator[Page[dict[str, Any]]]:
+        """Every page (its `objects`), following `meta.next`."""
+        return self.paginate(
             NextUrlPaginator(next_page), path, records=objects, operation=operation,
             params=params,
-        ):  # fmt: skip
-            yield page.records
+        )  # fmt: skip
+
+
+def _total(page: Page[Any]) -> int | None:
+    """The search's `meta.total_count`, on its first page."""
+    if page.number != 1:
+        return None
+    meta = page.response.json().get("meta")
+    total = meta.get("total_count") if isinstance(meta, dict) else None
+    return total if isinstance(total, int) and not isinstance(total, bool) else None
 
 
 def objects(response: httpx.Response) -> list[dict[str, Any]]:

@@ -163,7 +163,11 @@ class VndaConnector(
             paginator, ORDERS, records=_records, operation="orders", params=params
         ):
             current = order_map.newest_per_order(page.records)
-            yield OrderPage(orders=self._raw_orders(current, seen))
+            yield OrderPage(
+                orders=self._raw_orders(current, seen),
+                listed=len(page.records),
+                listing_total=_total_count(page.response) if page.number == 1 else None,
+            )
 
     def _raw_orders(
         self, current: Mapping[str, Mapping[str, Any]], seen: SeenOrders, *, reread: bool = False
@@ -404,6 +408,12 @@ def _pagination(response: httpx.Response) -> dict[str, Any]:
     except ValueError:
         return {}
     return data if isinstance(data, dict) else {}
+
+
+def _total_count(response: httpx.Response) -> int | None:
+    """How many orders the listing holds (`total_count`), for the progress line."""
+    count = _pagination(response).get("total_count")
+    return int(count) if isinstance(count, int | str) and str(count).isdigit() else None
 
 
 def _total_pages(response: httpx.Response) -> int | None:

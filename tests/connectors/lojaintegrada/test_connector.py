@@ -103,6 +103,25 @@ def test_follows_meta_next_across_pages(harness):
     assert {o.external_id for o in harness.stored_orders()} == set(ids)
 
 
+def test_the_pull_counts_listed_orders_of_meta_total_count_for_its_progress_line(harness):
+    """requirement (issue 7, item 15): the search's `meta.total_count` reaches the engine's
+    progress callback, and unchanged orders count as listed, so a pull with nothing new
+    still counts through to the total."""
+    seed(harness, 120)
+    since = harness.time.now() - timedelta(days=2)
+    for run in ("first", "again"):
+        calls: list[tuple[int, int | None]] = []
+
+        def record(listed: int, total: int | None, calls=calls) -> None:
+            calls.append((listed, total))
+
+        harness.pull(since=since, on_page=record)
+        assert calls[0][1] == 120, (run, calls)
+        # the engine's confirmation pass of an offset-paged search is a listing of its own:
+        # it adds its records to both sides
+        assert sum(n for n, _ in calls) == calls[-1][1] == 240, (run, calls)
+
+
 def test_the_emulator_serves_at_most_50_and_says_so(emulator):
     emulator.seed_orders(60, start=emulator.clock() - timedelta(days=1), end=emulator.clock())
     auth = {"Authorization": "chave_api sandbox-chave-api aplicacao sandbox-chave-aplicacao"}

@@ -227,6 +227,10 @@ def test_the_dated_list_pages_with_x_pagination(emulator, time):
         for c in h.emulator.requests_to("/api/v2/orders/", "GET")
     )
     assert not h.emulator.requests_to("/api/feed/orders")
+    # the progress line counts listed orders of X-Pagination's total_count (issue 7, item 15)
+    progress: list[tuple[int, int | None]] = []
+    h.pull(since=h.time.now() - timedelta(days=3), on_page=lambda n, t: progress.append((n, t)))
+    assert progress == [(20, 70), (20, 70), (20, 70), (10, 70)]
     h.connector.close()
 
 
