@@ -222,3 +222,45 @@ def test_import_matches_a_carts_number_to_its_first_order(store):
     with store.session() as s:
         order, how = engine.match_order(s, parse_nfe(xml).invoice)
         assert (order.external_id, how) == ("2000000001", "order number (a cart of 2 orders)")
+
+
+def test_a_carts_nfe_covers_each_of_its_orders_and_a_cancelled_one_is_flagged(store):
+    """requirement (issue 8, cancellations after the invoice): the cart's NF-e, attached to one
+    order, is the NF-e of every order of the cart (`orders show`, `invoices show`); when the
+    channel cancels another order of the cart, `status` says what to do with that NF-e, as it
+    does for an order's own."""
+    from datetime import UTC, datetime, timedelta
+
+    _cart(store)
+    xml = build_nfe(items=[("SKU-A", "Item", 4, "10.00")])
+    _attach(store, "shop:2000000001", xml=xml)
+    key = parse_nfe(xml).invoice.access_key
+    with store.session() as s:
+        first = orders.get_order(s, "shop", "2000000001")
+        second = orders.get_order(s, "shop", "2000000002")
+        assert [i.access_key for i in engine.covering_invoices(s, second)] == [key]
+        assert [i.access_key for i in engine.covering_invoices(s, first)] == [key]
+        authorised = datetime(2026, 11, 2, 13, 0, 5, tzinfo=UTC)
+        assert engine.cancelled_after_invoice(s, authorised + timedelta(hours=1)) == []
+        second.status = "cancelled"
+        s.add(second)
+        s.flush()
+        soon = engine.cancelled_after_invoice(s, authorised + timedelta(hours=3))
+        late = engine.cancelled_after_invoice(s, authorised + timedelta(hours=25), second.id)
+    assert soon == [
+        {
+            "order": "shop:2000000002",
+            "access_key": key,
+            "action": "cancel the NF-e (allowed until 2026-11-03T13:00+00:00) "
+            "(the NF-e covers the whole cart)",
+        }
+    ]
+    assert late[0]["action"].startswith("issue a return NF-e (devolução)")
+
+
+def test_an_order_of_a_cart_invoiced_on_its_own_shows_only_its_own_nfe(store):
+    _cart(store)
+    _attach(store, "shop:2000000002", xml=build_nfe(number=77))
+    with store.session() as s:
+        first = orders.get_order(s, "shop", "2000000001")
+        assert engine.covering_invoices(s, first) == []

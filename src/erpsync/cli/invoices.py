@@ -354,11 +354,10 @@ def _one_order(session: Session, ref: str) -> OrderRow:
 
 
 def _invoices_or_fail(session: Session, order: OrderRow) -> list[InvoiceRow]:
+    from erpsync.engine.invoices import covering_invoices
     from erpsync.errors import ConfigError
-    from erpsync.store import invoices
 
-    assert order.id is not None
-    rows = invoices.invoices_of(session, order.id)
+    rows = covering_invoices(session, order)  # a cart's NF-e shows under each of its orders
     if not rows:
         raise ConfigError(f"{order.connector}:{order.external_id} has no invoice")
     return rows

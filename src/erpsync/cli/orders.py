@@ -160,14 +160,14 @@ def _order_fields(output: Output, data: dict[str, Any]) -> list[tuple[str, str]]
 def _post_sale(
     session: Session, row: OrderRow
 ) -> tuple[list[tuple[str, str, str, str, str]], list[dict[str, str]]]:
-    """The order's NF-e (key, number, series, issued, total) and any cancellation advice."""
+    """The order's NF-e (key, number, series, issued, total), its cart's when the cart's NF-e
+    covers it, and any cancellation advice."""
     from erpsync.domain import utcnow
-    from erpsync.engine.invoices import cancelled_after_invoice
-    from erpsync.store import invoices
+    from erpsync.engine.invoices import cancelled_after_invoice, covering_invoices
 
     assert row.id is not None
     nfes = [
         (i.access_key, str(i.number), str(i.series), i.issued_at.isoformat(), str(i.total))
-        for i in invoices.invoices_of(session, row.id)
+        for i in covering_invoices(session, row)
     ]
     return nfes, cancelled_after_invoice(session, utcnow(), order_id=row.id)

@@ -299,21 +299,52 @@ def cancelled_after_invoice(
     s: Session, now: datetime, order_id: int | None = None
 ) -> list[dict[str, str]]:
     """One line per NF-e whose order the channel cancelled: what the seller must do with it
-    (cancel it within 24 h of its authorisation, else issue a return NF-e)."""
+    (cancel it within 24 h of its authorisation, else issue a return NF-e). A cart's NF-e
+    counts for each of its orders: one of them cancelled needs the same (and, within the
+    window, a new NF-e for the orders left)."""
     query = select(InvoiceRow, OrderRow).where(
         InvoiceRow.order_id == OrderRow.id, OrderRow.status == OrderStatus.CANCELLED.value
     )
     if order_id is not None:
         query = query.where(OrderRow.id == order_id)
-    rows = s.exec(query.order_by(col(InvoiceRow.id))).all()
+    flagged = [
+        (invoice, order, False) for invoice, order in s.exec(query.order_by(col(InvoiceRow.id)))
+    ]
+    in_carts = select(OrderRow).where(
+        OrderRow.status == OrderStatus.CANCELLED.value, col(OrderRow.sale_ref).is_not(None)
+    )
+    if order_id is not None:
+        in_carts = in_carts.where(OrderRow.id == order_id)
+    for order in s.exec(in_carts.order_by(col(OrderRow.id))).all():
+        assert order.id is not None
+        if not invoices.invoices_of(s, order.id):
+            flagged += [(invoice, order, True) for invoice in cart_invoices(s, order)]
     return [
         {
             "order": order_ref(order),
             "access_key": invoice.access_key,
-            "action": cancellation_advice(invoice.authorised_at or invoice.issued_at, now),
+            "action": cancellation_advice(invoice.authorised_at or invoice.issued_at, now)
+            + (" (the NF-e covers the whole cart)" if whole_cart else ""),
         }
-        for invoice, order in rows
+        for invoice, order, whole_cart in flagged
     ]
+
+
+def covering_invoices(s: Session, order: OrderRow) -> list[InvoiceRow]:
+    """The NF-e that cover ``order``: its own, else its cart's (see ``cart_invoices``)."""
+    assert order.id is not None
+    return invoices.invoices_of(s, order.id) or cart_invoices(s, order)
+
+
+def cart_invoices(s: Session, order: OrderRow) -> list[InvoiceRow]:
+    """The NF-e attached to another order of ``order``'s cart for the whole cart: its vNF is
+    more than that order's own total (``attach`` takes a cart's NF-e at the cart's total on
+    one of its orders, and invoices the others by it)."""
+    found = []
+    for mate in cart_orders(s, order):
+        if mate.id is not None and mate.id != order.id:
+            found += [i for i in invoices.invoices_of(s, mate.id) if i.total > mate.total]
+    return found
 
 
 def stuck_pushes(s: Session) -> list[dict[str, str | None]]:
