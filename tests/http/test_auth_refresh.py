@@ -345,6 +345,40 @@ def test_rejected_client_credentials(server):
     )
 
 
+def test_each_accepted_token_response_is_handed_over_after_it_is_stored(server):
+    """requirement: fields a platform adds to its token response (ML's user_id) reach the
+    connector through on_token_response, once per token obtained, after the store has the
+    tokens; a refused grant hands nothing over."""
+    store = MemoryTokenStore()
+    answers: list[tuple[dict[str, object], int]] = []
+    with httpx.Client(transport=EmulatorTransport(server.app)) as client:
+        auth = OAuth2RefreshAuth(
+            token_url="https://auth.shop.test/oauth/token",
+            client_id="app-123",
+            client_secret=SECRET,
+            refresh_token=REFRESH,
+            token_store=store,
+            key="x9",
+            client=client,
+            on_token_response=lambda body: answers.append((dict(body), store.saves["x9"])),
+        )
+        tokens = auth.current_tokens()
+        auth.current_tokens()  # still valid: no token call, nothing handed over
+        with pytest.raises(AuthError):
+            auth.exchange_code("TG-wrong-code", "https://localhost/cb")
+    assert answers == [
+        (
+            {
+                "access_token": tokens.access_token,
+                "token_type": "bearer",
+                "expires_in": 3600,
+                "refresh_token": tokens.refresh_token,
+            },
+            1,
+        )
+    ]
+
+
 def test_an_error_object_body_is_read_like_rfc6749_fields():
     """requirement: a token endpoint that answers {"error": {"type", "description"}} (Bling)
     is reported as the RFC 6749 code it names; a code exchange may name no redirect_uri."""

@@ -152,6 +152,9 @@ class OAuth2RefreshAuth(httpx.Auth):
         client_auth: "body" (client_id/secret in the body) or "basic" (HTTP Basic header).
         is_expired: which responses mean "access token expired" (default: 401).
         extra_params: added to every token request (scope, ...).
+        on_token_response: called with each accepted token response's JSON body, after the
+            tokens are stored: fields the platform adds beyond RFC 6749 (Mercado Livre's
+            ``user_id``) that the store does not keep.
         leeway: refresh this long before the stored expiry.
         clock / client / redactor: bound by HttpSession when not given.
     """
@@ -175,6 +178,7 @@ class OAuth2RefreshAuth(httpx.Auth):
         client_auth: Literal["body", "basic"] = "body",
         is_expired: Callable[[httpx.Response], bool] = expired_on_401,
         extra_params: Mapping[str, str] | None = None,
+        on_token_response: Callable[[Mapping[str, Any]], None] | None = None,
         leeway: timedelta = DEFAULT_LEEWAY,
         clock: Callable[[], datetime] | None = None,
         client: httpx.Client | None = None,
@@ -194,6 +198,7 @@ class OAuth2RefreshAuth(httpx.Auth):
         self.client_auth = client_auth
         self.is_expired = is_expired
         self.extra_params = dict(extra_params or {})
+        self.on_token_response = on_token_response
         self.leeway = leeway
         self.clock = clock
         self.client = client
@@ -332,6 +337,8 @@ class OAuth2RefreshAuth(httpx.Auth):
         self.store.save(self.key, tokens, seed=self.seed)
         self._tokens = tokens
         log.info("%s: obtained a new access token (%s grant)", self.key, grant["grant_type"])
+        if self.on_token_response is not None:
+            self.on_token_response(response.json())  # a dict: _parse_tokens checked it
         return tokens
 
     def _post_token(self, grant: dict[str, str], body_format: str) -> httpx.Response:
