@@ -31,7 +31,9 @@ class MercadoLivreOptions(BaseModel):
     seller_id: int | None = Field(
         default=None,
         gt=0,
-        description="ML user id of the seller; read from GET /users/me if absent",
+        description=(
+            "ML user id of the seller; if absent, the token response's user_id, else GET /users/me"
+        ),
     )
     redirect_uri: str | None = Field(
         default=None, description="Redirect URI registered for the app (for `connectors authorize`)"

@@ -127,8 +127,8 @@ def test_verbose_logs_each_request_once(tmp_path):
         cwd=tmp_path,
     )
     assert result.returncode == 0, result.stderr
-    lines = [line for line in result.stderr.splitlines() if "/users/me" in line]
-    assert len(lines) == 1 and lines[0].startswith("debug erpsync.http: GET ")
+    lines = [line for line in result.stderr.splitlines() if "/oauth/token" in line]
+    assert len(lines) == 1 and lines[0].startswith("debug erpsync.http: POST ")
 
 
 def test_a_piped_authorization_code_gives_no_getpass_warning(tmp_path):

@@ -256,14 +256,45 @@ def test_without_refresh_token_or_redirect_uri_the_messages_say_what_to_do(
         connector.authorization_url("s")
 
 
-def test_seller_id_comes_from_users_me_when_not_configured(
+def test_seller_id_comes_from_the_token_response_without_users_me(
     emu: MercadoLivreEmulator, connect: Callable[..., MercadoLivreConnector]
 ) -> None:
-    """requirement: without options.seller_id the seller is whoever authorised the app."""
+    """requirement: without options.seller_id the seller is whoever authorised the app, as
+    ML's token response says (its user_id): a pull makes no GET /users/me."""
     seed(emu, 3)
     assert len(fetched(connect(options={"seller_id": None}))) == 3
+    assert len(emu.requests_to("/oauth/token")) == 1
+    assert emu.requests_to("/users/me") == []
+    assert {p["seller"] for p in searches(emu)} == {str(SELLER)}
+
+
+def test_seller_id_comes_from_users_me_when_the_tokens_were_stored_by_another_run(
+    emu: MercadoLivreEmulator, connect: Callable[..., MercadoLivreConnector]
+) -> None:
+    """requirement: tokens loaded from the store come with no token response (the store keeps
+    only the tokens), so the seller is asked for once: GET /users/me."""
+    seed(emu, 3)
+    tokens = MemoryTokenStore()
+    connect(tokens=tokens).http.oauth.current_tokens()  # another run refreshed and stored
+    assert len(fetched(connect(tokens=tokens, options={"seller_id": None}))) == 3
+    assert len(emu.requests_to("/oauth/token")) == 1
     assert len(emu.requests_to("/users/me")) == 1
     assert {p["seller"] for p in searches(emu)} == {str(SELLER)}
+
+
+def test_a_configured_seller_id_the_token_response_contradicts_is_refused(
+    emu: MercadoLivreEmulator, connect: Callable[..., MercadoLivreConnector]
+) -> None:
+    """requirement: options.seller_id must be the account the token belongs to; a pull
+    refuses it on the token response's word, before searching another seller's orders."""
+    seed(emu, 3)
+    with pytest.raises(ConfigError) as caught:
+        fetched(connect(options={"seller_id": 42}))
+    assert str(caught.value) == (
+        f"connectors.ml.options.seller_id: 42, but the token belongs to seller {SELLER}"
+    )
+    assert searches(emu) == []
+    assert emu.requests_to("/users/me") == []
 
 
 # -- orders ----------------------------------------------------------------------------------------
