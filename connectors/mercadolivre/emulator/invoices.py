@@ -20,7 +20,6 @@ connector or of erpsync's NF-e reader.
 
 from __future__ import annotations
 
-import threading
 from typing import Any
 
 from lxml import etree
@@ -28,24 +27,17 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from erpsync.connectors.mercadolivre.emulator.state import MlState
 from erpsync.connectors.mercadolivre.emulator.wire import error, ml_time, unauthorized
-from erpsync.emulation import Emulator
 
 NS = {"n": "http://www.portalfiscal.inf.br/nfe"}
 INVOICE_GATED = frozenset({"drop_off", "xd_drop_off", "xd_same_day", "cross_docking"})
 
 
-class InvoicesMixin(Emulator):
+class InvoicesMixin(MlState):
     """Mixed into MercadoLivreEmulator (which provides orders, shipments, billing, auth)."""
 
-    orders: dict[int, dict[str, Any]]
-    shipments: dict[int, dict[str, Any]]
-    shipment_orders: dict[int, list[int]]
     billing: dict[str, dict[str, Any]]
-    lock: threading.RLock
-
-    def caller(self, request: Request) -> int | None:  # pragma: no cover - the emulator's
-        raise NotImplementedError
 
     def setup_invoices(self) -> None:
         #: shipment id -> the invoice ML keeps for it; fiscal key -> shipment id

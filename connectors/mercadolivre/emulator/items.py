@@ -4,33 +4,28 @@ from __future__ import annotations
 
 import base64
 import copy
-import threading
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from erpsync.connectors.mercadolivre.emulator import seed
+from erpsync.connectors.mercadolivre.emulator.state import MlState
 from erpsync.connectors.mercadolivre.emulator.wire import error, unauthorized, validation_error
-from erpsync.emulation import Emulator
 
 MULTIGET_MAX = 20  # ref: pt_br/itens-e-buscas "Multiget"
 SCAN_LIMIT_MAX = 100  # ref: ML news 2017-12-21 "Scan + Hash": limit up to 100
 
 
-class ItemsMixin(Emulator):
+class ItemsMixin(MlState):
     """Items state and endpoints; mixed into MercadoLivreEmulator."""
 
-    lock: threading.RLock
     items_offset_cap: int
     items: dict[str, dict[str, Any]]
 
     def setup_items(self) -> None:
         self.items = {item["id"]: item for item in seed.sandbox_items()}
         self._scrolls: dict[str, list[str]] = {}
-
-    def caller(self, request: Request) -> int | None:  # pragma: no cover - the emulator's
-        raise NotImplementedError
 
     # -- the contract-suite API -----------------------------------------------------------------
 

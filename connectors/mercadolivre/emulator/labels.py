@@ -18,7 +18,6 @@ shipment from ``ready_to_print`` to ``printed``. The error codes are not in the 
 from __future__ import annotations
 
 import io
-import threading
 import zipfile
 from typing import Any
 
@@ -26,24 +25,16 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
+from erpsync.connectors.mercadolivre.emulator.state import MlState
 from erpsync.connectors.mercadolivre.emulator.wire import error, ml_time, unauthorized
-from erpsync.emulation import Emulator
 
 #: logistic types whose label ML issues (the NF-e must be in first)
 LABELLED = frozenset({"drop_off", "xd_drop_off", "xd_same_day", "cross_docking"})
 RESPONSE_TYPES = frozenset({"pdf", "zpl2"})
 
 
-class LabelsMixin(Emulator):
+class LabelsMixin(MlState):
     """Mixed into MercadoLivreEmulator (which provides shipments, orders, auth)."""
-
-    orders: dict[int, dict[str, Any]]
-    shipments: dict[int, dict[str, Any]]
-    shipment_orders: dict[int, list[int]]
-    lock: threading.RLock
-
-    def caller(self, request: Request) -> int | None:  # pragma: no cover - the emulator's
-        raise NotImplementedError
 
     def label_routes(self) -> list[BaseRoute]:
         return [Route("/shipment_labels", self.shipment_labels, methods=["GET"])]

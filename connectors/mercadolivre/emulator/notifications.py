@@ -23,15 +23,14 @@ Accepted: the shipment takes the status, substatus and tracking; the order's tag
 from __future__ import annotations
 
 import json
-import threading
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from erpsync.connectors.mercadolivre.emulator.state import MlState
 from erpsync.connectors.mercadolivre.emulator.wire import error, ml_time, unauthorized
-from erpsync.emulation import Emulator
 
 SUBSTATUSES: dict[str, frozenset[str | None]] = {
     "shipped": frozenset(
@@ -53,16 +52,8 @@ WAITING = frozenset({"pending", "handling", "ready_to_ship"})
 PAID = frozenset({"paid", "partially_refunded"})
 
 
-class NotificationsMixin(Emulator):
+class NotificationsMixin(MlState):
     """Mixed into MercadoLivreEmulator (which provides orders, shipments, auth)."""
-
-    orders: dict[int, dict[str, Any]]
-    shipments: dict[int, dict[str, Any]]
-    shipment_orders: dict[int, list[int]]
-    lock: threading.RLock
-
-    def caller(self, request: Request) -> int | None:  # pragma: no cover - the emulator's
-        raise NotImplementedError
 
     def notification_routes(self) -> list[BaseRoute]:
         return [

@@ -23,7 +23,6 @@ an erpsync dependency.
 
 from __future__ import annotations
 
-import threading
 from email import policy
 from email.parser import BytesParser
 from typing import Any
@@ -33,22 +32,15 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from erpsync.connectors.mercadolivre.emulator.state import MlState
 from erpsync.connectors.mercadolivre.emulator.wire import error, ml_time, unauthorized
-from erpsync.emulation import Emulator
 
 LIMIT = 1024 * 1024
 KINDS = {"application/pdf": "pdf", "application/xml": "xml", "text/xml": "xml"}
 
 
-class PacksMixin(Emulator):
+class PacksMixin(MlState):
     """Mixed into MercadoLivreEmulator (which provides orders, shipments, auth)."""
-
-    orders: dict[int, dict[str, Any]]
-    shipments: dict[int, dict[str, Any]]
-    lock: threading.RLock
-
-    def caller(self, request: Request) -> int | None:  # pragma: no cover - the emulator's
-        raise NotImplementedError
 
     def setup_packs(self) -> None:
         #: pack id -> the documents attached to it, in upload order
