@@ -17,10 +17,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from erpsync.domain import Address, Order, OrderItem, OrderStatus, sale_ref, to_money, to_utc
+from erpsync.domain import to_quantity as quantity
 from erpsync.lenient import Lenient
 
 PLATFORM = "Anymarket"
@@ -133,19 +134,6 @@ def _lines(order: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     if not isinstance(lines, list) or not lines:
         raise ValueError("order without items (its lines)")
     return [line for line in lines if isinstance(line, Mapping)]
-
-
-def quantity(value: Any) -> int:
-    """`amount`: a whole positive number (a JSON number, or a string of one)."""
-    if isinstance(value, bool) or value is None:
-        raise ValueError(f"not a quantity: {value!r}")
-    try:
-        number = Decimal(str(value).strip())
-    except InvalidOperation:
-        raise ValueError(f"not a quantity: {value!r}") from None
-    if not number.is_finite() or number != number.to_integral_value() or number <= 0:
-        raise ValueError(f"not a whole positive quantity: {value!r}")
-    return int(number)
 
 
 def _item(line: Mapping[str, Any], number: int) -> OrderItem:

@@ -22,6 +22,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from erpsync.domain import Address, Buyer, Order, OrderItem, OrderStatus, to_money
+from erpsync.domain import to_quantity as quantity
 from erpsync.lenient import Lenient
 
 PLATFORM = "Loja Integrada"
@@ -192,20 +193,6 @@ def _lines(payload: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     if not all(isinstance(line, Mapping) for line in lines):
         raise ValueError("an order line is not an object")
     return lines
-
-
-def quantity(value: Any) -> int:
-    """A line quantity: "1.00" / "1.000" in GET answers, 1 in the webhook. Whole and positive
-    (the store sells units; a fraction would be a kit or a bug we must not round away)."""
-    if isinstance(value, bool) or value is None:
-        raise ValueError(f"not a quantity: {value!r}")
-    try:
-        number = Decimal(str(value).strip())
-    except InvalidOperation:
-        raise ValueError(f"not a quantity: {value!r}") from None
-    if not number.is_finite() or number != number.to_integral_value() or number <= 0:
-        raise ValueError(f"not a whole positive quantity: {value!r}")
-    return int(number)
 
 
 def _item(line: Mapping[str, Any]) -> OrderItem:

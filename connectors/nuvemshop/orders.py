@@ -11,10 +11,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from erpsync.domain import Address, Buyer, Order, OrderItem, OrderStatus, to_money, to_utc
+from erpsync.domain import to_quantity as quantity
 from erpsync.lenient import Lenient
 
 PLATFORM = "Nuvemshop"
@@ -145,19 +146,6 @@ def _lines(payload: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     if not isinstance(lines, list) or not lines:
         raise ValueError("order without products (its lines)")
     return lines
-
-
-def quantity(value: Any) -> int:
-    """A line quantity: an int, or a string of one ("1", " 2 ", "3.0")."""
-    if isinstance(value, bool):
-        raise ValueError(f"not a quantity: {value!r}")
-    try:
-        number = Decimal(str(value).strip())
-    except InvalidOperation:
-        raise ValueError(f"not a quantity: {value!r}") from None
-    if not number.is_finite() or number != number.to_integral_value() or number <= 0:
-        raise ValueError(f"not a whole positive quantity: {value!r}")
-    return int(number)
 
 
 def _item(line: Mapping[str, Any]) -> OrderItem:

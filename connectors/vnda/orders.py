@@ -13,11 +13,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from erpsync.domain import Address, Buyer, Order, OrderItem, OrderStatus, to_money, to_utc
+from erpsync.domain import to_quantity as quantity
 from erpsync.lenient import Lenient
 
 PLATFORM = "E-commerce da Olist (Vnda)"
@@ -212,19 +213,6 @@ def _lines(payload: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     if not all(isinstance(line, Mapping) for line in lines):
         raise ValueError("an item that is not an object")
     return lines
-
-
-def quantity(value: Any) -> int:
-    """A line quantity: an int, or a string or float of a whole one ("2", 2.0)."""
-    if isinstance(value, bool) or value is None:
-        raise ValueError(f"not a quantity: {value!r}")
-    try:
-        number = Decimal(str(value).strip())
-    except InvalidOperation:
-        raise ValueError(f"not a quantity: {value!r}") from None
-    if not number.is_finite() or number != number.to_integral_value() or number <= 0:
-        raise ValueError(f"not a whole positive quantity: {value!r}")
-    return int(number)
 
 
 def _item(line: Mapping[str, Any]) -> OrderItem:

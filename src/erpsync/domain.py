@@ -58,6 +58,21 @@ def to_money(value: Any) -> Decimal:
     return amount.quantize(CENTS, rounding=ROUND_HALF_EVEN)
 
 
+def to_quantity(value: Any) -> int:
+    """An order line's quantity as platforms send it: an int, or a string or float of a whole
+    one ("2", " 2 ", "1.000", 2.0). Whole and positive: a fraction would be a kit or a bug that
+    must not be rounded away."""
+    if isinstance(value, bool) or value is None:
+        raise ValueError(f"not a quantity: {value!r}")
+    try:
+        number = Decimal(str(value).strip())
+    except InvalidOperation:
+        raise ValueError(f"not a quantity: {value!r}") from None
+    if not number.is_finite() or number != number.to_integral_value() or number <= 0:
+        raise ValueError(f"not a whole positive quantity: {value!r}")
+    return int(number)
+
+
 def to_utc(value: Any) -> datetime:
     """Parse an ISO 8601 string or datetime; refuse naive times; return it in UTC."""
     if isinstance(value, str):
