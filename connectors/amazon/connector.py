@@ -15,6 +15,7 @@ import httpx
 from erpsync.connector import (
     HttpConnector,
     InvoiceSink,
+    LabelSource,
     ListingSource,
     OrderPage,
     OrderSource,
@@ -26,12 +27,14 @@ from erpsync.connector import (
     TrackingSink,
     Window,
 )
-from erpsync.connectors.amazon import feeds, listings, orders, shipping, stock
+from erpsync.connectors.amazon import feeds, labels, listings, orders, shipping, stock
 from erpsync.connectors.amazon import invoices as invoice_map
 from erpsync.connectors.amazon.errors import access_token_expired, said, sp_error
 from erpsync.connectors.amazon.settings import AmazonCredentials, AmazonOptions
 from erpsync.domain import (
     Invoice,
+    LabelRequest,
+    LabelResult,
     Listing,
     Order,
     PushResult,
@@ -87,6 +90,7 @@ class AmazonConnector(
     StockSink,
     InvoiceSink,
     TrackingSink,
+    LabelSource,
 ):
     """Amazon Selling Partner API for one seller and marketplace (default Amazon.com.br)."""
 
@@ -430,6 +434,17 @@ class AmazonConnector(
             idempotent=False,
         )
         return SendResult(ref=update.shipment_ref, ok=True, remote_id=order_id)
+
+    # -- labels (none served for Amazon.com.br; see connectors/amazon/labels.py) ---------------
+
+    label_formats = labels.FORMATS
+
+    def fetch_labels(self, requests: Sequence[LabelRequest], *, format: str) -> list[LabelResult]:
+        """No request: Amazon documents no label download for Amazon.com.br (Easy Ship's
+        documents feed and bulk ZIP serve other marketplaces), and booking an Easy Ship pickup
+        without its label would leave the seller worse off. Each shipment is answered ``never``
+        with the reason and what to do in Seller Central."""
+        return [labels.label_result(request) for request in requests]
 
     # -- stock ----------------------------------------------------------------------------------
 

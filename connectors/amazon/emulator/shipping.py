@@ -81,6 +81,16 @@ class ShippingMixin(Emulator):
         held = self.packages.get(external_id)
         return str(held[-1]["trackingNumber"]) if held else None
 
+    # the contract suite's label questions: Amazon.com.br serves no label document through the
+    # SP-API (the Easy Ship documents feed is documented for India and Singapore only, the bulk
+    # scheduling ZIP for Poland and the Netherlands; shared API notes §2.6), so no shipment here
+    # is ever ready for one, nor waiting for one: the connector answers each "never"
+    def label_ready(self, external_id: str) -> bool:
+        return False
+
+    def label_blocked(self, external_id: str) -> bool:
+        return False
+
     async def _confirm_shipment(self, request: Request, granted: Any) -> Response:
         found = self.orders.get(request.path_params["orderId"])
         if found is None:
