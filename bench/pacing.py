@@ -65,6 +65,7 @@ from pacing_kit import (
     anymarket_op,
     bling_listings,
     bling_op,
+    breakdown,
     fraction,
     levels,
     lojaintegrada_listings,
@@ -532,8 +533,11 @@ def report(run: Run) -> list[str]:
         if line:
             print(f"     {line}")
         limited = phase.bound >= LIMIT_BOUND and not phase.cpu_bound
-        if limited and phase.bound < 0.9 * phase.achieved:
+        short = limited and phase.bound < 0.9 * phase.achieved
+        if short:
             misses.append(f"{phase.name}: {fraction(phase.bound, phase.achieved)} of the bound")
+        if short or run.args.explain:
+            print(f"     {breakdown(phase).describe()}")
         detail = sum(1 for c in phase.calls if c.label in platform.detail)
         if phase.name == "pull: unchanged" and detail:  # the only phase with no change
             misses.append(f"{phase.name}: {detail} per-order requests for unchanged orders")
@@ -552,6 +556,11 @@ def main() -> int:
     )
     parser.add_argument(
         "--concurrency", type=int, default=None, help="cap of requests in flight (1: sequential)"
+    )
+    parser.add_argument(
+        "--explain",
+        action="store_true",
+        help="say where every phase's time went (phases under 90%% always say it)",
     )
     parser.add_argument(
         "--jitter", type=float, default=0.2, help="jitter as a fraction of the round trip"

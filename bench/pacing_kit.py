@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from itertools import pairwise
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -85,6 +86,8 @@ class Call:
     method: str
     path: str
     status: int | None = None
+    #: platform time the answer reached the client (None: not answered)
+    answered: float | None = None
 
 
 class Recorder:
@@ -109,6 +112,7 @@ class Recorder:
         async def noting(message: Message) -> None:
             if message["type"] == "http.response.start":
                 call.status = message["status"]
+                call.answered = self.clock.monotonic()
             await send(message)
 
         await self.app(scope, receive, noting)
@@ -260,6 +264,56 @@ def replay(
         tokens[call.op] = level - 1.0
         updated[call.op] = now
     return now
+
+
+@dataclass
+class Breakdown:
+    """Where a phase's platform time went beyond its bound: achieved = bound + before +
+    middle + tail + after.
+
+    ``before``: phase start to the first request sent (the engine's and connector's start);
+    ``middle``: the first request sent to the last one, beyond the bound (requests that could
+    have gone earlier: waiting on another's answer, the concurrency cap, this process's CPU;
+    negative when the ideal sequential replay is slower than what the client overlapped);
+    ``tail``: the last request sent to the last answer (at least its round trip); ``after``:
+    the last answer to the phase's end (mapping, storing, committing). ``gaps``: the largest
+    pauses between two consecutive requests sent (the labels of both).
+    """
+
+    bound: float = 0.0
+    before: float = 0.0
+    middle: float = 0.0
+    tail: float = 0.0
+    after: float = 0.0
+    gaps: list[tuple[float, str, str]] = field(default_factory=list)
+
+    def describe(self, largest: int = 3) -> str:
+        gaps = ", ".join(f"{gap:.2f} s {prev} -> {late}" for gap, prev, late in self.gaps[:largest])
+        return (
+            f"beyond the bound: {self.before:.2f} s to the first request, "
+            f"{self.middle:+.2f} s between first and last (largest pauses: {gaps or 'none'}), "
+            f"{self.tail:.2f} s to the last answer, {self.after:.2f} s after it"
+        )
+
+
+def breakdown(phase: Phase) -> Breakdown:
+    """Split the phase's time around its requests (see ``Breakdown``)."""
+    found = Breakdown(bound=phase.bound)
+    calls = sorted(phase.calls, key=lambda c: c.at)
+    if not calls:
+        found.after = phase.achieved
+        return found
+    found.before = calls[0].at - phase.start
+    found.middle = calls[-1].at - calls[0].at - phase.bound
+    answered = [c.answered for c in calls if c.answered is not None]
+    last_answer = max(answered) if answered else calls[-1].at
+    found.tail = max(0.0, last_answer - calls[-1].at)
+    found.after = max(0.0, phase.end - last_answer)
+    found.gaps = sorted(
+        ((late.at - prev.at, prev.label, late.label) for prev, late in pairwise(calls)),
+        reverse=True,
+    )
+    return found
 
 
 #: a phase is CPU-bound when the process's CPU covered this much of its span
@@ -450,6 +504,7 @@ def bling_listings(emulator: Emulator, count: int) -> list[str]:
             )  # fmt: skip
             for deposit in emulator.depositos:
                 emulator.fisico[(product_id, deposit["id"])] = 100 + n % 50
+    return skus
 
 
 def vnda_op(method: str, path: str) -> tuple[str, str | None]:
@@ -531,6 +586,7 @@ def anymarket_listings(emulator: Emulator, count: int) -> list[str]:
     skus = [f"BENCH-{n:05d}" for n in range(count)]
     for n, sku in enumerate(skus):
         emulator.add_sku(800_000 + n, sku, product_id=700_000 + n)
+    return skus
 
 
 def tiny_op(method: str, path: str) -> tuple[str, str | None]:
