@@ -32,6 +32,7 @@ ORDER_FIELDS = (
     "discount",
     "total",
     "fulfilled_by_channel",
+    "cart",
 )
 BUYER_FIELDS = ("name", "document", "email", "phone")
 ADDRESS_FIELDS = ("street", "number", "complement", "district", "city", "state", "zip", "country")
@@ -67,7 +68,7 @@ NUMBER_COLUMNS = (
 )
 
 # Legacy systems export these identifiers as numbers; everything else textual must be a string.
-_NUMERIC_IDS_OK = frozenset({"external_id", "number", "channel_item_id", "variation_id"})
+_NUMERIC_IDS_OK = frozenset({"external_id", "number", "cart", "channel_item_id", "variation_id"})
 
 
 class FileRejected(ValueError):
@@ -122,16 +123,38 @@ def order_from_dict(data: Any, *, connector: str, platform: str) -> Order:
     if not fields.get("channel_status"):
         # files carry our own status vocabulary; the "raw" channel status is the same word
         fields["channel_status"] = fields.get("status")
+    cart = _cart(fields.pop("cart", None))
     soft = _soft_fields(fields)
     return Order.model_validate(
         {
             **fields,
             "connector": connector,
             "platform": platform,
+            "sale_ref": cart_ref(connector, cart),
             "extra": soft.extra,
             "notes": tuple(soft.notes),
         }
     )
+
+
+def cart_ref(connector: str, cart: str | None) -> str | None:
+    """The ``sale_ref`` of a files order's cart: orders of one connector with the same ``cart``
+    are one purchase (one NF-e at the cart's total covers them, as a Mercado Livre pack's).
+
+    Scoped to the connector on purpose: cart numbers of two legacy systems may coincide, and a
+    shared ``sale_ref`` across connectors means "the same sale seen twice", whose second copy
+    never moves stock. The lowercase ``files:`` prefix can never equal a marketplace's
+    ``MARKETPLACE:number`` (erpsync.domain.sale_ref writes those in upper case).
+    """
+    return None if cart is None else f"files:{connector}:{cart}"
+
+
+def _cart(value: Any) -> str | None:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if not isinstance(value, str):
+        raise ValueError(f"cart must be text or an integer, got {_kind(value)}")
+    return value.strip()
 
 
 def _soft_fields(fields: dict[str, Any]) -> Lenient:

@@ -271,3 +271,73 @@ def test_invoices_push_and_sync_send_each_invoice_once(shop, run):
     assert synced.exit_code == 0, synced.stderr
     assert "shop: invoices 0 sent" in synced.stderr
     assert run("status", "--json").json()["invoice_pushes"] == []
+
+
+# -- a cart: several orders of one purchase, one NF-e, as a real process ----------------------
+
+CART_ORDERS = [
+    {**ORDER, "external_id": "LV-3001", "number": "3001", "cart": "C-3000"},
+    {
+        **ORDER,
+        "external_id": "LV-3002",
+        "number": "3002",
+        "cart": "C-3000",
+        "items_total": "30.00",
+        "total": "30.00",
+        "items": [{"sku": "SKU-B", "quantity": 1, "unit_price": "30.00"}],
+    },
+]
+
+
+def _invoices_section(stdout):
+    """The (access_key, total) rows of `orders show`'s invoices table (plain output)."""
+    section = stdout.split("access_key\tnumber\tseries\tissued_at\ttotal\n", 1)
+    if len(section) == 1:
+        return []
+    rows = (line.split("\t") for line in section[1].splitlines())
+    return [(cells[0], cells[-1]) for cells in rows if len(cells) == 5]
+
+
+def test_a_carts_nfe_shows_under_each_of_its_orders_and_a_cancelled_one_is_flagged(shop):
+    """requirement (issue 8): a files order's `cart` makes two orders one purchase, end to end as
+    a seller runs it: pull-orders, one NF-e at the cart's total (50.00, no --force) attached to
+    one order invoices both, `orders show` on each order shows the cart's NF-e, and the channel
+    cancelling the other order afterwards is flagged in `status` and in that order's `orders
+    show` (a real process each step)."""
+    (shop / "inbox" / "cart.json").write_text(json.dumps(CART_ORDERS))
+    pulled = erpsync("pull-orders", cwd=shop)
+    assert pulled.returncode == 0, pulled.stderr
+    spec = NfeSpec(items=[("SKU-A", "Caneca", 2, "10.00"), ("SKU-B", "Camiseta", 1, "30.00")])
+    _write(shop, "cart-nfe.xml", build_nfe(spec))
+
+    attached = erpsync("invoices", "attach", "shop:LV-3001", "cart-nfe.xml", cwd=shop)
+
+    assert attached.returncode == 0, attached.stderr
+    assert "one NF-e for the whole cart: shop:LV-3002 invoiced by it too" in attached.stderr
+    for order in ("shop:LV-3001", "shop:LV-3002"):
+        shown = erpsync("orders", "show", order, cwd=shop)
+        assert shown.returncode == 0, shown.stderr
+        assert _invoices_section(shown.stdout) == [(spec.key, "50.00")], order
+        assert "\nstatus\tinvoiced\n" in shown.stdout, order
+        assert "warning" not in shown.stderr
+    # the order bought alone is not part of the cart: no NF-e shows under it
+    alone = erpsync("orders", "show", "shop:LV-2001", cwd=shop)
+    assert _invoices_section(alone.stdout) == []
+
+    cancelled = {**CART_ORDERS[1], "status": "cancelled", "updated_at": "2026-11-03T09:00:00Z"}
+    (shop / "inbox" / "cart.json").write_text(json.dumps([CART_ORDERS[0], cancelled]))
+    assert erpsync("pull-orders", cwd=shop).returncode == 0
+
+    status = erpsync("status", "--json", cwd=shop)
+    (flag,) = json.loads(status.stdout)["cancelled_after_invoice"]
+    assert (flag["order"], flag["access_key"]) == ("shop:LV-3002", spec.key)
+    # authorised 2026-11-02: the 24 h window is long past by the time this test runs
+    assert flag["action"].startswith("issue a return NF-e (devolução)")
+    assert flag["action"].endswith("(the NF-e covers the whole cart)")
+    plain = erpsync("status", cwd=shop)
+    assert f"shop:LV-3002\t{spec.key}\tissue a return NF-e" in plain.stdout, plain.stdout
+    flagged = erpsync("orders", "show", "shop:LV-3002", cwd=shop)
+    assert f"warning: cancelled after its NF-e {spec.key}: issue a return NF-e" in flagged.stderr
+    assert _invoices_section(flagged.stdout) == [(spec.key, "50.00")]
+    kept = erpsync("orders", "show", "shop:LV-3001", cwd=shop)
+    assert "warning" not in kept.stderr

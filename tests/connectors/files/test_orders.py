@@ -76,10 +76,10 @@ ORDER_1003 = Order(
     channel_status="aprovado",
     created_at=datetime(2026, 3, 3, 11, 12, tzinfo=UTC),
     updated_at=datetime(2026, 3, 3, 11, 30, tzinfo=UTC),
-    items_total=Decimal("139.70"),
+    items_total=Decimal("59.90"),
     shipping_cost=Decimal("22.90"),
     discount=Decimal("10.00"),
-    total=Decimal("152.60"),
+    total=Decimal("72.80"),
     buyer=Buyer(
         name="Marcos Oliveira",
         document="47185203635",
@@ -104,14 +104,8 @@ ORDER_1003 = Order(
             quantity=1,
             unit_price=Decimal("59.90"),
         ),
-        OrderItem(
-            sku="CANECA-01",
-            channel_item_id="CANECA",
-            title="Caneca de cerâmica, 325 ml",
-            quantity=2,
-            unit_price=Decimal("39.90"),
-        ),
     ),
+    sale_ref="files:arquivos:C-1003",
 )
 
 # -- reading orders ----------------------------------------------------------------------------
@@ -126,11 +120,15 @@ def test_example_inbox_maps_to_exact_orders(tmp_path: Path) -> None:
 
     assert [[raw.external_id for raw in page.orders] for page in pages] == [
         ["LV-1001", "LV-1002"],
-        ["LV-1003", "LV-1004"],
+        ["LV-1003", "LV-1005", "LV-1004"],
     ]
     orders = {raw.external_id: connector.map_order(raw.payload) for p in pages for raw in p.orders}
     assert orders["LV-1001"] == ORDER_1001
     assert orders["LV-1003"] == ORDER_1003
+    # LV-1005 is the other order of LV-1003's cart; orders outside a cart have no sale_ref
+    assert orders["LV-1005"].sale_ref == ORDER_1003.sale_ref
+    assert orders["LV-1005"].total == Decimal("79.80")
+    assert orders["LV-1001"].sale_ref is None and orders["LV-1004"].sale_ref is None
     assert orders["LV-1002"].buyer.document == "11222333000181"
     assert orders["LV-1002"].channel_status == "enviado"
     assert pages[0].orders[0].updated_at == datetime(2026, 3, 2, 13, 20, tzinfo=UTC)
@@ -250,6 +248,47 @@ def test_a_bad_document_cep_or_state_imports_the_order_with_empty_fields_and_not
         "shipping address",
     ]
     assert all("123.456" not in note for note in mapped.notes)
+
+
+def test_a_cart_column_makes_orders_one_purchase_of_their_connector(
+    inbox: Path, tmp_path: Path
+) -> None:
+    """requirement (issue 8): orders with the same optional `cart` (JSON key or CSV column;
+    text or an integer) are one purchase: they share a sale_ref scoped to their connector, so
+    one NF-e at the cart's total covers them and no other connector's sale matches it."""
+    write(
+        inbox,
+        "a.json",
+        [
+            {**MINIMAL, "cart": 77},
+            {**MINIMAL, "external_id": "X-3", "cart": " 77 "},
+            {**MINIMAL, "external_id": "X-4", "cart": ""},
+        ],
+    )
+    header = CSV_HEADER.replace("external_id,", "external_id,cart,")
+    write(inbox, "b.csv", header + CSV_ROW.replace("X-2,", "X-2,77,"))
+    connector = make(tmp_path)
+
+    mapped = [connector.map_order(raw.payload) for page in pull(connector) for raw in page.orders]
+
+    assert [(order.external_id, order.sale_ref) for order in mapped] == [
+        ("X-1", "files:arquivos:77"),
+        ("X-3", "files:arquivos:77"),
+        ("X-4", None),
+        ("X-2", "files:arquivos:77"),
+    ]
+
+
+def test_a_cart_that_is_not_text_or_an_integer_quarantines_its_order(
+    inbox: Path, tmp_path: Path
+) -> None:
+    write(inbox, "a.json", [{**MINIMAL, "cart": {"id": 77}}])
+    connector = make(tmp_path)
+
+    [page] = pull(connector)
+
+    with pytest.raises(ValueError, match="cart must be text or an integer, got an object"):
+        connector.map_order(page.orders[0].payload)
 
 
 def test_an_id_listed_twice_in_one_json_file_keeps_the_later_object(
