@@ -128,6 +128,16 @@ def test_remaining_header_caps_local_tokens(fake):
     assert [bucket.acquire() for _ in range(2)] == [0.0, 1.0]
 
 
+def test_rate_limit_headers_are_found_in_any_case(fake):
+    """requirement: header names are case-insensitive; a response without any rate-limit
+    header leaves the bucket as it was."""
+    bucket = limiter(fake, rate=1, burst=10)
+    bucket.observe(response(**{"content-type": "application/json", "Server": "x"}))
+    assert bucket.tokens == 10
+    bucket.observe(httpx.Response(200, headers=[(b"x-ratelimit-REMAINING", b"1")]))
+    assert [bucket.acquire() for _ in range(2)] == [0.0, 1.0]
+
+
 def test_threads_share_the_bucket(fake):
     """requirement: concurrent callers each reserve a distinct slot (thread-safe)."""
     lock = threading.Lock()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
@@ -257,6 +258,62 @@ def test_non_retriable_errors_are_not_retried():
     with pytest.raises(FatalError, match=r"^nope$"):
         policy.retrying()(fn)
     assert calls == [1]
+
+
+def _script(*outcomes: Exception | str) -> Callable[[], str]:
+    """A call that raises or returns the given outcomes in turn, recording each attempt."""
+    queue = list(outcomes)
+
+    def fn() -> str:
+        outcome = queue.pop(0)
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome
+
+    return fn
+
+
+CALL_SCRIPTS = [
+    # (id, outcomes, idempotent)
+    ("succeeds at once", ["ok"], True),
+    ("recovers on the third attempt", [RetriableError("a"), RetriableError("b"), "ok"], True),
+    ("gives up", [RetriableError(str(n)) for n in range(4)], True),
+    ("429 with Retry-After", [RateLimitedError("slow", retry_after=7), "ok"], True),
+    ("refused at once", [FatalError("nope"), "never"], True),
+    ("a create's 429 is retried", [RateLimitedError("slow"), "ok"], False),
+    ("a create's lost answer is raised", [RetriableError("lost"), "never"], False),
+]
+
+
+@pytest.mark.parametrize(
+    ("outcomes", "idempotent"),
+    [case[1:] for case in CALL_SCRIPTS],
+    ids=[case[0] for case in CALL_SCRIPTS],
+)
+def test_call_does_what_retrying_does(outcomes, idempotent, caplog):
+    """requirement: ``policy.call`` (the first attempt made without tenacity) returns, raises,
+    waits and logs exactly as ``policy.retrying()`` does, attempt for attempt."""
+    caplog.set_level(logging.INFO, "erpsync.http")
+    seen = []
+    for run in ("retrying", "call"):
+        policy = RetryPolicy.instant(attempts=4)
+        fresh = [type(o)(*o.args) if isinstance(o, Exception) else o for o in outcomes]
+        for new, old in zip(fresh, outcomes, strict=True):
+            if isinstance(old, RateLimitedError):
+                new.retry_after = old.retry_after
+        fn = _script(*fresh)
+        caplog.clear()
+        try:
+            if run == "call":
+                result: object = policy.call(fn, idempotent=idempotent)
+            else:
+                result = policy.retrying(idempotent=idempotent)(fn)
+        except Exception as exc:
+            result = (type(exc), str(exc))
+        seen.append((result, list(policy.waits), [r.getMessage() for r in caplog.records]))
+    assert seen[1] == seen[0]
+    if len(outcomes) > 1 and not isinstance(outcomes[0], FatalError) and idempotent:
+        assert seen[0][1], "the script retried (waits recorded)"
 
 
 @pytest.mark.parametrize(

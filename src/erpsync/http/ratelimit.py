@@ -32,6 +32,10 @@ _MILLISECONDS_THRESHOLD = 3_600
 _REMAINING = ("RateLimit-Remaining", "X-RateLimit-Remaining", "X-Rate-Limit-Remaining")
 _RESET = ("RateLimit-Reset", "X-RateLimit-Reset", "X-Rate-Limit-Reset")
 _LIMIT = ("RateLimit-Limit", "X-RateLimit-Limit", "X-Rate-Limit-Limit")
+_AMAZON_RATE = "x-amzn-RateLimit-Limit"
+#: the headers ``observe`` acts on, as raw lower-case names: most responses carry none, and
+#: one look at the raw header list costs a fraction of a ``Headers.get`` per name
+_WATCHED = frozenset(name.lower().encode("ascii") for name in (_AMAZON_RATE, *_REMAINING))
 
 
 @dataclass(frozen=True)
@@ -154,13 +158,16 @@ class RateLimiter:
     def observe(self, response: httpx.Response) -> None:
         """Adapt to rate-limit headers of a successful response; clears the 429 streak."""
         headers = response.headers
+        watched = any(name.lower() in _WATCHED for name, _ in headers.raw)
         with self._lock:
             now = self._clock()
             self._settle(now)
             self._strikes = 0
+            if not watched:  # no rate-limit header to adapt to
+                return
             # ref: https://developer-docs.amazon.com/sp-api/docs/usage-plans-and-rate-limits
             # (x-amzn-RateLimit-Limit: the operation's current rate in requests per second)
-            amazon_rate = _number(headers.get("x-amzn-RateLimit-Limit"))
+            amazon_rate = _number(headers.get(_AMAZON_RATE))
             if amazon_rate is not None and amazon_rate > 0:
                 self.rate = amazon_rate
             remaining = _number(_first(headers, *_REMAINING))

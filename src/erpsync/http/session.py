@@ -12,13 +12,14 @@ as a factory, e.g. the in-process sandbox emulator) is built on the first reques
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Generic, Literal, TypeVar
+from typing import Any, Generic, Literal, NoReturn, TypeVar
 
 import httpx
 
@@ -260,11 +261,15 @@ class HttpSession:
             AuthError: credentials rejected (401/403, or by the token endpoint).
             FatalError: any other 4xx, or what ``classify_error`` decides.
         """
-        retrying = self.policy.retrying(idempotent=idempotent)
-        response: httpx.Response = retrying(
-            self._attempt, method.upper(), path, operation, expect_json, kwargs
+        return self.policy.call(
+            self._attempt,
+            method.upper(),
+            path,
+            operation,
+            expect_json,
+            kwargs,
+            idempotent=idempotent,
         )
-        return response
 
     def _attempt(
         self,
@@ -277,34 +282,33 @@ class HttpSession:
         limiter = self.limiter(operation)
         limiter.acquire()
         client = self.client
-        request = client.build_request(method, path, **_request_kwargs(kwargs))
-        endpoint = f"{method} {self.redactor.path(request.url)}"
+        if _SEND_KEYS.isdisjoint(kwargs):
+            request = client.build_request(method, path, **kwargs)
+            response_of = client.send
+        else:
+            request = client.build_request(method, path, **_request_kwargs(kwargs))
+            response_of = functools.partial(client.send, **_send_kwargs(kwargs))
         try:
             sent = self.monotonic()
-            response = client.send(request, **_send_kwargs(kwargs))
+            response = response_of(request)
             self.round_trips.record(self.monotonic() - sent)
         except httpx.TimeoutException as exc:
             limiter.answered()
             log_transport_error(log, self.redactor, request, exc)
             raise self._error(
-                RetriableError, endpoint, f"timed out ({type(exc).__name__})"
+                RetriableError, self._endpoint(request), f"timed out ({type(exc).__name__})"
             ) from exc
         except httpx.TransportError as exc:
             limiter.answered()
             log_transport_error(log, self.redactor, request, exc)
             raise self._error(
-                RetriableError, endpoint, f"connection failed ({type(exc).__name__}: {exc})"
+                RetriableError,
+                self._endpoint(request),
+                f"connection failed ({type(exc).__name__}: {exc})",
             ) from exc
         except ConnectorError as exc:  # raised inside the auth flow (token endpoint)
             limiter.answered()
-            raise self._claim(exc, endpoint) from None
-        if not 200 <= response.status_code < 300:
-            limiter.answered()  # a success is settled by observe()
-        return self._classify(response, limiter, endpoint, expect_json)
-
-    def _classify(
-        self, response: httpx.Response, limiter: RateLimiter, endpoint: str, expect_json: bool
-    ) -> httpx.Response:
+            raise self._claim(exc, self._endpoint(request)) from None
         status = response.status_code
         if 200 <= status < 300:
             limiter.observe(response)
@@ -313,11 +317,24 @@ class HttpSession:
                     parsed = response.json()
                 except ValueError:
                     raise self._error(
-                        RetriableError, endpoint, f"HTTP {status} with a body that is not JSON"
+                        RetriableError,
+                        self._endpoint(request),
+                        f"HTTP {status} with a body that is not JSON",
                     ) from None
                 # parsed once here, so the connector's response.json() costs nothing again
                 response.json = lambda **_: parsed  # type: ignore[method-assign]
             return response
+        limiter.answered()  # a success is settled by observe()
+        self._raise_for(response, limiter, self._endpoint(request))
+
+    def _endpoint(self, request: httpx.Request) -> str:
+        """``METHOD /path`` (redacted, no query) for an error: made only when one is raised,
+        as the redactor's masking is a cost per request otherwise (bench/pull_orders.py)."""
+        return f"{request.method} {self.redactor.path(request.url)}"
+
+    def _raise_for(self, response: httpx.Response, limiter: RateLimiter, endpoint: str) -> NoReturn:
+        """A response that is not a 2xx: the error it raises."""
+        status = response.status_code
         # 429, 408 and 5xx are retried the same way on every platform (Retry-After honoured);
         # only the rest is the connector's to describe
         retriable = status in (408, 429) or status >= 500
