@@ -80,3 +80,37 @@ def test_record_push_keeps_the_last_accepted_quantity_on_failure(store):
         listings.record_push(s, one, 3, ok=True, pending=True, at=t3)
         row = listings.pushed(s, [one])[one]
     assert (row.quantity, row.pushed_at, row.pending, row.last_error) == (3, t3, True, None)
+
+
+def test_a_batch_of_push_records_read_beforehand_is_recorded_as_one_by_one(store):
+    """requirement: record_push with the batch's records read beforehand (known_pushes)
+    updates the existing records and creates the new ones, per listing and per location,
+    exactly as recording each alone does; they are written when the session commits."""
+    t1, t2 = T0, T0 + timedelta(minutes=1)
+    with store.session() as s:
+        listings.upsert_listings(s, "ml", [_listing("MLB1", "A"), _listing("MLB2", "B")])
+        one, two = (r.id for r in listings.list_listings(s, "ml"))
+        listings.record_push(s, one, 5, ok=True, at=t1)
+        listings.record_push(s, one, 4, ok=True, at=t1, location="cd")
+    with store.session() as s:
+        keys = [one, two, (one, "cd"), (two, "cd")]
+        known = listings.known_pushes(s, keys)
+        assert set(known) == {one, (one, "cd")}
+        listings.record_push(s, one, 3, ok=False, error="HTTP 500", at=t2, known=known)
+        listings.record_push(s, two, 7, ok=True, at=t2, known=known)
+        listings.record_push(s, one, 2, ok=True, pending=True, at=t2, location="cd", known=known)
+        listings.record_push(s, two, 1, ok=False, error="bad", at=t2, location="cd", known=known)
+    with store.session() as s:
+        plain = {
+            k: (v.quantity, v.pushed_at, v.pending, v.last_error, v.last_attempt_at)
+            for k, v in listings.pushed(s, [one, two]).items()
+        }
+        located = {
+            k: (v.quantity, v.pushed_at, v.pending, v.last_error, v.last_attempt_at)
+            for k, v in listings.pushed_by_location(s, [one, two]).items()
+        }
+    assert plain == {one: (5, t1, False, "HTTP 500", t2), two: (7, t2, False, None, t2)}
+    assert located == {
+        (one, "cd"): (2, t2, True, None, t2),
+        (two, "cd"): (None, None, False, "bad", t2),
+    }

@@ -292,6 +292,15 @@ def _record(
     for result in results:
         outcomes[result.ref].append(result)
     with store.session() as session:
+        # the records these results update, read in one query (not one look-up and one flush
+        # per listing), written together when the session commits
+        known = listings.known_pushes(
+            session,
+            (
+                p.listing_id if p.location is None else (p.listing_id, p.location)
+                for p in (by_ref[ref] for ref in outcomes if ref in by_ref)
+            ),
+        )
         for ref, found in outcomes.items():
             planned = by_ref.get(ref)
             if planned is None:
@@ -307,6 +316,7 @@ def _record(
                 error=result.error,
                 at=now,
                 location=planned.location,
+                known=known,
             )
             if result.ok:
                 report.sent += 1

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 
 from sqlmodel import Session, col, select
@@ -141,6 +141,24 @@ def pushed_by_location(
     return found
 
 
+#: a push record's key: the listing id, or (listing id, location) for a per-location record
+PushKey = int | tuple[int, str]
+
+
+def known_pushes(
+    s: Session, keys: Iterable[PushKey]
+) -> dict[PushKey, PushedStock | PushedStockLocation]:
+    """The push records of ``keys`` that exist, in two queries: for ``record_push(known=)``."""
+    keys = list(keys)
+    found: dict[PushKey, PushedStock | PushedStockLocation] = {}
+    for listing_id, row in pushed(s, [k for k in keys if isinstance(k, int)]).items():
+        found[listing_id] = row
+    located = [k for k in keys if isinstance(k, tuple)]
+    for located_key, located_row in pushed_by_location(s, [k[0] for k in located]).items():
+        found[located_key] = located_row
+    return found
+
+
 def record_push(
     s: Session,
     listing_id: int,
@@ -151,22 +169,31 @@ def record_push(
     error: str | None = None,
     at: datetime,
     location: str | None = None,
+    known: Mapping[PushKey, PushedStock | PushedStockLocation] | None = None,
 ) -> PushedStock | PushedStockLocation:
     """Record one push attempt (``location``: of one location's quantity, kept apart).
 
     A success stores ``quantity`` as the accepted value and clears the error (``pending``: the
     channel accepted it asynchronously). A failure keeps the last accepted quantity, so the
     next run sees a difference and sends again, stores the error, and clears ``pending``.
+
+    ``known``: a batch's records loaded beforehand (``known_pushes``): a record not in it is
+    new, and the row is written by the session's commit with the batch's others, instead of
+    a look-up and a flush for each record.
     """
     row: PushedStock | PushedStockLocation | None
-    if location is None:
+    key: PushKey = listing_id if location is None else (listing_id, location)
+    if known is not None:
+        row = known.get(key)
+    elif location is None:
         row = s.get(PushedStock, listing_id)
-        if row is None:
-            row = PushedStock(listing_id=listing_id, last_attempt_at=at)
     else:
         row = s.get(PushedStockLocation, (listing_id, location))
-        if row is None:
-            row = PushedStockLocation(listing_id=listing_id, location=location, last_attempt_at=at)
+    if row is None and location is None:
+        row = PushedStock(listing_id=listing_id, last_attempt_at=at)
+    elif row is None:
+        assert location is not None
+        row = PushedStockLocation(listing_id=listing_id, location=location, last_attempt_at=at)
     row.last_attempt_at = at
     if ok:
         row.quantity = quantity
@@ -178,5 +205,6 @@ def record_push(
         row.pending = False
         row.last_error = error or "push failed (no message)"
     s.add(row)
-    s.flush()
+    if known is None:
+        s.flush()
     return row
