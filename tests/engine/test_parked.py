@@ -69,6 +69,25 @@ def test_an_order_pulled_before_its_product_books_when_the_product_arrives(
     assert levels(store, "SKU-A") == ((99, 0) if status != "pending" else (100, 1))
 
 
+def test_lines_still_unknown_stay_parked_and_are_counted_while_the_known_ones_book(
+    connector, store
+):
+    """requirement: one booking pass books the lines whose SKU is known now, in order, and
+    leaves the others parked (counted as waiting), whatever order and connector they are on."""
+    connector.orders = [
+        payload("1", "paid", items=[("NEW-1", 1), ("NEW-2", 2)]),
+        payload("2", "paid", items=[("NEW-2", 3)]),
+        payload("3", "paid", items=[("NEW-3", 4)]),
+    ]
+    pull(connector, store, 1)
+    booked = add_product(store, "NEW-2", on_hand=10)
+    assert (booked.booked, booked.waived, booked.waiting) == (2, 0, 2)
+    assert levels(store, "NEW-2") == (5, 0)
+    assert line_states(store, "1") == [("NEW-1", "parked"), ("NEW-2", "booked")]
+    assert line_states(store, "2") == [("NEW-2", "booked")]
+    assert line_states(store, "3") == [("NEW-3", "parked")]
+
+
 def test_a_parked_reservation_becomes_a_deduction_when_paid(connector, store):
     connector.orders = [payload("1", "pending", items=[("NEW-1", 2)])]
     pull(connector, store, 1)

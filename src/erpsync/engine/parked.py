@@ -16,8 +16,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
+from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
 from erpsync.domain import OrderStatus
@@ -61,45 +62,99 @@ def book_parked(
     default_location: str,
     connector: str | None = None,
 ) -> ParkedReport:
-    """Book every parked line whose SKU is known now (of one connector, or all)."""
+    """Book every parked line whose SKU is known now (of one connector, or all).
+
+    Every pull starts here, before its first request: the parked lines are first read as
+    their SKU and listing only (no order or line objects), and only the lines whose SKU is
+    known now are loaded in full. A seller whose unlinked lines stay parked pays one light
+    query per pull, not the construction of every parked order (bench/pacing.py measured
+    0.25 s of CPU for 300 such orders before each pull's first request).
+    """
     report = ParkedReport()
-    query = (
-        select(OrderItemRow, OrderRow)
+    light = (
+        core_select(  # sqlmodel's select types at most four columns
+            col(OrderItemRow.id),
+            col(OrderItemRow.sku),
+            col(OrderItemRow.channel_item_id),
+            col(OrderItemRow.variation_id),
+            col(OrderRow.connector),
+        )
         .join(OrderRow, col(OrderItemRow.order_id) == col(OrderRow.id))
-        .where(OrderItemRow.stock == LineStock.PARKED.value)
+        .where(col(OrderItemRow.stock) == LineStock.PARKED.value)
         .order_by(col(OrderRow.id), col(OrderItemRow.line))
     )
     if connector is not None:
-        query = query.where(OrderRow.connector == connector)
-    rows = session.exec(query).all()
-    if not rows:
+        light = light.where(col(OrderRow.connector) == connector)
+    parked = [_Parked(*row) for row in session.execute(light).all()]
+    if not parked:
         return report
     kits = products.kit_components(session)
-    known = products.known_skus(session, {item.sku for item, _ in rows if item.sku})
+    known = products.known_skus(session, {line.sku for line in parked if line.sku})
     catalogues: dict[str, Catalogue] = {}
-    for item, order in rows:
-        if order.connector not in catalogues:
-            links = listings.sku_links(session, order.connector)
-            catalogues[order.connector] = Catalogue(kits, known | set(links.values()), links)
-        catalogue = catalogues[order.connector]
-        sku = catalogue.sku_of(item)
-        bucket = holding_bucket(order.stock_effect)
-        assert item.id is not None
-        if sku is None:
-            report.waiting += 1
-            continue
-        if bucket is None:  # not held any more: nothing to book (should not happen)
-            orders.set_line_stock(session, item.id, LineStock.NONE.value)
-            continue
-        if order.status in _SHIPPED:
-            orders.set_line_stock(session, item.id, LineStock.WAIVED.value)
-            report.waived += 1
-            continue
-        location = locations.get(order.connector, default_location)
-        _book_line(session, order, item, sku, catalogue, bucket, location)
-        orders.set_line_stock(session, item.id, LineStock.BOOKED.value)
-        report.booked += 1
+
+    def catalogue_of(name: str) -> Catalogue:
+        if name not in catalogues:
+            links = listings.sku_links(session, name)
+            catalogues[name] = Catalogue(kits, known | set(links.values()), links)
+        return catalogues[name]
+
+    # in (order, line) order, as the lines are booked
+    bookable = [line.id for line in parked if catalogue_of(line.connector).sku_of(line)]
+    report.waiting = len(parked) - len(bookable)
+    for start in range(0, len(bookable), orders.CHUNK):
+        query = (
+            select(OrderItemRow, OrderRow)
+            .join(OrderRow, col(OrderItemRow.order_id) == col(OrderRow.id))
+            .where(col(OrderItemRow.id).in_(bookable[start : start + orders.CHUNK]))
+            .order_by(col(OrderRow.id), col(OrderItemRow.line))
+        )
+        for item, order in session.exec(query).all():
+            _book_parked_line(
+                session,
+                item,
+                order,
+                catalogue_of(order.connector),
+                locations,
+                default_location,
+                report,
+            )
     return report
+
+
+class _Parked(NamedTuple):
+    """A parked line as the first, light query reads it."""
+
+    id: int
+    sku: str | None
+    channel_item_id: str | None
+    variation_id: str | None
+    connector: str
+
+
+def _book_parked_line(
+    session: Session,
+    item: OrderItemRow,
+    order: OrderRow,
+    catalogue: Catalogue,
+    locations: Mapping[str, str],
+    default_location: str,
+    report: ParkedReport,
+) -> None:
+    sku = catalogue.sku_of(item)
+    bucket = holding_bucket(order.stock_effect)
+    assert item.id is not None
+    assert sku is not None  # only lines whose SKU is known are loaded
+    if bucket is None:  # not held any more: nothing to book (should not happen)
+        orders.set_line_stock(session, item.id, LineStock.NONE.value)
+        return
+    if order.status in _SHIPPED:
+        orders.set_line_stock(session, item.id, LineStock.WAIVED.value)
+        report.waived += 1
+        return
+    location = locations.get(order.connector, default_location)
+    _book_line(session, order, item, sku, catalogue, bucket, location)
+    orders.set_line_stock(session, item.id, LineStock.BOOKED.value)
+    report.booked += 1
 
 
 def _book_line(

@@ -10,6 +10,7 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Protocol
 
 from sqlalchemy import func
 from sqlmodel import Session, select
@@ -35,6 +36,19 @@ class LineStock(StrEnum):
     WAIVED = "waived"  # its SKU became known after the order shipped: never booked
 
 
+class LineRef(Protocol):
+    """What names the product an order line sells (an ``OrderItem``, an ``OrderItemRow``)."""
+
+    @property
+    def sku(self) -> str | None: ...
+
+    @property
+    def channel_item_id(self) -> str | None: ...
+
+    @property
+    def variation_id(self) -> str | None: ...
+
+
 @dataclass
 class Catalogue:
     """What applying orders needs to know of the SKUs: kits, known products, listing links.
@@ -51,7 +65,7 @@ class Catalogue:
     #: made their stock movements already, so they move nothing here
     stock_effects: bool = True
 
-    def sku_of(self, item: OrderItem | OrderItemRow) -> str | None:
+    def sku_of(self, item: LineRef) -> str | None:
         """The known SKU an order line sells, or None (parked until it becomes known)."""
         if item.sku is not None and item.sku in self.known:
             return item.sku
