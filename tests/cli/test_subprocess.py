@@ -125,6 +125,63 @@ def test_help_runs_as_a_module_without_importing_heavy_modules(tmp_path):
     assert probe.stdout.strip() == "[]"
 
 
+#: runs the CLI as `python -m erpsync` would, then writes the top-level names of the modules
+#: it imported (those loaded for real: a ``None`` entry only blocks an import) to argv[1]
+IMPORTS_PROBE = """\
+import json, runpy, sys
+out, sys.argv = sys.argv[1], ["erpsync", *sys.argv[2:]]
+try:
+    runpy.run_module("erpsync", run_name="__main__")
+except SystemExit as exc:
+    assert not exc.code, exc.code
+finally:
+    with open(out, "w") as f:
+        json.dump(sorted({m for m, v in sys.modules.items() if v is not None}), f)
+"""
+
+
+def imported_by(*args, cwd):
+    """The modules a CLI run imported (it must succeed)."""
+    out = cwd / "imported.json"
+    result = subprocess.run(
+        [sys.executable, "-c", IMPORTS_PROBE, str(out), *args],
+        cwd=cwd,
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    return set(json.loads(out.read_text()))
+
+
+def _packages(modules):
+    return {m.split(".")[0] for m in modules}
+
+
+def test_a_pull_imports_neither_alembic_nor_httpx_command_line(tmp_path):
+    """requirement: a pull loads httpx but not httpx's own CLI (click, pygments, rich.syntax:
+    3 MiB and 40-70 ms per process): erpsync.http keeps httpx._main out. And no Alembic
+    (12-15 MiB, 0.7 s): a fresh database is made from the models, one at the head needs
+    nothing."""
+    (tmp_path / "erpsync.yaml").write_text(
+        "database: sqlite:///store.db\n"
+        "connectors:\n"
+        "  ml:\n"
+        "    type: mercadolivre\n"
+        "    sandbox: true\n"
+        "    credentials:\n"
+        "      client_id: sandbox-app\n"
+        "      client_secret: sandbox-secret\n"
+        "      refresh_token: TG-sandbox-refresh\n"
+    )
+    for database in ("fresh", "at the head"):
+        modules = imported_by("pull-orders", cwd=tmp_path)
+        assert {"httpx", "erpsync.http.session", "sqlalchemy"} <= modules, database
+        assert not {"httpx._main", "rich.syntax"} & modules, database
+        assert not {"click", "pygments", "alembic", "mako"} & _packages(modules), database
+
+
 def snapshot(url):
     """What a run leaves behind, without its timestamps: orders, lines, ledger, cursors, and
     each listing's last pushed quantity and outcome."""

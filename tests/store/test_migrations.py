@@ -17,6 +17,7 @@ from sqlmodel import SQLModel
 from erpsync.errors import StoreError
 from erpsync.store import db, ledger, open_store, orders
 from erpsync.store.db import HEAD_REVISION, alembic_config, make_engine
+from tests.backends import database_url
 
 
 def _diff(connection, metadata):
@@ -32,13 +33,106 @@ def _revisions():
     return [r.revision for r in reversed(list(script.walk_revisions()))]
 
 
+def _migrated(url):
+    """Upgrade an empty database through every revision with Alembic (``open_store`` makes an
+    empty database from the models instead)."""
+    engine = make_engine(url)
+    db.upgrade(engine, HEAD_REVISION)  # a named revision: always through Alembic
+    engine.dispose()
+
+
 def test_migrated_schema_equals_the_models(db_url):
     """requirement: upgrading to head gives exactly the tables of erpsync.store.tables, so a
     model change without a new revision fails here."""
+    _migrated(db_url)
     store = open_store(db_url)
     with store.engine.connect() as connection:
+        assert db.current_revision(connection) == HEAD_REVISION
         assert _diff(connection, SQLModel.metadata) == []
     store.close()
+
+
+def _schema(url):
+    """Everything the backend reports of a database's schema, table by table: columns (by
+    name: their order is not part of the schema erpsync's SQL relies on; it names them),
+    types, nullability, defaults, keys, foreign keys and their actions, indexes, unique and
+    check constraints; on SQLite also each table's own flags (AUTOINCREMENT, WITHOUT ROWID,
+    STRICT), which the inspector does not report."""
+    engine = make_engine(url)
+    try:
+        with engine.connect() as connection:
+            found = inspect(connection)
+            schema = {}
+            for table in sorted(found.get_table_names()):
+                columns = {
+                    c["name"]: (str(c["type"]), c["nullable"], _spaceless(c.get("default")))
+                    for c in found.get_columns(table)
+                }
+                primary = found.get_pk_constraint(table)
+                schema[table] = {
+                    "columns": columns,
+                    "primary key": (primary.get("name"), primary["constrained_columns"]),
+                    "foreign keys": sorted(
+                        (
+                            fk["name"],
+                            fk["constrained_columns"],
+                            fk["referred_table"],
+                            fk["referred_columns"],
+                            sorted(fk.get("options", {}).items()),
+                        )
+                        for fk in found.get_foreign_keys(table)
+                    ),
+                    "indexes": sorted(
+                        (i["name"], i["column_names"], bool(i["unique"]))
+                        for i in found.get_indexes(table)
+                    ),
+                    "unique": sorted(
+                        (u["name"], u["column_names"]) for u in found.get_unique_constraints(table)
+                    ),
+                    "checks": sorted(
+                        (c["name"], _spaceless(c["sqltext"]))
+                        for c in found.get_check_constraints(table)
+                    ),
+                }
+                if connection.dialect.name == "sqlite":
+                    sql = connection.exec_driver_sql(
+                        "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?",
+                        (table,),
+                    ).scalar_one()
+                    tail = sql.rsplit(")", 1)[1]
+                    schema[table]["flags"] = ("AUTOINCREMENT" in sql.upper(), _spaceless(tail))
+            return schema
+    finally:
+        engine.dispose()
+
+
+def _spaceless(sql):
+    return None if sql is None else re.sub(r"\s+", "", str(sql)).strip("()").lower()
+
+
+def test_a_fresh_database_is_made_from_the_models_exactly_as_every_revision_makes_it(
+    backend, tmp_path
+):
+    """requirement: open_store makes an empty database from the models (create_all, then the
+    head stamped: Alembic's recipe for a fresh database, without importing Alembic); that
+    schema equals the one the revisions make one by one, so the two can never drift."""
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    with (
+        database_url(backend, tmp_path / "a") as created,
+        database_url(backend, tmp_path / "b") as migrated,
+    ):
+        open_store(created).close()
+        _migrated(migrated)
+        made, stepped = _schema(created), _schema(migrated)
+        assert sorted(made) == sorted(stepped)
+        for table in stepped:
+            assert made[table] == stepped[table], table
+        engine = make_engine(created)
+        with engine.connect() as connection:
+            assert db.current_revision(connection) == HEAD_REVISION
+            assert _diff(connection, SQLModel.metadata) == []
+        engine.dispose()
 
 
 def test_the_comparison_notices_a_model_change(tmp_path):

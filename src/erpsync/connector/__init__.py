@@ -15,6 +15,7 @@ connector needs from here; the submodules only import downwards (base <- resourc
 
 from __future__ import annotations
 
+import erpsync.http  # noqa: F401  (first: loads httpx without its command line, see there)
 from erpsync.connector.base import (
     Capability,
     Connector,

@@ -2,12 +2,27 @@
 
 Names are re-exported lazily, so importing one submodule (``erpsync.http.redact`` for the CLI's
 log filter) does not pay for the others.
+
+httpx's own command line stays out: ``import httpx`` also imports ``httpx._main`` (its CLI:
+click, pygments, rich.syntax, about 40 modules, 3 MiB and 40-70 ms per process) and has no
+switch to skip it (encode/httpx#3547). Its ``__init__`` wraps that import in ``try/except
+ImportError``, so a ``None`` in ``sys.modules`` (the documented way to make an import fail)
+skips it and ``httpx.main`` becomes a stub that says the CLI is not installed; nothing of
+erpsync calls it. This package is loaded before httpx on every path that uses HTTP (the
+submodules import httpx after it, ``erpsync.connector`` imports it first), and never by
+``erpsync --help``, which must import no httpx at all. Risk: ``httpx._main`` is a private
+name; if httpx renames it, the line does nothing and only the memory comes back
+(``tests/cli/test_subprocess.py`` checks that a pull imports no click or pygments).
 """
 
 from __future__ import annotations
 
 import importlib
+import sys
 from typing import TYPE_CHECKING, Any
+
+if "httpx" not in sys.modules:  # once httpx is in, its CLI is too: nothing left to skip
+    sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
 
 if TYPE_CHECKING:
     from erpsync.http.auth import (
