@@ -365,11 +365,16 @@ class Label(_Frozen):
 
 
 class LabelRequest(_Frozen):
-    """One shipment whose label ``labels fetch`` asks the channel for."""
+    """One shipment whose label ``labels fetch`` asks the channel for.
+
+    ``status`` is the shipment's state in the channel's words as the last pull stored it
+    (Amazon: the order's OrderStatus): enough for a channel to answer without a request when
+    the state alone decides (an order not paid yet), fresh enough for the rest to be asked."""
 
     order_external_id: str
     shipment_ref: str = Field(min_length=1)
     logistic_type: OptionalText = None
+    status: OptionalText = None
 
 
 class LabelResult(_Frozen):

@@ -114,6 +114,7 @@ def _wanted(
             order_external_id=order.external_id,
             shipment_ref=shipment.shipment_ref,
             logistic_type=shipment.logistic_type,
+            status=shipment.status,
         )
         ref = f"{order.connector}:{order.external_id}"
         found.append(_Wanted(shipment.id, ref, request, several=per_order[order.id] > 1))
