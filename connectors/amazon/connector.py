@@ -413,8 +413,7 @@ class AmazonConnector(
 
     def _confirm(self, update: TrackingUpdate) -> SendResult:
         order_id = update.order_external_id
-        path = f"/orders/v0/orders/{quote(order_id, safe='')}"
-        order = self.request("GET", path, operation="getOrder").json().get("payload") or {}
+        order = self._order(order_id)
         early = shipping.precheck(update, order)
         if early is not None:
             return early
@@ -440,11 +439,40 @@ class AmazonConnector(
     label_formats = labels.FORMATS
 
     def fetch_labels(self, requests: Sequence[LabelRequest], *, format: str) -> list[LabelResult]:
-        """No request: Amazon documents no label download for Amazon.com.br (Easy Ship's
-        documents feed and bulk ZIP serve other marketplaces), and booking an Easy Ship pickup
-        without its label would leave the seller worse off. Each shipment is answered ``never``
-        with the reason and what to do in Seller Central."""
-        return [labels.label_result(request) for request in requests]
+        """Where each label comes from, never the label: Amazon documents no label download
+        for Amazon.com.br (Easy Ship's documents feed and bulk ZIP serve other marketplaces)
+        and booking a pickup without its label would leave the seller worse off. Only open
+        Easy Ship orders cost a request (getOrder: is the pickup scheduled yet); an order that
+        cannot be read now is asked again next run."""
+        asked = [r for r in requests if labels.needs_order(r)]
+        read = dict(
+            zip(
+                (r.shipment_ref for r in asked),
+                self.each(lambda r: self._order(r.order_external_id), asked),
+                strict=True,
+            )
+        )
+        results = []
+        for request in requests:
+            outcome = read.get(request.shipment_ref)
+            if outcome is None:
+                results.append(labels.label_result(request))
+            elif outcome.error is not None:
+                results.append(
+                    LabelResult(
+                        ref=request.shipment_ref,
+                        reason=f"could not read the order at Amazon: {outcome.error}",
+                    )
+                )
+            else:
+                results.append(labels.label_result(request, outcome.value))
+        return results
+
+    def _order(self, order_id: str) -> dict[str, Any]:
+        """Orders v0 getOrder: the order's current state (no PII asked)."""
+        path = f"/orders/v0/orders/{quote(order_id, safe='')}"
+        payload = self.request("GET", path, operation="getOrder").json().get("payload")
+        return dict(payload or {})
 
     # -- stock ----------------------------------------------------------------------------------
 

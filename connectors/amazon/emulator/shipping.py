@@ -37,6 +37,10 @@ from erpsync.connectors.amazon.emulator.wire import (
 from erpsync.emulation import Emulator
 
 CONFIRMABLE = frozenset({"Unshipped", "PartiallyShipped"})
+#: OrderStatus before payment (ordersV0.json)
+NOT_PAID = frozenset({"Pending", "PendingAvailability"})
+#: EasyShipShipmentStatus of a package whose pickup is still to be scheduled (ordersV0.json)
+TO_SCHEDULE = frozenset({"PendingSchedule", "LabelCanceled"})
 _POSITIVE = re.compile(r"[1-9][0-9]*")
 
 
@@ -81,15 +85,28 @@ class ShippingMixin(Emulator):
         held = self.packages.get(external_id)
         return str(held[-1]["trackingNumber"]) if held else None
 
-    # the contract suite's label questions: Amazon.com.br serves no label document through the
+    def schedule_easy_ship(self, external_id: str, status: str = "PendingPickUp") -> None:
+        """The seller schedules the pickup in Seller Central: the order's EasyShipShipmentStatus
+        moves on (ordersV0.json EasyShipShipmentStatus: PendingPickUp, PendingDropOff)."""
+        self.orders[external_id].order["EasyShipShipmentStatus"] = status
+
+    # the contract suite's label questions. Amazon.com.br serves no label document through the
     # SP-API (the Easy Ship documents feed is documented for India and Singapore only, the bulk
-    # scheduling ZIP for Poland and the Netherlands; shared API notes §2.6), so no shipment here
-    # is ever ready for one, nor waiting for one: the connector answers each "never"
+    # scheduling ZIP for Poland and the Netherlands; shared API notes §2.6): no shipment is ever
+    # ready for one. Waiting ("blocked", asked again next run): a merchant-fulfilled order not
+    # paid yet, and an open Easy Ship order whose pickup is still to be scheduled.
     def label_ready(self, external_id: str) -> bool:
         return False
 
     def label_blocked(self, external_id: str) -> bool:
-        return False
+        found = self.orders.get(external_id)
+        order = found.order if found is not None else {}
+        if order.get("FulfillmentChannel") != "MFN":
+            return False
+        status = order.get("OrderStatus")
+        if status in NOT_PAID:
+            return True
+        return status in CONFIRMABLE and order.get("EasyShipShipmentStatus") in TO_SCHEDULE
 
     async def _confirm_shipment(self, request: Request, granted: Any) -> Response:
         found = self.orders.get(request.path_params["orderId"])
