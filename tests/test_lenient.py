@@ -58,3 +58,21 @@ def test_nothing_received_is_an_address_without_country() -> None:
 )
 def test_uf_accepts_codes_iso_codes_and_names(name: str, uf: str) -> None:
     assert documents.uf(name) == uf
+
+
+@pytest.mark.parametrize(
+    ("check", "valid", "invalid"),
+    [
+        (documents.cpf, "390.533.447-05", "390.533.447-00"),
+        (documents.cnpj, "11.222.333/0001-81", "11.222.333/0001-80"),
+        (documents.cpf_or_cnpj, "11222333000181", "11222333000180"),
+    ],
+)
+def test_a_document_checked_again_gets_the_same_answer(check, valid, invalid) -> None:
+    """requirement: a number checked once (the mapping) and again (the domain model) is
+    judged the same both times; an invalid one is refused every time, never remembered as
+    valid."""
+    assert check(valid) == check(valid) == documents.digits(valid)
+    for _ in range(2):
+        with pytest.raises(ValueError, match="invalid"):
+            check(invalid)

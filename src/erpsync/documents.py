@@ -8,6 +8,7 @@ Contribuinte") is validated here because stdnum has no module for it.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
@@ -66,11 +67,28 @@ def digits(value: str) -> str:
     return _NON_DIGIT.sub("", value)
 
 
+#: valid numbers remembered (invalid ones raise, and are checked again each time): an order's
+#: buyer document is checked where the mapping reads it (erpsync.lenient) and again by the
+#: domain model it builds (``Buyer``), and stdnum's check was a measurable share of a pull's
+#: CPU per order (bench/pull_orders.py --profile); the second check is now a look-up
+_REMEMBERED = 4096
+
+
+@functools.lru_cache(maxsize=_REMEMBERED)
+def _valid_cpf(number: str) -> str:
+    return str(_cpf.validate(number))
+
+
+@functools.lru_cache(maxsize=_REMEMBERED)
+def _valid_cnpj(number: str) -> str:
+    return str(_cnpj.validate(number))
+
+
 def cpf(value: str) -> str:
     """Return the CPF as 11 digits, or raise ValueError."""
     number = digits(value)
     try:
-        return str(_cpf.validate(number))
+        return _valid_cpf(number)
     except ValidationError as exc:
         raise ValueError(f"invalid CPF {_mask(number)}: {exc}") from None
 
@@ -79,7 +97,7 @@ def cnpj(value: str) -> str:
     """Return the CNPJ as 14 characters (digits, or the 2026 alphanumeric form), or raise."""
     number = _NON_ALNUM.sub("", value).upper()
     try:
-        return str(_cnpj.validate(number))
+        return _valid_cnpj(number)
     except ValidationError as exc:
         raise ValueError(f"invalid CNPJ {_mask(number)}: {exc}") from None
 

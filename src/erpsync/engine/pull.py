@@ -315,7 +315,6 @@ def _apply_page(
     report: PullReport,
     catalogue: Catalogue,
 ) -> None:
-    checked: set[str] = set()
     # a later version of a quarantined order that maps fine closes its quarantine item
     quarantined = quarantine.open_ids(session, connector.name)
     # the page's stored states in one query, read inside this write transaction
@@ -330,6 +329,16 @@ def _apply_page(
         if isinstance(order, Order) and order.sale_ref and order.external_id not in states
     }
     holders = orders.stock_holders(session, sales, connector.name) if sales else {}
+    # which of the page's SKUs are products: one query for the page, not one per order
+    unchecked = {
+        item.sku
+        for order in mapped
+        if isinstance(order, Order)
+        for item in order.items
+        if item.sku and item.sku not in catalogue.known
+    }
+    if unchecked:
+        catalogue.known |= products.known_skus(session, unchecked)
     new_orders = orders.NewOrders(session)
     for raw, result in zip(page.orders, mapped, strict=True):
         report.fetched += 1
@@ -357,10 +366,6 @@ def _apply_page(
             log.warning("%s: order %s quarantined: %s", connector.name, raw.external_id, reason)
             continue
         order = result
-        unchecked = {i.sku for i in order.items if i.sku} - checked
-        if unchecked:
-            catalogue.known |= products.known_skus(session, unchecked)
-            checked |= unchecked
         if order.external_id in new_orders:  # the same order twice in one page: its row first
             for external_id, order_id in new_orders.flush().items():
                 states[external_id] = replace(states[external_id], id=order_id)

@@ -100,7 +100,9 @@ class Outcome(Generic[R]):
 class Pending(Generic[R]):
     """Calls submitted together (``Fanout.submit``); ``outcomes()`` waits for them."""
 
-    def __init__(self, futures: list[Future[Outcome[R]]]) -> None:
+    def __init__(self, futures: list[Future[Outcome[R]] | Outcome[R]]) -> None:
+        #: a call made inline (not on a worker) is its ``Outcome`` already: no ``Future``
+        #: (a lock and a condition each) per call on the sequential path
         self._futures = futures
 
     def outcomes(self) -> list[Outcome[R]]:
@@ -109,7 +111,7 @@ class Pending(Generic[R]):
         Raises:
             AuthError: a call's credentials were rejected (the first such item's error).
         """
-        outcomes = [future.result() for future in self._futures]
+        outcomes = [f if isinstance(f, Outcome) else f.result() for f in self._futures]
         for outcome in outcomes:
             if isinstance(outcome.error, AuthError):
                 raise outcome.error
@@ -160,7 +162,7 @@ class Fanout:
         # nested inside a worker (a detail call that itself fans out) runs inline: a pool
         # waiting on its own workers could deadlock, and the outer call already holds the cap
         if len(todo) <= 1 or getattr(self._workers, "inside", False) or not self.wide:
-            return Pending([_done(self._call(fn, item)) for item in todo])
+            return Pending([self._call(fn, item) for item in todo])
         executor = self._pool()
         return Pending([executor.submit(self._worker_call, fn, item) for item in todo])
 
@@ -189,12 +191,6 @@ class Fanout:
             executor, self._executor = self._executor, None
         if executor is not None:
             executor.shutdown(wait=True)
-
-
-def _done(outcome: Outcome[R]) -> Future[Outcome[R]]:
-    future: Future[Outcome[R]] = Future()
-    future.set_result(outcome)
-    return future
 
 
 #: how often a read-ahead thread blocked on a full buffer checks whether it should stop
