@@ -193,6 +193,11 @@ class Phase:
     other_wait: float = 0.0
     #: this process's CPU (client and in-process emulator) in platform seconds
     cpu: float = 0.0
+    #: the platform's round trip (platform seconds) and the kinds of request that need an
+    #: earlier answer (a pull's per-order detail calls): the bound counts what they force
+    round_trip: float = 0.0
+    dependent: frozenset[str] = frozenset()
+    chained: frozenset[str] = frozenset()
     ops: dict[str, OpFigures] = field(default_factory=dict)
     bound: float = 0.0
 
@@ -220,7 +225,9 @@ def analyse(phase: Phase, limits: Mapping[str, RateLimit], ok_so_far: dict[str, 
     server's levels, with zero latency: the fastest a one-request-at-a-time client making
     exactly these calls could go. It is >= the max over operations (buckets refill in parallel,
     but a sequential client cannot spend a refilled token while it waits on another bucket)
-    and <= their sum.
+    and <= their sum. Plus the round trips no client avoids (``replay``): the last answer, the
+    first answer before the per-order requests it names, each page of a token- or link-paged
+    listing after the previous page's answer.
     """
     for call in phase.calls:
         if call.op is None or call.op not in limits:
@@ -243,19 +250,42 @@ def analyse(phase: Phase, limits: Mapping[str, RateLimit], ok_so_far: dict[str, 
         )
         figures.bound = max(0.0, figures.calls - tokens) / limit.rate
     ok = [c for c in phase.calls if c.status != 429]
-    phase.bound = replay(ok, limits, phase.start_levels) + phase.other_wait
+    phase.bound = (
+        replay(ok, limits, phase.start_levels, phase.round_trip, phase.dependent, phase.chained)
+        + phase.other_wait
+    )
 
 
 def replay(
-    calls: Iterable[Call], limits: Mapping[str, RateLimit], start: dict[str, float]
+    calls: Iterable[Call],
+    limits: Mapping[str, RateLimit],
+    start: dict[str, float],
+    round_trip: float = 0.0,
+    dependent: frozenset[str] = frozenset(),
+    chained: frozenset[str] = frozenset(),
 ) -> float:
-    """Seconds an ideal sequential client needs for ``calls`` (see ``analyse``)."""
+    """Seconds an ideal sequential client needs for ``calls`` (see ``analyse``).
+
+    ``round_trip``: the platform's round trip, where no client can avoid it: the phase ends
+    with its last answer; a request of a ``dependent`` kind (a per-order detail call, named
+    by a listing's answer) cannot be sent before the phase's first request has been answered;
+    a request of a ``chained`` kind (the next page of a listing paged by a token or a next
+    link, a queue read again after its entries were acknowledged) not before the answer to
+    the previous request of its kind. Other answers are not waited for (a pipelining client
+    reads the next page while this page's details go), so this stays a lower bound.
+    """
     now = 0.0
+    first: float | None = None
+    previous: dict[str, float] = {}
     tokens = {op: start.get(op, float(limit.burst)) for op, limit in limits.items()}
     updated = dict.fromkeys(limits, 0.0)
     for call in calls:
         if call.op is None or call.op not in limits:
             continue
+        if call.label in dependent and first is not None:
+            now = max(now, first + round_trip)
+        if call.label in chained and call.label in previous:
+            now = max(now, previous[call.label] + round_trip)
         limit = limits[call.op]
         level = min(float(limit.burst), tokens[call.op] + (now - updated[call.op]) * limit.rate)
         if level < 1.0:
@@ -263,26 +293,26 @@ def replay(
             level = 1.0
         tokens[call.op] = level - 1.0
         updated[call.op] = now
-    return now
+        first = now if first is None else first
+        previous[call.label] = now
+    return now + (round_trip if first is not None else 0.0)
 
 
 @dataclass
 class Breakdown:
-    """Where a phase's platform time went beyond its bound: achieved = bound + before +
-    middle + tail + after.
+    """Where a phase's platform time went beyond its bound: achieved = bound + before + rest
+    + after.
 
     ``before``: phase start to the first request sent (the engine's and connector's start);
-    ``middle``: the first request sent to the last one, beyond the bound (requests that could
-    have gone earlier: waiting on another's answer, the concurrency cap, this process's CPU;
-    negative when the ideal sequential replay is slower than what the client overlapped);
-    ``tail``: the last request sent to the last answer (at least its round trip); ``after``:
-    the last answer to the phase's end (mapping, storing, committing). ``gaps``: the largest
+    ``after``: the last answer to the phase's end (mapping, storing, committing); ``rest``:
+    the time beyond the bound between them (requests that could have gone earlier: waiting on
+    another's answer, the concurrency cap, this process's CPU). ``tail``: the last request
+    sent to the last answer (its round trip, counted in the bound). ``gaps``: the largest
     pauses between two consecutive requests sent (the labels of both).
     """
 
-    bound: float = 0.0
     before: float = 0.0
-    middle: float = 0.0
+    rest: float = 0.0
     tail: float = 0.0
     after: float = 0.0
     gaps: list[tuple[float, str, str]] = field(default_factory=list)
@@ -290,25 +320,25 @@ class Breakdown:
     def describe(self, largest: int = 3) -> str:
         gaps = ", ".join(f"{gap:.2f} s {prev} -> {late}" for gap, prev, late in self.gaps[:largest])
         return (
-            f"beyond the bound: {self.before:.2f} s to the first request, "
-            f"{self.middle:+.2f} s between first and last (largest pauses: {gaps or 'none'}), "
-            f"{self.tail:.2f} s to the last answer, {self.after:.2f} s after it"
+            f"beyond the bound: {self.before:.2f} s before the first request, "
+            f"{self.after:.2f} s after the last answer, {self.rest:+.2f} s between "
+            f"(largest pauses: {gaps or 'none'}; last request to its answer {self.tail:.2f} s)"
         )
 
 
 def breakdown(phase: Phase) -> Breakdown:
     """Split the phase's time around its requests (see ``Breakdown``)."""
-    found = Breakdown(bound=phase.bound)
+    found = Breakdown()
     calls = sorted(phase.calls, key=lambda c: c.at)
     if not calls:
         found.after = phase.achieved
         return found
     found.before = calls[0].at - phase.start
-    found.middle = calls[-1].at - calls[0].at - phase.bound
     answered = [c.answered for c in calls if c.answered is not None]
     last_answer = max(answered) if answered else calls[-1].at
     found.tail = max(0.0, last_answer - calls[-1].at)
     found.after = max(0.0, phase.end - last_answer)
+    found.rest = phase.achieved - phase.bound - found.before - found.after
     found.gaps = sorted(
         ((late.at - prev.at, prev.label, late.label) for prev, late in pairwise(calls)),
         reverse=True,
