@@ -110,7 +110,10 @@ class AnymarketConnector(
             fresh = page.records  # entries not acknowledged yet come back: only the new ones
             if not fresh:
                 continue  # the last answer: nothing new
-            raws = [raw for raw in map(self._fetch, fresh) if raw is not None]
+            # the orders' reads together (the rate limit paces them); a failed read fails the
+            # page, as it did one by one
+            fetched = [outcome.get() for outcome in self.each(self._fetch, fresh)]
+            raws = [raw for raw in fetched if raw is not None]
             yield OrderPage(raws, after_commit=partial(self._after_commit, fresh, raws))
 
     def map_order(self, payload: Mapping[str, Any]) -> Order:
@@ -134,26 +137,28 @@ class AnymarketConnector(
     def _after_commit(self, entries: Sequence[FeedEntry], raws: Sequence[RawOrder]) -> None:
         """The page is committed: acknowledge its feed entries, then write our reference
         back on the orders that do not carry one. A failure here loses nothing (the entry
-        comes back and is read again), so it is logged, not raised."""
-        for entry in entries:
-            try:
-                self.request(
-                    "PUT",
-                    f"{V2}/orders/feeds/{entry.order_id}",
-                    operation="feeds",
-                    json={"token": entry.token},
-                    expect_json=False,
-                )
-            except ConnectorError as exc:
-                log.warning(
-                    "%s: feed entry of order %s not acknowledged (it comes back): %s",
-                    self.name,
-                    entry.order_id,
-                    exc,
-                )
+        comes back and is read again), so it is logged, not raised. The entries'
+        acknowledgements go together, then the write-backs together (each its own order's)."""
+        self.each(self._acknowledge, entries)
         if self.options.write_partner_id:
-            for raw in raws:
-                self._write_partner_id(raw)
+            self.each(self._write_partner_id, raws)
+
+    def _acknowledge(self, entry: FeedEntry) -> None:
+        try:
+            self.request(
+                "PUT",
+                f"{V2}/orders/feeds/{entry.order_id}",
+                operation="feeds",
+                json={"token": entry.token},
+                expect_json=False,
+            )
+        except ConnectorError as exc:
+            log.warning(
+                "%s: feed entry of order %s not acknowledged (it comes back): %s",
+                self.name,
+                entry.order_id,
+                exc,
+            )
 
     def partner_ref(self, external_id: str) -> str:
         """Our reference of an Anymarket order, written back as its `partnerId`: what
