@@ -353,7 +353,9 @@ class MercadoLivreConnector(
     # -- listings -------------------------------------------------------------------------------
 
     def fetch_listings(self) -> Iterator[list[Listing]]:
-        for ids in self._item_ids():
+        # the next search page is read while this page's multigets go (and its listings are
+        # stored): the search pages, not the limit, paced the listings one page at a time
+        for ids in self.read_ahead(self._item_ids()):
             size = self.multiget_size
             chunks = [ids[start : start + size] for start in range(0, len(ids), size)]
             # a page's multigets together; a failed one fails the pull, as it would alone
