@@ -529,7 +529,7 @@ def report(run: Run) -> list[str]:
         print(
             f"   {phase.name + f' (x{phase.scale:g})':34s} {len(phase.calls):6d} "
             f"{phase.throttled:10d} {phase.bound:9.1f} {phase.achieved:11.1f} "
-            f"{fraction(phase.bound, phase.achieved):>8s} {phase.cpu:7.1f}"
+            f"{fraction(phase.bound, phase.achieved, phase.limit_bound):>8s} {phase.cpu:7.1f}"
             + (" CPU-bound" if phase.cpu_bound else "")
         )
         for figures in sorted(phase.ops.values(), key=lambda f: -f.calls):
@@ -545,10 +545,11 @@ def report(run: Run) -> list[str]:
             print(f"     (bound includes {phase.other_wait:.0f} s of feed processing polls)")
         if line:
             print(f"     {line}")
-        limited = phase.bound >= LIMIT_BOUND and not phase.cpu_bound
+        limited = phase.limit_bound >= LIMIT_BOUND and not phase.cpu_bound
         short = limited and phase.bound < 0.9 * phase.achieved
         if short:
-            misses.append(f"{phase.name}: {fraction(phase.bound, phase.achieved)} of the bound")
+            share = fraction(phase.bound, phase.achieved, phase.limit_bound)
+            misses.append(f"{phase.name}: {share} of the bound")
         if short or run.args.explain:
             print(f"     {breakdown(phase).describe()}")
         detail = sum(1 for c in phase.calls if c.label in platform.detail)
@@ -605,7 +606,7 @@ def main() -> int:
                 misses += [f"{key} at {latency:g} ms: {m}" for m in report(run)]
                 for phase in run.phases:
                     late = sum(f.late_throttled for f in phase.ops.values())
-                    cell = fraction(phase.bound, phase.achieved)
+                    cell = fraction(phase.bound, phase.achieved, phase.limit_bound)
                     cell += " cpu" if phase.cpu_bound and cell != "-" else ""
                     cell += f" ({late} late 429)" if late else ""
                     summary.setdefault((key, phase.name), {})[latency] = cell

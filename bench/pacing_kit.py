@@ -195,6 +195,8 @@ class Phase:
     cpu: float = 0.0
     #: the platform's round trip (platform seconds) and the kinds of request that need an
     #: earlier answer (a pull's per-order detail calls): the bound counts what they force
+    #: the bound without its round trips: what the limits alone make (limit-bound if >= 1 s)
+    limit_bound: float = 0.0
     round_trip: float = 0.0
     dependent: frozenset[str] = frozenset()
     chained: frozenset[str] = frozenset()
@@ -250,6 +252,7 @@ def analyse(phase: Phase, limits: Mapping[str, RateLimit], ok_so_far: dict[str, 
         )
         figures.bound = max(0.0, figures.calls - tokens) / limit.rate
     ok = [c for c in phase.calls if c.status != 429]
+    phase.limit_bound = replay(ok, limits, phase.start_levels) + phase.other_wait
     phase.bound = (
         replay(ok, limits, phase.start_levels, phase.round_trip, phase.dependent, phase.chained)
         + phase.other_wait
@@ -352,9 +355,11 @@ CPU_BOUND = 0.8
 LIMIT_BOUND = 1.0
 
 
-def fraction(bound: float, achieved: float) -> str:
-    """bound/achieved as a percentage; "-" when nothing had to wait for a limit."""
-    if bound < LIMIT_BOUND or achieved <= 0:
+def fraction(bound: float, achieved: float, limit_bound: float | None = None) -> str:
+    """bound/achieved as a percentage; "-" when nothing had to wait for a limit
+    (``limit_bound``: the part of ``bound`` the limits make, when it also counts round
+    trips: a phase made slow by round trips alone is not limit-bound)."""
+    if (bound if limit_bound is None else limit_bound) < LIMIT_BOUND or achieved <= 0:
         return "-"
     return f"{100 * bound / achieved:.0f}%"
 
