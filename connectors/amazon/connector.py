@@ -324,12 +324,15 @@ class AmazonConnector(
             lambda r: (r.json().get("pagination") or {}).get("nextToken"),
             token_param="pageToken",  # noqa: S106 - a parameter name
         )
-        for page in self.paginate(
-            paginator,
-            self.listings_path(),
-            records=lambda r: list(r.json().get("items") or []),
-            operation="searchListingsItems",
-            params=params,
+        # the next page is read while this one's listings are stored (HttpConnector.read_ahead)
+        for page in self.read_ahead(
+            self.paginate(
+                paginator,
+                self.listings_path(),
+                records=lambda r: list(r.json().get("items") or []),
+                operation="searchListingsItems",
+                params=params,
+            )
         ):
             if not page.records:
                 continue

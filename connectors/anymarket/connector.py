@@ -189,11 +189,14 @@ class AnymarketConnector(
     def fetch_listings(self) -> Iterator[list[Listing]]:
         """Every product's SKUs, following the HATEOAS `links` rel=next.
         ref: Java SDK `ProductService` (GET /v2/products?offset=&limit=)"""
-        pages = self.paginate(
-            _FirstThenNext(self.options.page_size),
-            f"{V2}/products",
-            records=_content,
-            operation="products",
+        # the next page is read while this one's listings are stored (HttpConnector.read_ahead)
+        pages = self.read_ahead(
+            self.paginate(
+                _FirstThenNext(self.options.page_size),
+                f"{V2}/products",
+                records=_content,
+                operation="products",
+            )
         )
         for page in pages:
             batch = [

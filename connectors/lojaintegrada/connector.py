@@ -215,7 +215,8 @@ class LojaIntegradaConnector(
     def fetch_listings(self) -> Iterator[list[Listing]]:
         """Every sellable produto (simple ones and variation children). ref: GET /v1/produto"""
         params = {"limit": self.options.limit}
-        for page in self._pages("/v1/produto", params, operation="products"):
+        # the next page is read while this one's listings are stored (HttpConnector.read_ahead)
+        for page in self.read_ahead(self._pages("/v1/produto", params, operation="products")):
             batch = [
                 listing
                 for produto in page.records
