@@ -245,6 +245,8 @@ def _verify_pending(connector: StockSink, store: Store) -> None:
     }
     now = connector.now()
     with store.session() as session:
+        # the records read in one query and written with the commit, as ``_record`` does
+        known = listings.known_pushes(session, map(_push_key, pending))
         for result in results:
             entry = ids.get((result.item_id, result.variation_id, result.location))
             if entry is None:
@@ -258,7 +260,14 @@ def _verify_pending(connector: StockSink, store: Store) -> None:
                 error=result.error,
                 at=now,
                 location=_location_of(entry),
+                known=known,
             )
+
+
+def _push_key(record: PushedStock | PushedStockLocation) -> listings.PushKey:
+    if isinstance(record, PushedStockLocation):
+        return (record.listing_id, record.location)
+    return record.listing_id
 
 
 def _location_of(record: PushedStock | PushedStockLocation) -> str | None:
