@@ -141,8 +141,6 @@ class MercadoLivreConnector(
     multiget_path: ClassVar[str] = "/items"
 
     _seller_id: int | None = None
-    #: the user a token response of this object's session named (None: none seen yet)
-    _token_user: int | None = None
 
     def limits(self) -> Mapping[str, RateLimit]:
         """The class's buckets, unless this account's app was granted another rate."""
@@ -154,19 +152,11 @@ class MercadoLivreConnector(
     def build_auth(self) -> httpx.Auth:
         return self.oauth_refresh(
             body_format="form",  # ML wants the grant in a form body, never the query (php-sdk#39)
-            on_token_response=self._token_answered,
+            # ML's token response names the authorising user: {access_token, token_type,
+            # expires_in, scope, user_id, refresh_token} (ref: developers.mercadolivre.com.br/
+            # pt_br/autenticacao-e-autorizacao); the store keeps it with the tokens
+            account_field="user_id",
         )
-
-    def _token_answered(self, answer: Mapping[str, Any]) -> None:
-        """Remember the seller a token response names. ML's token response carries the
-        authorising user: {access_token, token_type, expires_in, scope, user_id, refresh_token}
-        (ref: developers.mercadolivre.com.br/pt_br/autenticacao-e-autorizacao). The core's
-        token store keeps only the tokens, so this lasts as long as the connector object."""
-        user = answer.get("user_id")
-        if isinstance(user, int) and not isinstance(user, bool):
-            self._token_user = user
-        elif isinstance(user, str) and user.isdigit():
-            self._token_user = int(user)
 
     def check(self) -> str:
         # ref: https://developers.mercadolivre.com.br/pt_br/consultas-de-usuarios (GET /users/me)
@@ -187,14 +177,15 @@ class MercadoLivreConnector(
         return user
 
     def seller_id(self) -> int:
-        """The seller the token belongs to, as its token response said; else the configured
-        seller id; else the authenticated user's (GET /users/me)."""
+        """The seller the token belongs to, as its token response said (this run's, or the
+        one stored with the tokens); else the configured seller id; else the authenticated
+        user's (GET /users/me)."""
         if self._seller_id is None:
             # tokens about to be refreshed are refreshed now (retried like a request), so
             # that response names the seller before the first call that needs it
-            self.http.policy.retrying()(self.http.oauth.current_tokens)
-            if self._token_user is not None:
-                self._owned(self._token_user)
+            tokens = self.http.policy.retrying()(self.http.oauth.current_tokens)
+            if tokens.account is not None and tokens.account.isdigit():
+                self._owned(int(tokens.account))
             elif self.options.seller_id:
                 self._seller_id = int(self.options.seller_id)
             else:

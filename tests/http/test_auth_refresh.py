@@ -405,3 +405,41 @@ def test_an_error_object_body_is_read_like_rfc6749_fields():
         "code); re-authorise: erpsync connectors authorize erp"
     )
     assert sent == [b"grant_type=authorization_code&code=code-1"]
+
+
+def test_the_account_a_token_response_names_is_stored_with_the_tokens(clock):
+    """requirement (issue 11): with account_field, the account the token response names (ML's
+    user_id, an integer) is kept with the tokens in the store; a refresh answer without it
+    keeps the account of the tokens it refreshed; without account_field nothing is kept."""
+    answers = iter(
+        [
+            {"access_token": "AT-1", "refresh_token": "RT-1", "expires_in": 60, "user_id": 42},
+            {"access_token": "AT-2", "refresh_token": "RT-2", "expires_in": 60},
+            {"access_token": "AT-3", "refresh_token": "RT-3", "expires_in": 60, "user_id": 42},
+        ]
+    )
+    transport = httpx.MockTransport(lambda request: httpx.Response(200, json=next(answers)))
+
+    def flow(store: MemoryTokenStore, **extra: str) -> OAuth2RefreshAuth:
+        return OAuth2RefreshAuth(
+            token_url="https://auth.shop.test/oauth/token",
+            client_id="app-123",
+            client_secret=SECRET,
+            refresh_token=REFRESH,
+            token_store=store,
+            key="x9",
+            client=client,
+            clock=clock.now,
+            **extra,
+        )
+
+    store = MemoryTokenStore()
+    with httpx.Client(transport=transport) as client:
+        assert flow(store, account_field="user_id").current_tokens().account == "42"
+        assert store.load("x9").account == "42"
+        clock.advance(seconds=60)  # expired: the next run refreshes, ML-style answer or not
+        assert flow(store, account_field="user_id").current_tokens().account == "42"
+        assert store.load("x9").access_token == "AT-2" and store.load("x9").account == "42"
+        plain = MemoryTokenStore()
+        assert flow(plain).current_tokens().account is None
+        assert plain.load("x9").account is None

@@ -17,6 +17,7 @@ from sqlmodel import SQLModel
 from erpsync.errors import StoreError
 from erpsync.store import db, ledger, open_store, orders
 from erpsync.store.db import HEAD_REVISION, alembic_config, make_engine
+from erpsync.store.tokens import SqlTokenStore
 from tests.backends import database_url
 
 
@@ -279,3 +280,28 @@ def test_upgrading_gives_orders_already_stored_their_sale_ref(db_url):
         row = orders.get_order(s, "ml", "1")
         assert row.sale_ref == "MERCADO_LIVRE:1" and row.stock_copy_of is None
     store.close()
+
+
+def test_upgrading_keeps_stored_tokens_and_gives_them_no_account(db_url):
+    """requirement (issue 11): tokens stored before the account column existed survive the
+    upgrade in place, readable, with no account (they learn it at their next refresh)."""
+    engine = make_engine(db_url)
+    db.upgrade(engine, "0011_erp_products")
+    with engine.begin() as connection:
+        connection.exec_driver_sql(
+            "INSERT INTO credentials (connector, access_token, refresh_token, expires_at, seed, "
+            "updated_at) VALUES ('ml', 'AT-1', 'RT-1', '2024-05-01T18:00:00.000000+00:00', "
+            "'seed-a', '2024-05-01T12:00:00.000000+00:00')"
+        )
+    db.upgrade(engine)
+    engine.dispose()
+    store = open_store(db_url)
+    loaded = SqlTokenStore(store).load("ml")
+    store.close()
+    assert loaded is not None
+    assert (loaded.access_token, loaded.refresh_token, loaded.seed, loaded.account) == (
+        "AT-1",
+        "RT-1",
+        "seed-a",
+        None,
+    )

@@ -52,6 +52,20 @@ def test_tokens_without_refresh_token_or_seed_round_trip(store):
     assert tokens.load("amz") == Tokens("AT", None, None, seed=None)
 
 
+def test_the_account_the_tokens_belong_to_is_stored_with_them(db_url):
+    """requirement (issue 11): the account a token response named persists beside the tokens
+    (a later process reads it back), and a save without one clears it."""
+    first = open_store(db_url)
+    SqlTokenStore(first).save("ml", Tokens("AT-1", "RT-1", EXPIRES, account="241910555"), seed="s")
+    first.close()
+    second = open_store(db_url)
+    store = SqlTokenStore(second)
+    assert store.load("ml") == Tokens("AT-1", "RT-1", EXPIRES, seed="s", account="241910555")
+    store.save("ml", Tokens("AT-2", "RT-2", EXPIRES), seed="s")
+    assert store.load("ml").account is None
+    second.close()
+
+
 def test_refresh_lock_excludes_a_second_process(db_url, backend, tmp_path):
     """requirement: while another process refreshes, this one waits (here: gives up); an
     flock on SQLite, a row lock shared by every machine on PostgreSQL."""

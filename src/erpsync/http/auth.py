@@ -44,12 +44,14 @@ def fingerprint(secret: str | None) -> str | None:
 @dataclass(frozen=True)
 class Tokens:
     """An OAuth2 token set. ``seed``: fingerprint of the config refresh token it descends from
-    (filled by ``TokenStore.load``)."""
+    (filled by ``TokenStore.load``). ``account``: the account the tokens belong to, as the
+    token response named it (``OAuth2RefreshAuth(account_field=)``), stored with them."""
 
     access_token: str = field(repr=False)
     refresh_token: str | None = field(default=None, repr=False)
     expires_at: datetime | None = None
     seed: str | None = None
+    account: str | None = None
 
     def expired(self, now: datetime, leeway: timedelta = DEFAULT_LEEWAY) -> bool:
         """True when there is no access token or it expires within ``leeway`` of ``now``."""
@@ -152,9 +154,12 @@ class OAuth2RefreshAuth(httpx.Auth):
         client_auth: "body" (client_id/secret in the body) or "basic" (HTTP Basic header).
         is_expired: which responses mean "access token expired" (default: 401).
         extra_params: added to every token request (scope, ...).
+        account_field: the token response field (beyond RFC 6749) naming the account the
+            tokens belong to (Mercado Livre's ``user_id``): kept as ``Tokens.account`` and
+            stored with them, so a run that loads still-valid tokens knows it too. A refresh
+            answer without it keeps the account of the tokens it refreshed.
         on_token_response: called with each accepted token response's JSON body, after the
-            tokens are stored: fields the platform adds beyond RFC 6749 (Mercado Livre's
-            ``user_id``) that the store does not keep.
+            tokens are stored: other fields the platform adds beyond RFC 6749.
         leeway: refresh this long before the stored expiry.
         clock / client / redactor: bound by HttpSession when not given.
     """
@@ -178,6 +183,7 @@ class OAuth2RefreshAuth(httpx.Auth):
         client_auth: Literal["body", "basic"] = "body",
         is_expired: Callable[[httpx.Response], bool] = expired_on_401,
         extra_params: Mapping[str, str] | None = None,
+        account_field: str | None = None,
         on_token_response: Callable[[Mapping[str, Any]], None] | None = None,
         leeway: timedelta = DEFAULT_LEEWAY,
         clock: Callable[[], datetime] | None = None,
@@ -198,6 +204,7 @@ class OAuth2RefreshAuth(httpx.Auth):
         self.client_auth = client_auth
         self.is_expired = is_expired
         self.extra_params = dict(extra_params or {})
+        self.account_field = account_field
         self.on_token_response = on_token_response
         self.leeway = leeway
         self.clock = clock
@@ -391,7 +398,12 @@ class OAuth2RefreshAuth(httpx.Auth):
         if not isinstance(refresh, str) or not refresh:
             # Amazon LWA does not rotate: the refresh token stays valid
             refresh = previous.refresh_token if previous else None
-        return Tokens(access_token=access, refresh_token=refresh, expires_at=expires_at)
+        account = _account(data.get(self.account_field)) if self.account_field else None
+        if account is None and previous is not None:
+            account = previous.account  # a refresh keeps the grant's account
+        return Tokens(
+            access_token=access, refresh_token=refresh, expires_at=expires_at, account=account
+        )
 
     def _rejected(self, status: int, data: Any, grant_type: str) -> AuthError:
         fields = data if isinstance(data, dict) else {}
@@ -426,6 +438,15 @@ class OAuth2RefreshAuth(httpx.Auth):
 
 def _default_client() -> httpx.Client:
     return httpx.Client(timeout=30.0)
+
+
+def _account(value: Any) -> str | None:
+    """An account id from a token response: text, or an integer (ML's ``user_id``)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    if isinstance(value, str) and value.strip():
+        return value.strip()
+    return None
 
 
 def _seconds(value: Any) -> float | None:

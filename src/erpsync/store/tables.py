@@ -270,6 +270,9 @@ class Credential(SQLModel, table=True):
     #: fingerprint of the config refresh token these tokens descend from (None: unknown)
     seed: str | None = None
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+    #: the account the tokens belong to, as the token response named it (Mercado Livre's
+    #: user_id); None when the platform names none or the tokens predate migration 0012
+    account: str | None = None
 
 
 class QuarantineRow(SQLModel, table=True):

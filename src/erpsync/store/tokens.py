@@ -45,7 +45,8 @@ class SqlTokenStore:
         self.lock_wait_seconds = lock_wait_seconds
 
     def load(self, key: str) -> Tokens | None:
-        """The stored tokens of ``key`` with the seed they were saved under, or None."""
+        """The stored tokens of ``key`` with the seed they were saved under and the account
+        they belong to, or None."""
         with self.store.session(readonly=True) as s:
             row = s.get(Credential, key)
         if row is None:
@@ -55,6 +56,7 @@ class SqlTokenStore:
             refresh_token=row.refresh_token,
             expires_at=row.expires_at,
             seed=row.seed,
+            account=row.account,
         )
 
     def save(self, key: str, tokens: Tokens, *, seed: str | None) -> None:
@@ -65,6 +67,7 @@ class SqlTokenStore:
             row.refresh_token = tokens.refresh_token
             row.expires_at = tokens.expires_at
             row.seed = seed
+            row.account = tokens.account
             row.updated_at = utcnow()
             s.add(row)
 

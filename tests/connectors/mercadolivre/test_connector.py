@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -268,18 +269,55 @@ def test_seller_id_comes_from_the_token_response_without_users_me(
     assert {p["seller"] for p in searches(emu)} == {str(SELLER)}
 
 
-def test_seller_id_comes_from_users_me_when_the_tokens_were_stored_by_another_run(
+def test_the_seller_is_stored_with_the_tokens_so_a_later_run_asks_nobody(
     emu: MercadoLivreEmulator, connect: Callable[..., MercadoLivreConnector]
 ) -> None:
-    """requirement: tokens loaded from the store come with no token response (the store keeps
-    only the tokens), so the seller is asked for once: GET /users/me."""
-    seed(emu, 3)
+    """requirement (issue 11): the seller the token response named is stored beside the
+    tokens, so a run that loads still-valid stored tokens needs no token call and no GET
+    /users/me: a quiet pull is its two searches."""
     tokens = MemoryTokenStore()
     connect(tokens=tokens).http.oauth.current_tokens()  # another run refreshed and stored
+    stored = tokens.load("ml")
+    assert stored is not None and stored.account == str(SELLER)
+
+    assert fetched(connect(tokens=tokens, options={"seller_id": None})) == []
+
+    assert len(emu.requests_to("/oauth/token")) == 1
+    assert emu.requests_to("/users/me") == []
+    assert [p["seller"] for p in searches(emu)] == [str(SELLER)] * 2
+    assert [p.get("order.status") for p in searches(emu)] == [None, "cancelled"]
+
+
+def test_tokens_stored_without_their_seller_ask_users_me_once(
+    emu: MercadoLivreEmulator, connect: Callable[..., MercadoLivreConnector]
+) -> None:
+    """requirement: tokens stored before erpsync kept the seller (a database upgraded in
+    place) still work: the seller is asked for once, GET /users/me, until the next refresh
+    names it."""
+    seed(emu, 3)
+    tokens = MemoryTokenStore()
+    connect(tokens=tokens).http.oauth.current_tokens()
+    stored = tokens.load("ml")
+    assert stored is not None
+    tokens.save("ml", replace(stored, account=None), seed=stored.seed)
     assert len(fetched(connect(tokens=tokens, options={"seller_id": None}))) == 3
     assert len(emu.requests_to("/oauth/token")) == 1
     assert len(emu.requests_to("/users/me")) == 1
     assert {p["seller"] for p in searches(emu)} == {str(SELLER)}
+
+
+def test_a_configured_seller_id_the_stored_seller_contradicts_is_refused(
+    emu: MercadoLivreEmulator, connect: Callable[..., MercadoLivreConnector]
+) -> None:
+    """requirement: the stored seller counts as the token response's word: a configured
+    seller_id it contradicts is refused before any search, without asking ML."""
+    tokens = MemoryTokenStore()
+    connect(tokens=tokens).http.oauth.current_tokens()
+    with pytest.raises(ConfigError, match=f"42, but the token belongs to seller {SELLER}$"):
+        fetched(connect(tokens=tokens, options={"seller_id": 42}))
+    assert len(emu.requests_to("/oauth/token")) == 1
+    assert searches(emu) == []
+    assert emu.requests_to("/users/me") == []
 
 
 def test_a_configured_seller_id_the_token_response_contradicts_is_refused(
