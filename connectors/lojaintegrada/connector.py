@@ -123,6 +123,7 @@ class LojaIntegradaConnector(
             records = page.records
             rejected: list[str] = []
             versions: dict[str, datetime | None] = {}
+            summaries: dict[str, Mapping[str, Any]] = {}
             for summary in records:
                 try:
                     numero, modified = order_map.version(summary, zone)
@@ -132,6 +133,7 @@ class LojaIntegradaConnector(
                 # no upper bound in the API: a later change belongs to the next window
                 if modified is None or modified < window.end:
                     versions[numero] = modified
+                    summaries[numero] = summary
             current = seen.current_of(versions) if versions else set()
             wanted = [
                 (numero, modified)
@@ -143,7 +145,14 @@ class LojaIntegradaConnector(
             reads = self.each(self._read_pedido, [numero for numero, _ in wanted])
             raws = []
             for (numero, modified), read in zip(wanted, reads, strict=True):
-                pedido = self._as_pedido(numero, read.get())  # a failed read fails the run
+                if read.error is not None:
+                    # this order's read failed: it fails alone (the engine leaves a transient
+                    # failure to the next run, quarantines a refusal with the summary read)
+                    raws.append(
+                        RawOrder(numero, modified, dict(summaries[numero]), failure=read.error)
+                    )
+                    continue
+                pedido = self._as_pedido(numero, read.value)
                 if pedido is None:
                     rejected.append(f"pedido {numero}: listed by the search, not found")
                     continue

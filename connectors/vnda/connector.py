@@ -55,7 +55,7 @@ from erpsync.domain import (
     StockUpdate,
     TrackingUpdate,
 )
-from erpsync.errors import AuthError, FatalError
+from erpsync.errors import AuthError, FatalError, RetriableError
 from erpsync.http.auth import bearer
 from erpsync.http.pagination import DrainPaginator, PageNumberPaginator
 from erpsync.http.session import HttpSession, platform_message
@@ -127,14 +127,19 @@ class VndaConnector(
         """Every unmarked feed event, the newest snapshot per order; each answer is marked
         once the engine has stored it (see the module docstring). ref: GET /api/feed/orders"""
         mark = self.options.mark_feed and not self.context.dry_run
-        paginator = DrainPaginator(order_map.event_key, drain=mark)
+        # skip_seen: the events of an order whose read failed for now stay unmarked, so later
+        # answers hold them again, beside new ones: only the new ones are read (once a run)
+        paginator = DrainPaginator(order_map.event_key, drain=mark, skip_seen=True)
         for page in self.paginate(paginator, self.feed_url(), records=_records, operation="feed"):
             current = order_map.newest_per_order(page.records)
-            codes = _codes(page.records)
+            raws = self._raw_orders(current, seen, reread=True)
+            # an order left to the next run is not marked: the feed keeps it for that run
+            later = {raw.external_id for raw in raws if isinstance(raw.failure, RetriableError)}
+            codes = [code for code in _codes(page.records) if code not in later]
             if mark and not codes:
                 paginator.stop()  # nothing to mark: asking again would get the same answer
             yield OrderPage(
-                orders=self._raw_orders(current, seen, reread=True),
+                orders=raws,
                 after_commit=partial(self._mark, codes) if mark and codes else None,
             )
 
@@ -195,7 +200,14 @@ class VndaConnector(
             if versions[key] is None:
                 raws.append(RawOrder(key, None, dict(current[key])))
                 continue
-            payload = payloads[key].get()  # a failed read fails the run, as it did in turn
+            read = payloads[key]
+            if read.error is not None:
+                # this order's reads failed: it fails alone (the engine leaves a transient
+                # failure to the next run, quarantines a refusal with the snapshot at hand)
+                raws.append(RawOrder(key, versions[key], dict(current[key]), failure=read.error))
+                continue
+            payload = read.value
+            assert payload is not None
             try:
                 moment = order_map.version(payload)[1]
             except ValueError:

@@ -17,7 +17,7 @@ from erpsync.emulation import EmulatorTransport
 from erpsync.engine.listings import pull_listings
 from erpsync.engine.push import push_stock
 from erpsync.errors import AuthError
-from erpsync.store import ledger, products, quarantine
+from erpsync.store import cursors, ledger, products, quarantine
 from erpsync.testing import FakeTime, build_harness
 
 EMULATOR = Path(__file__).resolve().parents[3] / "connectors" / "lojaintegrada" / "emulator"
@@ -163,6 +163,33 @@ def test_a_bad_payload_goes_to_the_quarantine_with_its_reason(harness):
         (item,) = quarantine.open_items(session, "li")
     assert item.external_id == ids[1]
     assert "quantity" in item.error and "1.50" in item.error
+
+
+def test_one_orders_failed_read_fails_that_order_not_the_run(harness):
+    """requirement: the full reads of a page go out together; one that keeps failing fails
+    its own order only, as Mercado Livre's detail calls do (RawOrder.failure): a transient
+    failure leaves it to the next run (the cursor stays), a refusal sends it to the
+    quarantine with the reason; the neighbours are stored."""
+    ids = seed(harness, 4)
+    harness.emulator.faults.add("status", status=503, times=6, path=f"/v1/pedido/{ids[1]}")
+    harness.emulator.faults.add("status", status=400, path=f"/v1/pedido/{ids[2]}")
+
+    report = harness.pull()
+
+    assert (report.new, report.deferred, report.quarantined) == (2, 1, 1)
+    assert sorted(o.external_id for o in harness.stored_orders()) == sorted([ids[0], ids[3]])
+    with harness.store.session() as session:
+        (item,) = quarantine.open_items(session, "li")
+        assert cursors.get_cursor(session, "li") is None  # held: read again next run
+    assert item.external_id == ids[2]
+    assert "a request for this order failed" in item.error and "HTTP 400" in item.error
+    assert str(item.payload["numero"]) == ids[2]  # the search's summary, kept with it
+
+    # the faults are over; the window is read again: both arrive, the quarantine item closes
+    assert harness.pull().new == 2
+    assert sorted(o.external_id for o in harness.stored_orders()) == sorted(ids)
+    with harness.store.session() as session:
+        assert quarantine.open_items(session, "li") == []
 
 
 def test_a_refused_key_pair_is_an_auth_error_naming_the_keys(harness):

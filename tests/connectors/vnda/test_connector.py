@@ -209,6 +209,50 @@ def test_a_bad_payload_goes_to_the_quarantine_with_its_reason_and_is_marked(harn
     assert not harness.emulator.unmarked()
 
 
+def test_one_orders_failed_read_fails_that_order_and_the_feed_keeps_it(harness):
+    """requirement: one order's reads failing fails that order only, as Mercado Livre's
+    detail calls do (RawOrder.failure): a transient failure leaves it to the next run, and
+    its events stay unmarked so the feed hands it over again; a refusal sends it to the
+    quarantine with its reason (and is marked: the quarantine holds it); the neighbours are
+    stored and marked."""
+    codes = seed(harness, 4)
+    harness.emulator.faults.add("status", status=503, times=6, path=f"/api/v2/orders/{codes[1]}")
+    harness.emulator.faults.add("status", status=422, path=f"/api/v2/orders/{codes[2]}")
+
+    report = harness.pull()
+
+    assert (report.new, report.deferred, report.quarantined) == (2, 1, 1)
+    assert {o.external_id for o in harness.stored_orders()} == {codes[0], codes[3]}
+    with harness.store.session() as session:
+        (item,) = quarantine.open_items(session, "vnda")
+    assert item.external_id == codes[2]
+    assert "a request for this order failed" in item.error and "HTTP 422" in item.error
+    assert {e["code"] for e in harness.emulator.unmarked()} == {codes[1]}
+    # its unmarked events came back in the next answer and were not read again this run
+    assert len(harness.emulator.requests_to(f"/api/v2/orders/{codes[1]}")) == 6
+
+    report = harness.pull()  # the fault is over: the feed still holds the deferred order
+
+    assert (report.new, report.deferred) == (1, 0)
+    assert {o.external_id for o in harness.stored_orders()} == {codes[0], codes[1], codes[3]}
+    assert not harness.emulator.unmarked()
+
+
+def test_with_the_dated_list_one_orders_failed_read_holds_the_cursor_not_the_run(emulator, time):
+    h = make(emulator, time, orders_from="list")
+    codes = seed(h, 4)
+    h.emulator.faults.add(
+        "status", status=503, times=6, path=f"/api/v2/orders/{codes[1]}/shipping_address"
+    )
+
+    report = h.pull()
+
+    assert (report.new, report.deferred, report.cursor) == (3, 1, None)
+    assert h.pull().new == 1  # the window is read again: the order arrives
+    assert {o.external_id for o in h.stored_orders()} == set(codes)
+    h.connector.close()
+
+
 # -- the dated list ----------------------------------------------------------------------------
 
 
