@@ -42,7 +42,7 @@ from erpsync.domain import (
     StockUpdate,
     TrackingUpdate,
 )
-from erpsync.errors import AuthError, ConfigError, FatalError, RetriableError
+from erpsync.errors import AuthError, ConfigError, FatalError
 from erpsync.http.auth import HeaderAuth, Tokens
 from erpsync.http.pagination import LinkHeaderPaginator
 from erpsync.http.session import HttpSession, Page, platform_message
@@ -258,32 +258,27 @@ class NuvemshopConnector(
         preferred convention) and as the older `nfe`/`key` (created, or updated when the order
         holds another key: a reissued NF-e) and `nfe`/`link` (with ``options.nfe_link``). An
         NF-e the order already holds is a replay: nothing is written."""
-        return [self._push_invoice(invoice) for invoice in invoices]
+        return self.send_each(self._push_invoice, invoices, ref=lambda i: i.access_key)
 
     def _push_invoice(self, invoice: Invoice) -> SendResult:
         ref, order_id = invoice.access_key, invoice.order_external_id
         if not order_id:
             return SendResult(ref=ref, ok=False, error="the NF-e names no Nuvemshop order")
-        try:
-            order = self._order(order_id)
-            if order is None:
-                return SendResult(ref=ref, ok=False, error=f"order {order_id} not on Nuvemshop")
-            why = invoice_map.refusal(invoice, order)
-            if why is not None:
-                return SendResult(ref=ref, ok=False, error=why)
-            link = invoice_map.link_for(invoice, self.options.nfe_link)
-            why = self._append_to_list(order_id, ref, link)
-            if why is not None:
-                return SendResult(ref=ref, ok=False, error=why)
-            description = f"NF-e {invoice.number} série {invoice.series}"
-            field_id = self._set_field(order_id, invoice_map.KEY, ref, description)
-            if link:
-                self._set_field(order_id, invoice_map.LINK, link, f"XML da {description}")
-            return SendResult(ref=ref, ok=True, remote_id=field_id)
-        except RetriableError as exc:
-            return SendResult(ref=ref, ok=False, retry=True, error=str(exc))
-        except FatalError as exc:
-            return SendResult(ref=ref, ok=False, error=str(exc))
+        order = self._order(order_id)
+        if order is None:
+            return SendResult(ref=ref, ok=False, error=f"order {order_id} not on Nuvemshop")
+        why = invoice_map.refusal(invoice, order)
+        if why is not None:
+            return SendResult(ref=ref, ok=False, error=why)
+        link = invoice_map.link_for(invoice, self.options.nfe_link)
+        why = self._append_to_list(order_id, ref, link)
+        if why is not None:
+            return SendResult(ref=ref, ok=False, error=why)
+        description = f"NF-e {invoice.number} série {invoice.series}"
+        field_id = self._set_field(order_id, invoice_map.KEY, ref, description)
+        if link:
+            self._set_field(order_id, invoice_map.LINK, link, f"XML da {description}")
+        return SendResult(ref=ref, ok=True, remote_id=field_id)
 
     def _append_to_list(self, order_id: str, access_key: str, link: str | None) -> str | None:
         """Add the NF-e to the order's `nfe`/`list`; why not, or None when it holds it now."""
@@ -325,36 +320,24 @@ class NuvemshopConnector(
         """`POST /orders/{id}/fulfill` with the tracking number and URL (an order already
         fulfilled with the same code is a replay: nothing is sent). Nuvemshop ships per
         order, so each update's ``shipment_ref`` is the order's id."""
-        results = []
-        for update in updates:
-            ref, order_id = update.shipment_ref, update.order_external_id
-            try:
-                order = self._order(order_id)
-                if order is None:
-                    results.append(SendResult(ref=ref, ok=False, error="order not on Nuvemshop"))
-                elif invoice_map.already_fulfilled(order, update):
-                    results.append(SendResult(ref=ref, ok=True))
-                else:
-                    self.request(
-                        "POST",
-                        self._path(f"/orders/{order_id}/fulfill"),
-                        json=invoice_map.fulfil_body(update, self.options.notify_customer),
-                    )
-                    results.append(SendResult(ref=ref, ok=True))
-            except RetriableError as exc:
-                results.append(SendResult(ref=ref, ok=False, retry=True, error=str(exc)))
-            except FatalError as exc:
-                results.append(SendResult(ref=ref, ok=False, error=str(exc)))
-        return results
+        return self.send_each(self._push_tracking, updates, ref=lambda u: u.shipment_ref)
+
+    def _push_tracking(self, update: TrackingUpdate) -> SendResult:
+        ref, order_id = update.shipment_ref, update.order_external_id
+        order = self._order(order_id)
+        if order is None:
+            return SendResult(ref=ref, ok=False, error="order not on Nuvemshop")
+        if not invoice_map.already_fulfilled(order, update):
+            self.request(
+                "POST",
+                self._path(f"/orders/{order_id}/fulfill"),
+                json=invoice_map.fulfil_body(update, self.options.notify_customer),
+            )
+        return SendResult(ref=ref, ok=True)
 
     def _order(self, order_id: str) -> dict[str, Any] | None:
-        try:
-            response = self.request("GET", self._path(f"/orders/{order_id}"))
-        except FatalError as exc:
-            if exc.status_code == 404:
-                return None
-            raise
-        data = response.json()
+        """The order; None when Nuvemshop does not know it (404)."""
+        data = self.read_optional(self._path(f"/orders/{order_id}"))
         return data if isinstance(data, dict) else None
 
     def _nfe_fields(self, order_id: str, key: str) -> list[dict[str, Any]]:

@@ -173,6 +173,56 @@ def test_tracking_fulfils_the_order_once(harness):
     assert len(harness.emulator.requests_to(f"/{STORE_ID}/orders/{order['id']}/fulfill")) == 1
 
 
+def ready(h, count):
+    orders = [o for o in h.emulator.orders.values() if h.emulator.invoice_ready(str(o["id"]))]
+    assert len(orders) >= count
+    return orders[:count]
+
+
+def test_a_failed_request_is_its_records_result_not_the_batchs(harness):
+    """requirement: each NF-e and each tracking code is its own result: a request that keeps
+    failing (5xx) is sent again next run (retry), one Nuvemshop refuses (4xx) is refused with
+    its message, and the others still go."""
+    busy, refusing, fine = ready(harness, 3)
+    harness.emulator.faults.add(
+        "status", status=503, times=6, path=f"/{STORE_ID}/orders/{busy['id']}"
+    )
+    harness.emulator.faults.add("status", status=422, path=f"/{STORE_ID}/orders/{refusing['id']}")
+    invoices = [invoice_for(harness, o, number=n) for n, o in enumerate((busy, refusing, fine), 1)]
+
+    results = harness.connector.push_invoices(invoices)
+
+    assert [(r.ref, r.ok, r.retry) for r in results] == [
+        (invoices[0].access_key, False, True),
+        (invoices[1].access_key, False, False),
+        (invoices[2].access_key, True, False),
+    ]
+    assert "HTTP 503" in results[0].error and "HTTP 422" in results[1].error
+    assert harness.emulator.invoice_key(str(fine["id"])) == invoices[2].access_key
+
+    harness.emulator.faults.add(
+        "status", status=503, times=6, path=f"/{STORE_ID}/orders/{busy['id']}/fulfill"
+    )
+    harness.emulator.faults.add(
+        "status", status=422, path=f"/{STORE_ID}/orders/{refusing['id']}/fulfill"
+    )
+    updates = [
+        TrackingUpdate(
+            order_external_id=str(o["id"]), shipment_ref=str(o["id"]), tracking_code="AA1BR"
+        )
+        for o in (busy, refusing, fine)
+    ]
+
+    shipped = harness.connector.push_tracking(updates)
+
+    assert [(r.ref, r.ok, r.retry) for r in shipped] == [
+        (str(busy["id"]), False, True),
+        (str(refusing["id"]), False, False),
+        (str(fine["id"]), True, False),
+    ]
+    assert fine["shipping_tracking_number"] == "AA1BR"
+
+
 @pytest.mark.parametrize(
     "template", ["https://erp.loja.com.br/nfe.xml", "erp.loja.com.br/{key}", "https://x/{id}/{key}"]
 )
