@@ -147,6 +147,10 @@ def main(argv: list[str] | None = None) -> None:
     --version and typer.Exit come back as a return code.
     """
     output = Output()
+    if argv is None:  # the process is erpsync's own (console script, python -m erpsync)
+        from erpsync.engine import heap
+
+        heap.enable()
     try:
         args = hoist_global_options(sys.argv[1:] if argv is None else argv)
         code = app(args=args, prog_name="erpsync", standalone_mode=False)

@@ -27,6 +27,7 @@ from erpsync.connector import (
     Window,
 )
 from erpsync.domain import Order
+from erpsync.engine import heap
 from erpsync.engine.effects import Action, Effect, decide
 from erpsync.engine.parked import book_parked
 from erpsync.engine.stock import (
@@ -175,6 +176,7 @@ def pull_orders(
     source = OrderSource.of(connector)
     window = pull_window(source, store, since)
     report = PullReport(connector.name, window=window)
+    heap.start()
     with store.session() as session:
         if not dry_run:  # lines parked by an earlier pull whose SKU has become known since
             location = {connector.name: connector.settings.locations[0]}
@@ -281,6 +283,7 @@ class _WindowReader:
             self.announced = (self.announced or 0) + page.listing_total
         if page.orders or page.rejected or page.checkpoint or page.after_commit:
             self._store(page)
+            heap.page_done()
         if self.on_page:
             listed = page.listed if page.listed is not None else len(page.orders)
             self.on_page(listed, self.announced)
