@@ -306,20 +306,29 @@ class BlingConnector(
 
     def fetch_stock(self, skus: Sequence[str]) -> Iterator[list[StockLevel]]:
         """Balances of the SKUs Bling knows, in batches: the account's totals as "main" and
-        each depósito's. ref: GET /estoques/saldos?idsProdutos[]="""
-        for start in range(0, len(skus), self.stock_batch_size):
-            batch = skus[start : start + self.stock_batch_size]
-            levels = self._balances(batch)
-            # a remembered id Bling has no balance for may be a product deleted or re-created
-            # under a new id: those SKUs are searched again, once
-            stale = [sku for sku in batch if sku in self.product_ids]
-            stale = [sku for sku in stale if not any(lv.sku == sku for lv in levels)]
-            for sku in stale:
-                self.product_ids.drop(sku)
-            if stale:
-                levels += self._balances(stale)
+        each depósito's. ref: GET /estoques/saldos?idsProdutos[]=
+
+        The batches are independent (each its own product-id lookup, then its balances), so
+        they go through the shared fan-out together: the same requests, overlapped under the
+        account's rate limit instead of each waiting for the previous batch's answers."""
+        size = self.stock_batch_size
+        batches = [skus[start : start + size] for start in range(0, len(skus), size)]
+        for outcome in self.each(self._batch_levels, batches):
+            levels = outcome.get()
             if levels:
                 yield levels
+
+    def _batch_levels(self, batch: Sequence[str]) -> list[StockLevel]:
+        levels = self._balances(batch)
+        # a remembered id Bling has no balance for may be a product deleted or re-created
+        # under a new id: those SKUs are searched again, once
+        stale = [sku for sku in batch if sku in self.product_ids]
+        stale = [sku for sku in stale if not any(lv.sku == sku for lv in levels)]
+        for sku in stale:
+            self.product_ids.drop(sku)
+        if stale:
+            levels += self._balances(stale)
+        return levels
 
     def _balances(self, skus: Sequence[str]) -> list[StockLevel]:
         products = self.resolve_products(skus)

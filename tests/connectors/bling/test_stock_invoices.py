@@ -56,6 +56,18 @@ def test_stock_asks_in_batches_by_product_id(harness, monkeypatch):
     assert len(harness.emulator.requests_to("/produtos")) == 3  # only the first time
 
 
+def test_stock_batches_come_back_in_the_order_asked_with_the_same_requests(harness, monkeypatch):
+    """requirement: the batches are read together (the shared fan-out), yet each comes back
+    as its own batch, in the SKUs' order, for one product lookup and one balance call each."""
+    monkeypatch.setattr(type(harness.connector), "stock_batch_size", 3)
+    skus = harness.emulator.erp_skus()[:8]
+    batches = list(harness.connector.fetch_stock(skus))
+    mains = [[lv.sku for lv in batch if lv.location == "main"] for batch in batches]
+    assert mains == [skus[0:3], skus[3:6], skus[6:8]]
+    assert len(harness.emulator.requests_to("/produtos")) == 3
+    assert len(harness.emulator.requests_to("/estoques/saldos")) == 3
+
+
 def test_the_authorised_nfe_of_an_order_comes_with_its_xml(harness):
     """requirement: order -> notaFiscal.id -> /nfe/{id} (situação 5) -> the XML, parsed, as
     an Invoice of the channel order; an order without an NF-e yields nothing."""
