@@ -6,6 +6,8 @@ The guide: `count` is "the number of records returned on this page" (not a total
 A server that serves fewer records than we asked for because of its cap must not look like a
 short (last) page, so the page size shrinks to what the server says it served (the generic
 ``served_limit`` of ``OffsetPaginator``).
+A page whose `meta.links.next` is null is the last one, even when it is full: without that, a
+listing ending on a full page costs one more request for an empty page (``total``).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ def paginator(limit: int, *, max_offset: int | None = None) -> OffsetPaginator:
         offset_param="_offset",
         limit_param="_limit",
         served_limit=served_limit,
+        total=listed_through,
         max_offset=max_offset,
     )
 
@@ -52,3 +55,27 @@ def served_limit(response: httpx.Response) -> int | None:
     served = [page.get("limit"), page.get("max_limit")]
     caps = [v for v in served if isinstance(v, int) and not isinstance(v, bool) and v > 0]
     return min(caps) if caps else None
+
+
+def listed_through(response: httpx.Response) -> int | None:
+    """On the last page (`meta.links.next` present and null), the records listed through it
+    (`meta.page.offset` + this page's `count`); None while there is a next page, or when the
+    server sends no `links` (then a short page ends the listing, as before).
+
+    The response shape `{meta: {page: {...}, links: {previous, next, self}}, results}` is the
+    development guide's (ref: https://developers.magalu.com/docs/development-guide/pagination-filtering-sorting);
+    the guide says `count` is this page's records (shared/apis notes it may be the total);
+    either way offset + count reaches the end, so the paginator stops here."""
+    try:
+        data = response.json()
+    except ValueError:
+        return None
+    meta = data.get("meta") if isinstance(data, dict) else None
+    links = meta.get("links") if isinstance(meta, dict) else None
+    if not isinstance(links, dict) or "next" not in links or links["next"] is not None:
+        return None
+    page = page_meta(response)
+    offset, count = page.get("offset"), page.get("count")
+    if not isinstance(offset, int) or not isinstance(count, int) or min(offset, count) < 0:
+        return None
+    return offset + count

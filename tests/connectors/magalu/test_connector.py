@@ -42,7 +42,7 @@ def order_calls(emu: MagaluEmulator) -> list[dict[str, str]]:
     ("count", "page_size", "max_limit", "pages"),
     [
         (23, 10, 100, 3),
-        (20, 10, 100, 3),  # an exact multiple ends on an empty page
+        (20, 10, 100, 2),  # an exact multiple: meta.links.next null ends it, no empty page
         (23, 50, 7, 4),  # the server caps _limit: we adopt its max_limit, not stop early
         (0, 50, 100, 1),
     ],
@@ -123,6 +123,25 @@ def test_offset_cap_stops_with_narrow_the_query() -> None:
     paginator.offset = 5000
     with pytest.raises(PaginationCapReached, match="offset 5100 would pass"):
         paginator.update_state(response, [{}] * 100)
+
+
+def test_a_full_page_without_links_reads_on_until_a_short_page() -> None:
+    """requirement: the last page is known by `meta.links.next: null`; a server sending no
+    links (or a next link) is read on, and a short page still ends the listing."""
+    full = [{}] * 10
+
+    def page(**meta: Any) -> httpx.Response:
+        body = {"page": {"limit": 10, "offset": 0, "count": 10, "max_limit": 100}, **meta}
+        return httpx.Response(200, json={"meta": body, "results": full})
+
+    for response, ends in [
+        (page(links={"next": None, "previous": None, "self": "/x"}), True),
+        (page(links={"next": "/x?_offset=10&_limit=10"}), False),
+        (page(), False),
+    ]:
+        paginator = paging.paginator(10)
+        paginator.update_state(response, full)
+        assert paginator.has_next_page is not ends
 
 
 # -- auth ---------------------------------------------------------------------------------------
