@@ -244,3 +244,25 @@ def test_a_rate_limit_classifier_stops_a_429_that_retrying_cannot_clear():
     assert session.request("GET", "/s").status_code == 200  # a plain 429, retried
     assert not isinstance(FatalError("x"), RateLimitedError)
     session.close()
+
+
+def test_a_cookie_the_platform_sets_is_sent_back_and_none_is_invented():
+    """requirement: a Set-Cookie (a load balancer's sticky session) is stored and sent on the
+    next requests, as httpx does; responses that set none leave the jar empty."""
+    from erpsync.http.session import HttpSession
+
+    seen: list[str | None] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request.headers.get("cookie"))
+        if request.url.path == "/login":
+            return httpx.Response(200, json={}, headers={"Set-Cookie": "lb=node-2; Path=/"})
+        return httpx.Response(200, json={})
+
+    session = HttpSession("https://api.shop.test", transport=httpx.MockTransport(handler))
+    session.request("GET", "/orders")
+    assert not session.client.cookies
+    session.request("GET", "/login")
+    session.request("GET", "/orders")
+    assert seen == [None, None, "lb=node-2"]
+    assert dict(session.client.cookies) == {"lb": "node-2"}
