@@ -9,10 +9,10 @@ plus the ledger's idempotency keys make that re-read change nothing.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 from sqlmodel import Session
@@ -46,6 +46,9 @@ from erpsync.postsale.shipments import shipments_from_order
 from erpsync.postsale.status import merge_status
 from erpsync.store import Store, cursors, listings, orders, products, quarantine, shipments
 from erpsync.store import erp as erp_store
+
+if TYPE_CHECKING:
+    from erpsync.store.tables import OrderItemRow, ShipmentRow
 
 #: ``on_page(listed, total)``: see ``pull_orders``
 Progress = Callable[[int, int | None], None]
@@ -343,6 +346,17 @@ def _apply_page(
     if unchecked:
         catalogue.known |= products.known_skus(session, unchecked)
     new_orders = orders.NewOrders(session)
+    # the page's changed orders are written together too, and what updating them reads (the
+    # lines of those holding stock, their shipments) is read for the whole page at once
+    updates = orders.OrderUpdates(session)
+    stored = [state.id for state in states.values()]
+    page_shipments: dict[int, Sequence[ShipmentRow]] = dict(
+        shipments.by_order(session, stored) if stored else {}
+    )
+    holding = [s.id for s in states.values() if holding_bucket(s.stock_effect) is not None]
+    page_lines: dict[int, Sequence[OrderItemRow]] = dict(
+        orders.items_of(session, holding) if holding else {}
+    )
     for raw, result in zip(page.orders, mapped, strict=True):
         report.fetched += 1
         if isinstance(raw.failure, RetriableError):
@@ -372,6 +386,10 @@ def _apply_page(
         if order.external_id in new_orders:  # the same order twice in one page: its row first
             for external_id, order_id in new_orders.flush().items():
                 states[external_id] = replace(states[external_id], id=order_id)
+        if order.external_id in updates:  # written, and its lines and shipments read again
+            updates.flush()
+            page_shipments.pop(states[order.external_id].id, None)
+            page_lines.pop(states[order.external_id].id, None)
         state = states.get(order.external_id)
         saved = apply_order(
             session,
@@ -383,12 +401,16 @@ def _apply_page(
             state,
             new_orders=new_orders,
             holders=holders,
+            updates=updates,
+            page_shipments=page_shipments,
+            page_lines=page_lines,
         )
         if saved is not None:
             states[order.external_id] = saved
         if raw.external_id in quarantined:
             quarantine.resolve_order(session, connector.name, raw.external_id)
     new_orders.flush()
+    updates.flush()
 
 
 def _mapped(connector: OrderSource, raw: RawOrder) -> Order | Exception | None:
@@ -415,6 +437,9 @@ def apply_order(
     *,
     new_orders: orders.NewOrders | None = None,
     holders: Mapping[str, int] | None = None,
+    updates: orders.OrderUpdates | None = None,
+    page_shipments: Mapping[int, Sequence[ShipmentRow]] | None = None,
+    page_lines: Mapping[int, Sequence[OrderItemRow]] | None = None,
 ) -> orders.OrderState | None:
     """Upsert one mapped order and apply its stock transition, exactly once.
 
@@ -422,7 +447,10 @@ def apply_order(
     left at True it is read here. Returns the new state, or None when nothing was written.
     ``new_orders``: a new order is queued there (its state's id is 0 until that is flushed)
     instead of written now. ``holders``: the caller's ``orders.stock_holders`` for the new
-    orders' sales, instead of a look-up here.
+    orders' sales, instead of a look-up here. ``updates``: a changed order is queued there
+    instead of written now; ``page_shipments`` / ``page_lines``: stored orders' shipment rows
+    and item rows (of those holding stock) as the caller read them, by order id, instead of
+    a look-up here (an id missing from them is looked up).
     """
     if row is True:
         row = orders.order_state(session, order.connector, order.external_id)
@@ -459,7 +487,10 @@ def apply_order(
         return None
     previous_lines: dict[str, str] = {}
     if row is not None and holding_bucket(row.stock_effect) is not None:
-        previous_lines = {line_key(i): i.stock for i in orders.order_items(session, row.id)}
+        lines = page_lines.get(row.id) if page_lines is not None else None
+        if lines is None:
+            lines = orders.order_items(session, row.id)
+        previous_lines = {line_key(i): i.stock for i in lines}
     applied = apply_transition(
         session,
         order,
@@ -479,6 +510,22 @@ def apply_order(
             shipments=shipments.new_rows(order.connector, shipments_from_order(order)),
         )
         order_id = 0  # the row is written with the page's others (NewOrders.flush)
+    elif row is not None and updates is not None:
+        order_id = updates.add(
+            order,
+            raw,
+            transition.effect.value,
+            state=row,
+            line_stock=applied.lines,
+            stock_copy_of=copy_of,
+        )
+        shipments.sync_shipments(
+            session,
+            order_id,
+            order.connector,
+            shipments_from_order(order),
+            stored=page_shipments.get(order_id) if page_shipments is not None else None,
+        )
     else:
         order_id = orders.save_order(
             session,

@@ -20,6 +20,8 @@ from erpsync.store.tables import OrderRow, ShipmentRow, TrackingPush
 #: channel reports none
 _CHANNEL_FIELDS = ("logistic_type", "fulfilled_by_channel", "status", "substatus")
 _SELLER_FIELDS = ("carrier", "tracking_code", "tracking_url")
+#: order ids per IN (...) query
+CHUNK = 500
 
 
 def sync_shipments(
@@ -29,9 +31,13 @@ def sync_shipments(
     shipments: Sequence[Shipment],
     *,
     new_order: bool = False,
+    stored: Sequence[ShipmentRow] | None = None,
 ) -> None:
     """Upsert the order's shipments by their channel reference. Shipments the channel no
     longer lists are kept (an invoice or a label may point at them).
+
+    ``stored``: the order's shipment rows as the caller read them already (``by_order``, a
+    page's in one query), instead of a look-up here.
 
     ``new_order``: the order row was inserted just now, so it has no shipments yet: they are
     inserted in one statement, without a look-up or ORM objects (this runs once per pulled
@@ -44,9 +50,11 @@ def sync_shipments(
         rows = [{"order_id": order_id, **row} for row in new_rows(connector, shipments, now)]
         s.execute(_INSERT, rows)
         return
-    stored = {row.shipment_ref: row for row in shipments_of(s, order_id)}
+    by_ref = {
+        row.shipment_ref: row for row in (shipments_of(s, order_id) if stored is None else stored)
+    }
     for shipment in shipments:
-        row = stored.get(shipment.shipment_ref)
+        row = by_ref.get(shipment.shipment_ref)
         if row is None:
             s.add(
                 ShipmentRow(
@@ -92,6 +100,19 @@ def insert_rows(connection: Connection, rows: list[dict[str, Any]]) -> None:
     """Insert shipment rows (``new_rows`` with their ``order_id``) in one statement."""
     if rows:
         connection.execute(_INSERT, rows)
+
+
+def by_order(s: Session, order_ids: Iterable[int]) -> dict[int, list[ShipmentRow]]:
+    """``shipments_of`` for many orders in one query per CHUNK ids: order id -> its rows
+    (every order asked for is a key, with no rows when it has none)."""
+    ids = list(dict.fromkeys(order_ids))
+    found: dict[int, list[ShipmentRow]] = {order_id: [] for order_id in ids}
+    for start in range(0, len(ids), CHUNK):
+        chunk = ids[start : start + CHUNK]
+        query = select(ShipmentRow).where(col(ShipmentRow.order_id).in_(chunk))
+        for row in s.exec(query.order_by(col(ShipmentRow.id))):
+            found[row.order_id].append(row)
+    return found
 
 
 def shipments_of(s: Session, order_id: int) -> list[ShipmentRow]:
