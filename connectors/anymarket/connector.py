@@ -10,7 +10,10 @@ Orders come through the feed, the incremental method the hub recommends (the lis
 token; each is read with `GET /v2/orders/{id}`, stored, and only after its page's transaction
 has committed acknowledged with `PUT /v2/orders/feeds/{id} {"token": ...}` (the engine's
 ``OrderPage.after_commit``). Unacknowledged entries come back in the next read, so a run that
-dies between the commit and the acknowledgement reads those orders again, harmlessly.
+dies between the commit and the acknowledgement reads those orders again, harmlessly. An
+order whose read fails fails alone: a transient failure (5xx after the retries, a body that is
+not JSON) leaves its entry unacknowledged for the next run, a refusal (404, an answer that is
+not an order) is quarantined and acknowledged; its neighbours are stored and acknowledged.
 """
 
 from __future__ import annotations
@@ -50,7 +53,7 @@ from erpsync.domain import (
     StockUpdate,
     TrackingUpdate,
 )
-from erpsync.errors import AuthError, ConnectorError, FatalError
+from erpsync.errors import AuthError, ConnectorError, FatalError, RetriableError
 from erpsync.http.auth import HeaderAuth
 from erpsync.http.pagination import DrainPaginator, NextUrlPaginator, OffsetPaginator
 from erpsync.http.session import platform_message
@@ -110,23 +113,34 @@ class AnymarketConnector(
             fresh = page.records  # entries not acknowledged yet come back: only the new ones
             if not fresh:
                 continue  # the last answer: nothing new
-            # the orders' reads together (the rate limit paces them); a failed read fails the
-            # page, as it did one by one
-            fetched = [outcome.get() for outcome in self.each(self._fetch, fresh)]
-            raws = [raw for raw in fetched if raw is not None]
-            yield OrderPage(raws, after_commit=partial(self._after_commit, fresh, raws))
+            # the orders' reads together (the rate limit paces them); a failed read fails its
+            # own order only (RawOrder.failure): the engine leaves a transient failure to the
+            # next run and quarantines a refusal, the neighbours are stored either way
+            reads = self.each(self._fetch, fresh)
+            raws = [
+                _failed(entry, read.error) if read.error is not None else read.get()
+                for entry, read in zip(fresh, reads, strict=True)
+            ]
+            # an order left to the next run keeps its entry unacknowledged: the feed names it
+            # again (the next run's first read). A quarantined one is acknowledged, as an
+            # order that does not map is: its entry would otherwise come back every read, and
+            # enough of them would fill the feed's answers; the order's next change names it
+            # again. (Vnda's feed marks the same way.)
+            later = {raw.external_id for raw in raws if isinstance(raw.failure, RetriableError)}
+            acked = [entry for entry in fresh if entry.order_id not in later]
+            stored = [raw for raw in raws if raw.failure is None]
+            yield OrderPage(raws, after_commit=partial(self._after_commit, acked, stored))
 
     def map_order(self, payload: Mapping[str, Any]) -> Order:
         return order_map.order_from_payload(payload, connector=self.name)
 
-    def _fetch(self, entry: FeedEntry) -> RawOrder | None:
-        """The order as it is now; None when it is gone (its feed entry is still acked)."""
-        order = self.read_optional(f"{V2}/orders/{entry.order_id}")
-        if order is None:
-            log.warning("%s: order %s in the feed no longer exists", self.name, entry.order_id)
-            return None
+    def _fetch(self, entry: FeedEntry) -> RawOrder:
+        """The order as it is now. A 404 (the feed names an order the API does not know) or
+        an answer that is not an order raises FatalError: that order is quarantined."""
+        path = f"{V2}/orders/{entry.order_id}"
+        order = self.request("GET", path).json()
         if not isinstance(order, dict):
-            raise FatalError(f"GET /v2/orders/{entry.order_id}: the answer is not an object")
+            raise FatalError(f"GET {path}: the answer is not an object", connector=self.name)
         fetched = self.now()
         return RawOrder(
             entry.order_id,
@@ -372,6 +386,13 @@ def _feed_entries(response: httpx.Response) -> list[FeedEntry]:
         for e in data
         if isinstance(e, dict) and e.get("id") is not None and e.get("token")
     ]
+
+
+def _failed(entry: FeedEntry, error: ConnectorError) -> RawOrder:
+    """The order of a feed entry whose read failed: the entry is all there is of it (what
+    the quarantine keeps; the token is the feed's, not a secret)."""
+    payload = {"feed_entry": {"id": entry.order_id, "token": entry.token}}
+    return RawOrder(entry.order_id, None, payload, failure=error)
 
 
 def _invoice_ref(invoice: Invoice) -> str:

@@ -14,7 +14,7 @@ from erpsync.emulation import EmulatorTransport
 from erpsync.engine.listings import pull_listings
 from erpsync.engine.push import push_stock
 from erpsync.errors import AuthError
-from erpsync.store import ledger, orders, products
+from erpsync.store import ledger, orders, products, quarantine
 from erpsync.testing import FakeTime, build_harness
 
 
@@ -177,6 +177,72 @@ def test_a_quarantined_order_is_acknowledged_but_not_marked_integrated(harness):
     assert report.quarantined == 1
     assert harness.emulator.feed_entries() == {}  # the quarantine keeps the payload
     assert harness.emulator.orders[int(ids[0])]["partnerId"] is None
+
+
+def test_one_orders_failed_read_fails_that_order_only_and_the_feed_keeps_it(harness):
+    """requirement (issue 11 §1): one order's read failing fails that order only: a transient
+    failure (a 500 after every retry) leaves it to the next run, its feed entry unacknowledged
+    so the feed names it again; the neighbours are stored and acknowledged."""
+    stock_all(harness)
+    ids = seed(harness, 4)
+    tokens = harness.emulator.feed_entries()
+    failing = ids[1]
+    harness.emulator.faults.add(
+        "status", status=500, times=6, path=f"/v2/orders/{failing}", method="GET"
+    )
+
+    report = harness.pull()
+
+    assert (report.new, report.deferred, report.quarantined) == (3, 1, 0)
+    assert {o.external_id for o in harness.stored_orders()} == set(ids) - {failing}
+    assert set(harness.emulator.feed_entries()) == {int(failing)}
+    assert sorted(harness.emulator.acknowledged) == sorted(
+        (int(i), tokens[int(i)]) for i in ids if i != failing
+    )
+    assert harness.emulator.orders[int(failing)]["partnerId"] is None
+    # its entry came back in the feed's next answer and was not read again this run
+    assert len(harness.emulator.requests_to(f"/v2/orders/{failing}", "GET")) == 6
+    with_neighbours = levels(harness)
+
+    harness.time.advance(minutes=5)
+    report = harness.pull()  # the fault is over: the feed still names the order
+
+    assert (report.new, report.deferred, report.fetched) == (1, 0, 1)
+    assert {o.external_id for o in harness.stored_orders()} == set(ids)
+    assert harness.emulator.feed_entries() == {}
+    assert harness.emulator.orders[int(failing)]["partnerId"] == f"any:{failing}"
+    assert levels(harness) != with_neighbours  # its sale booked once it came in
+
+
+def test_an_answer_that_is_not_json_leaves_that_order_to_the_next_run(harness):
+    ids = seed(harness, 3)
+    harness.emulator.faults.add("malformed_json", times=6, path=f"/v2/orders/{ids[0]}")
+
+    report = harness.pull()
+
+    assert (report.new, report.deferred) == (2, 1)
+    assert set(harness.emulator.feed_entries()) == {int(ids[0])}
+    harness.time.advance(minutes=5)
+    assert harness.pull().new == 1
+    assert {o.external_id for o in harness.stored_orders()} == set(ids)
+
+
+def test_an_order_the_feed_names_but_the_api_does_not_know_is_quarantined(harness):
+    """A 404 on the order's read is a refusal: the order is quarantined with the reason and
+    its entry acknowledged (an entry that came back every read would fill the feed's answers);
+    the neighbours are stored."""
+    ids = seed(harness, 3)
+    del harness.emulator.orders[int(ids[2])]
+
+    report = harness.pull()
+
+    assert (report.new, report.deferred, report.quarantined) == (2, 0, 1)
+    assert {o.external_id for o in harness.stored_orders()} == set(ids[:2])
+    with harness.store.session() as session:
+        (item,) = quarantine.open_items(session, "any")
+    assert item.external_id == ids[2]
+    assert "a request for this order failed" in item.error and "HTTP 404" in item.error
+    assert harness.emulator.feed_entries() == {}
 
 
 def test_fulfillment_orders_are_imported_without_touching_stock(harness):
