@@ -30,6 +30,7 @@ from erpsync.connector.http import HttpConnector
 from erpsync.connector.resources import (
     RESOURCES,
     ErpOrderRef,
+    InvoiceChanges,
     InvoiceSink,
     InvoiceSource,
     LabelSource,
@@ -58,6 +59,7 @@ __all__ = [
     "ConnectorSettings",
     "ErpOrderRef",
     "HttpConnector",
+    "InvoiceChanges",
     "InvoiceSink",
     "InvoiceSource",
     "LabelSource",

@@ -452,11 +452,54 @@ class StockSource(ConnectorCore):
         a product search that matches by prefix must not answer for another SKU."""
 
 
+@dataclass
+class InvoiceChanges:
+    """One batch of what an ERP's listing of changes gave (``InvoiceSource.
+    fetch_invoice_changes``).
+
+    ``invoices``: the authorised NF-e found for the orders asked about, as ``fetch_invoices``
+    yields them. ``unsettled``: orders of those asked about whose NF-e the listing showed but
+    that could not be taken yet (not authorised yet, rejected for now, its XML not ready or
+    unreadable): the engine then keeps the watermark where it was, so the next run's window
+    still covers them and they are asked about again.
+    """
+
+    invoices: list[Invoice] = field(default_factory=list)
+    unsettled: list[ErpOrderRef] = field(default_factory=list)
+
+
 class InvoiceSource(ConnectorCore):
     """Invoices (NF-e) this ERP issued for orders erpsync created in it come from here
-    (``erpsync invoices pull``); ``invoices push`` then sends them to the channels."""
+    (``erpsync invoices pull``); ``invoices push`` then sends them to the channels.
+
+    An ERP that can list what changed since a time sets ``lists_invoice_changes`` and
+    implements ``fetch_invoice_changes``: the engine then asks order by order only on the
+    first run (no watermark yet) and for orders whose ERP order may predate the window, and
+    otherwise makes one listing per window, so a run where nothing changed costs one request
+    (none when no order awaits an NF-e). The watermark (cursor ``invoices``) moves to the
+    run's start only after everything the run found is stored; each window reaches back
+    ``overlap`` before it (clock skew, late indexing).
+    """
 
     provides = Capability.PULL_INVOICES
+    #: the ERP lists changes since a time (``fetch_invoice_changes``)
+    lists_invoice_changes: ClassVar[bool] = False
+
+    def look_up_invoices(self, orders: Sequence[ErpOrderRef]) -> Iterator[InvoiceChanges]:
+        """``fetch_invoices`` as ``InvoiceChanges``: what the engine calls for the orders it
+        asks about one by one. A connector that lists changes overrides it to report an NF-e
+        it saw not ready yet as unsettled (the watermark must not pass it); by default none
+        is known."""
+        for found in self.fetch_invoices(orders):
+            yield InvoiceChanges(invoices=found)
+
+    def fetch_invoice_changes(
+        self, window: Window, orders: Sequence[ErpOrderRef]
+    ) -> Iterator[InvoiceChanges]:
+        """Yield the authorised NF-e of those of ``orders`` that changed in ``window`` (as
+        ``fetch_invoices`` does for each order), and the ones whose NF-e is not ready yet
+        (``InvoiceChanges.unsettled``). Orders the listing does not show cost nothing."""
+        raise NotImplementedError(f"{type(self).__name__} lists no invoice changes")
 
     @abstractmethod
     def fetch_invoices(self, orders: Sequence[ErpOrderRef]) -> Iterator[list[Invoice]]:

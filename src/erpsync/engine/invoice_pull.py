@@ -5,30 +5,51 @@ summary of it) and attached to its channel order as an invoice from the ERP, so 
 push`` sends it on. The ERP issued it already: a total or recipient that differs from the
 channel order's (freight edited in the ERP, say) is stored and reported, not refused. Orders
 that have an invoice are not asked about again.
+
+An ERP that lists its changes since a time (``InvoiceSource.lists_invoice_changes``) is asked
+order by order only where a listing could miss an NF-e: on the first run (no watermark yet:
+every order awaiting one) and for an order whose push was recorded since the last run but
+whose ERP order may be older than this window (found after a lost answer, ``find_order``).
+Every other order awaiting an NF-e is covered by one listing of the window [watermark -
+overlap, now); a run with no order awaiting one asks nothing. The watermark (cursor
+``invoices``) moves to the run's start only once what the run found is stored, and not at all
+while an invoice was refused or an NF-e the listing showed is not ready yet (the next window
+then covers it again).
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 
-from erpsync.connector import ConnectorCore, ErpOrderRef, InvoiceSource
+from erpsync.connector import ConnectorCore, ErpOrderRef, InvoiceSource, Window
 from erpsync.domain import Invoice
 from erpsync.engine.invoices import ALL_MODELS, ModelsFor, attach
 from erpsync.errors import InvoiceRefusedError
 from erpsync.postsale.domain import InvoiceSource as Origin
 from erpsync.postsale.nfe import parse_nfe
-from erpsync.store import Store, invoices, orders
+from erpsync.store import Store, cursors, invoices, orders
 from erpsync.store import erp as erp_store
+
+log = logging.getLogger("erpsync.engine.invoice_pull")
 
 #: orders asked about per fetch_invoices call
 BATCH = 50
+#: the watermark of an ERP whose changes are listed (store.cursors)
+CURSOR = "invoices"
 
 
 @dataclass
 class InvoicePullReport:
     connector: str
     asked: int = 0
+    #: of ``asked``: asked one by one (the rest through the listing of ``window``)
+    one_by_one: int = 0
+    window: Window | None = None
+    #: the watermark after the run (None: the ERP lists no changes, or none is set yet)
+    cursor: datetime | None = None
     new: int = 0
     already: int = 0
     refused: int = 0
@@ -61,25 +82,68 @@ def pull_invoices(
     """Ask the ERP for the invoices of the orders erpsync created in it that have none yet."""
     source = InvoiceSource.of(connector)
     report = InvoicePullReport(source.name)
+    started = source.now()
     with store.session() as session:
-        refs = [
-            ErpOrderRef(
-                row.connector,
-                row.external_id,
-                row.number or row.external_id,
-                str(push.remote_id),
+        watermark = cursors.get_cursor(session, source.name, CURSOR)
+        awaiting = [
+            (
+                ErpOrderRef(
+                    row.connector,
+                    row.external_id,
+                    row.number or row.external_id,
+                    str(push.remote_id),
+                ),
+                push.first_sent_at,
+                push.updated_at,
             )
             for row, push in erp_store.pushed_orders(session, source.name)
             if row.id is not None and not invoices.invoices_of(session, row.id)
         ]
-    report.asked = len(refs)
-    for start in range(0, len(refs), BATCH):
-        batch = refs[start : start + BATCH]
-        for found in source.fetch_invoices(batch):
-            for invoice in found:
+    listing = source.lists_invoice_changes and watermark is not None
+    one_by_one: list[ErpOrderRef] = []
+    listed: list[ErpOrderRef] = []
+    if listing:
+        assert watermark is not None
+        report.window = Window(min(watermark - source.overlap, started), started)
+        for ref, first_sent, recorded in awaiting:
+            # recorded since the last run, for an ERP order that may be older than this
+            # window: a listing could not show an NF-e issued before it
+            late = recorded >= watermark and first_sent < report.window.start
+            (one_by_one if late else listed).append(ref)
+    else:
+        one_by_one = [ref for ref, _, _ in awaiting]
+    report.asked = len(awaiting)
+    report.one_by_one = len(one_by_one)
+    unsettled = 0
+    for start in range(0, len(one_by_one), BATCH):
+        batch = one_by_one[start : start + BATCH]
+        for changes in source.look_up_invoices(batch):
+            for invoice in changes.invoices:
                 _store_one(store, source.name, invoice, models_for, dry_run, report)
+            unsettled += len(changes.unsettled)
         if on_batch:
             on_batch(len(batch))
+    if listed and report.window is not None:
+        for changes in source.fetch_invoice_changes(report.window, listed):
+            for invoice in changes.invoices:
+                _store_one(store, source.name, invoice, models_for, dry_run, report)
+            unsettled += len(changes.unsettled)
+        if on_batch:
+            on_batch(len(listed))
+    if not source.lists_invoice_changes or dry_run:
+        return report
+    if report.refused or unsettled:
+        log.info(
+            "%s: the invoice watermark stays (%d refused, %d NF-e not ready): the next run "
+            "covers them again",
+            source.name,
+            report.refused,
+            unsettled,
+        )
+        report.cursor = watermark
+        return report
+    with store.session() as session:
+        report.cursor = cursors.advance_cursor(session, source.name, CURSOR, started)
     return report
 
 
