@@ -23,6 +23,7 @@ import httpx
 from erpsync.connector import (
     ErpOrderRef,
     HttpConnector,
+    InvoiceChanges,
     InvoiceSource,
     OAuthConsent,
     OrderPage,
@@ -72,6 +73,8 @@ class TinyConnector(
     # the order list is filtered by update time from the window's start and kept in creation
     # order: an order updated while we page stays where it was, so one pass suffices
     reread_until_stable = False
+    #: the notas issued since a day are listed with the sale each came from (fetch_invoice_changes)
+    lists_invoice_changes = True
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -285,7 +288,12 @@ class TinyConnector(
     def fetch_invoices(self, orders: Sequence[ErpOrderRef]) -> Iterator[list[Invoice]]:
         """The order's `idNotaFiscal` (GET /pedidos/{id}), the NF-e (GET /notas/{id}) when it
         is authorised (6, 7), and its XML (GET /notas/{id}/xml, `xmlNfe`)."""
-        found: list[Invoice] = []
+        for changes in self.look_up_invoices(orders):
+            yield changes.invoices
+
+    def look_up_invoices(self, orders: Sequence[ErpOrderRef]) -> Iterator[InvoiceChanges]:
+        """fetch_invoices, with the orders whose nota exists but is not authorised yet."""
+        found = InvoiceChanges()
         for ref in orders:
             try:
                 detail = self.request("GET", f"/pedidos/{ref.remote_id}").json()
@@ -300,14 +308,65 @@ class TinyConnector(
                 continue
             nota = self.request("GET", f"/notas/{nota_id}").json()
             if not invoice_map.authorised(nota):
+                if not invoice_map.final(nota):
+                    found.unsettled.append(ref)
                 continue
             xml = self.request("GET", f"/notas/{nota_id}/xml").json().get("xmlNfe")
             if not xml:
+                found.unsettled.append(ref)
                 continue
-            found.append(
+            found.invoices.append(
                 invoice_map.invoice_from_nota(nota, xml, ref, issuer_document=self._issuer or "")
             )
         yield found
+
+    def fetch_invoice_changes(
+        self, window: Window, orders: Sequence[ErpOrderRef]
+    ) -> Iterator[InvoiceChanges]:
+        """The window's notas de saída, `GET /notas?tipo=S&dataInicial=&dataFinal=`, each
+        with the XML (`GET /notas/{id}/xml`) when it is one of ``orders``' and authorised.
+
+        Tiny's own v3 OpenAPI document (TINY_V3_OPENAPI.json, ListarNotasFiscaisAction) was
+        followed: the filter is the nota's creation day ("2023-01-01"; no time, no update
+        date), and each listed nota (ListagemNotaFiscalModelResponse) carries the summary the
+        Invoice needs and `origem{id, tipo}`, the sale it was issued from: the link to our
+        order, with no read of the order. A nota created before the window and authorised
+        later would not be listed again, so one of ours the listing shows not yet authorised
+        (pending, sent, rejected for now) is reported unsettled and the watermark waits for
+        it; a cancelled or denied one is final."""
+        by_id = {ref.remote_id: ref for ref in orders}
+        by_number = {ref.number: ref for ref in orders}
+        params = {
+            "tipo": "S",
+            "dataInicial": order_map.local_date(window.start),
+            "dataFinal": order_map.local_date(window.end),
+        }
+        waiting: dict[str, ErpOrderRef] = {}
+        settled: set[str] = set()
+        for page in self._pages("/notas", params):
+            found: list[Invoice] = []
+            for nota in page:
+                ref = _order_of(nota, by_id, by_number)
+                if ref is None or ref.remote_id in settled:
+                    continue
+                if not invoice_map.authorised(nota):
+                    if not invoice_map.final(nota):
+                        waiting[ref.remote_id] = ref
+                    continue
+                xml = self.request("GET", f"/notas/{nota['id']}/xml").json().get("xmlNfe")
+                if not xml:
+                    waiting[ref.remote_id] = ref
+                    continue
+                settled.add(ref.remote_id)
+                found.append(
+                    invoice_map.invoice_from_nota(
+                        nota, xml, ref, issuer_document=self._issuer or ""
+                    )
+                )
+            yield InvoiceChanges(invoices=found)
+        unsettled = [ref for key, ref in waiting.items() if key not in settled]
+        if unsettled:
+            yield InvoiceChanges(unsettled=unsettled)
 
     # -- OrderSource (options.import_orders) ----------------------------------------------------
 
@@ -351,6 +410,20 @@ def _product_gone(error: str | None) -> bool:
     """Whether a refused create named an item's product id the ERP does not know (ErrorDTO
     `detalhes[].campo` "itens[i].produto.id")."""
     return bool(error) and "produto.id" in str(error)
+
+
+def _order_of(
+    nota: Mapping[str, Any],
+    by_id: Mapping[str, ErpOrderRef],
+    by_number: Mapping[str, ErpOrderRef],
+) -> ErpOrderRef | None:
+    """The order a listed nota was issued for: its `origem` when that is a sale (`tipo`
+    "venda"), else, for a nota without one, the e-commerce number it carries."""
+    origem = nota.get("origem") or {}
+    if origem.get("id"):
+        return by_id.get(str(origem["id"])) if origem.get("tipo") == "venda" else None
+    number = (nota.get("ecommerce") or {}).get("numeroPedidoEcommerce")
+    return by_number.get(str(number)) if number else None
 
 
 def _items(response: httpx.Response) -> list[dict[str, Any]]:

@@ -18,11 +18,21 @@ from erpsync.connectors.tiny.orders import _digits, _local_datetime
 from erpsync.domain import Invoice, InvoiceModel, to_money
 
 AUTHORISED = frozenset({6, 7})
+#: cancelled (3) and denied (10): never authorised; the other situações may still become so
+FINAL = frozenset({3, 10})
 
 
 def authorised(nota: Mapping[str, Any]) -> bool:
     try:
         return int(nota.get("situacao") or 0) in AUTHORISED
+    except (TypeError, ValueError):
+        return False
+
+
+def final(nota: Mapping[str, Any]) -> bool:
+    """Whether a nota not authorised never will be (cancelled or denied)."""
+    try:
+        return int(nota.get("situacao") or 0) in FINAL
     except (TypeError, ValueError):
         return False
 

@@ -27,7 +27,7 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -92,6 +92,8 @@ class TinyEmulator(Emulator):
         self.orders: dict[int, dict[str, Any]] = {}
         self.updated: dict[int, datetime] = {}
         self.notas: dict[int, dict[str, Any]] = {}
+        #: when each nota was created (what `GET /notas?dataInicial=` filters on, by its day)
+        self.nota_created: dict[int, datetime] = {}
         self.xmls: dict[int, str] = {}
         self.next_id = {"pedido": 900001, "contato": 500001, "nota": 700001}
         self.number = 1
@@ -119,6 +121,7 @@ class TinyEmulator(Emulator):
             Route("/contatos", api(self.create_contact, write=True), methods=["POST"]),
             Route("/produtos", api(self.list_products), methods=["GET"]),
             Route("/estoque/{id:int}", api(self.stock), methods=["GET"]),
+            Route("/notas", api(self.list_notas), methods=["GET"]),
             Route("/notas/{id:int}", api(self.get_nota), methods=["GET"]),
             Route("/notas/{id:int}/xml", api(self.get_xml), methods=["GET"]),
         ]
@@ -247,6 +250,7 @@ class TinyEmulator(Emulator):
                 "ecommerce": order.get("ecommerce"),
                 "origem": {"id": str(order["id"]), "tipo": "venda"},
             }
+            self.nota_created[nota_id] = self.clock()
             self._baixa(order)
             order["idNotaFiscal"] = nota_id
             order["situacao"] = 1
@@ -491,6 +495,44 @@ class TinyEmulator(Emulator):
             }
         )
 
+    async def list_notas(self, request: Request) -> Response:
+        """ListarNotasFiscaisAction: `tipo` (E/S), `numero`, `cpfCnpj`, `dataInicial` /
+        `dataFinal` (the creation day, "2023-01-01" as the document's example: anything else
+        is a 400), `situacao` (the 1..10 enum), `numeroPedidoEcommerce`, `idVenda`, `orderBy`;
+        items are ListagemNotaFiscalModelResponse (the nota's summary with `origem`)."""
+        q = request.query_params
+        problem = _invalid_nota_filters(q)
+        if problem:
+            return JSONResponse(wire.error("Parâmetros inválidos", problem), status_code=400)
+        with self.lock:
+            found = sorted(self.notas.values(), key=lambda n: n["id"])
+            if q.get("tipo"):
+                found = [n for n in found if n["tipo"] == q["tipo"]]
+            if q.get("numero"):
+                found = [n for n in found if int(n["numero"]) == int(q["numero"])]
+            if q.get("cpfCnpj"):
+                found = [n for n in found if n["cliente"].get("cpfCnpj") == q["cpfCnpj"]]
+            day = {i: self._local(self.nota_created[i])[:10] for i in self.nota_created}
+            if q.get("dataInicial"):
+                found = [n for n in found if day[n["id"]] >= q["dataInicial"]]
+            if q.get("dataFinal"):
+                found = [n for n in found if day[n["id"]] <= q["dataFinal"]]
+            if q.get("situacao"):
+                found = [n for n in found if n["situacao"] == int(q["situacao"])]
+            if q.get("numeroPedidoEcommerce"):
+                number = q["numeroPedidoEcommerce"]
+                found = [
+                    n
+                    for n in found
+                    if (n.get("ecommerce") or {}).get("numeroPedidoEcommerce") == number
+                ]
+            if q.get("idVenda"):
+                found = [n for n in found if (n.get("origem") or {}).get("id") == q["idVenda"]]
+            if q.get("orderBy") == "desc":
+                found.reverse()
+            listed = [wire.nota_listing(n) for n in found]
+        return self._page(request, listed)
+
     async def get_nota(self, request: Request) -> Response:
         nota = self.notas.get(int(request.path_params["id"]))
         if nota is None:
@@ -689,6 +731,29 @@ class TinyEmulator(Emulator):
 
 def _oauth_error(status: int, error: str, description: str) -> Response:
     return JSONResponse({"error": error, "error_description": description}, status_code=status)
+
+
+def _invalid_nota_filters(q: Any) -> tuple[str, str] | None:
+    """What `GET /notas` refuses: a date not in the document's "2023-01-01" form, a `tipo`
+    or `situacao` outside its enum, a non-integer `numero` or `idVenda`."""
+    for name in ("dataInicial", "dataFinal"):
+        value = q.get(name)
+        if value is None:
+            continue
+        try:
+            valid = len(value) == 10 and date.fromisoformat(value).isoformat() == value
+        except ValueError:
+            valid = False
+        if not valid:
+            return (name, "Data inválida, use o formato AAAA-MM-DD")
+    if q.get("tipo") is not None and q["tipo"] not in ("E", "S"):
+        return ("tipo", "Tipo inválido")
+    if q.get("situacao") is not None and q["situacao"] not in {str(n) for n in range(1, 11)}:
+        return ("situacao", "Situação inválida")
+    for name in ("numero", "idVenda"):
+        if q.get(name) is not None and not q[name].isdigit():
+            return (name, "Valor inválido")
+    return None
 
 
 def _invalid_contact(body: Any) -> tuple[str, str] | None:

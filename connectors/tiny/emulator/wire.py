@@ -25,6 +25,33 @@ def order_listing(order: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+#: the BaseNotaFiscalModel fields a listed nota carries, besides `id`, `ecommerce`, `origem`
+NOTA_LISTING_FIELDS = (
+    "situacao",
+    "tipo",
+    "numero",
+    "serie",
+    "chaveAcesso",
+    "dataEmissao",
+    "cliente",
+    "valor",
+    "valorProdutos",
+    "valorFrete",
+)
+
+
+def nota_listing(nota: dict[str, Any]) -> dict[str, Any]:
+    """ListagemNotaFiscalModelResponse: BaseNotaFiscalModel plus `id`, `ecommerce` and
+    `origem{id, tipo}` (the sale it was issued from)."""
+    listed = {k: nota.get(k) for k in NOTA_LISTING_FIELDS}
+    return {
+        "id": nota["id"],
+        **listed,
+        "ecommerce": nota.get("ecommerce"),
+        "origem": nota.get("origem"),
+    }
+
+
 def error(message: str, *details: tuple[str, str]) -> dict[str, Any]:
     """A 400's ErrorDTO: `mensagem` and `detalhes[{campo, mensagem}]`."""
     return {

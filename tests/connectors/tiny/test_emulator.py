@@ -129,3 +129,18 @@ def test_a_contact_keeps_only_the_schema_s_fields(client, emulator):
     assert answer.status_code == 200
     stored = emulator.contacts[answer.json()["id"]]
     assert "fone" not in stored and stored["cpfCnpj"] == "52998224725"
+
+
+def test_the_notas_listing_takes_days_and_refuses_other_dates(client, emulator):
+    """requirement: `GET /notas` filters by the creation day in the document's "2023-01-01"
+    form; a time, another format or a tipo outside E/S is a 400 naming the field."""
+    headers = bearer(client, emulator)
+    ok = client.get("/notas", params={"tipo": "S", "dataInicial": "2026-11-02"}, headers=headers)
+    assert ok.status_code == 200
+    assert ok.json()["paginacao"] == {"limit": 100, "offset": 0, "total": 0}
+    for bad in ("2026-11-02 10:00:00", "02/11/2026", "2026-13-01"):
+        refused = client.get("/notas", params={"dataInicial": bad}, headers=headers)
+        assert refused.status_code == 400
+        assert refused.json()["detalhes"][0]["campo"] == "dataInicial"
+    refused = client.get("/notas", params={"tipo": "X"}, headers=headers)
+    assert refused.status_code == 400 and refused.json()["detalhes"][0]["campo"] == "tipo"

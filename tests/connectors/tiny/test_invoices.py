@@ -1,0 +1,222 @@
+"""Olist ERP invoices by watermark: after a first run that asks order by order, each run makes
+one `GET /notas` listing of its window and reads only the XML of a new authorised nota of
+ours; the watermark moves only once what the run found is stored."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from erpsync.connectors.tiny import TinyConnector
+from erpsync.connectors.tiny.emulator import TinyEmulator
+from erpsync.engine.invoice_pull import CURSOR, pull_invoices
+from erpsync.engine.order_push import push_erp_orders
+from erpsync.errors import FatalError
+from erpsync.store import cursors, invoices
+from erpsync.store import erp as erp_store
+from erpsync.testing import ErpContract, FakeTime, Harness, build_harness
+
+
+class Orders(ErpContract):
+    """The contract's helpers, used here outside pytest's collection."""
+
+    connector_class = TinyConnector
+    emulator_class = TinyEmulator
+
+
+@pytest.fixture
+def time() -> FakeTime:
+    return FakeTime()
+
+
+@pytest.fixture
+def emulator(time: FakeTime) -> TinyEmulator:
+    return TinyEmulator(seed=1, clock=time.now, sandbox_orders=0)
+
+
+@pytest.fixture
+def harness(emulator: TinyEmulator, time: FakeTime) -> Harness:
+    return build_harness(TinyConnector, emulator, time, name="erp")
+
+
+def pushed(harness: Harness, count: int) -> list[str]:
+    """``count`` channel orders created in the ERP; their ERP ids."""
+    helper = Orders()
+    made = helper.channel_orders(harness, count)
+    push_erp_orders(harness.connector, harness.store)
+    return [helper.remote_id(harness, order) for order in made]
+
+
+def watermark(harness: Harness) -> datetime | None:
+    with harness.store.session() as session:
+        return cursors.get_cursor(session, "erp", CURSOR)
+
+
+def requests(emulator: TinyEmulator) -> list[tuple[str, str]]:
+    return [(r.method, r.path) for r in emulator.requests if not r.path.startswith("/realms")]
+
+
+def nota_of(emulator: TinyEmulator, remote_id: str) -> dict:
+    return emulator.notas[emulator.orders[int(remote_id)]["idNotaFiscal"]]
+
+
+def test_the_first_run_asks_order_by_order_and_finds_old_invoices(harness, emulator, time):
+    """requirement: with no watermark yet, every order awaiting an NF-e is asked about (an
+    NF-e issued long before is found), then the watermark is the run's start."""
+    first, _ = pushed(harness, 2)
+    key = emulator.erp_invoice_order(first)
+    emulator.nota_created[nota_of(emulator, first)["id"]] -= timedelta(days=30)
+    time.advance(hours=20)
+    started = time.now()
+    report = pull_invoices(harness.connector, harness.store)
+    assert (report.asked, report.one_by_one, report.new) == (2, 2, 1)
+    assert report.cursor == started == watermark(harness)
+    with harness.store.session() as session:
+        assert invoices.by_key(session, key) is not None
+    assert not [r for r in emulator.requests if r.path == "/notas"]
+
+
+def test_a_quiet_run_is_one_listing_request(harness, emulator, time):
+    """requirement: once a watermark exists, a run where nothing changed makes exactly one
+    request to the ERP, the listing of its window's notas de saída by creation day."""
+    pushed(harness, 3)
+    pull_invoices(harness.connector, harness.store)
+    time.advance(minutes=15)
+    emulator.requests.clear()
+    report = pull_invoices(harness.connector, harness.store)
+    assert (report.asked, report.one_by_one, report.new) == (3, 0, 0)
+    assert requests(emulator) == [("GET", "/notas")]
+    (listing,) = [r for r in emulator.requests if r.path == "/notas"]
+    day = (time.now() - timedelta(hours=3)).date().isoformat()  # São Paulo, UTC-3
+    assert listing.params["tipo"] == "S"
+    assert listing.params["dataFinal"] == day
+    assert report.cursor == time.now()
+
+
+def test_nothing_awaiting_asks_nothing(harness, emulator, time):
+    """requirement: with no order awaiting an NF-e, a run sends no request at all."""
+    pull_invoices(harness.connector, harness.store)
+    emulator.requests.clear()
+    time.advance(minutes=15)
+    report = pull_invoices(harness.connector, harness.store)
+    assert report.asked == 0 and requests(emulator) == []
+
+
+def test_an_nfe_authorised_between_runs_is_found_on_the_next(harness, emulator, time):
+    """requirement: an NF-e issued after the last run is found through the listing, its XML
+    read once, no order read; the orders still waiting cost nothing more."""
+    first, second, _ = pushed(harness, 3)
+    pull_invoices(harness.connector, harness.store)
+    time.advance(minutes=20)
+    key = emulator.erp_invoice_order(second)
+    time.advance(minutes=20)
+    emulator.requests.clear()
+    report = pull_invoices(harness.connector, harness.store)
+    assert (report.new, report.refused) == (1, 0), report.errors
+    nota = nota_of(emulator, second)["id"]
+    assert requests(emulator) == [("GET", "/notas"), ("GET", f"/notas/{nota}/xml")]
+    with harness.store.session() as session:
+        row = invoices.by_key(session, key)
+        assert row is not None and invoices.xml_of(row).startswith(b"<?xml")
+    again = pull_invoices(harness.connector, harness.store)
+    assert (again.asked, again.new) == (2, 0)
+    del first
+
+
+def test_an_nfe_indexed_late_in_the_overlap_is_not_lost(harness, emulator, time):
+    """requirement: each window reaches back `overlap` before the watermark: an NF-e created
+    just before the last run (on the day before, in the seller's zone) that the ERP listed
+    too late for that run is found by the next one."""
+    (remote,) = pushed(harness, 1)
+    time.set(datetime(2026, 11, 3, 3, 0, 30, tzinfo=UTC))  # 00:00:30 in São Paulo
+    pull_invoices(harness.connector, harness.store)
+    key = emulator.erp_invoice_order(remote)
+    nota = nota_of(emulator, remote)["id"]
+    # created at 23:58 the day before: not yet indexed when that run listed
+    emulator.nota_created[nota] = datetime(2026, 11, 3, 2, 58, tzinfo=UTC)
+    time.advance(minutes=5)
+    report = pull_invoices(harness.connector, harness.store)
+    assert report.new == 1
+    listing = [r for r in emulator.requests if r.path == "/notas"][-1]
+    assert listing.params["dataInicial"] == "2026-11-02"
+    with harness.store.session() as session:
+        assert invoices.by_key(session, key) is not None
+
+
+def test_a_failure_mid_run_leaves_the_watermark(harness, emulator, time):
+    """requirement: a run that fails after the listing moves no watermark; the next run covers
+    the same window and finds the NF-e."""
+    first, second = pushed(harness, 2)
+    pull_invoices(harness.connector, harness.store)
+    before = watermark(harness)
+    time.advance(minutes=20)
+    emulator.erp_invoice_order(first)
+    nota = nota_of(emulator, first)["id"]
+    xml = emulator.xmls.pop(nota)  # the XML read fails (404)
+    with pytest.raises(FatalError):
+        pull_invoices(harness.connector, harness.store)
+    assert watermark(harness) == before
+    emulator.xmls[nota] = xml
+    time.advance(hours=20)
+    report = pull_invoices(harness.connector, harness.store)
+    assert report.new == 1 and report.cursor == time.now()
+    del second
+
+
+def test_a_nota_not_yet_authorised_holds_the_watermark_until_it_is(harness, emulator, time):
+    """requirement: a nota of ours listed pending (created, not yet authorised) keeps the
+    watermark where it was, so days later, once authorised, it is still in the window; a
+    cancelled one does not hold it."""
+    (remote,) = pushed(harness, 1)
+    pull_invoices(harness.connector, harness.store)
+    before = watermark(harness)
+    time.advance(minutes=20)
+    key = emulator.erp_invoice_order(remote)
+    nota = nota_of(emulator, remote)
+    nota["situacao"] = 1  # Pendente
+    report = pull_invoices(harness.connector, harness.store)
+    assert report.new == 0 and watermark(harness) == before
+    time.advance(hours=20)
+    assert pull_invoices(harness.connector, harness.store).new == 0
+    assert watermark(harness) == before
+    time.advance(hours=20)
+    nota["situacao"] = 6  # Autorizada
+    report = pull_invoices(harness.connector, harness.store)
+    assert report.new == 1 and watermark(harness) == time.now()
+    with harness.store.session() as session:
+        assert invoices.by_key(session, key) is not None
+
+
+def test_a_cancelled_nota_does_not_hold_the_watermark(harness, emulator, time):
+    (remote,) = pushed(harness, 1)
+    pull_invoices(harness.connector, harness.store)
+    time.advance(minutes=20)
+    emulator.erp_invoice_order(remote)
+    nota_of(emulator, remote)["situacao"] = 3  # Cancelada
+    report = pull_invoices(harness.connector, harness.store)
+    assert report.new == 0 and watermark(harness) == time.now()
+
+
+def test_an_order_recorded_late_for_an_older_erp_order_is_asked_one_by_one(harness, emulator, time):
+    """requirement: an order whose push was recorded since the last run but was sent before
+    this window (found after a lost answer) may have an NF-e older than the window: it is
+    asked about one by one, the others by the listing."""
+    first, second = pushed(harness, 2)
+    pull_invoices(harness.connector, harness.store)
+    key = emulator.erp_invoice_order(second)
+    emulator.nota_created[nota_of(emulator, second)["id"]] -= timedelta(days=5)
+    time.advance(minutes=30)
+    with harness.store.session() as session:
+        push = erp_store.pushes(session, "erp")
+        late = next(p for p in push.values() if p.remote_id == second)
+        late.first_sent_at = time.now() - timedelta(days=6)
+        late.updated_at = time.now()
+        session.add(late)
+        early = next(p for p in push.values() if p.remote_id == first)
+        early.first_sent_at = early.updated_at = time.now() - timedelta(days=6)
+        session.add(early)
+    report = pull_invoices(harness.connector, harness.store)
+    assert (report.asked, report.one_by_one, report.new) == (2, 1, 1)
+    with harness.store.session() as session:
+        assert invoices.by_key(session, key) is not None
