@@ -107,6 +107,70 @@ def test_offset_adopts_the_limit_the_server_served(mock_connector):
     ]
 
 
+def live_api(records: list[int], *, after_request=None):
+    """An offset API over a live list (``records``, changed by ``after_request(n)`` once the
+    n-th request has been answered), without a total."""
+    requests: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        requests.append(request)
+        offset, limit = int(request.url.params["offset"]), int(request.url.params["limit"])
+        page = records[offset : offset + limit]
+        if after_request is not None:
+            after_request(len(requests))
+        return httpx.Response(200, json={"results": page})
+
+    return handler, requests
+
+
+def test_overlapping_offset_pages_prove_their_boundaries(mock_connector):
+    """requirement: with overlap, each page starts on the previous page's last record; when
+    it is there, no record moved across the boundary: the repeat is dropped, every record
+    comes once, and the session counts no listing that may have skipped one."""
+    handler, requests = live_api(list(range(12)))
+    connector = mock_connector(handler)
+    paginator = OffsetPaginator(5, overlap=1, key=lambda n: n)
+    pages = list(connector.paginate(paginator, "/s", records=results))
+    assert [n for page in pages for n in page.records] == list(range(12))
+    assert [r.url.params["offset"] for r in requests] == ["0", "4", "8"]
+    assert not paginator.boundary_unproven
+    assert connector.http.unproven_listings == 0
+
+
+def test_a_record_leaving_a_live_list_mid_listing_leaves_the_boundary_unproven(
+    mock_connector,
+):
+    """requirement: two records of page 1 leave the list before page 2 is read: page 2
+    starts past page 1's last record, so the one between them was skipped. The boundary is
+    unproven and the session counts the listing (the engine reads the window again)."""
+    live = list(range(12))
+
+    def drop_two(answered: int) -> None:
+        if answered == 1:
+            del live[:2]
+
+    handler, _ = live_api(live, after_request=drop_two)
+    connector = mock_connector(handler)
+    paginator = OffsetPaginator(5, overlap=1, key=lambda n: n)
+    seen = [
+        n for page in connector.paginate(paginator, "/s", records=results) for n in page.records
+    ]
+    assert 5 not in seen  # page 2 (offset 4) read 6-10
+    assert paginator.boundary_unproven
+    assert connector.http.unproven_listings == 1
+
+
+def test_listings_without_overlap_past_their_first_page_count_as_unproven(mock_connector):
+    """requirement: plain offset paging proves nothing: a listing past its first page counts;
+    one that fits its first page has no boundary and does not."""
+    handler, _ = live_api(list(range(7)))
+    connector = mock_connector(handler)
+    list(connector.paginate(OffsetPaginator(5), "/s", records=results))
+    assert connector.http.unproven_listings == 1
+    list(connector.paginate(OffsetPaginator(10), "/s", records=results))
+    assert connector.http.unproven_listings == 1
+
+
 def test_max_pages_guard(mock_connector):
     """requirement: max_pages stops a listing that would not end."""
     handler, _ = offset_api(10_000)

@@ -245,20 +245,27 @@ class _WindowReader:
         next pass finds it (unchanged orders cost no detail calls). False: still moving.
 
         "Nothing new" counts orders stored or changed by the pass: an unmappable order comes
-        back in every pass (it is quarantined, not stored) and must not hold the cursor."""
-        paged = _pages_past_first(self.connector)
+        back in every pass (it is quarantined, not stored) and must not hold the cursor.
+
+        A pass needs no other when no record can have shifted across a page boundary: every
+        listing of it fit in one page, or its paginator proved each boundary intact (pages
+        that overlap by a record, ``OffsetPaginator(overlap=...)``); the HTTP session counts
+        the listings for which neither holds (``HttpSession.unproven_listings``)."""
+        unproven = _unproven_listings(self.connector)
         self.read(window)
         if not self.connector.reread_until_stable or self.dry_run:
             return True
-        if paged is not None and _pages_past_first(self.connector) == paged:
-            # every listing of the pass fit in one page: no page boundary for a record to
-            # shift across, so nothing was skipped (a quiet pull costs one pass, not two)
+        if unproven is not None and _unproven_listings(self.connector) == unproven:
+            # nothing skipped: a quiet pull, or a first pull, costs one pass, not two
             return True
         for _ in range(CONFIRMATION_PASSES):
             before = self.report.new + self.report.updated
+            unproven = _unproven_listings(self.connector)
             self.read(window)
             if self.report.new + self.report.updated == before:
                 return True
+            if unproven is not None and _unproven_listings(self.connector) == unproven:
+                return True  # this pass read everything that stayed in the window
             log.info("%s: orders shifted between pages; reading the window again", self.name)
         return False
 
@@ -307,11 +314,12 @@ class _WindowReader:
             page.after_commit()  # the page is committed: now the platform may forget it
 
 
-def _pages_past_first(connector: OrderSource) -> int | None:
-    """How many listings of an HTTP connector went past their first page so far (None: the
-    connector does not page over HTTP, so every confirmation pass is made)."""
+def _unproven_listings(connector: OrderSource) -> int | None:
+    """How many listings of an HTTP connector so far had a page boundary a record could
+    have shifted across (None: the connector does not page over HTTP, so every
+    confirmation pass is made)."""
     http = getattr(connector, "http", None)
-    return http.pages_past_first if isinstance(http, HttpSession) else None
+    return http.unproven_listings if isinstance(http, HttpSession) else None
 
 
 def _apply_page(

@@ -104,7 +104,20 @@ class OffsetPaginator(BasePaginator):
         max_offset: the largest offset the platform serves; going past raises
             PaginationCapReached (the caller narrows the window instead of losing records).
         start: the first offset.
+        overlap: each page after the first starts this many records before the previous
+            page's end (1 is enough), and ``key`` names a record. On a live, sorted result
+            (records only leave it while we page: an updated order leaves an update-time
+            window) a page whose first record is the previous page's last proves that no
+            record moved across that boundary between the two reads, whatever order they
+            were sent in: the records before it are the same in number. The repeated record
+            is dropped from the page. A boundary that does not match (or an empty page after
+            a full one) sets ``boundary_unproven``: something may have been skipped, and the
+            caller reads the listing again. It assumes the platform orders equal sort keys
+            the same way on every request.
     """
+
+    #: pages are checked against each other (``overlap``): see ``boundary_unproven``
+    proves_boundaries: bool
 
     def __init__(
         self,
@@ -117,11 +130,22 @@ class OffsetPaginator(BasePaginator):
         max_offset: int | None = None,
         start: int = 0,
         max_pages: int | None = None,
+        overlap: int = 0,
+        key: Callable[[Any], Any] | None = None,
     ) -> None:
         super().__init__(max_pages=max_pages)
         if limit <= 0:
             raise ValueError(f"limit must be positive, got {limit}")
+        if overlap < 0 or (overlap and key is None):
+            raise ValueError("overlap must be >= 0, and needs a key to compare records by")
         self.limit = limit
+        self.overlap = overlap
+        self.key = key
+        self.proves_boundaries = overlap > 0
+        #: a page boundary of this listing could not be shown intact (``overlap``)
+        self.boundary_unproven = False
+        #: the keys of the last ``overlap`` records of the page read last
+        self._tail: list[Any] | None = None
         self.offset = start
         self.offset_param = offset_param
         self.limit_param = limit_param
@@ -140,10 +164,16 @@ class OffsetPaginator(BasePaginator):
         if served is not None and 0 < served < self.limit:
             self.limit = served
         total = self.total(response) if self.total else None
-        next_offset = self.offset + self.limit
-        if len(records) < self.limit or (total is not None and next_offset >= total):
+        short = len(records) < self.limit
+        if self.proves_boundaries:
+            self._check_boundary(records)
+        if short or (total is not None and self.offset + self.limit >= total):
             self._stop()
             return
+        step = self.limit - self.overlap if self.limit > self.overlap else self.limit
+        if self.proves_boundaries and step == self.limit:
+            self.boundary_unproven = True  # pages too small to overlap prove nothing
+        next_offset = self.offset + step
         if self.max_offset is not None and next_offset > self.max_offset:
             raise PaginationCapReached(
                 f"offset {next_offset} would pass the platform's cap of {self.max_offset}"
@@ -159,6 +189,18 @@ class OffsetPaginator(BasePaginator):
         params[self.offset_param] = self.offset
         if self.limit_param:
             params[self.limit_param] = self.limit  # it may have shrunk to the server's cap
+
+    def _check_boundary(self, records: list[Any]) -> None:
+        """Compare this page's head with the previous page's tail; keep this page's tail."""
+        assert self.key is not None
+        head = [self.key(record) for record in records[: self.overlap]]
+        tail = [self.key(record) for record in records[-self.overlap :]] if records else []
+        if self._tail is not None:
+            if head == self._tail:
+                del records[: self.overlap]  # in place: the list the page yields
+            else:
+                self.boundary_unproven = True
+        self._tail = tail
 
 
 class PageNumberPaginator(BasePaginator):

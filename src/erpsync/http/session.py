@@ -151,9 +151,11 @@ class HttpSession:
         #: how long answers take: the fan-out widens only when requests wait on the network
         self.round_trips = RoundTrips()
         self.fanout = Fanout(concurrency, name=name, widen_when=self.round_trips.waiting)
-        #: listings that went past their first page (``paginate``); a pass whose listings all
-        #: fit in one page had no page boundary for a live result to shift across
-        self.pages_past_first = 0
+        #: listings with a page boundary a live result could have shifted a record across
+        #: (``paginate``): any that went past its first page, unless its paginator proved
+        #: each boundary intact (``OffsetPaginator(overlap=...)``). A pass that adds none
+        #: read every record that stayed in its result.
+        self.unproven_listings = 0
 
     # -- lazily built resources -----------------------------------------------------------------
 
@@ -418,6 +420,7 @@ class HttpSession:
         paginator.init_request(state)
         url = path
         number = 0
+        proves = bool(getattr(paginator, "proves_boundaries", False))
         while True:
             carrier = "json" if params_in == "json" else "params"
             if state:
@@ -431,14 +434,18 @@ class HttpSession:
                 paginator.update_state(response, found)
             except ConnectorError as exc:
                 raise self._claim(exc, f"{method.upper()} {self.redactor.path(url)}") from None
+            if proves and getattr(paginator, "boundary_unproven", False):
+                proves = False  # counted once, here
+                with self._lock:
+                    self.unproven_listings += 1
             yield Page(found, response, paginator, number, not paginator.has_next_page)
             if not paginator.has_next_page:
                 return
             paginator.update_request(state)
             url = getattr(paginator, "next_url", None) or path
-            if number == 1:
+            if number == 1 and not getattr(paginator, "proves_boundaries", False):
                 with self._lock:
-                    self.pages_past_first += 1
+                    self.unproven_listings += 1
 
 
 def platform_message(response: httpx.Response) -> str:
