@@ -98,7 +98,8 @@ class MagaluConnector(
     type = "magalu"
     platform = orders.PLATFORM
     # offset paging over a filter on the update time: an order updated mid-pull shifts
-    # the pages, so the engine re-reads the window until a pass finds nothing new
+    # the pages. The pages overlap by one order, which proves each boundary intact; only
+    # when one is not does the engine re-read the window (until a pass finds nothing new)
     reread_until_stable = True
     #: ID Magalu's consent page; the seller picks the store (tenant) there. The code exchange
     #: posts JSON, as the docs' example does (the refresh grant is a form, see build_auth).
@@ -149,7 +150,9 @@ class MagaluConnector(
         # the next page is read while the engine commits this one (erpsync.http.fanout)
         pages = self.read_ahead(
             self.paginate(
-                paging.paginator(self.options.page_size, max_offset=ORDERS_MAX_OFFSET),
+                paging.paginator(
+                    self.options.page_size, max_offset=ORDERS_MAX_OFFSET, overlap=True
+                ),
                 ORDERS_PATH,
                 records=paging.results,
                 operation="orders",

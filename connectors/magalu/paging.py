@@ -20,8 +20,14 @@ from erpsync.errors import FatalError
 from erpsync.http.pagination import OffsetPaginator
 
 
-def paginator(limit: int, *, max_offset: int | None = None) -> OffsetPaginator:
-    """A fresh paginator for one Open API list."""
+def paginator(
+    limit: int, *, max_offset: int | None = None, overlap: bool = False
+) -> OffsetPaginator:
+    """A fresh paginator for one Open API list.
+
+    ``overlap``: each page starts on the previous page's last record (its ``id``), which
+    proves no record shifted across the boundary (``OffsetPaginator``): for the orders list,
+    a live result over an update-time window whose orders leave it when updated."""
     return OffsetPaginator(
         limit,
         offset_param="_offset",
@@ -29,7 +35,13 @@ def paginator(limit: int, *, max_offset: int | None = None) -> OffsetPaginator:
         served_limit=served_limit,
         total=listed_through,
         max_offset=max_offset,
+        overlap=1 if overlap else 0,
+        key=record_id if overlap else None,
     )
+
+
+def record_id(record: Any) -> Any:
+    return record.get("id") if isinstance(record, dict) else None
 
 
 def results(response: httpx.Response) -> list[Any]:

@@ -42,7 +42,9 @@ def order_calls(emu: MagaluEmulator) -> list[dict[str, str]]:
     ("count", "page_size", "max_limit", "pages"),
     [
         (23, 10, 100, 3),
-        (20, 10, 100, 2),  # an exact multiple: meta.links.next null ends it, no empty page
+        # pages overlap by one order (0-9, 9-18): 19 fill two exactly, and meta.links.next
+        # null ends the listing there, no empty page
+        (19, 10, 100, 2),
         (23, 50, 7, 4),  # the server caps _limit: we adopt its max_limit, not stop early
         (0, 50, 100, 1),
     ],
@@ -370,13 +372,46 @@ def test_a_quiet_pull_whose_window_fits_one_page_reads_it_once(
     assert len(emu.requests_to("/seller/v1/orders")) == 1
 
 
-def test_a_window_of_several_pages_is_still_read_again(
+def test_a_window_of_several_pages_whose_boundaries_hold_is_read_once(
     emu: MagaluEmulator, make_harness: Callable[..., Harness]
 ) -> None:
-    """requirement: past one page the confirmation pass stays (offset paging may drift)."""
-    seed(emu, 5)
-    harness = make_harness(page_size=2)
+    """requirement: each page starts on the previous page's last order, which proves no
+    order shifted across that boundary, so a window of several pages needs no second pass
+    (the pull reads 0-2, 2-4, 4-5: three requests, not six)."""
+    seed(emu, 6)
+    harness = make_harness(page_size=3)
     harness.pull()
     emu.requests.clear()
-    harness.pull(since=NOW - timedelta(days=8))
-    assert len(emu.requests_to("/seller/v1/orders")) == 2 * 3  # two passes of three pages
+    report = harness.pull(since=NOW - timedelta(days=8))
+    assert (report.new, report.updated) == (0, 0)
+    assert [c["_offset"] for c in order_calls(emu)] == ["0", "2", "4"]
+
+
+def test_orders_updated_mid_listing_make_no_other_order_skipped(
+    emu: MagaluEmulator, time: FakeTime, make_harness: Callable[..., Harness]
+) -> None:
+    """requirement: an order updated while we page leaves the window and every later order
+    moves back, so an order at the next page boundary could be read by neither page. Two
+    orders of page 1 change before page 2 is served: page 2 (offset 2) starts on ids[4],
+    not on page 1's last (ids[2]), so ids[3] was skipped; the boundary does not match, the
+    engine reads the window again and finds it. The updated ones come with the next window."""
+    ids = seed(emu, 7)
+    harness = make_harness(page_size=3)
+    record = emu._record
+
+    def update_two_after_page_one(request: Any) -> None:
+        record(request)  # recorded as it arrives: before the second page is served
+        if len(order_calls(emu)) == 2:
+            time.advance(minutes=1)  # their update time falls after the window's end
+            emu.update_order(ids[0], status="cancelled")
+            emu.update_order(ids[1], status="cancelled")
+
+    emu._record = update_two_after_page_one  # type: ignore[method-assign]
+    report = harness.pull()
+    assert {order.external_id for order in harness.stored_orders()} == set(ids)
+    assert report.new == 7
+    # pass 1: 0-2 (ids 0-2), 2-4 (ids 4-6, the last page: ids[3] skipped);
+    # pass 2, its boundary proven: 0-2 (ids 2-4), 2-4 (ids 4-6)
+    assert [c["_offset"] for c in order_calls(emu)] == ["0", "2", "0", "2"]
+    later = harness.pull()  # the next window: the two cancellations
+    assert (later.new, later.updated) == (0, 2)
