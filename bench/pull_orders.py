@@ -7,6 +7,8 @@
     python bench/pull_orders.py --orders 5000 --trials 3 --skip-push --against /tmp/old
                                         # also an older checkout's erpsync, interleaved
     python bench/pull_orders.py --orders 5000 --skip-push --migrated    # schema made first
+    python bench/pull_orders.py --orders 2000 --trials 3 --skip-push --stocked --against /tmp/old
+                                        # the SKUs catalogued: the ledger moves; then a re-pull
 
 Pull: the emulator (its own process, over loopback) serves N orders; `erpsync pull-orders` and
 the baseline (bench/baseline.py: the same requests, rows written with plain sqlite3, no
@@ -17,6 +19,11 @@ Memory: the erpsync pull is repeated at N/10 orders, so flat memory shows as equ
 Children run with bytecode caching on (as a pip-installed erpsync; PYTHONDONTWRITEBYTECODE
 would charge every run for compiling erpsync's own modules). --profile runs one erpsync pull
 under cProfile and prints where its CPU goes, by package and by function.
+--stocked: the orders' SKUs are erpsync products with stock before the pull (imported, not
+measured), so every order moves the stock ledger (reserve, sale); then every tenth order is
+cancelled, every tenth edited (a line one unit more), some awaiting payment paid, and a second
+pull ("re-pull") is measured too: releases, returns, conversions and edits of the ledger.
+Without it no SKU is known, every line is parked and the ledger is never written.
 
 Push: N SKUs listed on the emulator; after a first full push, 1% of the stock changes, and
 `erpsync push-stock` runs again. Printed: requests made by that second push, against a baseline
@@ -72,6 +79,10 @@ AGAINST: Path | None = None
 #: --migrated: erpsync's database is migrated before the measured pull (Alembic's one-off
 #: first run left out)
 MIGRATED = False
+#: --stocked: the orders' SKUs catalogued with stock (the ledger moves), and a re-pull
+STOCKED = False
+#: --stocked: one order in this many cancelled, one edited, before the re-pull
+CHANGE_EVERY = 10
 
 
 def child_env(source: Path | None = None) -> dict[str, str]:
@@ -137,19 +148,41 @@ def erpsync(*args: str) -> list[str]:
     return [sys.executable, "-m", "erpsync", *args]
 
 
-def pull_once(label: str, count: int) -> tuple[float, float, int, int]:
-    """One pull of ``count`` orders from a fresh emulator: (wall s, CPU s, peak RSS MiB,
-    requests)."""
+Figures = tuple[float, float, int, int]
+
+
+def stock_catalogue(folder: Path, server: Server, source: Path | None) -> None:
+    """--stocked: the emulator's SKUs as products with 1000 units each (not measured)."""
+    skus: list[str] = server.info["skus"]
+    products = folder / "products.csv"
+    stock = folder / "stock.csv"
+    products.write_text("sku,name,gtin,components\n" + "".join(f"{s},{s},,\n" for s in skus))
+    stock.write_text("sku,quantity\n" + "".join(f"{s},1000\n" for s in skus))
+    for command in (
+        erpsync("products", "import", str(products)),
+        erpsync("stock", "import", str(stock)),
+    ):
+        subprocess.run(
+            command, cwd=folder, check=True, env=child_env(source), capture_output=True
+        )
+
+
+def pull_once(label: str, count: int) -> list[Figures]:
+    """One pull of ``count`` orders from a fresh emulator: [(wall s, CPU s, peak RSS MiB,
+    requests)]; with --stocked (not for the baseline), a second entry: the re-pull after
+    the emulator changed some orders."""
     server = Server("--orders", str(count))
     try:
         with tempfile.TemporaryDirectory() as tmp:
             folder = Path(tmp)
             before = server.requests()
+            source = AGAINST if label == "before" else None
             if label in ("erpsync", "before"):
                 write_config(folder, server)
                 command = erpsync("pull-orders")
-                if MIGRATED:  # the schema made beforehand, as for every run after the first
-                    source = AGAINST if label == "before" else None
+                if STOCKED:  # migrates the database too
+                    stock_catalogue(folder, server, source)
+                elif MIGRATED:  # the schema made beforehand, as for every run after the first
                     url = f"sqlite:///{folder}/erpsync.db"
                     migrate = f"from erpsync.store import open_store; open_store({url!r}).close()"
                     subprocess.run(
@@ -164,9 +197,14 @@ def pull_once(label: str, count: int) -> tuple[float, float, int, int]:
                     json.dumps(server.info),
                     str(folder / "base.db"),
                 ]
-            source = AGAINST if label == "before" else None
             wall, cpu, rss, _ = measured(command, folder, source)
-            return wall, cpu, rss, server.requests() - before
+            found = [(wall, cpu, rss, server.requests() - before)]
+            if STOCKED and label != "baseline":
+                httpx.post(f"{server.url}/__bench/change", params={"every": CHANGE_EVERY})
+                before = server.requests()
+                wall, cpu, rss, _ = measured(command, folder, source)
+                found.append((wall, cpu, rss, server.requests() - before))
+            return found
     finally:
         server.close()
 
@@ -188,18 +226,26 @@ def bench_pull(orders: int, trials: int) -> None:
     )
     if AGAINST is not None:
         runs += (("before", orders),)
-    found: dict[tuple[str, int], list[tuple[float, float, int, int]]] = {r: [] for r in runs}
+    found: dict[tuple[str, int], list[Figures]] = {r: [] for r in runs}
+    again: dict[tuple[str, int], list[Figures]] = {r: [] for r in runs}
     for _ in range(trials):  # interleaved, so a busy spell on the machine hits every run
         for label, count in runs:
-            found[(label, count)].append(pull_once(label, count))
+            first, *rest = pull_once(label, count)
+            found[(label, count)].append(first)
+            again[(label, count)] += rest
     for label, count in runs:
-        rows = found[(label, count)]
-        print(
-            f"{label:9s} {count:>7} orders  "
-            f"{spread([count / r[0] for r in rows], '{:.0f}')} orders/s  {rows[0][3]:>7} requests  "
-            f"{spread([r[1] for r in rows])} CPU s  {spread([r[2] for r in rows], '{:.0f}')} MiB "
-            "peak RSS"
-        )
+        _print_runs(label, count, found[(label, count)])
+    if STOCKED:
+        print(f"re-pull: 1 order in {CHANGE_EVERY} cancelled, 1 edited, some paid")
+        for label, count in runs:
+            if again[(label, count)]:
+                _print_runs(f"{label} re", count, again[(label, count)])
+    if AGAINST is not None:
+        for name, table in (("pull", found), ("re-pull", again)):
+            mine, old = table[("erpsync", orders)], table[("before", orders)]
+            if mine and old:
+                ratios = [m[1] / b[1] for m, b in zip(mine, old, strict=True)]
+                print(f"CPU ratio {name} erpsync/before: {spread(ratios)}x")
     erp, base, small = (found[r] for r in runs[:3])
     ratios = [e[1] / b[1] for e, b in zip(erp, base, strict=True)]
     print(f"CPU ratio erpsync/baseline: {spread(ratios)}x (target <= 1.3x)")
@@ -213,6 +259,15 @@ def bench_pull(orders: int, trials: int) -> None:
         f"peak RSS {orders // 10} vs {orders} orders: "
         f"{statistics.median(r[2] for r in small):.0f} vs "
         f"{statistics.median(r[2] for r in erp):.0f} MiB (flat = similar)"
+    )
+
+
+def _print_runs(label: str, count: int, rows: list[Figures]) -> None:
+    print(
+        f"{label:11s} {count:>7} orders  "
+        f"{spread([count / r[0] for r in rows], '{:.0f}')} orders/s  {rows[0][3]:>7} requests  "
+        f"{spread([r[1] for r in rows])} CPU s  {spread([r[2] for r in rows], '{:.0f}')} MiB "
+        "peak RSS"
     )
 
 
@@ -336,10 +391,20 @@ def main() -> None:
     parser.add_argument(
         "--migrated", action="store_true", help="erpsync's database migrated before the pull"
     )
+    parser.add_argument(
+        "--stocked",
+        action="store_true",
+        help="the SKUs catalogued with stock (the ledger moves); then changes and a re-pull",
+    )
+    parser.add_argument(
+        "--change-every", type=int, default=10, help="--stocked: 1 in N orders cancelled, 1 edited"
+    )
     args = parser.parse_args()
-    global CONCURRENCY, AGAINST, MIGRATED
+    global CONCURRENCY, AGAINST, MIGRATED, STOCKED, CHANGE_EVERY
     CONCURRENCY = args.concurrency
     MIGRATED = args.migrated
+    STOCKED = args.stocked
+    CHANGE_EVERY = max(2, args.change_every)
     AGAINST = args.against.resolve() if args.against else None
     if AGAINST is not None:
         compileall.compile_dir(AGAINST / "src", quiet=1)
