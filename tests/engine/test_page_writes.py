@@ -7,12 +7,13 @@ from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
 from erpsync.connector import ConnectorSettings
 from erpsync.domain import Order
 from erpsync.engine.pull import PullReport, apply_order, load_catalogue, pull_orders
-from erpsync.store import products
+from erpsync.store import ledger, products
 from erpsync.store.tables import OrderItemRow, OrderRow, ShipmentRow, StockMovement
 from tests.backends import opened_store
 from tests.engine.conftest import _seeded
@@ -129,3 +130,93 @@ def test_a_page_written_together_holds_what_one_order_at_a_time_writes(backend):
                 apply_order(session, connector, order, raw, PullReport("shop"), catalogue)
 
         assert contents(together) == contents(alone)
+
+
+# -- the page's stock movements ----------------------------------------------------------------
+
+#: a page that moves the ledger every way, over FIRST as stored: new sales and reservations of
+#: catalogued SKUs (a kit among them), a conversion, a release, a return of stock deducted on
+#: an earlier page, an edit while reserved, a sale and its return within the page, and a
+#: reinstated sale
+MIXED = [
+    payload("7", "paid", updated=LATER, items=[("SKU-A", 2)]),
+    payload("8", "pending", updated=LATER, items=[("KIT-AB", 1), ("SKU-B", 2)]),
+    payload("9", "paid", updated=LATER, items=[("SKU-B", 1), ("NOPE", 1)]),
+    payload("1", "paid", updated=LATER, items=[("SKU-A", 2)]),
+    payload("3", "cancelled", updated=LATER, items=[("KIT-AB", 1)]),
+    payload("4", "cancelled", updated=LATER, items=[("SKU-B", 3)]),
+    payload("2", "pending", updated=LATER, items=[("SKU-A", 3), ("SKU-B", 1)]),
+    payload("7", "cancelled", updated=LATER + timedelta(minutes=1), items=[("SKU-A", 2)]),
+    payload("4", "paid", updated=LATER + timedelta(minutes=2), items=[("SKU-B", 3)]),
+    payload("8", "pending", updated=LATER + timedelta(minutes=3), items=[("SKU-B", 4)]),
+]
+
+
+def test_a_pages_movements_written_together_leave_the_ledger_and_notes_of_one_at_a_time(
+    backend,
+):
+    """requirement: a page's stock movements queued and written together at its end
+    (ledger.PageMovements) leave the same ledger rows, and the same change notes (what
+    "moved" reported: "stock: ..."), as each movement written as it comes."""
+    with opened_store(backend) as together, opened_store(backend) as alone:
+        for store in (_seeded(together), _seeded(alone)):
+            connector = shop()
+            connector.orders = [{k: v for k, v in o.items() if k != "shipments"} for o in FIRST]
+            connector.context.clock = lambda: T0 + timedelta(minutes=1)
+            pull_orders(connector, store)
+
+        connector = shop()
+        connector.orders = MIXED
+        connector.context.clock = lambda: LATER + timedelta(minutes=5)
+        report = pull_orders(connector, together)
+        assert (report.new, report.updated) == (3, 7)
+
+        one_by_one = PullReport("shop")
+        for raw in MIXED:
+            with alone.session() as session:
+                catalogue = load_catalogue(session, "shop")
+                order = connector.map_order(raw)
+                catalogue.known |= products.known_skus(session, {i.sku for i in order.items})
+                apply_order(session, connector, order, raw, one_by_one, catalogue)
+
+        assert report.changes == one_by_one.changes
+        assert contents(together) == contents(alone)
+        with together.session() as session:
+            reasons = set(session.execute(select(StockMovement.reason)).scalars())
+        assert {"sale", "reserve", "release", "return", "order-edit", "reinstated-sale"} <= reasons
+        assert "new 7 paid (stock: deduct)" in report.changes
+
+
+def test_page_movements_answer_moved_as_the_ledger_does(backend):
+    """A queued movement is "moved" unless its key is in the ledger or queued already, and
+    what an order holds counts the queued movements."""
+    with opened_store(backend) as store, store.session() as session:
+        ref = "order:shop:1"
+        ledger.record(
+            session, sku="SKU-A", location="main", bucket="reserved", quantity=2,
+            reason="reserve", reference=ref, key=f"{ref}:reserve",
+        )  # fmt: skip
+        page = ledger.PageMovements(session, [ref, "order:shop:2"])
+        assert page.booked(ref, "reserved") == {("SKU-A", "main"): 2}
+
+        def move(key: str, quantity: int, bucket: str = "reserved") -> bool:
+            return page.record(
+                sku="SKU-A", location="main", bucket=bucket, quantity=quantity,
+                reason="test", reference=ref, key=key,
+            )  # fmt: skip
+
+        assert not move(f"{ref}:reserve", 2)  # in the ledger
+        assert move(f"{ref}:release", -2)
+        assert not move(f"{ref}:release", -2)  # queued
+        assert move(f"{ref}:sale", -2, "on_hand")
+        assert page.booked(ref, "reserved") == {}  # 2 - 2: nothing held
+        assert page.booked(ref, "on_hand") == {("SKU-A", "main"): -2}
+        with pytest.raises(ValueError, match="not one of the page's references"):
+            page.record(
+                sku="SKU-A", location="main", bucket="on_hand", quantity=1,
+                reason="test", reference="order:shop:3", key=None,
+            )  # fmt: skip
+        assert page.flush() == 2
+        keys = set(session.execute(select(StockMovement.idempotency_key)).scalars())
+        assert keys == {f"{ref}:reserve", f"{ref}:release", f"{ref}:sale"}
+        assert page.flush() == 0

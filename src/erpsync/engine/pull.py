@@ -37,6 +37,7 @@ from erpsync.engine.stock import (
     apply_transition,
     holding_bucket,
     line_key,
+    order_reference,
     unknown_skus,
 )
 from erpsync.errors import RetriableError
@@ -44,7 +45,16 @@ from erpsync.http.pagination import PaginationCapReached
 from erpsync.http.session import HttpSession
 from erpsync.postsale.shipments import shipments_from_order
 from erpsync.postsale.status import merge_status
-from erpsync.store import Store, cursors, listings, orders, products, quarantine, shipments
+from erpsync.store import (
+    Store,
+    cursors,
+    ledger,
+    listings,
+    orders,
+    products,
+    quarantine,
+    shipments,
+)
 from erpsync.store import erp as erp_store
 
 if TYPE_CHECKING:
@@ -365,6 +375,11 @@ def _apply_page(
     page_lines: dict[int, Sequence[OrderItemRow]] = dict(
         orders.items_of(session, holding) if holding else {}
     )
+    # and the stock movements they cause: the ledger rows of the page's orders read in one
+    # query, the new movements written together when the page ends (ledger.PageMovements)
+    movements = ledger.PageMovements(
+        session, {order_reference(order) for order in mapped if isinstance(order, Order)}
+    )
     for raw, result in zip(page.orders, mapped, strict=True):
         report.fetched += 1
         if isinstance(raw.failure, RetriableError):
@@ -412,6 +427,7 @@ def _apply_page(
             updates=updates,
             page_shipments=page_shipments,
             page_lines=page_lines,
+            movements=movements,
         )
         if saved is not None:
             states[order.external_id] = saved
@@ -419,6 +435,7 @@ def _apply_page(
             quarantine.resolve_order(session, connector.name, raw.external_id)
     new_orders.flush()
     updates.flush()
+    movements.flush()
 
 
 def _mapped(connector: OrderSource, raw: RawOrder) -> Order | Exception | None:
@@ -448,6 +465,7 @@ def apply_order(
     updates: orders.OrderUpdates | None = None,
     page_shipments: Mapping[int, Sequence[ShipmentRow]] | None = None,
     page_lines: Mapping[int, Sequence[OrderItemRow]] | None = None,
+    movements: ledger.PageMovements | None = None,
 ) -> orders.OrderState | None:
     """Upsert one mapped order and apply its stock transition, exactly once.
 
@@ -458,7 +476,9 @@ def apply_order(
     orders' sales, instead of a look-up here. ``updates``: a changed order is queued there
     instead of written now; ``page_shipments`` / ``page_lines``: stored orders' shipment rows
     and item rows (of those holding stock) as the caller read them, by order id, instead of
-    a look-up here (an id missing from them is looked up).
+    a look-up here (an id missing from them is looked up). ``movements``: the page's stock
+    movements are queued there (``ledger.PageMovements``, its references the page's orders')
+    instead of written now.
     """
     if row is True:
         row = orders.order_state(session, order.connector, order.external_id)
@@ -506,6 +526,7 @@ def apply_order(
         location=connector.settings.locations[0],
         catalogue=catalogue,
         previous_lines=previous_lines,
+        movements=movements,
     )
     report.unknown_skus.update(unknown_skus(order, catalogue))
     if row is None and new_orders is not None:

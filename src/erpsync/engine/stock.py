@@ -141,6 +141,57 @@ def booked(session: Session, reference: str, bucket: str) -> dict[tuple[str, str
     return {(sku, location): int(total) for sku, location, total in rows if total}
 
 
+class LedgerWriter(Protocol):
+    """Where a transition's movements go: the ledger at once (``_AtOnce``), or a page's
+    batch (``ledger.PageMovements``), which answers the same."""
+
+    def record(
+        self,
+        *,
+        sku: str,
+        location: str,
+        bucket: str,
+        quantity: int,
+        reason: str,
+        reference: str,
+        key: str | None,
+    ) -> bool: ...
+
+    def booked(self, reference: str, bucket: str) -> dict[tuple[str, str], int]: ...
+
+
+@dataclass(frozen=True)
+class _AtOnce:
+    """Each movement written as it comes (``ledger.record``), ``booked`` read from the ledger."""
+
+    session: Session
+
+    def record(
+        self,
+        *,
+        sku: str,
+        location: str,
+        bucket: str,
+        quantity: int,
+        reason: str,
+        reference: str,
+        key: str | None,
+    ) -> bool:
+        return ledger.record(
+            self.session,
+            sku=sku,
+            location=location,
+            bucket=bucket,
+            quantity=quantity,
+            reason=reason,
+            reference=reference,
+            key=key,
+        )
+
+    def booked(self, reference: str, bucket: str) -> dict[tuple[str, str], int]:
+        return booked(self.session, reference, bucket)
+
+
 @dataclass(frozen=True)
 class Applied:
     """The outcome of one transition: each line's state, and whether any stock moved."""
@@ -161,8 +212,10 @@ def apply_transition(
     location: str,
     catalogue: Catalogue,
     previous_lines: Mapping[str, str] | None = None,
+    movements: ledger.PageMovements | None = None,
 ) -> Applied:
-    """Write the ledger movements of one transition.
+    """Write the ledger movements of one transition (queued in ``movements``, the page's
+    batch, when given; else written at once).
 
     Only booked lines move stock; lines with an unknown SKU are parked (see
     erpsync.engine.parked). Releases and returns undo exactly what the ledger booked for this
@@ -176,19 +229,20 @@ def apply_transition(
     action = transition.action
     reference = order_reference(order)
     version = order.updated_at.isoformat()
+    writer: LedgerWriter = movements if movements is not None else _AtOnce(session)
     if action is None:
         moved = False
         if transition.effect in _HOLDING:
             moved = _follow_edits(
-                session, reference, version, units, _HOLDING[transition.effect], location
+                writer, reference, version, units, _HOLDING[transition.effect], location
             )
         return Applied(states, moved)
     moves: list[tuple[str, str, str, int, str]] = []  # sku, location, bucket, qty, reason
     if action in (Action.CONVERT, Action.RELEASE):
-        for (sku, loc), qty in booked(session, reference, "reserved").items():
+        for (sku, loc), qty in writer.booked(reference, "reserved").items():
             moves.append((sku, loc, "reserved", -qty, "release"))
     if action is Action.RETURN:
-        for (sku, loc), qty in booked(session, reference, "on_hand").items():
+        for (sku, loc), qty in writer.booked(reference, "on_hand").items():
             moves.append((sku, loc, "on_hand", -qty, "return"))
     again = "reinstated-" if transition.reinstated else ""
     if action is Action.RESERVE:
@@ -199,8 +253,7 @@ def apply_transition(
     for sku, loc, bucket, qty, reason in moves:
         if qty == 0:
             continue
-        moved |= ledger.record(
-            session,
+        moved |= writer.record(
             sku=sku,
             location=loc,
             bucket=bucket,
@@ -222,7 +275,7 @@ def holding_bucket(effect: Effect | str) -> str | None:
 
 
 def _follow_edits(
-    session: Session,
+    writer: LedgerWriter,
     reference: str,
     version: str,
     units: dict[str, int],
@@ -235,14 +288,13 @@ def _follow_edits(
     the same version books nothing."""
     sign = 1 if bucket == "reserved" else -1
     held: dict[str, int] = defaultdict(int)
-    for (sku, _), quantity in booked(session, reference, bucket).items():
+    for (sku, _), quantity in writer.booked(reference, bucket).items():
         held[sku] += quantity
     moved = False
     for sku in sorted(set(held) | set(units)):
         delta = sign * units.get(sku, 0) - held.get(sku, 0)
         if delta:
-            moved |= ledger.record(
-                session,
+            moved |= writer.record(
                 sku=sku,
                 location=location,
                 bucket=bucket,

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Table, case, func
+from sqlalchemy import select as select_columns
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -118,6 +119,121 @@ def record(
             return False
         raise
     return True
+
+
+@functools.cache
+def _insert_many(dialect: str) -> Any:
+    """The INSERT of ``PageMovements.flush``: ON CONFLICT (idempotency_key) DO NOTHING where
+    the backend has it (a concurrent writer's row stands, as with ``record``)."""
+    if dialect not in _UPSERT_DIALECTS:
+        return _MOVEMENTS.insert()
+    upsert = importlib.import_module(f"sqlalchemy.dialects.{dialect}")
+    return upsert.insert(_MOVEMENTS).on_conflict_do_nothing(index_elements=["idempotency_key"])
+
+
+class PageMovements:
+    """A page's stock movements, written together (``flush``) instead of one by one.
+
+    ``record`` costs one INSERT per movement and ``booked`` one SELECT per changed order, and
+    SQLAlchemy's work around each statement costs several times SQLite's own
+    (``bench/pull_orders.py --stocked --profile``). Here the ledger rows of the page's orders
+    (``references``) are read in one query; ``record`` answers from them what the INSERT's
+    RETURNING answered (written, unless a movement with its key is in the ledger or already
+    queued) and queues the row; ``booked`` sums them with the queued rows; ``flush`` writes
+    the queue in one executemany, in the order recorded. The caller flushes before anything
+    else reads the ledger: at the end of the page's transaction. The run's lease on the
+    connector keeps other writers off these orders' keys while the page is open.
+    """
+
+    def __init__(self, s: Session, references: Iterable[str]) -> None:
+        self._s = s
+        self._references = set(references)
+        self._rows: list[dict[str, Any]] = []
+        self._keys: set[str] = set()
+        #: (reference, bucket) -> (sku, location) -> units, the ledger's and the queued rows'
+        self._held: dict[tuple[str, str], dict[tuple[str, str], int]] = {}
+        wanted = sorted(self._references)
+        columns = _MOVEMENTS.c
+        for start in range(0, len(wanted), CHUNK):
+            query = select_columns(
+                columns.reference,
+                columns.bucket,
+                columns.sku,
+                columns.location,
+                columns.quantity,
+                columns.idempotency_key,
+            ).where(columns.reference.in_(wanted[start : start + CHUNK]))
+            for reference, bucket, sku, location, quantity, key in s.execute(query):
+                self._hold(reference, bucket, sku, location, quantity)
+                if key is not None:
+                    self._keys.add(key)
+
+    def __len__(self) -> int:
+        """How many movements are queued."""
+        return len(self._rows)
+
+    def record(
+        self,
+        *,
+        sku: str,
+        location: str,
+        bucket: str,
+        quantity: int,
+        reason: str,
+        reference: str,
+        key: str | None,
+        at: datetime | None = None,
+    ) -> bool:
+        """Queue one movement as ``record`` would write it; with a ``key``, at most once ever.
+
+        Returns:
+            True when queued; False when a movement with ``key`` is in the ledger or queued.
+
+        Raises:
+            ValueError: unknown bucket, or ``reference`` is not one of the page's.
+        """
+        if bucket not in BUCKETS:
+            raise ValueError(
+                f"unknown stock bucket {bucket!r} (expected one of {', '.join(BUCKETS)})"
+            )
+        if reference not in self._references:
+            raise ValueError(f"{reference!r} is not one of the page's references")
+        if key is not None:
+            if key in self._keys:
+                return False
+            self._keys.add(key)
+        self._rows.append(
+            {
+                "sku": sku,
+                "location": location,
+                "bucket": bucket,
+                "quantity": quantity,
+                "reason": reason,
+                "reference": reference,
+                "idempotency_key": key,
+                "created_at": at or utcnow(),
+            }
+        )
+        self._hold(reference, bucket, sku, location, quantity)
+        return True
+
+    def booked(self, reference: str, bucket: str) -> dict[tuple[str, str], int]:
+        """As ``engine.stock.booked``: what the ledger, queued rows included, holds for one
+        order in one bucket, per (sku, location) (none that sum to zero)."""
+        held = self._held.get((reference, bucket), {})
+        return {place: units for place, units in sorted(held.items()) if units}
+
+    def flush(self) -> int:
+        """Write the queued movements (one executemany); returns how many."""
+        rows, self._rows = self._rows, []
+        if rows:
+            statement = _insert_many(self._s.get_bind().dialect.name)
+            self._s.connection().execute(statement, rows)
+        return len(rows)
+
+    def _hold(self, reference: str, bucket: str, sku: str, location: str, units: int) -> None:
+        held = self._held.setdefault((reference, bucket), {})
+        held[(sku, location)] = held.get((sku, location), 0) + units
 
 
 def levels(
