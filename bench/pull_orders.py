@@ -162,9 +162,7 @@ def stock_catalogue(folder: Path, server: Server, source: Path | None) -> None:
         erpsync("products", "import", str(products)),
         erpsync("stock", "import", str(stock)),
     ):
-        subprocess.run(
-            command, cwd=folder, check=True, env=child_env(source), capture_output=True
-        )
+        subprocess.run(command, cwd=folder, check=True, env=child_env(source), capture_output=True)
 
 
 def pull_once(label: str, count: int) -> list[Figures]:
