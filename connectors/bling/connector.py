@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import unicodedata
 from collections.abc import Iterator, Mapping, Sequence
+from datetime import datetime, timedelta
 from typing import Any, ClassVar
 from urllib.parse import urlencode
 
@@ -21,17 +22,21 @@ import httpx
 from erpsync.connector import (
     ErpOrderRef,
     HttpConnector,
+    InvoiceChanges,
     InvoiceSource,
     OAuthConsent,
     OrderSink,
     ProductIds,
     RateLimit,
     StockSource,
+    Window,
 )
 from erpsync.connectors.bling import errors, invoices, orders, stock
+from erpsync.connectors.bling.orders import BRAZIL
 from erpsync.connectors.bling.settings import BlingCredentials, BlingOptions
 from erpsync.domain import Invoice, Order, SendResult, StockLevel
 from erpsync.errors import AuthError, ConfigError, FatalError, InvoiceRefusedError, RetriableError
+from erpsync.http.pagination import PageNumberPaginator
 
 log = logging.getLogger("erpsync.connectors.bling")
 
@@ -40,6 +45,9 @@ log = logging.getLogger("erpsync.connectors.bling")
 AUTHORIZATION_URL = "https://www.bling.com.br/Api/v3/oauth/authorize"
 #: the module whose situações sales orders take (GET /situacoes/modulos)
 SALES_MODULE = "Vendas"
+#: the longest period a list filter may span: Bling answers 400 past one year (changelog v306,
+#: "Bloqueio de requisições com filtro por período com intervalo superior a um ano")
+LONGEST_PERIOD = timedelta(days=365)
 
 
 def _limits(rate: float) -> Mapping[str, RateLimit]:
@@ -65,6 +73,8 @@ class BlingConnector(
     #: product ids per `/estoques/saldos` and codes per `/produtos` call: the ids travel in the
     #: query string (`idsProdutos[]=`), which must stay a sane length
     stock_batch_size = 50
+    #: sales orders changed since a day are listed (fetch_invoice_changes)
+    lists_invoice_changes = True
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -345,32 +355,93 @@ class BlingConnector(
         """The authorised NF-e (situação 5, 6, 7) of each order, with its XML: the order's
         `notaFiscal.id` -> GET /nfe/{id} -> the XML behind its `xml` link."""
         for ref in orders:
-            invoice = self._invoice(ref)
+            invoice, _ = self._invoice(ref)
             if invoice is not None:
                 yield [invoice]
 
-    def _invoice(self, ref: ErpOrderRef) -> Invoice | None:
+    def look_up_invoices(self, orders: Sequence[ErpOrderRef]) -> Iterator[InvoiceChanges]:
+        """fetch_invoices, with the orders whose NF-e exists but cannot be taken yet."""
+        for ref in orders:
+            invoice, unsettled = self._invoice(ref)
+            yield InvoiceChanges(
+                invoices=[invoice] if invoice is not None else [],
+                unsettled=[ref] if unsettled else [],
+            )
+
+    def fetch_invoice_changes(
+        self, window: Window, orders: Sequence[ErpOrderRef]
+    ) -> Iterator[InvoiceChanges]:
+        """The sales orders changed in the window (`GET /pedidos/vendas?dataAlteracaoInicial=
+        &dataAlteracaoFinal=`, paged until a short page), and for those of ``orders`` among
+        them the NF-e as fetch_invoices reads it (an order changed in the window but not
+        invoiced costs that read too: the list shows no NF-e).
+
+        Why orders and not `GET /nfe?dataEmissaoInicial=`: a listed NF-e carries no link to
+        its order (the SDK's nfes get.interface.ts: id, tipo, situacao, numero, dataEmissao,
+        contato, loja; `numeroPedidoLoja` only on GET /nfe/{id}, changelog v306), while the
+        order gets its `notaFiscal.id` when the NF-e is issued from it, which changes it. The
+        filter is sent as a local day and time ("2024-01-01 10:00:00"): the changelog v306
+        example shows days only, but v301 added the time to the same filters of /produtos as a
+        correction and API v2's dataAlteracao took one; a day alone would list every order
+        changed that day on each run [U: check against a live account]. One year at most per
+        request (v306)."""
+        wanted = {ref.remote_id: ref for ref in orders}
+        changed: list[ErpOrderRef] = []
+        for start, end in _periods(window):
+            params = {
+                "dataAlteracaoInicial": _local_time(start),
+                "dataAlteracaoFinal": _local_time(end),
+            }
+            paginator = PageNumberPaginator(
+                self.options.page_size, page_param="pagina", size_param="limite"
+            )
+            for page in self.paginate(paginator, "/pedidos/vendas", records=_data, params=params):
+                for pedido in page.records:
+                    ref = wanted.pop(str(pedido.get("id")), None)
+                    if ref is not None:
+                        changed.append(ref)
+        yield from self.look_up_invoices(changed)
+
+    def _invoice(self, ref: ErpOrderRef) -> tuple[Invoice | None, bool]:
+        """The order's authorised NF-e, and whether it has one that is not ready yet (pending,
+        rejected for now, no XML link yet, an XML that does not read): asked again."""
         pedido = self._pedido(ref.remote_id)
         if pedido is None:
             log.warning("%s: Bling order %s not found; no invoice read", self.name, ref.remote_id)
-            return None
+            return None, False
         nfe_id = invoices.nfe_id(pedido)
         if nfe_id is None:
-            return None
+            return None, False
         nfe = self.request("GET", f"/nfe/{nfe_id}").json().get("data")
         if not invoices.authorised(nfe):
-            return None
+            return None, not invoices.final(nfe)
         link = invoices.xml_link(nfe)
         if link is None:
             log.warning("%s: NF-e %s of order %s has no XML link yet", self.name, nfe_id, ref)
-            return None
+            return None, True
         xml = self.request("GET", link, expect_json=False).content
         try:
-            return invoices.invoice_from(nfe, xml, ref)
+            return invoices.invoice_from(nfe, xml, ref), False
         except (InvoiceRefusedError, ValueError) as exc:
             # one unreadable NF-e must not hold back the others: it is asked again next run
             log.warning("%s: NF-e %s of Bling order %s skipped: %s", self.name, nfe_id, ref, exc)
-            return None
+            return None, True
+
+
+def _local_time(moment: datetime) -> str:
+    """ "2024-01-01 10:00:00" in the seller's zone (America/Sao_Paulo)."""
+    return moment.astimezone(BRAZIL).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _periods(window: Window) -> Iterator[tuple[datetime, datetime]]:
+    """The window cut into periods Bling takes (one year at most each), oldest first."""
+    start = window.start
+    while True:
+        end = min(start + LONGEST_PERIOD, window.end)
+        yield start, end
+        if end >= window.end:
+            return
+        start = end
 
 
 def _product_gone(error: str | None) -> bool:

@@ -19,6 +19,8 @@ from erpsync.postsale.nfe import parse_nfe
 #: authorised (5), authorised with its DANFE printed (6), registered (7): an NF-e with
 #: fiscal value; the others are pending, refused, cancelled or denied
 AUTHORISED = frozenset({5, 6, 7})
+#: cancelled (2) and denied (9): never authorised; the others may still become so
+FINAL = frozenset({2, 9})
 
 
 def nfe_id(pedido: Any) -> int | None:
@@ -30,6 +32,11 @@ def nfe_id(pedido: Any) -> int | None:
 
 def authorised(nfe: Any) -> bool:
     return isinstance(nfe, dict) and _int(nfe.get("situacao")) in AUTHORISED
+
+
+def final(nfe: Any) -> bool:
+    """Whether an NF-e not authorised never will be (cancelled or denied)."""
+    return isinstance(nfe, dict) and _int(nfe.get("situacao")) in FINAL
 
 
 def xml_link(nfe: Any) -> str | None:

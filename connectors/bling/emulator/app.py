@@ -26,7 +26,7 @@ import json
 import math
 import threading
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -95,6 +95,8 @@ class BlingEmulator(Emulator):
         )
         self.contatos: dict[int, dict[str, Any]] = {}
         self.pedidos: dict[int, dict[str, Any]] = {}
+        #: when each order last changed (`dataAlteracao*` filters on it; not in its payload)
+        self.altered: dict[int, datetime] = {}
         self.nfes: dict[int, dict[str, Any]] = {}
         self.nfe_xml: dict[str, bytes] = {}
         self._serial = 0
@@ -204,6 +206,7 @@ class BlingEmulator(Emulator):
             }
             pedido["notaFiscal"] = {"id": nfe_id}
             self._move(pedido, self.situacao_id("Atendido"))
+            self.altered[pedido["id"]] = self.clock()
             return key
 
     def erp_available(self, sku: str) -> int:
@@ -473,6 +476,9 @@ class BlingEmulator(Emulator):
         numbers = query.getlist("numerosLojas[]")
         loja = query.get("idLoja")
         situacoes = {int(s) for s in query.getlist("idsSituacoes[]") if s.isdigit()}
+        periods, refused = _periods(query)
+        if refused is not None:
+            return refused
         with self.state:
             rows = [
                 _summary(p)
@@ -480,8 +486,25 @@ class BlingEmulator(Emulator):
                 if (not numbers or p["numeroLoja"] in numbers)
                 and (loja is None or str(p["loja"]["id"]) == loja)
                 and (not situacoes or p["situacao"]["id"] in situacoes)
+                and self._in_periods(p, periods)
             ]
         return self._page(request, rows)
+
+    def _in_periods(
+        self, pedido: dict[str, Any], periods: dict[str, tuple[datetime, datetime]]
+    ) -> bool:
+        """Whether the order's date (`data`, a day) and last change fall in the periods."""
+        # Bling keeps times to the second
+        altered = self._local(self.altered[pedido["id"]]).replace(microsecond=0)
+        when: dict[str, datetime] = {"dataAlteracao": altered}
+        try:
+            when["data"] = datetime.combine(
+                date.fromisoformat(str(pedido["data"])[:10]), time(), BRAZIL
+            )
+        except ValueError:
+            if "data" in periods:
+                return False
+        return all(low <= when[name] <= high for name, (low, high) in periods.items())
 
     async def _pedido(self, request: Request) -> Response:
         with self.state:
@@ -599,6 +622,7 @@ class BlingEmulator(Emulator):
             "taxas": {"taxaComissao": 0, "custoFrete": 0, "valorBase": 0},
         }
         self.pedidos[pedido_id] = pedido
+        self.altered[pedido_id] = self.clock()
         return pedido
 
     async def _change_situacao(self, request: Request) -> Response:
@@ -626,6 +650,7 @@ class BlingEmulator(Emulator):
 
     def _move(self, pedido: dict[str, Any], situacao: int) -> None:
         pedido["situacao"] = {"id": situacao, "valor": 0}
+        self.altered[pedido["id"]] = self.clock()
 
     # -- NF-e ----------------------------------------------------------------------------------
 
@@ -660,6 +685,55 @@ def _summary(pedido: dict[str, Any]) -> dict[str, Any]:
         "situacao": pedido["situacao"],
         "loja": pedido["loja"],
     }
+
+
+#: the period filters of GET /pedidos/vendas this emulator applies (pedidosVendas
+#: get.interface.ts): `<name>Inicial` / `<name>Final`
+PERIOD_FILTERS = ("data", "dataAlteracao")
+
+
+def _periods(query: Any) -> tuple[dict[str, tuple[datetime, datetime]], Response | None]:
+    """The asked periods as local-time bounds, or the 400 Bling answers: a value that is
+    neither a day ("2024-01-01", the changelog v306 example: the whole day) nor a day and time
+    ("2024-01-01 10:00:00", as v2's dataAlteracao and v3's /produtos filters take it, changelog
+    v301), or a period over one year (v306)."""
+    periods: dict[str, tuple[datetime, datetime]] = {}
+    for name in PERIOD_FILTERS:
+        low = _moment(query.get(name + "Inicial"), end=False)
+        high = _moment(query.get(name + "Final"), end=True)
+        for end, bound in (("Inicial", low), ("Final", high)):
+            if bound is False:
+                return {}, wire.validation(
+                    "Parâmetros inválidos", wire.field(name + end, "Data inválida")
+                )
+        if low is None and high is None:
+            continue
+        first = low if isinstance(low, datetime) else datetime.min.replace(tzinfo=BRAZIL)
+        last = high if isinstance(high, datetime) else datetime.max.replace(tzinfo=BRAZIL)
+        if low is not None and high is not None and (last.date() - first.date()).days > 365:
+            return {}, wire.validation(
+                "O intervalo do filtro por período não pode ser superior a um ano",
+                wire.field(name + "Final", "Intervalo superior a um ano"),
+            )
+        periods[name] = (first, last)
+    return periods, None
+
+
+def _moment(value: str | None, *, end: bool) -> datetime | bool | None:
+    """A filter's value as a local time (a day: its first or last second); None when absent,
+    False when malformed."""
+    if value is None:
+        return None
+    try:
+        if len(value) == 10:
+            day = date.fromisoformat(value)
+            clock = time(23, 59, 59) if end else time()
+            return datetime.combine(day, clock, BRAZIL)
+        if len(value) == 19 and value[10] == " ":
+            return datetime.strptime(value, "%Y-%m-%d %H:%M:%S").replace(tzinfo=BRAZIL)
+    except ValueError:
+        return False
+    return False
 
 
 def _basic(request: Request) -> tuple[str, str] | None:

@@ -135,3 +135,27 @@ def test_an_intermediador_needs_a_valid_cnpj_and_the_user_name(client, intermedi
     assert answer.status_code == 400
     assert element in [f["element"] for f in answer.json()["error"]["fields"]]
     assert client.emulator.pedidos == {}
+
+
+def test_the_order_listing_takes_periods_of_a_year_at_most(client, time):
+    """requirement: `dataAlteracaoInicial`/`Final` take a day or a day and time; another form,
+    or a period over one year (changelog v306), is a 400 naming the field."""
+    access = refresh(client, BOOTSTRAP_REFRESH).json()["access_token"]
+    headers = {"Authorization": f"Bearer {access}"}
+
+    def listing(**params: str) -> httpx.Response:
+        time.advance(seconds=1)  # 3 requests per second
+        return client.get("/Api/v3/pedidos/vendas", params=params, headers=headers)
+
+    assert listing(dataAlteracaoInicial="2024-01-01", dataAlteracaoFinal="2024-06-16").json() == {
+        "data": []
+    }
+    ok = listing(dataAlteracaoInicial="2024-01-01 10:00:00", dataAlteracaoFinal="2024-12-31")
+    assert ok.status_code == 200
+    for bad in ("2024-01-01T10:00:00", "01/01/2024", "2024-02-30"):
+        refused = listing(dataAlteracaoInicial=bad)
+        assert refused.status_code == 400
+        assert refused.json()["error"]["fields"][0]["element"] == "dataAlteracaoInicial"
+    too_long = listing(dataAlteracaoInicial="2023-01-01", dataAlteracaoFinal="2024-02-12")
+    assert too_long.status_code == 400
+    assert too_long.json()["error"]["type"] == "VALIDATION_ERROR"
