@@ -10,6 +10,7 @@ from pathlib import Path
 
 from erpsync.connector import ErpOrderRef
 from erpsync.connectors.tiny import invoices, orders, stock
+from erpsync.connectors.tiny.connector import _order_of
 from erpsync.domain import Address, Buyer, Order, OrderItem, OrderStatus
 
 FIXTURES = Path(__file__).resolve().parents[3] / "connectors" / "tiny" / "fixtures"
@@ -153,3 +154,20 @@ def test_the_contact_body_follows_criar_contato():
     }
     company = orders.contact_body(Buyer(name="Loja", document="27373722000148"), Address())
     assert (company["tipoPessoa"], "endereco" in company) == ("J", False)
+
+
+def test_a_listed_nota_names_its_sale_and_maps_without_a_read():
+    """requirement: a `GET /notas` item links to its order by `origem` (tipo venda only) and
+    carries what the Invoice needs; a nota of a service order is nobody's."""
+    first = ErpOrderRef("ml-main", "2000001", "1001", "900001")
+    second = ErpOrderRef("ml-main", "2000002", "1002", "900002")
+    by_id = {"900001": first, "900002": second, "400017": first}
+    by_number = {"1001": first, "1002": second}
+    authorised, pending, service = load("notas-listing.json")["itens"]
+    assert _order_of(authorised, by_id, by_number) is first
+    assert _order_of(pending, by_id, by_number) is second
+    assert _order_of(service, by_id, by_number) is None
+    assert not invoices.authorised(pending) and not invoices.final(pending)
+    invoice = invoices.invoice_from_nota(authorised, "<xml/>", first, issuer_document="")
+    assert (invoice.number, invoice.total) == (123, Decimal("112.30"))
+    assert invoice.order_external_id == "2000001"
