@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import httpx
 import pytest
 
@@ -169,6 +171,44 @@ def test_listings_without_overlap_past_their_first_page_count_as_unproven(mock_c
     assert connector.http.unproven_listings == 1
     list(connector.paginate(OffsetPaginator(10), "/s", records=results))
     assert connector.http.unproven_listings == 1
+
+
+def test_offset_pages_read_ahead_come_in_order_each_once(mock_connector):
+    """requirement: on a platform that tells no total, later pages are requested before they
+    are asked for once answers wait on the network; the listing still yields every record
+    once, in order, each boundary checked; the pages asked for past the last one (the
+    guesses that missed) are fewer than ``ahead``."""
+    threads: list[str] = []
+    handler, requests = live_api(list(range(60)))
+
+    def recording(request: httpx.Request) -> httpx.Response:
+        threads.append(threading.current_thread().name)
+        return handler(request)
+
+    connector = mock_connector(recording)
+    connector.http.round_trips.record(0.3)  # answers take a real platform's 300 ms
+    paginator = OffsetPaginator(5, overlap=1, key=lambda n: n)
+    pages = list(connector.paginate(paginator, "/s", records=results, ahead=3))
+    assert [n for page in pages for n in page.records] == list(range(60))
+    assert connector.http.unproven_listings == 0
+    offsets = sorted(int(r.url.params["offset"]) for r in requests)
+    assert offsets[: len(pages)] == [4 * n for n in range(len(pages))]  # each page once
+    assert 0 <= len(requests) - len(pages) < 3
+    assert any(name.startswith("erpsync-") for name in threads)  # some went out early
+
+
+def test_no_page_is_read_ahead_while_answers_come_at_once(mock_connector):
+    """requirement: a listing whose answers come at once (no network wait) asks for
+    exactly its pages, one after the other, on the caller's thread."""
+    handler, requests = live_api(list(range(30)))
+    connector = mock_connector(handler)
+    pages = list(
+        connector.paginate(
+            OffsetPaginator(5, overlap=1, key=lambda n: n), "/s", records=results, ahead=3
+        )
+    )
+    assert [n for page in pages for n in page.records] == list(range(30))
+    assert [r.url.params["offset"] for r in requests] == [str(4 * n) for n in range(len(pages))]
 
 
 def test_max_pages_guard(mock_connector):

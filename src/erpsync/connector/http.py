@@ -263,9 +263,12 @@ class HttpConnector(Connector[CredentialsT, OptionsT]):
         operation: str = "default",
         method: str = "GET",
         params: Mapping[str, Any] | None = None,
+        ahead: int = 0,
         **kwargs: Any,
     ) -> Iterator[Page[T]]:
-        """Yield every page (records, response, paginator) to the last: ``HttpSession.paginate``."""
+        """Yield every page (records, response, paginator) to the last: ``HttpSession.paginate``
+        (``ahead``: offset pages requested before they are asked for, on a platform that
+        tells no total)."""
         return self.http.paginate(
             paginator,
             path,
@@ -273,6 +276,7 @@ class HttpConnector(Connector[CredentialsT, OptionsT]):
             operation=operation,
             method=method,
             params=params,
+            ahead=ahead,
             **kwargs,
         )
 

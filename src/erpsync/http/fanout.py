@@ -166,6 +166,19 @@ class Fanout:
         executor = self._pool()
         return Pending([executor.submit(self._worker_call, fn, item) for item in todo])
 
+    def start(self, call: Callable[[], R]) -> Future[R] | None:
+        """``call`` on a worker, returning at once (its ``Future`` raises what it raised);
+        None when calls would not go out together now (not wide, or already on a worker):
+        the caller makes the call itself when it needs it. For a guess that may go unused
+        (a page read ahead): errors are the caller's to take, not wrapped in an ``Outcome``."""
+        if getattr(self._workers, "inside", False) or not self.wide:
+            return None
+        return self._pool().submit(self._worker_start, call)
+
+    def _worker_start(self, call: Callable[[], R]) -> R:
+        self._workers.inside = True
+        return call()
+
     def _worker_call(self, fn: Callable[[T], R], item: T) -> Outcome[R]:
         self._workers.inside = True
         return self._call(fn, item)

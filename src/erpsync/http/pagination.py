@@ -190,6 +190,23 @@ class OffsetPaginator(BasePaginator):
         if self.limit_param:
             params[self.limit_param] = self.limit  # it may have shrunk to the server's cap
 
+    def upcoming(self, params: Params, count: int) -> list[Params]:
+        """The parameters of the next ``count`` pages, the next one first, should each come
+        full at the current limit (never past ``max_offset``): for reading pages ahead
+        without a total. A guess: ``HttpSession.paginate`` uses a page read ahead only when
+        the listing asks for exactly its parameters."""
+        step = self.limit - self.overlap if self.limit > self.overlap else self.limit
+        found = []
+        for index in range(count):
+            offset = self.offset + index * step
+            if self.max_offset is not None and offset > self.max_offset:
+                break
+            page = {**params, self.offset_param: offset}
+            if self.limit_param:
+                page[self.limit_param] = self.limit
+            found.append(page)
+        return found
+
     def _check_boundary(self, records: list[Any]) -> None:
         """Compare this page's head with the previous page's tail; keep this page's tail."""
         assert self.key is not None

@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import functools
 import logging
+import math
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, Literal, NoReturn, TypeVar
@@ -48,6 +50,8 @@ R = TypeVar("R")
 
 #: platform messages quoted in errors are cut to this length
 MESSAGE_LIMIT = 300
+#: ``paginate(ahead=...)``: pages read before one more is requested ahead
+PAGES_PER_STEP = 4
 #: used when no "default" rate limit is given
 FALLBACK_LIMIT = RateLimit(rate=10, burst=10)
 
@@ -405,6 +409,7 @@ class HttpSession:
         method: str = "GET",
         params: Mapping[str, Any] | None = None,
         params_in: Literal["query", "json"] = "query",
+        ahead: int = 0,
         **kwargs: Any,
     ) -> Iterator[Page[T]]:
         """Yield every page, the first to the last (``page.last``), as dlt's ``paginate`` does.
@@ -415,37 +420,85 @@ class HttpSession:
         records are the list the paginator's ``update_state`` saw, which it may filter in place
         (``DrainPaginator(skip_seen=True)`` drops records already read).
         ``params_in="json"`` sends the paging parameters as the JSON body (POST searches).
+
+        ``ahead``: up to this many later pages are requested while this one is read, for a
+        paginator that can say where the next pages start (``OffsetPaginator.upcoming``) on
+        a platform that tells no total: a listing latency would otherwise pace, one round
+        trip per page. Pages still come in order, each checked as if read alone; a page
+        read ahead is used only when the listing asks for exactly it, and those past the
+        last page are wasted requests (fewer than ``ahead``). How many: one more every
+        ``PAGES_PER_STEP`` pages read (a short listing, which its rate limit's burst covers
+        anyway, wastes none or one), no more than the operation's rate limit spends in a
+        round trip, plus one; none while the session's answers come at once
+        (``Fanout.wide``).
         """
         state: dict[str, Any] = dict(params or {})
         paginator.init_request(state)
         url = path
         number = 0
         proves = bool(getattr(paginator, "proves_boundaries", False))
-        while True:
-            carrier = "json" if params_in == "json" else "params"
-            if state:
-                kwargs[carrier] = dict(state)
-            else:  # httpx drops a URL's own query when given empty params (a next-page URL)
-                kwargs.pop(carrier, None)
-            response = self.request(method, url, operation=operation, **kwargs)
-            found = records(response)
-            number += 1
-            try:
-                paginator.update_state(response, found)
-            except ConnectorError as exc:
-                raise self._claim(exc, f"{method.upper()} {self.redactor.path(url)}") from None
-            if proves and getattr(paginator, "boundary_unproven", False):
-                proves = False  # counted once, here
-                with self._lock:
-                    self.unproven_listings += 1
-            yield Page(found, response, paginator, number, not paginator.has_next_page)
-            if not paginator.has_next_page:
-                return
-            paginator.update_request(state)
-            url = getattr(paginator, "next_url", None) or path
-            if number == 1 and not getattr(paginator, "proves_boundaries", False):
-                with self._lock:
-                    self.unproven_listings += 1
+        carrier = "json" if params_in == "json" else "params"
+        upcoming = getattr(paginator, "upcoming", None) if ahead > 0 else None
+        #: pages requested ahead, by their parameters
+        early: dict[str, Future[httpx.Response]] = {}
+        try:
+            while True:
+                if state:
+                    kwargs[carrier] = dict(state)
+                else:  # httpx drops a URL's own query when given empty params (a next-page URL)
+                    kwargs.pop(carrier, None)
+                future = early.pop(_page_key(url, state), None)
+                if future is not None:
+                    response = future.result()
+                else:
+                    response = self.request(method, url, operation=operation, **kwargs)
+                found = records(response)
+                number += 1
+                try:
+                    paginator.update_state(response, found)
+                except ConnectorError as exc:
+                    raise self._claim(exc, f"{method.upper()} {self.redactor.path(url)}") from None
+                if proves and getattr(paginator, "boundary_unproven", False):
+                    proves = False  # counted once, here
+                    with self._lock:
+                        self.unproven_listings += 1
+                yield Page(found, response, paginator, number, not paginator.has_next_page)
+                if not paginator.has_next_page:
+                    return
+                paginator.update_request(state)
+                url = getattr(paginator, "next_url", None) or path
+                if number == 1 and not getattr(paginator, "proves_boundaries", False):
+                    with self._lock:
+                        self.unproven_listings += 1
+                if upcoming is not None:
+                    # one more page ahead every PAGES_PER_STEP pages read
+                    depth = min(
+                        ahead, 1 + number // PAGES_PER_STEP, self._pages_in_flight(operation)
+                    )
+                    for page in upcoming(state, depth):
+                        key = _page_key(url, page)
+                        if key in early:
+                            continue
+                        send = functools.partial(
+                            self.request, method, url, operation=operation, **kwargs
+                        )
+                        started = self.fanout.start(functools.partial(send, **{carrier: page}))
+                        if started is None:
+                            break
+                        early[key] = started
+        finally:
+            for future in early.values():  # past the last page, or the listing was left
+                future.cancel()
+
+    def _pages_in_flight(self, operation: str) -> int:
+        """Requests of ``operation`` its rate limit lets out in one round trip, plus one:
+        enough in flight that the limit, not the wait for answers, paces a listing."""
+        mean = self.round_trips.mean or 0.0
+        return math.ceil(self.limiter(operation).rate * mean) + 1
+
+
+def _page_key(url: str, params: Mapping[str, Any]) -> str:
+    return f"{url}?{sorted((str(k), str(v)) for k, v in params.items())}"
 
 
 def platform_message(response: httpx.Response) -> str:
