@@ -68,6 +68,9 @@ ORDERS_SORT = "updated_at:asc"
 #: `_offset` ceiling integrators report for /orders (PAGE_MAX_OFFSET 5000) [R]; past it the
 #: window must be narrowed (the paginator raises PaginationCapReached instead of losing orders)
 ORDERS_MAX_OFFSET = 5000
+#: order pages requested ahead at most; the core asks for fewer when the orders limit spends
+#: fewer in a round trip (6.7/s at 300 ms: 3), and at most these are wasted past the last page
+ORDERS_PAGES_AHEAD = 4
 #: ref: https://developers.magalu.com/docs/first-steps/create-an-application/authentication-authorization
 AUTHORIZATION_URL = "https://id.magalu.com/login"
 #: the seller scopes erpsync uses: orders (read), deliveries (read; write for the NF-e and the
@@ -147,7 +150,8 @@ class MagaluConnector(
         """
         since, until = UPDATED_AT_FILTERS
         params = {since: _iso(window.start), until: _iso(window.end), "_sort": ORDERS_SORT}
-        # the next page is read while the engine commits this one (erpsync.http.fanout)
+        # the list tells no total: later pages are requested before they are asked for
+        # (``ahead``), and the next page is read while the engine commits this one
         pages = self.read_ahead(
             self.paginate(
                 paging.paginator(
@@ -158,6 +162,7 @@ class MagaluConnector(
                 operation="orders",
                 params=params,
                 headers=self._headers(),
+                ahead=ORDERS_PAGES_AHEAD,
             )
         )
         for page in pages:
