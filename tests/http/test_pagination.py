@@ -197,6 +197,25 @@ def test_offset_pages_read_ahead_come_in_order_each_once(mock_connector):
     assert any(name.startswith("erpsync-") for name in threads)  # some went out early
 
 
+def test_a_shift_is_still_caught_when_pages_are_read_ahead(mock_connector):
+    """requirement: pages read ahead are checked as if read alone: two records of page 1
+    leave the list before the later pages are asked for, and the listing's boundary is
+    unproven (the engine reads the window again)."""
+    live = list(range(40))
+
+    def drop_two(answered: int) -> None:
+        if answered == 1:
+            del live[:2]
+
+    handler, _ = live_api(live, after_request=drop_two)
+    connector = mock_connector(handler)
+    connector.http.round_trips.record(0.3)
+    paginator = OffsetPaginator(5, overlap=1, key=lambda n: n)
+    pages = list(connector.paginate(paginator, "/s", records=results, ahead=3))
+    assert 5 not in [n for page in pages for n in page.records]
+    assert connector.http.unproven_listings == 1
+
+
 def test_no_page_is_read_ahead_while_answers_come_at_once(mock_connector):
     """requirement: a listing whose answers come at once (no network wait) asks for
     exactly its pages, one after the other, on the caller's thread."""
