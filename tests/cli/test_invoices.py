@@ -341,3 +341,33 @@ def test_a_carts_nfe_shows_under_each_of_its_orders_and_a_cancelled_one_is_flagg
     assert _invoices_section(flagged.stdout) == [(spec.key, "50.00")]
     kept = erpsync("orders", "show", "shop:LV-3001", cwd=shop)
     assert "warning" not in kept.stderr
+
+
+def test_import_attaches_a_carts_nfe_by_the_cart_number_to_its_orders(shop, run):
+    """requirement: an NF-e XML that names a files order's `cart` (not an order's own number)
+    is imported as `invoices attach` on one of the cart's orders does: at the cart's total it
+    goes to the cart's first order and invoices every order of it."""
+    (shop / "inbox" / "cart.json").write_text(json.dumps(CART_ORDERS))
+    assert run("pull-orders").exit_code == 0
+    inbox = shop / "nfes"
+    inbox.mkdir()
+    spec = NfeSpec(
+        items=[("SKU-A", "Caneca", 2, "10.00"), ("SKU-B", "Camiseta", 1, "30.00")],
+        compra_x_ped="C-3000",
+    )
+    _write(inbox, "cart.xml", build_nfe(spec))
+
+    result = run("invoices", "import", "nfes")
+
+    assert result.exit_code == 0, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert "cart.xml: attached to shop:LV-3001 (order is invoiced)" in lines
+    assert (
+        "warning: cart.xml: one NF-e for the whole cart: shop:LV-3002 invoiced by it too" in lines
+    )
+    for order in ("shop:LV-3001", "shop:LV-3002"):
+        shown = run("orders", "show", order, "--json").json()
+        assert shown["status"] == "invoiced", order
+    # the order bought alone keeps waiting for its own NF-e
+    assert run("orders", "show", "shop:LV-2001", "--json").json()["status"] == "paid"
+    assert "1 already attached" in run("invoices", "import", "nfes").stderr

@@ -74,7 +74,8 @@ def import_dir(
     ctx: typer.Context,
     folder: Annotated[Path, typer.Argument(metavar="DIR", help="Folder of NF-e XMLs")],
 ) -> None:
-    """Attach every NF-e XML in DIR to its order (by order number, or buyer + total + date).
+    """Attach every NF-e XML in DIR to its order (by order or cart number, or buyer + total +
+    date).
 
     Files that match no order, or are refused, are listed and left where they are; the exit
     code is then 1."""

@@ -218,10 +218,12 @@ def _shipment_for(s: Session, order_id: int) -> int | None:
 
 def match_order(s: Session, invoice: Invoice) -> tuple[OrderRow | None, str]:
     """The order an NF-e is for: by a channel order number the XML names (xPed, compra,
-    infAdic), else by recipient document + total + date. Returns (order, how) or (None, why)."""
+    infAdic), or a cart's number (the files connector's `cart`: its first order, as a Mercado
+    Livre pack's), else by recipient document + total + date. Returns (order, how) or
+    (None, why)."""
     by_number: dict[int, OrderRow] = {}
     for ref in invoice.order_refs:
-        for row in orders.find_orders(s, ref):
+        for row in [*orders.find_orders(s, ref), *orders.carts_numbered(s, ref)]:
             if row.id is not None:
                 by_number[row.id] = row
     if len(by_number) == 1:

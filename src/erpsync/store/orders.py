@@ -505,6 +505,16 @@ def load_order(s: Session, connector: str, external_id: str) -> Order | None:
     return order_from_row(row, order_items(s, row.id))
 
 
+def carts_numbered(s: Session, cart: str) -> list[OrderRow]:
+    """The orders of the connector-scoped carts numbered ``cart``: those whose ``sale_ref`` is
+    ``<kind>:<their connector>:<cart>`` (the files connector's `cart`, ``files:<connector>:
+    <cart>``), by id. A channel's own cart number is the orders' ``number`` (Mercado Livre's
+    pack id): ``find_orders`` finds those."""
+    query = select(OrderRow).where(col(OrderRow.sale_ref).endswith(f":{cart}", autoescape=True))
+    rows = s.exec(query.order_by(col(OrderRow.id))).all()
+    return [r for r in rows if (r.sale_ref or "").endswith(f":{r.connector}:{cart}")]
+
+
 def find_orders(s: Session, ref: str) -> list[OrderRow]:
     """Orders matching ``ref``: "connector:external_id", an external id, or an order number."""
     matches: list[ColumnElement[bool]] = [
