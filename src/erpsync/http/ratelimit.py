@@ -16,9 +16,12 @@ from dataclasses import dataclass
 
 import httpx
 
-#: concurrent use keeps this much refill (seconds' worth, at most a token) in reserve: the
-#: network jitter it absorbs without a 429
+#: a bucket paced by the server's announced budget (``RateLimit.window``) keeps this much refill
+#: (seconds' worth, at most a token) in reserve: the network jitter it absorbs without a 429
 RESERVE_SECONDS = 0.25
+#: a request unanswered this long (seconds; longer than any request's timeouts) is taken as
+#: arrived: its thread died without reporting the answer, and must not hold the refill back
+MAX_IN_FLIGHT = 300.0
 #: a penalty never pauses a bucket longer than this (unless the bucket's own refill is longer)
 MAX_PAUSE = 60.0
 #: header values above this are an epoch timestamp, not a delay
@@ -63,8 +66,9 @@ class RateLimiter:
         limit: the declared rate (requests/second) and burst.
         clock: a monotonic clock in seconds.
         sleep: how to wait for a token.
-        concurrent: requests share the bucket from several threads (``erpsync.http.fanout``):
-            keep a reserve for network jitter, and settle on answers (see below).
+        concurrent: requests share the bucket from several threads (``erpsync.http.fanout``).
+            Each request is settled on its own answer, from whichever thread (``_settle``),
+            so the bucket behaves the same either way.
     """
 
     def __init__(
@@ -78,16 +82,18 @@ class RateLimiter:
         if limit.rate <= 0:
             raise ValueError(f"rate must be positive, got {limit.rate}")
         self.rate = float(limit.rate)
-        # Concurrent requests leave the bucket paced to the exact token: the server then holds
-        # nothing spare, and a request that overtakes its predecessor on the network (jitter)
-        # arrives a little early and gets a 429. A reserve of RESERVE_SECONDS of refill (at
-        # most one token, never below a burst of one) absorbs that much jitter, once. A bucket
-        # that follows the server's announced budget (``window``) runs at exactly the pace the
-        # server allows us, so even one request at a time needs it: an answer that came back
-        # late delays nothing, but the next request may then arrive early.
+        # A bucket that follows the server's announced budget (``window``) runs at exactly the
+        # pace the server allows us, with no burst of its own to absorb anything: it keeps a
+        # reserve of RESERVE_SECONDS of refill (at most one token, never below a burst of one)
+        # so that a request whose predecessor was slower on the network may arrive that much
+        # early without a 429. A declared bucket needs none: it settles each request on its
+        # answer (``_settle``), which keeps it behind the server whatever the network's jitter.
         declared = max(1, int(limit.burst))
-        jittery = concurrent or limit.window is not None
-        self.reserve = min(1.0, self.rate * RESERVE_SECONDS, declared - 1.0) if jittery else 0.0
+        self.reserve = (
+            min(1.0, self.rate * RESERVE_SECONDS, declared - 1.0)
+            if limit.window is not None
+            else 0.0
+        )
         self.burst = declared - self.reserve
         #: the share of the server's announced budget left to others (``RateLimit.reserve``)
         self.share_free = min(max(float(limit.reserve), 0.0), 0.95)
@@ -95,14 +101,23 @@ class RateLimiter:
         self._clock = clock
         self._sleep = sleep
         self._lock = threading.Lock()
+        #: requests share the bucket from several threads (kept for callers that ask)
         self.concurrent = concurrent
+        #: a new bucket is as full as an idle server's: the server holds ``burst`` too
         self._tokens = float(self.burst)
         #: the time up to which ``_tokens`` is accounted for; in the future while paused
         self._updated = clock()
         #: consecutive 429s without a success in between: grows the pause
         self._strikes = 0
-        #: when the last token taken from a full bucket was sent (see ``_settle``)
-        self._sent_full: float | None = None
+        #: tokens taken since the bucket was made
+        self._taken = 0
+        #: ``_taken`` before each request still in flight took its token -> when it was sent
+        #: (see ``_refill``)
+        self._in_flight: dict[int, float] = {}
+        #: per thread: its request in flight (its entry in ``_in_flight``), if any
+        self._mine = threading.local()
+        #: refill not credited so far because requests were in flight (see ``_refill``)
+        self._withheld = 0.0
 
     @property
     def tokens(self) -> float:
@@ -112,29 +127,38 @@ class RateLimiter:
             return self._tokens
 
     def acquire(self) -> float:
-        """Take one token, sleeping until it is available. Returns the seconds waited."""
+        """Take one token, sleeping until it is available. Returns the seconds waited.
+
+        The request is in flight (see ``_refill``) until its answer is reported on the same
+        thread (``observe``, ``answered`` or ``penalize``), or the thread's next ``acquire``."""
         with self._lock:
             now = self._clock()
-            if self.concurrent:
-                # concurrent: other requests are in flight, so "now" says nothing of when the
-                # last full-bucket request arrived; its answer settles it (answered())
-                self._refill(now)
-            else:
-                self._settle(now)  # the previous such request got no observe()/penalize()
-            full = self._tokens >= self.burst
+            # this thread's previous request, if its answer was never reported (a caller using
+            # the bare bucket), is taken as having arrived when it was sent
+            self._in_flight.pop(getattr(self._mine, "taken", None), None)  # type: ignore[arg-type]
+            self._refill(now)
+            mine = self._mine.taken = self._taken
+            self._taken += 1
             self._tokens -= 1.0
             ready_at = max(now, self._updated) + max(0.0, -self._tokens) / self.rate
-            if full:
-                self._sent_full = ready_at
-        wait = ready_at - now
-        if wait > 0:
-            self._sleep(wait)
-            return wait
-        return 0.0
+            withheld = self._withheld
+        waited = 0.0
+        while ready_at > now:
+            self._sleep(ready_at - now)
+            waited += ready_at - now
+            with self._lock:
+                now = ready_at
+                self._refill(self._clock())
+                # refill withheld meanwhile (a request in flight, see ``_refill``) moves every
+                # token reserved before it back by as much
+                ready_at += (self._withheld - withheld) / self.rate
+                withheld = self._withheld
+        with self._lock:
+            self._in_flight[mine] = self._clock()  # sent now: in flight until its answer
+        return waited
 
     def answered(self) -> None:
-        """A request's answer came (whatever it was): the server has seen the request, so
-        the refill credited since a full-bucket send can be settled (see ``_settle``)."""
+        """This thread's request got its answer (whatever it was): the server has seen it."""
         with self._lock:
             self._settle(self._clock())
 
@@ -146,8 +170,7 @@ class RateLimiter:
         """
         with self._lock:
             now = self._clock()
-            self._sent_full = None  # the pause below re-anchors the bucket
-            self._refill(now)
+            self._settle(now)
             self._strikes += 1
             if seconds is None:
                 refill = 1.0 / self.rate
@@ -191,26 +214,46 @@ class RateLimiter:
                     self._pause(now, max(reset, 1.0 / self.rate))
 
     def _settle(self, now: float) -> None:
-        """Refill, then re-anchor after a token taken from a full bucket.
-
-        The server's bucket was full too, so it starts refilling when our request *arrives*,
-        not when we sent it; counting from the send puts us ahead of the server by the
-        request's latency, and once the burst is spent the next request lands that much early
-        (a 429). The answer comes after the arrival: forget the refill credited between send
-        and answer (at most one token).
-        """
+        """Refill, then take this thread's request out of flight: its answer has come."""
         self._refill(now)
-        if self._sent_full is not None:
-            # sequential, the client waited for that answer and spent nothing meanwhile: at most
-            # one token was credited early; concurrent, the others may have spent the whole
-            # round trip's refill (over-counting the way back costs a fraction of a second once)
-            most = self.burst if self.concurrent else 1.0
-            self._tokens -= min(most, max(0.0, now - self._sent_full) * self.rate)
-            self._sent_full = None
+        taken = getattr(self._mine, "taken", None)
+        if taken is not None:
+            self._mine.taken = None
+            self._in_flight.pop(taken, None)
 
     def _refill(self, now: float) -> None:
+        """Credit the refill since the last update, up to the burst, and while requests are in
+        flight never above what the server may hold.
+
+        The server counts a request when it *arrives*, the bucket when it is sent. That alone
+        keeps the bucket behind the server (the server refills during the request's flight),
+        but for a full server bucket: it refills nothing until the request arrives, and a
+        bucket counting from the send runs ahead of it by the request's latency (the first
+        request after the burst lands that much early: a 429). Until its answer proves it
+        arrived, a request may not have reached the server: the server may still be full, and
+        take that request and every one sent after it later. So while requests are in flight
+        the bucket holds at most ``burst`` less the tokens taken since the oldest of them was
+        sent. That costs nothing while the bucket is short of tokens (paced: those tokens are
+        long spent) and, after a burst from a full bucket, the refill of one round trip; and
+        it holds whatever the latency, its jitter, a slow first connection or the order in
+        which requests overtake each other on the network, so no jitter reserve is needed.
+        """
         if now > self._updated:
-            self._tokens = min(self.burst, self._tokens + (now - self._updated) * self.rate)
+            most = self.burst
+            if self._in_flight:
+                oldest = min(self._in_flight)
+                if now - self._in_flight[oldest] > MAX_IN_FLIGHT:  # its thread is gone
+                    self._in_flight = {
+                        k: sent
+                        for k, sent in self._in_flight.items()
+                        if now - sent <= MAX_IN_FLIGHT
+                    }
+                    oldest = min(self._in_flight, default=self._taken)
+                most -= self._taken - oldest
+            refilled = min(self.burst, self._tokens + (now - self._updated) * self.rate)
+            if refilled > most:
+                self._withheld += refilled - max(self._tokens, most)
+            self._tokens = max(self._tokens, min(most, refilled))
             self._updated = now
 
     def _pause(self, now: float, seconds: float) -> None:

@@ -315,6 +315,9 @@ class HttpSession:
         except ConnectorError as exc:  # raised inside the auth flow (token endpoint)
             limiter.answered()
             raise self._claim(exc, self._endpoint(request)) from None
+        except BaseException:  # a bug, or an interrupt: the request is no longer in flight
+            limiter.answered()
+            raise
         status = response.status_code
         if 200 <= status < 300:
             limiter.observe(response)
