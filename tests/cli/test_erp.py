@@ -88,7 +88,7 @@ def test_sync_runs_the_whole_cycle_and_invoices_list_is_json(tmp_path):
     assert result.returncode == 0, result.stderr
     for line in (
         "erp: orders 1 created",
-        "erp: invoices of 1 orders asked",
+        "erp: 1 order awaiting an NF-e: 1 asked one by one; 0 new, 0 refused",
         "erp: stock of 1 of 1 SKUs read",
         "loja: 1 sent",
     ):
@@ -146,3 +146,20 @@ def test_each_invocation_starts_its_own_sandbox(tmp_path, monkeypatch, capsys):
     assert "erp: orders 1 created" in run("push-orders")
     later = run("invoices", "pull")
     assert "erp: ERP order" in later and "not found; no invoice read" in later
+
+
+def test_invoices_pull_json_tells_one_by_one_from_the_listing_and_recheck_asks_each(tmp_path):
+    """requirement: `invoices pull --json` carries how the orders awaiting an NF-e were asked
+    (one by one, by the listing of a window) and the watermark; `--recheck` asks each one by
+    one again."""
+    config(tmp_path, [("LV-1", "CAM-P")], source="erp")
+    assert erpsync("pull-orders", cwd=tmp_path).returncode == 0
+    assert erpsync("push-orders", cwd=tmp_path).returncode == 0
+    first = erpsync("invoices", "pull", "--json", cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    (outcome,) = json.loads(first.stdout)
+    assert outcome["counts"]["asked"] == outcome["counts"]["one_by_one"] == 1
+    assert outcome["window"] is None and outcome["cursor"]
+    again = erpsync("invoices", "pull", "--recheck", cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+    assert "erp: 1 order awaiting an NF-e: 1 asked one by one; 0 new" in again.stderr

@@ -144,6 +144,14 @@ def pull(
         list[str] | None,
         typer.Option("--connector", "-C", metavar="ERP", help="Only this ERP (repeatable)"),
     ] = None,
+    recheck: Annotated[
+        bool,
+        typer.Option(
+            "--recheck",
+            help="Ask about every order awaiting an NF-e one by one, as on the first run, "
+            "whatever the ERP listed since its watermark",
+        ),
+    ] = False,
     json_out: JsonOpt = False,
 ) -> None:
     """Read the NF-e each ERP issued for the orders erpsync created in it and store them as
@@ -151,10 +159,12 @@ def pull(
     from erpsync.cli.sync import _finish
 
     st, output = state(ctx), out(ctx, json_out)
-    _finish(output, pull_all(st, output, connector), json_out)
+    _finish(output, pull_all(st, output, connector, recheck=recheck), json_out)
 
 
-def pull_all(st: State, output: Output, names: list[str] | None) -> list[Outcome]:
+def pull_all(
+    st: State, output: Output, names: list[str] | None, *, recheck: bool = False
+) -> list[Outcome]:
     """invoices pull over every selected ERP connector (also run by sync)."""
     from erpsync.connector import Capability
     from erpsync.engine.invoice_pull import pull_invoices
@@ -184,14 +194,13 @@ def pull_all(st: State, output: Output, names: list[str] | None) -> list[Outcome
             store,
             selected,
             "invoices-pull",
-            lambda c: pull_invoices(c, store, models_for=models_for, on_batch=track(c.name)),
+            lambda c: pull_invoices(
+                c, store, models_for=models_for, recheck=recheck, on_batch=track(c.name)
+            ),
         )
     for outcome in output.completed(outcomes):
         r = outcome.report
-        output.info(
-            f"{outcome.connector}: invoices of {r.asked} orders asked, {r.new} new, "
-            f"{r.refused} refused"
-        )
+        output.info(f"{outcome.connector}: {r.summary(output.when)}")
         for warning in r.warnings:
             output.warn(f"{outcome.connector}: {warning}")
         for error in r.errors:

@@ -347,4 +347,13 @@ def _outcome_json(outcome: Outcome) -> dict[str, Any]:
         ]
     if report is not None and hasattr(report, "changes"):
         data["changes"] = report.changes
+    if report is not None and hasattr(report, "one_by_one"):  # invoices pull
+        # counts carry asked / one_by_one / listed; the listing's window and the watermark left
+        window = report.window
+        data["window"] = (
+            None
+            if window is None or report.one_by_one == report.asked
+            else {"start": window.start.isoformat(), "end": window.end.isoformat()}
+        )
+        data["cursor"] = None if report.cursor is None else report.cursor.isoformat()
     return data

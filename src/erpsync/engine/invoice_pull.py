@@ -60,10 +60,28 @@ class InvoicePullReport:
     def counts(self) -> dict[str, int]:
         return {
             "asked": self.asked,
+            "one_by_one": self.one_by_one,
+            "listed": self.asked - self.one_by_one,
             "new": self.new,
             "already": self.already,
             "refused": self.refused,
         }
+
+    def summary(self, when: Callable[[datetime], str] = datetime.isoformat) -> str:
+        """The run's line for the CLI: how the orders awaiting an NF-e were asked (one by one,
+        or by one listing of the window since ``when(window.start)``), then what came of it."""
+        listed = self.asked - self.one_by_one
+        ways = []
+        if self.one_by_one:
+            ways.append(f"{self.one_by_one} asked one by one")
+        if listed and self.window is not None:
+            rest = "the rest" if self.one_by_one else "all"
+            ways.append(f"{rest} by one listing since {when(self.window.start)}")
+        awaiting = f"{self.asked} order{'' if self.asked == 1 else 's'} awaiting an NF-e"
+        return (
+            f"{awaiting}{': ' + ', '.join(ways) if ways else ''}; "
+            f"{self.new} new, {self.refused} refused"
+        )
 
     def shortfall(self) -> str | None:
         if not self.refused:
@@ -77,14 +95,19 @@ def pull_invoices(
     *,
     models_for: ModelsFor | None = None,
     dry_run: bool = False,
+    recheck: bool = False,
     on_batch: Callable[[int], None] | None = None,
 ) -> InvoicePullReport:
-    """Ask the ERP for the invoices of the orders erpsync created in it that have none yet."""
+    """Ask the ERP for the invoices of the orders erpsync created in it that have none yet.
+
+    ``recheck``: the watermark is ignored for this run, as on the first one: every order
+    awaiting an NF-e is asked one by one, and the watermark then moves to this run's start
+    (it never moves back; a refused or unready NF-e leaves it where it was)."""
     source = InvoiceSource.of(connector)
     report = InvoicePullReport(source.name)
     started = source.now()
     with store.session() as session:
-        watermark = cursors.get_cursor(session, source.name, CURSOR)
+        watermark = None if recheck else cursors.get_cursor(session, source.name, CURSOR)
         awaiting = [
             (
                 ErpOrderRef(
@@ -140,7 +163,8 @@ def pull_invoices(
             report.refused,
             unsettled,
         )
-        report.cursor = watermark
+        with store.session() as session:
+            report.cursor = cursors.get_cursor(session, source.name, CURSOR)
         return report
     with store.session() as session:
         report.cursor = cursors.advance_cursor(session, source.name, CURSOR, started)

@@ -220,3 +220,45 @@ def test_an_order_recorded_late_for_an_older_erp_order_is_asked_one_by_one(harne
     assert (report.asked, report.one_by_one, report.new) == (2, 1, 1)
     with harness.store.session() as session:
         assert invoices.by_key(session, key) is not None
+
+
+def test_the_summary_tells_one_by_one_from_the_listing(harness, emulator, time):
+    """requirement: the run's line says how many orders awaiting an NF-e were asked one by one
+    and that the rest came from one listing, and since when."""
+    pushed(harness, 2)
+    first = pull_invoices(harness.connector, harness.store)
+    assert first.summary() == "2 orders awaiting an NF-e: 2 asked one by one; 0 new, 0 refused"
+    assert first.counts()["one_by_one"] == 2 and first.counts()["listed"] == 0
+    time.advance(minutes=15)
+    quiet = pull_invoices(harness.connector, harness.store)
+    assert quiet.window is not None
+    since = quiet.window.start.isoformat()
+    assert quiet.summary() == (
+        f"2 orders awaiting an NF-e: all by one listing since {since}; 0 new, 0 refused"
+    )
+    assert quiet.counts()["listed"] == 2
+
+
+def test_recheck_asks_every_order_one_by_one_and_keeps_the_watermark_forward(
+    harness, emulator, time
+):
+    """requirement: `invoices pull --recheck` asks about every order awaiting an NF-e one by
+    one, whatever the listing would show (an NF-e issued long before the window is found),
+    and the watermark then moves to this run's start, never back."""
+    (remote,) = pushed(harness, 1)
+    pull_invoices(harness.connector, harness.store)
+    time.advance(minutes=20)
+    key = emulator.erp_invoice_order(remote)
+    # listed outside every window from now on: only asking the order finds it
+    emulator.nota_created[nota_of(emulator, remote)["id"]] -= timedelta(days=60)
+    time.advance(minutes=20)
+    assert pull_invoices(harness.connector, harness.store).new == 0
+    time.advance(minutes=20)
+    emulator.requests.clear()
+    started = time.now()
+    report = pull_invoices(harness.connector, harness.store, recheck=True)
+    assert (report.asked, report.one_by_one, report.new) == (1, 1, 1)
+    assert not [r for r in emulator.requests if r.path == "/notas"]
+    assert report.cursor == watermark(harness) == started
+    with harness.store.session() as session:
+        assert invoices.by_key(session, key) is not None
