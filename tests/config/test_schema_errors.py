@@ -85,6 +85,11 @@ KNOWN = "(known: amazon, files, magalu, mercadolivre)"
             "connectors.f.overlap_minutes: must be >= 0",
         ),
         (
+            "connectors:\n  f: {type: files, invoice_hold_hours: 24}\n",
+            "connectors.f.invoice_hold_hours: a files connector pulls no invoices: only an ERP "
+            "connector (tiny, bling) takes it",
+        ),
+        (
             "connectors:\n  f: {type: files, max_concurrency: 0}\n",
             "connectors.f.max_concurrency: must be >= 1",
         ),

@@ -125,6 +125,16 @@ def status(
                 for p in summary["invoice_pushes"]
             ],
         )
+    if summary["invoices_stuck_in_erp"]:
+        output.table(
+            "NF-e stuck in the ERP (pending, rejected, or refused here): each order is asked "
+            "again every run until settled",
+            ["erp", "order", "erp order", "stuck since"],
+            [
+                (s["erp"], s["order"], s["remote_id"], output.when(s["since"]))
+                for s in summary["invoices_stuck_in_erp"]
+            ],
+        )
     if summary["tracking_pushes"]:
         output.table(
             "tracking pushes not accepted",

@@ -31,6 +31,7 @@ from erpsync.config.messages import Problem, config_error
 from erpsync.config.schema import (
     Config,
     StockSettings,
+    invoice_hold_problems,
     settings_for,
     stock_source_problems,
     validate_connectors,
@@ -98,6 +99,7 @@ def parse_config(
     shape, shape_problems = validate_shape(data)
     checked, connector_problems = validate_connectors(data)
     connector_problems += stock_source_problems(data, checked)
+    connector_problems += invoice_hold_problems(data, checked)
     problems = expanded.problems + _not_redundant(shape_problems + connector_problems, expanded)
     if problems or shape is None:
         raise config_error(label, problems, data)

@@ -96,6 +96,8 @@ class ConnectorBlock(_Section):
     overlap_minutes: Count | None = None
     initial_lookback_days: Count | None = None
     max_concurrency: Annotated[int, BeforeValidator(_no_bool), Field(ge=1, le=64)] | None = None
+    #: ERP connectors: hours an NF-e shown not ready may hold the invoices watermark (1 to 30 days)
+    invoice_hold_hours: Annotated[int, BeforeValidator(_no_bool), Field(ge=1, le=720)] | None = None
     credentials: dict[str, Any] = Field(default_factory=dict)
     options: dict[str, Any] = Field(default_factory=dict)
 
@@ -188,6 +190,24 @@ def stock_source_problems(data: Mapping[str, Any], checked: Mapping[str, Checked
     return []
 
 
+def invoice_hold_problems(data: Mapping[str, Any], checked: Mapping[str, Checked]) -> list[Problem]:
+    """``invoice_hold_hours`` only means something on a connector that pulls invoices (an ERP)."""
+    problems = []
+    for name, block in _connector_blocks(data).items():
+        found = checked.get(name)
+        if block.get("invoice_hold_hours") is None or found is None:
+            continue
+        if Capability.PULL_INVOICES not in found.cls.capabilities:
+            problems.append(
+                Problem(
+                    ("connectors", name, "invoice_hold_hours"),
+                    f"a {found.cls.type} connector pulls no invoices: only an ERP connector "
+                    "(tiny, bling) takes it",
+                )
+            )
+    return problems
+
+
 def validate_connectors(data: Mapping[str, Any]) -> tuple[dict[str, Checked], list[Problem]]:
     """Pass 2: each block's credentials/options against its type's models.
 
@@ -270,6 +290,8 @@ def settings_for(
     extra: dict[str, Any] = {}
     if block.initial_lookback_days is not None:
         extra["initial_lookback"] = timedelta(days=block.initial_lookback_days)
+    if block.invoice_hold_hours is not None:
+        extra["invoice_hold"] = timedelta(hours=block.invoice_hold_hours)
     return ConnectorSettings(
         name=name,
         type=block.type,

@@ -61,6 +61,11 @@ CredentialsT = TypeVar("CredentialsT", bound=BaseModel, default=BaseModel)
 OptionsT = TypeVar("OptionsT", bound=BaseModel, default=BaseModel)
 
 
+#: a nota SEFAZ left pending, or one rejected and corrected by hand, is usually settled within
+#: a working day; three days also spans a weekend (Friday evening to Monday)
+DEFAULT_INVOICE_HOLD = timedelta(hours=72)
+
+
 @dataclass(frozen=True)
 class ConnectorSettings:
     """One validated ``connectors.<name>`` block of the config."""
@@ -79,6 +84,9 @@ class ConnectorSettings:
     initial_lookback: timedelta = timedelta(days=30)
     #: requests in flight at once (None: the connector's own ``max_concurrency``)
     max_concurrency: int | None = None
+    #: ERP connectors: how long an NF-e the ERP shows not ready (pending, rejected) may hold
+    #: the invoices watermark; after it the order is asked about one by one until settled
+    invoice_hold: timedelta = DEFAULT_INVOICE_HOLD
 
 
 @dataclass

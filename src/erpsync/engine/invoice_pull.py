@@ -15,6 +15,14 @@ overlap, now); a run with no order awaiting one asks nothing. The watermark (cur
 ``invoices``) moves to the run's start only once what the run found is stored, and not at all
 while an invoice was refused or an NF-e the listing showed is not ready yet (the next window
 then covers it again).
+
+That hold is bounded: a nota left pending or rejected for good would otherwise keep the
+window growing forever. Each such order records since when its NF-e is stuck
+(``erp_pushes.invoice_stuck_since``); once that is older than the connector's
+``invoice_hold`` (``invoice_hold_hours``, default 72 h) it no longer holds the watermark,
+and its order is asked one by one on every later run until it is settled (authorised,
+cancelled, or its invoice attached), so it is neither lost nor listed in growing windows.
+``erpsync status`` lists these orders.
 """
 
 from __future__ import annotations
@@ -24,7 +32,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from erpsync.connector import ConnectorCore, ErpOrderRef, InvoiceSource, Window
+from erpsync.connector import (
+    ConnectorCore,
+    ErpOrderRef,
+    InvoiceChanges,
+    InvoiceSource,
+    Window,
+)
 from erpsync.domain import Invoice
 from erpsync.engine.invoices import ALL_MODELS, ModelsFor, attach
 from erpsync.errors import InvoiceRefusedError
@@ -53,6 +67,9 @@ class InvoicePullReport:
     new: int = 0
     already: int = 0
     refused: int = 0
+    #: of the orders whose NF-e is not ready (or refused): those past the hold, which no
+    #: longer hold the watermark and are asked one by one until settled (``status``)
+    stuck: int = 0
     warnings: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     changes: list[str] = field(default_factory=list)
@@ -65,6 +82,7 @@ class InvoicePullReport:
             "new": self.new,
             "already": self.already,
             "refused": self.refused,
+            "stuck": self.stuck,
         }
 
     def summary(self, when: Callable[[datetime], str] = datetime.isoformat) -> str:
@@ -78,9 +96,10 @@ class InvoicePullReport:
             rest = "the rest" if self.one_by_one else "all"
             ways.append(f"{rest} by one listing since {when(self.window.start)}")
         awaiting = f"{self.asked} order{'' if self.asked == 1 else 's'} awaiting an NF-e"
+        stuck = f", {self.stuck} stuck (see status)" if self.stuck else ""
         return (
             f"{awaiting}{': ' + ', '.join(ways) if ways else ''}; "
-            f"{self.new} new, {self.refused} refused"
+            f"{self.new} new, {self.refused} refused{stuck}"
         )
 
     def shortfall(self) -> str | None:
@@ -106,10 +125,12 @@ def pull_invoices(
     source = InvoiceSource.of(connector)
     report = InvoicePullReport(source.name)
     started = source.now()
+    hold = source.settings.invoice_hold
     with store.session() as session:
         watermark = None if recheck else cursors.get_cursor(session, source.name, CURSOR)
         awaiting = [
-            (
+            _Awaiting(
+                row.id,
                 ErpOrderRef(
                     row.connector,
                     row.external_id,
@@ -118,57 +139,115 @@ def pull_invoices(
                 ),
                 push.first_sent_at,
                 push.updated_at,
+                push.invoice_stuck_since,
             )
             for row, push in erp_store.pushed_orders(session, source.name)
             if row.id is not None and not invoices.invoices_of(session, row.id)
         ]
+    ids = {(o.ref.connector, o.ref.external_id): o.order_id for o in awaiting}
     listing = source.lists_invoice_changes and watermark is not None
     one_by_one: list[ErpOrderRef] = []
     listed: list[ErpOrderRef] = []
     if listing:
         assert watermark is not None
         report.window = Window(min(watermark - source.overlap, started), started)
-        for ref, first_sent, recorded in awaiting:
+        for order in awaiting:
             # recorded since the last run, for an ERP order that may be older than this
             # window: a listing could not show an NF-e issued before it
-            late = recorded >= watermark and first_sent < report.window.start
-            (one_by_one if late else listed).append(ref)
+            late = order.recorded >= watermark and order.first_sent < report.window.start
+            # stuck past the hold: the watermark went on without it, so only asking finds it
+            expired = order.stuck_since is not None and order.stuck_since <= started - hold
+            (one_by_one if late or expired else listed).append(order.ref)
     else:
-        one_by_one = [ref for ref, _, _ in awaiting]
+        one_by_one = [order.ref for order in awaiting]
     report.asked = len(awaiting)
     report.one_by_one = len(one_by_one)
-    unsettled = 0
+    #: orders (ids) whose NF-e is not settled: shown not ready by the ERP, or refused here
+    unsettled: set[int] = set()
+    #: refused invoices that name no order awaiting one: they hold the watermark, hold or not
+    orphans = 0
+
+    def unsettle(connector: str | None, external_id: str | None) -> None:
+        nonlocal orphans
+        order_id = ids.get((connector or "", external_id or ""))
+        if order_id is None:
+            orphans += 1
+        else:
+            unsettled.add(order_id)
+
+    def store_all(changes: InvoiceChanges) -> None:
+        for invoice in changes.invoices:
+            refused = report.refused
+            _store_one(store, source.name, invoice, models_for, dry_run, report)
+            if report.refused > refused:
+                unsettle(invoice.connector, invoice.order_external_id)
+        for ref in changes.unsettled:
+            unsettle(ref.connector, ref.external_id)
+
     for start in range(0, len(one_by_one), BATCH):
         batch = one_by_one[start : start + BATCH]
         for changes in source.look_up_invoices(batch):
-            for invoice in changes.invoices:
-                _store_one(store, source.name, invoice, models_for, dry_run, report)
-            unsettled += len(changes.unsettled)
+            store_all(changes)
         if on_batch:
             on_batch(len(batch))
     if listed and report.window is not None:
         for changes in source.fetch_invoice_changes(report.window, listed):
-            for invoice in changes.invoices:
-                _store_one(store, source.name, invoice, models_for, dry_run, report)
-            unsettled += len(changes.unsettled)
+            store_all(changes)
         if on_batch:
             on_batch(len(listed))
-    if not source.lists_invoice_changes or dry_run:
+    if dry_run:
         return report
-    if report.refused or unsettled:
-        log.info(
-            "%s: the invoice watermark stays (%d refused, %d NF-e not ready): the next run "
-            "covers them again",
+    with store.session() as session:
+        since = erp_store.note_invoices_stuck(
+            session,
             source.name,
-            report.refused,
-            unsettled,
+            stuck=sorted(unsettled),
+            settled=[
+                o.order_id
+                for o in awaiting
+                if o.stuck_since is not None and o.order_id not in unsettled
+            ],
+            now=started,
+        )
+    # an unsettled NF-e holds the watermark only while it is younger than the hold
+    holding = [order for order in unsettled if since.get(order, started) > started - hold]
+    report.stuck = len(unsettled) - len(holding)
+    if not source.lists_invoice_changes:
+        return report
+    if orphans or holding:
+        log.info(
+            "%s: the invoice watermark stays (%d NF-e not ready or refused for under %s, %d "
+            "refused naming no order): the next run covers them again",
+            source.name,
+            len(holding),
+            hold,
+            orphans,
         )
         with store.session() as session:
             report.cursor = cursors.get_cursor(session, source.name, CURSOR)
         return report
+    if unsettled:
+        log.info(
+            "%s: %d NF-e not ready for over %s: the watermark goes on, their orders are asked "
+            "one by one until settled",
+            source.name,
+            len(unsettled),
+            hold,
+        )
     with store.session() as session:
         report.cursor = cursors.advance_cursor(session, source.name, CURSOR, started)
     return report
+
+
+@dataclass(frozen=True)
+class _Awaiting:
+    """An order created in the ERP that has no invoice yet."""
+
+    order_id: int
+    ref: ErpOrderRef
+    first_sent: datetime
+    recorded: datetime
+    stuck_since: datetime | None
 
 
 def _store_one(

@@ -9,7 +9,7 @@ from sqlmodel import Session, col, select
 
 from erpsync.domain import utcnow
 from erpsync.engine import invoices, tracking_push
-from erpsync.store import orders
+from erpsync.store import erp, orders
 from erpsync.store.tables import (
     ListingRow,
     OrderItemRow,
@@ -41,6 +41,7 @@ def status_summary(session: Session, *, runs: int = 20) -> dict[str, Any]:
         "push_errors": _push_errors(session),
         "cancelled_after_invoice": invoices.cancelled_after_invoice(session, utcnow()),
         "invoice_pushes": invoices.stuck_pushes(session),
+        "invoices_stuck_in_erp": erp.stuck_invoices(session),
         "tracking_pushes": tracking_push.stuck_pushes(session),
         "quarantine": session.exec(
             select(func.count())

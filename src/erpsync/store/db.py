@@ -46,7 +46,7 @@ from erpsync.errors import DatabaseBusyError, DatabaseError, DatabaseMissingErro
 from erpsync.store import urls
 
 #: the newest Alembic revision; a test checks it against the migration scripts
-HEAD_REVISION = "0012_credential_account"
+HEAD_REVISION = "0013_erp_invoice_stuck"
 BUSY_TIMEOUT_SECONDS = 10.0
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 _BEGIN_OPTION = "erpsync_begin"

@@ -4,13 +4,21 @@ stock each ERP last reported (``erp_stock``) and its product ids per SKU (``erp_
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping, Sequence
+from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy import case, func
 from sqlmodel import Session, col, select
 
 from erpsync.domain import StockLevel, utcnow
-from erpsync.store.tables import ErpProduct, ErpPush, ErpStock, OrderRow, StockMovement
+from erpsync.store.tables import (
+    ErpProduct,
+    ErpPush,
+    ErpStock,
+    InvoiceRow,
+    OrderRow,
+    StockMovement,
+)
 
 
 class ErpPushState(StrEnum):
@@ -102,6 +110,52 @@ def pushed_orders(s: Session, connector: str) -> list[tuple[OrderRow, ErpPush]]:
         .order_by(col(OrderRow.created_at), col(OrderRow.id))
     ).all()
     return [(order, push) for order, push in rows]
+
+
+def note_invoices_stuck(
+    s: Session, connector: str, *, stuck: Iterable[int], settled: Iterable[int], now: datetime
+) -> dict[int, datetime]:
+    """Record, per order (id) created in the ERP ``connector``, since when its NF-e is stuck:
+    ``now`` for one newly ``stuck`` (an earlier time is kept), nothing for one ``settled``.
+    Returns the time of each stuck order."""
+    since: dict[int, datetime] = {}
+    for order_id in stuck:
+        push = s.get(ErpPush, (order_id, connector))
+        if push is None:
+            continue
+        if push.invoice_stuck_since is None:
+            push.invoice_stuck_since = now
+            s.add(push)
+        since[order_id] = push.invoice_stuck_since
+    for order_id in settled:
+        push = s.get(ErpPush, (order_id, connector))
+        if push is not None and push.invoice_stuck_since is not None:
+            push.invoice_stuck_since = None
+            s.add(push)
+    s.flush()
+    return since
+
+
+def stuck_invoices(s: Session) -> list[dict[str, str]]:
+    """Orders created in an ERP whose NF-e has been stuck there (pending, rejected, or its
+    invoice refused here) and that still have no invoice, longest stuck first (``status``)."""
+    has_invoice = select(InvoiceRow.order_id).where(col(InvoiceRow.order_id) == col(OrderRow.id))
+    rows = s.exec(
+        select(ErpPush.connector, OrderRow.connector, OrderRow.external_id, ErpPush)
+        .join(OrderRow, col(ErpPush.order_id) == col(OrderRow.id))
+        .where(col(ErpPush.invoice_stuck_since).is_not(None))
+        .where(~has_invoice.exists())
+        .order_by(col(ErpPush.invoice_stuck_since), col(OrderRow.id))
+    ).all()
+    return [
+        {
+            "erp": erp,
+            "order": f"{channel}:{external_id}",
+            "remote_id": push.remote_id or "",
+            "since": push.invoice_stuck_since.isoformat() if push.invoice_stuck_since else "",
+        }
+        for erp, channel, external_id, push in rows
+    ]
 
 
 def remote_ids(s: Session, connector: str) -> set[str]:

@@ -441,6 +441,9 @@ class ErpPush(SQLModel, table=True):
     attempts: int = 0
     first_sent_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+    #: since when the ERP has shown this order's NF-e not ready (pending, rejected) or its
+    #: invoice was refused here; None once settled (``engine.invoice_pull``)
+    invoice_stuck_since: datetime | None = Field(default=None, sa_type=UtcDateTime)
 
 
 class ErpStock(SQLModel, table=True):

@@ -7,12 +7,14 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+import yaml
 
+from erpsync.config import parse_config
 from erpsync.connectors.tiny import TinyConnector
 from erpsync.connectors.tiny.emulator import TinyEmulator
 from erpsync.engine.invoice_pull import CURSOR, pull_invoices
 from erpsync.engine.order_push import push_erp_orders
-from erpsync.errors import FatalError
+from erpsync.errors import ConfigError, FatalError
 from erpsync.store import cursors, invoices
 from erpsync.store import erp as erp_store
 from erpsync.testing import ErpContract, FakeTime, Harness, build_harness
@@ -262,3 +264,130 @@ def test_recheck_asks_every_order_one_by_one_and_keeps_the_watermark_forward(
     assert report.cursor == watermark(harness) == started
     with harness.store.session() as session:
         assert invoices.by_key(session, key) is not None
+
+
+def runs_for(harness: Harness, hours: int) -> None:
+    """Runs every 12 h over ``hours`` (as cron would, more often: the ERP's refresh token
+    lapses after a day unused)."""
+    for _ in range(hours // 12):
+        harness.time.advance(hours=12)
+        pull_invoices(harness.connector, harness.store)
+    harness.time.advance(hours=hours % 12)
+
+
+def stuck_in_status(harness: Harness) -> list[dict]:
+    with harness.store.session() as session:
+        return erp_store.stuck_invoices(session)
+
+
+def test_a_nota_stuck_past_the_hold_stops_holding_the_window_and_is_still_found(
+    harness, emulator, time
+):
+    """requirement: a nota left pending holds the watermark only for the connector's hold
+    (72 h by default); then the watermark moves on, the order shows in status as stuck since
+    the run that first saw it, and it is asked one by one on every later run, so once
+    authorised its NF-e is found though it was created long before the window."""
+    (remote,) = pushed(harness, 1)
+    pull_invoices(harness.connector, harness.store)
+    before = watermark(harness)
+    time.advance(minutes=20)
+    key = emulator.erp_invoice_order(remote)
+    nota = nota_of(emulator, remote)
+    nota["situacao"] = 1  # Pendente
+    seen = time.now()
+    assert pull_invoices(harness.connector, harness.store).stuck == 0
+    assert watermark(harness) == before
+    ((stuck),) = stuck_in_status(harness)
+    assert stuck["erp"] == "erp" and stuck["since"] == seen.isoformat()
+    runs_for(harness, 71)
+    assert pull_invoices(harness.connector, harness.store).stuck == 0
+    assert watermark(harness) == before  # within the hold
+    time.advance(hours=2)
+    started = time.now()
+    report = pull_invoices(harness.connector, harness.store)
+    assert report.stuck == 1 and "1 stuck" in report.summary()
+    assert watermark(harness) == started  # past the hold: the window no longer grows
+    time.advance(hours=1)
+    emulator.requests.clear()
+    report = pull_invoices(harness.connector, harness.store)
+    assert (report.asked, report.one_by_one, report.new) == (1, 1, 0)
+    assert report.window is not None and report.window.start > seen  # the listing can't see it
+    assert watermark(harness) == report.window.end  # a stuck nota past the hold holds nothing
+    assert [s["since"] for s in stuck_in_status(harness)] == [seen.isoformat()]
+    runs_for(harness, 30)
+    nota["situacao"] = 6  # Autorizada
+    report = pull_invoices(harness.connector, harness.store)
+    assert (report.one_by_one, report.new, report.stuck) == (1, 1, 0)
+    with harness.store.session() as session:
+        assert invoices.by_key(session, key) is not None
+    assert stuck_in_status(harness) == []
+
+
+def test_the_hold_is_the_connectors_setting(emulator, time):
+    """requirement: `invoice_hold_hours` sets how long a stuck nota may hold the watermark."""
+    harness = build_harness(
+        TinyConnector, emulator, time, name="erp", invoice_hold=timedelta(hours=2)
+    )
+    (remote,) = pushed(harness, 1)
+    pull_invoices(harness.connector, harness.store)
+    before = watermark(harness)
+    time.advance(minutes=20)
+    emulator.erp_invoice_order(remote)
+    nota_of(emulator, remote)["situacao"] = 1  # Pendente
+    pull_invoices(harness.connector, harness.store)
+    time.advance(hours=1)
+    pull_invoices(harness.connector, harness.store)
+    assert watermark(harness) == before
+    time.advance(hours=1, minutes=1)
+    started = time.now()
+    assert pull_invoices(harness.connector, harness.store).stuck == 1
+    assert watermark(harness) == started
+
+
+def test_a_nota_settled_within_the_hold_is_no_longer_stuck(harness, emulator, time):
+    """requirement: a nota cancelled in the ERP settles its order: nothing stuck remains."""
+    (remote,) = pushed(harness, 1)
+    pull_invoices(harness.connector, harness.store)
+    time.advance(minutes=20)
+    emulator.erp_invoice_order(remote)
+    nota = nota_of(emulator, remote)
+    nota["situacao"] = 1  # Pendente
+    pull_invoices(harness.connector, harness.store)
+    assert len(stuck_in_status(harness)) == 1
+    time.advance(hours=1)
+    nota["situacao"] = 3  # Cancelada
+    started = time.now()
+    pull_invoices(harness.connector, harness.store)
+    assert stuck_in_status(harness) == [] and watermark(harness) == started
+
+
+TINY = """
+connectors:
+  erp:
+    type: tiny
+    sandbox: true
+    credentials: {client_id: c, client_secret: s, refresh_token: t}
+"""
+
+
+def test_invoice_hold_hours_sets_the_hold_and_72_hours_is_the_default():
+    """requirement: `invoice_hold_hours` is how long a stuck NF-e may hold an ERP's invoices
+    watermark; without it, 72 hours."""
+    plain = parse_config(yaml.safe_load(TINY), db="sqlite://")
+    assert plain.connectors["erp"].invoice_hold == timedelta(hours=72)
+    held = parse_config(yaml.safe_load(TINY + "    invoice_hold_hours: 24\n"), db="sqlite://")
+    assert held.connectors["erp"].invoice_hold == timedelta(hours=24)
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("0", "must be >= 1"),
+        ("1000", "must be <= 720"),
+        ("3 days", "must be an integer"),
+    ],
+)
+def test_a_bad_invoice_hold_is_one_clear_line(value, message):
+    with pytest.raises(ConfigError) as caught:
+        parse_config(yaml.safe_load(TINY + f"    invoice_hold_hours: {value}\n"), db="sqlite://")
+    assert caught.value.problems == [f"erpsync.yaml: connectors.erp.invoice_hold_hours: {message}"]
