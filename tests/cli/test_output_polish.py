@@ -188,3 +188,29 @@ def test_a_table_on_a_narrow_terminal_never_cuts_or_folds_an_id():
     order_id = "2000009876543210-ml-main-pack-2000004444555566"
     output.table("orders", ["connector", "order", "status"], [("ml-main", order_id, "paid")])
     assert order_id in buffer.getvalue()
+
+
+def test_outside_a_terminal_messages_are_plain_lines_written_without_rich(capsys, monkeypatch):
+    """requirement (issue 11 section 2): not a terminal (cron, CI, a pipe): each message is one
+    plain line as written (no emoji codes or markup interpreted), on the stream in use at the
+    time; Rich is asked only where a terminal may be (FORCE_COLOR, TTY_COMPATIBLE, a tty)."""
+    from erpsync.cli.output import Output, PlainConsole
+
+    for name in ("FORCE_COLOR", "TTY_COMPATIBLE"):
+        monkeypatch.delenv(name, raising=False)
+    output = Output()
+    assert isinstance(output.err, PlainConsole) and isinstance(output.out, PlainConsole)
+    assert not output.interactive
+    output.info("ml: 2 fetched [bold]:smile:")
+    output.warn("token expires soon")
+    output.error("bad config")
+    output.table("orders", ["connector", "order"], [("ml", "123")])
+    captured = capsys.readouterr()
+    assert captured.err == (
+        "ml: 2 fetched [bold]:smile:\nwarning: token expires soon\nerpsync: error: bad config\n"
+    )
+    assert captured.out == "connector\torder\nml\t123\n"
+    monkeypatch.setenv("FORCE_COLOR", "1")
+    from rich.console import Console
+
+    assert isinstance(Output().err, Console)

@@ -182,6 +182,45 @@ def test_a_pull_imports_neither_alembic_nor_httpx_command_line(tmp_path):
         assert not {"click", "pygments", "alembic", "mako"} & _packages(modules), database
 
 
+def test_a_pull_outside_a_terminal_imports_neither_rich_nor_other_connectors(tmp_path):
+    """requirement (issue 11 section 2, peak RSS): a cron or CI pull (output not a terminal)
+    writes plain lines without loading Rich (46 modules, about 2 MiB of the peak); a pull
+    imports the connector its config names and no other, and no emulator (starlette,
+    uvicorn, erpsync.emulation) when no connector is a sandbox."""
+    write_config(tmp_path, generate=120)
+    modules = imported_by("pull-orders", cwd=tmp_path)
+    assert "erpsync.engine.pull" in modules and "tests.engine.fakes" in modules
+    assert not {"rich", "starlette", "uvicorn"} & _packages(modules)
+    assert not {m for m in modules if m.startswith(("erpsync.connectors.", "erpsync.emulation"))}
+    (tmp_path / "erpsync.yaml").write_text(
+        "database: sqlite:///store.db\n"
+        "connectors:\n"
+        "  ml:\n"
+        "    type: mercadolivre\n"
+        "    sandbox: true\n"
+        "    credentials:\n"
+        "      client_id: sandbox-app\n"
+        "      client_secret: sandbox-secret\n"
+        "      refresh_token: TG-sandbox-refresh\n"
+    )
+    modules = imported_by("pull-orders", cwd=tmp_path)
+    connectors = {m.split(".")[2] for m in modules if m.startswith("erpsync.connectors.")}
+    assert connectors == {"mercadolivre"}
+    assert "rich" not in _packages(modules)
+
+
+def test_help_and_errors_read_the_same_without_rich(tmp_path):
+    """requirement: with Rich left unloaded outside a terminal, --help still lists the commands
+    and a user error is still one line on stderr with its exit code."""
+    result = erpsync("--help", cwd=tmp_path)
+    assert result.returncode == 0 and "pull-orders" in result.stdout
+    sub = erpsync("orders", "--help", cwd=tmp_path)
+    assert sub.returncode == 0 and "list" in sub.stdout
+    missing = erpsync("-c", "nowhere.yaml", "pull-orders", cwd=tmp_path)
+    assert missing.returncode != 0
+    assert len(missing.stderr.splitlines()) == 1 and missing.stderr.startswith("erpsync: error:")
+
+
 def snapshot(url):
     """What a run leaves behind, without its timestamps: orders, lines, ledger, cursors, and
     each listing's last pushed quantity and outcome."""

@@ -1,8 +1,10 @@
 """How the CLI prints: data to stdout (tables, or JSON with --json), messages to stderr.
 
 Rich renders tables and colours only when it sees a terminal and NO_COLOR is unset, so cron
-mails and CI logs get plain lines. Times are shown in the seller's time zone (config
-``timezone``) to the second; ``--json`` keeps UTC ISO 8601.
+mails and CI logs get plain lines. Rich itself is imported only for a stream that may be a
+terminal: a cron or CI run writes its lines with ``PlainConsole`` and never loads it (46
+modules, 2-3 MiB of a pull's peak RSS; README, Memory and start-up). Times are shown in the
+seller's time zone (config ``timezone``) to the second; ``--json`` keeps UTC ISO 8601.
 """
 
 from __future__ import annotations
@@ -14,12 +16,11 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
-
-from rich.console import Console
-from rich.table import Table
+from typing import IO, TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from erpsync.engine.runner import Outcome
 
 #: ``advance(n, total=None)``: n more units done; ``total`` when it becomes known
@@ -37,7 +38,53 @@ def _progress_seconds(text: str) -> float:
         return 10.0
 
 
-def _console(stderr: bool) -> Console:
+class PlainConsole:
+    """What the CLI asks of a Rich ``Console``, for a stream that is not a terminal: each
+    message as one plain line, flushed (as Rich does), so stdout and stderr interleave in a
+    cron mail as they were written.
+
+    The stream is looked up at each write (as Rich does for ``file=None``): a test's captured
+    ``sys.stderr`` receives what is printed after it was swapped in.
+    """
+
+    is_terminal = False
+
+    def __init__(self, stderr: bool) -> None:
+        self.stderr = stderr
+
+    @property
+    def file(self) -> IO[str]:
+        return sys.stderr if self.stderr else sys.stdout
+
+    def print(self, message: str, *, markup: bool = False, style: str | None = None) -> None:
+        """``message`` and a newline; ``markup`` and ``style`` are Rich's, without effect on a
+        plain stream (Rich would not colour it either)."""
+        stream = self.file
+        stream.write(f"{message}\n")
+        stream.flush()
+
+
+def _may_be_terminal(stream: IO[str]) -> bool:
+    """Whether Rich could take ``stream`` for a terminal: its own rules (rich.console's
+    ``Console.is_terminal``: TTY_COMPATIBLE, FORCE_COLOR, then ``isatty``). Rich decides when
+    this says yes (it also rules out Jupyter and IDLE); when it says no, so would Rich."""
+    compatible = os.environ.get("TTY_COMPATIBLE", "")
+    if compatible in ("0", "1"):
+        return compatible == "1"
+    force_color = os.environ.get("FORCE_COLOR")
+    if force_color is not None:
+        return force_color != ""
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):  # no isatty, or a closed stream
+        return False
+
+
+def _console(stderr: bool) -> Console | PlainConsole:
+    if not _may_be_terminal(sys.stderr if stderr else sys.stdout):
+        return PlainConsole(stderr)
+    from rich.console import Console
+
     no_color = bool(os.environ.get("NO_COLOR"))
     return Console(stderr=stderr, no_color=no_color, highlight=False, soft_wrap=True)
 
@@ -47,8 +94,8 @@ class Output:
     json_mode: bool = False
     quiet: bool = False
     verbose: bool = False
-    out: Console = field(default_factory=lambda: _console(False))
-    err: Console = field(default_factory=lambda: _console(True))
+    out: Console | PlainConsole = field(default_factory=lambda: _console(False))
+    err: Console | PlainConsole = field(default_factory=lambda: _console(True))
     #: the seller's time zone (IANA name), set once the config is loaded
     timezone: str = "America/Sao_Paulo"
 
@@ -111,6 +158,7 @@ class Output:
             with self._ticker(unit) as track:
                 yield track
             return
+        from rich.console import Console
         from rich.progress import (
             BarColumn,
             MofNCompleteColumn,
@@ -130,6 +178,7 @@ class Output:
             TimeRemainingColumn(),
             TimeElapsedColumn(),
         )
+        assert isinstance(self.err, Console)  # interactive: only Rich says a stream is a terminal
         with Progress(*columns, console=self.err, transient=True) as bar:
 
             def track(name: str) -> Advance:
@@ -187,6 +236,11 @@ class Output:
             sys.stdout.write("".join(line + "\n" for line in lines))
             sys.stdout.flush()
             return
+        from rich.console import Console
+        from rich.table import Table
+
+        console = self.out
+        assert isinstance(console, Console)  # only Rich says a stream is a terminal
         table = Table(title=title)
         for column in columns:
             table.add_column(column, overflow="fold")
@@ -196,11 +250,11 @@ class Output:
         # width, and let a narrow terminal wrap the lines instead. Rich caps both a measure
         # and print(width=...) at the console's width, so measure with unlimited room and
         # widen the console itself for this print
-        unlimited = self.out.options.update(max_width=sys.maxsize)
-        natural = self.out.measure(table, options=unlimited).maximum
-        narrow = self.out.width
-        self.out.width = max(narrow, natural)
+        unlimited = console.options.update(max_width=sys.maxsize)
+        natural = console.measure(table, options=unlimited).maximum
+        narrow = console.width
+        console.width = max(narrow, natural)
         try:
-            self.out.print(table, crop=False)
+            console.print(table, crop=False)
         finally:
-            self.out.width = narrow
+            console.width = narrow
