@@ -25,13 +25,15 @@ def _pragma(store, name):
 
 
 def test_file_store_creates_its_directory_and_sets_pragmas(tmp_path):
-    """requirement: WAL, busy_timeout and foreign_keys on every connection; parent dir made."""
+    """requirement: WAL, busy_timeout and foreign_keys on every connection; parent dir made;
+    a page cache of 512 KiB, not SQLite's 2 MiB (issue 11 section 2: a pull's peak RSS)."""
     store = open_store(f"sqlite:///{tmp_path}/a/b/erpsync.db")
     try:
         assert (tmp_path / "a" / "b" / "erpsync.db").is_file()
         assert _pragma(store, "journal_mode") == "wal"
         assert _pragma(store, "busy_timeout") == 10000
         assert _pragma(store, "foreign_keys") == 1
+        assert _pragma(store, "cache_size") == -512
     finally:
         store.close()
 
