@@ -1,9 +1,14 @@
-"""Brazilian document numbers: normalise to digits and validate (CPF, CNPJ, CEP, UF, NF-e key).
+"""Brazilian document numbers: normalise to digits and validate (CPF, CNPJ, CEP, UF, NF-e key,
+GTIN).
 
-CPF and CNPJ check digits come from python-stdnum (a maintained library that tracks the
-Receita Federal rules, including the alphanumeric CNPJ from 2026). The NF-e access key (chave
-de acesso, 44 digits, modulo-11 check digit per the SEFAZ "Manual de Orientação do
-Contribuinte") is validated here because stdnum has no module for it.
+Check digits are computed here, as python-stdnum 2.x computes them (``stdnum.br.cpf``,
+``stdnum.br.cnpj`` with the alphanumeric CNPJ of IN RFB 2.229/2024 from July 2026: each
+character counts as its ASCII code minus 48; ``stdnum.ean`` for GTIN-8/12/13/14), with its
+refusals and messages: ``tests/test_documents.py`` checks both agree on valid, mistyped and
+malformed numbers. Importing stdnum cost a pull 1.3 MiB of its peak RSS (issue 11 section 2:
+``stdnum.util`` loads pydoc and ssl, and looks up Unicode names in ``unicodedata``'s tables at
+import), for three short sums. The NF-e access key (chave de acesso, 44 digits, modulo-11
+check digit per the SEFAZ "Manual de Orientação do Contribuinte") has no stdnum module.
 """
 
 from __future__ import annotations
@@ -12,9 +17,25 @@ import functools
 import re
 import unicodedata
 
-from stdnum.br import cnpj as _cnpj
-from stdnum.br import cpf as _cpf
-from stdnum.exceptions import ValidationError
+
+class ValidationError(ValueError):
+    """A document number refused; its message is stdnum's for the same refusal."""
+
+
+class InvalidFormat(ValidationError):
+    def __init__(self) -> None:
+        super().__init__("The number has an invalid format.")
+
+
+class InvalidLength(ValidationError):
+    def __init__(self) -> None:
+        super().__init__("The number has an invalid length.")
+
+
+class InvalidChecksum(ValidationError):
+    def __init__(self) -> None:
+        super().__init__("The number's checksum or check digit is invalid.")
+
 
 UFS = frozenset(
     [
@@ -61,6 +82,11 @@ UF_BY_NAME = {
 }  # fmt: skip
 _NON_ALNUM = re.compile(r"[^0-9A-Za-z]")
 _NON_DIGIT = re.compile(r"\D")
+_DIGITS = re.compile(r"[0-9]+")
+_CNPJ_CHARACTERS = re.compile(r"[0-9A-Z]+")
+#: what a GTIN may be written with besides its digits: spaces and dashes (stdnum's ``compact``
+#: also maps Unicode's dashes to '-' first)
+_GTIN_SEPARATORS = re.compile("[\\s\\-\u2010\u2011\u2012\u2013\u2014\u2015\u2212\uff0d]")
 
 
 def digits(value: str) -> str:
@@ -76,12 +102,50 @@ _REMEMBERED = 4096
 
 @functools.lru_cache(maxsize=_REMEMBERED)
 def _valid_cpf(number: str) -> str:
-    return str(_cpf.validate(number))
+    """``number`` (digits only) if it is a valid CPF (stdnum.br.cpf.validate)."""
+    if not _DIGITS.fullmatch(number) or int(number) <= 0:
+        raise InvalidFormat()
+    if len(number) != 11:
+        raise InvalidLength()
+    first = (11 - sum((10 - i) * int(number[i]) for i in range(9))) % 11 % 10
+    second = (11 - sum((11 - i) * int(number[i]) for i in range(9)) - 2 * first) % 11 % 10
+    if f"{first}{second}" != number[-2:]:
+        raise InvalidChecksum()
+    return number
+
+
+#: a CNPJ's weights for its first and second check digit
+_CNPJ_WEIGHTS = ((5, 4, 3, 2, 9, 8, 7, 6, 5, 4, 3, 2), (6, 5, 4, 3, 2, 9, 8, 7, 6, 5, 4, 3, 2))
 
 
 @functools.lru_cache(maxsize=_REMEMBERED)
 def _valid_cnpj(number: str) -> str:
-    return str(_cnpj.validate(number))
+    """``number`` (upper-case letters and digits) if it is a valid CNPJ
+    (stdnum.br.cnpj.validate)."""
+    if not _CNPJ_CHARACTERS.fullmatch(number) or number.startswith("000000000000"):
+        raise InvalidFormat()
+    if len(number) != 14:
+        raise InvalidLength()
+    values = [ord(character) - 48 for character in number[:12]]
+    for weights in _CNPJ_WEIGHTS:
+        values.append((11 - sum(w * v for w, v in zip(weights, values, strict=True))) % 11 % 10)
+    if f"{values[12]}{values[13]}" != number[-2:]:
+        raise InvalidChecksum()
+    return number
+
+
+def gtin(value: str) -> str:
+    """A GTIN-14, EAN-13, UPC-A (12) or EAN-8 as digits, spaces and dashes removed, if its
+    GS1 check digit is right (stdnum.ean.validate); else ``ValidationError``."""
+    number = _GTIN_SEPARATORS.sub("", value)
+    if not _DIGITS.fullmatch(number):
+        raise InvalidFormat()
+    if len(number) not in (14, 13, 12, 8):
+        raise InvalidLength()
+    total = sum((3, 1)[i % 2] * int(d) for i, d in enumerate(reversed(number[:-1])))
+    if str((10 - total) % 10) != number[-1]:
+        raise InvalidChecksum()
+    return number
 
 
 def cpf(value: str) -> str:

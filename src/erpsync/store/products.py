@@ -9,9 +9,9 @@ from pathlib import Path
 
 from sqlalchemy import delete
 from sqlmodel import Session, col, select
-from stdnum import ean
-from stdnum.exceptions import ValidationError as StdnumError
 
+from erpsync.documents import ValidationError as DocumentError
+from erpsync.documents import gtin
 from erpsync.domain import utcnow
 from erpsync.store import csvfile
 from erpsync.store.tables import KitComponent, Product
@@ -33,9 +33,9 @@ def normalize_gtin(value: str | None) -> str | None:
     if value is None or not value.strip() or value.strip().upper() == NO_GTIN:
         return None
     try:
-        # ean.validate accepts GTIN-14, EAN-13, UPC-A (12) and EAN-8 with the GS1 check digit
-        return ean.validate(value)
-    except StdnumError as exc:
+        # gtin() accepts GTIN-14, EAN-13, UPC-A (12) and EAN-8 with the GS1 check digit
+        return gtin(value)
+    except DocumentError as exc:
         raise ValueError(f"invalid GTIN {value.strip()!r}: {exc}") from exc
 
 
