@@ -60,6 +60,35 @@ def _insert_once(dialect: str) -> Any:
     )
 
 
+def _movement(
+    sku: str,
+    location: str,
+    bucket: str,
+    quantity: int,
+    reason: str,
+    reference: str | None,
+    key: str | None,
+    at: datetime | None,
+) -> dict[str, Any]:
+    """One movement's row, as ``record`` writes it and ``PageMovements`` queues it.
+
+    Raises:
+        ValueError: unknown bucket.
+    """
+    if bucket not in BUCKETS:
+        raise ValueError(f"unknown stock bucket {bucket!r} (expected one of {', '.join(BUCKETS)})")
+    return {
+        "sku": sku,
+        "location": location,
+        "bucket": bucket,
+        "quantity": quantity,
+        "reason": reason,
+        "reference": reference,
+        "idempotency_key": key,
+        "created_at": at or utcnow(),
+    }
+
+
 def record(
     s: Session,
     *,
@@ -80,18 +109,7 @@ def record(
     Raises:
         ValueError: unknown bucket.
     """
-    if bucket not in BUCKETS:
-        raise ValueError(f"unknown stock bucket {bucket!r} (expected one of {', '.join(BUCKETS)})")
-    values = {
-        "sku": sku,
-        "location": location,
-        "bucket": bucket,
-        "quantity": quantity,
-        "reason": reason,
-        "reference": reference,
-        "idempotency_key": key,
-        "created_at": at or utcnow(),
-    }
+    values = _movement(sku, location, bucket, quantity, reason, reference, key, at)
     dialect = s.get_bind().dialect.name
     if key is not None and dialect in _UPSERT_DIALECTS:
         # one statement, and the UNIQUE constraint decides even against a concurrent writer
@@ -99,16 +117,7 @@ def record(
         return result.first() is not None
     if key is not None and key_exists(s, key):
         return False
-    movement = StockMovement(
-        sku=sku,
-        location=location,
-        bucket=bucket,
-        quantity=quantity,
-        reason=reason,
-        reference=reference,
-        idempotency_key=key,
-        created_at=at or utcnow(),
-    )
+    movement = StockMovement(**values)
     try:
         # a concurrent writer may have inserted the key since the check above: the UNIQUE
         # constraint decides, and the SAVEPOINT keeps the caller's transaction usable
@@ -192,28 +201,14 @@ class PageMovements:
         Raises:
             ValueError: unknown bucket, or ``reference`` is not one of the page's.
         """
-        if bucket not in BUCKETS:
-            raise ValueError(
-                f"unknown stock bucket {bucket!r} (expected one of {', '.join(BUCKETS)})"
-            )
+        values = _movement(sku, location, bucket, quantity, reason, reference, key, at)
         if reference not in self._references:
             raise ValueError(f"{reference!r} is not one of the page's references")
         if key is not None:
             if key in self._keys:
                 return False
             self._keys.add(key)
-        self._rows.append(
-            {
-                "sku": sku,
-                "location": location,
-                "bucket": bucket,
-                "quantity": quantity,
-                "reason": reason,
-                "reference": reference,
-                "idempotency_key": key,
-                "created_at": at or utcnow(),
-            }
-        )
+        self._rows.append(values)
         self._hold(reference, bucket, sku, location, quantity)
         return True
 
