@@ -344,22 +344,34 @@ class MercadoLivreConnector(
     # -- listings -------------------------------------------------------------------------------
 
     def fetch_listings(self) -> Iterator[list[Listing]]:
-        # the next search page is read while this page's multigets go (and its listings are
-        # stored): the search pages, not the limit, paced the listings one page at a time
+        # a pipeline, as fetch_orders: the next search page is read while this page's
+        # multigets go, and its multigets are started before this page's listings are taken
+        # (and stored), so the rate limit, not a page's last answer, paces them
+        size = self.multiget_size
+        started: deque[Pending[dict[str, dict[str, Any] | None]]] = deque()
         for ids in self.read_ahead(self._item_ids()):
-            size = self.multiget_size
             chunks = [ids[start : start + size] for start in range(0, len(ids), size)]
-            # a page's multigets together; a failed one fails the pull, as it would alone
-            for outcome in self.each(self._multiget, chunks):
-                bodies = outcome.get()
-                batch = [
-                    listing
-                    for body in bodies.values()
-                    if body is not None
-                    for listing in listings.listings_from_payload(body, connector=self.name)
-                ]
-                if batch:
-                    yield batch
+            started.append(self.submit(self._multiget, chunks))
+            if len(started) > 1:
+                yield from self._listings_of(started.popleft())
+        while started:
+            yield from self._listings_of(started.popleft())
+
+    def _listings_of(
+        self, pending: Pending[dict[str, dict[str, Any] | None]]
+    ) -> Iterator[list[Listing]]:
+        """A page's multigets' listings, in order; a failed multiget fails the pull, as it
+        would alone."""
+        for outcome in pending.outcomes():
+            bodies = outcome.get()
+            batch = [
+                listing
+                for body in bodies.values()
+                if body is not None
+                for listing in listings.listings_from_payload(body, connector=self.name)
+            ]
+            if batch:
+                yield batch
 
     def _item_ids(self) -> Iterator[list[str]]:
         """The seller's item ids: by offset up to 1000, by scan + scroll_id beyond."""
