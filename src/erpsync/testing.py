@@ -51,6 +51,7 @@ from erpsync.domain import Address, Buyer, Order, OrderItem, OrderStatus
 from erpsync.emulation import Emulator, EmulatorTransport
 from erpsync.engine import availability
 from erpsync.engine.availability import ErpOnHand
+from erpsync.engine.invoice_pull import CURSOR as INVOICES_CURSOR
 from erpsync.engine.invoice_pull import pull_invoices
 from erpsync.engine.invoice_push import push_invoices
 from erpsync.engine.invoices import ALL_MODELS, attach
@@ -67,7 +68,7 @@ from erpsync.http.retry import RetryPolicy
 from erpsync.postsale.domain import PushState
 from erpsync.postsale.nfe import parse_nfe
 from erpsync.postsale.nfe_builder import BUYER_CPF, build_nfe
-from erpsync.store import Store, invoices, ledger, open_store, orders, products, shipments
+from erpsync.store import Store, cursors, invoices, ledger, open_store, orders, products, shipments
 from erpsync.store import erp as erp_store
 from erpsync.store.erp import ErpPushState
 from erpsync.store.tables import OrderRow
@@ -533,7 +534,8 @@ class ErpContract:
     in flight; cancellations follow, the moves the ERP refuses are reported; stock and NF-e
     come back. The emulator implements the ERP part of the kit's API (``erp_skus``,
     ``erp_orders_numbered``, ``erp_order_cancelled``, ``erp_invoice_order``,
-    ``erp_available``, ``erp_add_order``, ``erp_recreate_product``, ``order_create_path``).
+    ``erp_invoice_situation``, ``erp_available``, ``erp_add_order``, ``erp_recreate_product``,
+    ``order_create_path``).
 
     Subclass with ``connector_class`` and ``emulator_class`` set; pytest runs the suite.
     """
@@ -891,6 +893,143 @@ class ErpContract:
         again = pull_invoices(harness.connector, harness.store)
         assert (again.asked, again.new) == (1, 0)
         del second
+
+    # -- invoices stuck in the ERP (its watermark, invoice_hold_hours) ----------------------
+
+    def invoiced(self, harness: Harness, situation: str) -> tuple[str, str, datetime | None]:
+        """One channel order created in the ERP and pulled once (the invoices watermark
+        exists), then 20 minutes later its NF-e issued and put in ``situation``; (its ERP id,
+        the NF-e's key, the watermark before the NF-e)."""
+        (order,) = self.channel_orders(harness, 1)
+        self.push(harness)
+        remote = self.remote_id(harness, order)
+        pull_invoices(harness.connector, harness.store)
+        before = self.watermark(harness)
+        assert before is not None
+        harness.time.advance(minutes=20)
+        key = harness.emulator.erp_invoice_order(remote)
+        harness.emulator.erp_invoice_situation(remote, situation)
+        return remote, key, before
+
+    @staticmethod
+    def watermark(harness: Harness) -> datetime | None:
+        with harness.store.session() as session:
+            return cursors.get_cursor(session, harness.connector.name, INVOICES_CURSOR)
+
+    @staticmethod
+    def stuck(harness: Harness) -> list[dict[str, Any]]:
+        with harness.store.session() as session:
+            return erp_store.stuck_invoices(session)
+
+    @staticmethod
+    def stored(harness: Harness, key: str) -> bool:
+        with harness.store.session() as session:
+            return invoices.by_key(session, key) is not None
+
+    @staticmethod
+    def runs_for(harness: Harness, hours: int) -> None:
+        """Runs every 12 h over ``hours`` (cron runs more often; an ERP's refresh token may
+        lapse after a day unused)."""
+        for _ in range(hours // 12):
+            harness.time.advance(hours=12)
+            pull_invoices(harness.connector, harness.store)
+        harness.time.advance(hours=hours % 12)
+
+    def test_an_invoice_not_yet_authorised_holds_the_watermark_until_it_is(
+        self, harness: Harness
+    ) -> None:
+        """requirement: an order of ours whose NF-e the ERP shows pending (issued, not yet
+        authorised) keeps the invoices watermark where it was, so hours later, once authorised
+        (nothing else changed), it is still in the window and found."""
+        remote, key, before = self.invoiced(harness, "pending")
+        assert pull_invoices(harness.connector, harness.store).new == 0
+        assert self.watermark(harness) == before
+        harness.time.advance(hours=5)
+        assert pull_invoices(harness.connector, harness.store).new == 0
+        assert self.watermark(harness) == before
+        harness.time.advance(hours=5)
+        harness.emulator.erp_invoice_situation(remote, "authorised")
+        started = harness.time.now()
+        report = pull_invoices(harness.connector, harness.store)
+        assert report.new == 1 and self.watermark(harness) == started
+        assert self.stored(harness, key) and self.stuck(harness) == []
+
+    def test_a_cancelled_invoice_does_not_hold_the_watermark(self, harness: Harness) -> None:
+        """requirement: a cancelled NF-e settles nothing to wait for: the watermark moves."""
+        self.invoiced(harness, "cancelled")
+        started = harness.time.now()
+        report = pull_invoices(harness.connector, harness.store)
+        assert report.new == 0 and self.watermark(harness) == started
+        assert self.stuck(harness) == []
+
+    def test_an_invoice_stuck_past_the_hold_stops_holding_the_window_and_is_still_found(
+        self, harness: Harness
+    ) -> None:
+        """requirement: a pending NF-e holds the watermark only for the connector's hold (72 h
+        by default); then the watermark moves on, the order shows in status as stuck since
+        the run that first saw it, and it is asked one by one on every later run, so once
+        authorised its NF-e is found though the listing's window no longer reaches it, and
+        nothing is stuck any more."""
+        remote, key, before = self.invoiced(harness, "pending")
+        seen = harness.time.now()
+        assert pull_invoices(harness.connector, harness.store).stuck == 0
+        assert self.watermark(harness) == before
+        (stuck,) = self.stuck(harness)
+        assert stuck["erp"] == harness.connector.name and stuck["remote_id"] == remote
+        assert stuck["since"] == seen.isoformat()
+        self.runs_for(harness, 71)
+        assert pull_invoices(harness.connector, harness.store).stuck == 0
+        assert self.watermark(harness) == before  # within the hold
+        harness.time.advance(hours=2)
+        started = harness.time.now()
+        report = pull_invoices(harness.connector, harness.store)
+        assert report.stuck == 1 and "1 stuck" in report.summary()
+        assert self.watermark(harness) == started  # past the hold: the window moves on
+        harness.time.advance(hours=1)
+        report = pull_invoices(harness.connector, harness.store)
+        assert (report.asked, report.one_by_one, report.new) == (1, 1, 0)
+        assert report.window is not None and report.window.start > seen
+        assert self.watermark(harness) == report.window.end  # it holds nothing any more
+        assert [s["since"] for s in self.stuck(harness)] == [seen.isoformat()]
+        self.runs_for(harness, 30)
+        harness.emulator.erp_invoice_situation(remote, "authorised")
+        report = pull_invoices(harness.connector, harness.store)
+        assert (report.one_by_one, report.new, report.stuck) == (1, 1, 0)
+        assert self.stored(harness, key) and self.stuck(harness) == []
+
+    def test_the_hold_is_the_connectors_setting(self, emulator: Emulator, time: FakeTime) -> None:
+        """requirement: `invoice_hold_hours` sets how long a stuck NF-e may hold the
+        watermark."""
+        harness = build_harness(
+            self.connector_class, emulator, time, name="erp", invoice_hold=timedelta(hours=2)
+        )
+        try:
+            _, _, before = self.invoiced(harness, "pending")
+            pull_invoices(harness.connector, harness.store)
+            time.advance(hours=1)
+            pull_invoices(harness.connector, harness.store)
+            assert self.watermark(harness) == before
+            time.advance(hours=1, minutes=1)
+            started = time.now()
+            assert pull_invoices(harness.connector, harness.store).stuck == 1
+            assert self.watermark(harness) == started
+        finally:
+            harness.connector.close()
+            harness.store.close()
+
+    def test_an_invoice_cancelled_within_the_hold_is_no_longer_stuck(
+        self, harness: Harness
+    ) -> None:
+        """requirement: a pending NF-e then cancelled in the ERP settles its order: nothing
+        stuck remains and the watermark moves on."""
+        remote, _, _ = self.invoiced(harness, "pending")
+        pull_invoices(harness.connector, harness.store)
+        assert len(self.stuck(harness)) == 1
+        harness.time.advance(hours=1)
+        harness.emulator.erp_invoice_situation(remote, "cancelled")
+        started = harness.time.now()
+        pull_invoices(harness.connector, harness.store)
+        assert self.stuck(harness) == [] and self.watermark(harness) == started
 
 
 class _ChannelStub:

@@ -209,6 +209,14 @@ class BlingEmulator(Emulator):
             self.altered[pedido["id"]] = self.clock()
             return key
 
+    #: situação of an NF-e (Bling v3: 1 Pendente, 2 Cancelada, 5 Autorizada)
+    NFE_SITUACOES = {"pending": 1, "cancelled": 2, "authorised": wire.NFE_AUTORIZADA}
+
+    def erp_invoice_situation(self, remote_id: str, situation: str) -> None:
+        with self.state:
+            nfe = self.pedidos[int(remote_id)]["notaFiscal"]["id"]
+            self.nfes[nfe]["situacao"] = self.NFE_SITUACOES[situation]
+
     def erp_available(self, sku: str) -> int:
         product = self._product_by_code(sku)
         assert product is not None, sku

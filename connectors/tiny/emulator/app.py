@@ -258,6 +258,14 @@ class TinyEmulator(Emulator):
             self.updated[order["id"]] = self.clock()
             return key
 
+    #: situação of a nota fiscal (Olist ERP v3: 1 Pendente, 3 Cancelada, 6 Autorizada)
+    NOTA_SITUACOES = {"pending": 1, "cancelled": 3, "authorised": 6}
+
+    def erp_invoice_situation(self, remote_id: str, situation: str) -> None:
+        with self.lock:
+            nota = self.orders[int(remote_id)]["idNotaFiscal"]
+            self.notas[nota]["situacao"] = self.NOTA_SITUACOES[situation]
+
     def erp_available(self, sku: str) -> int:
         with self.lock:
             product = next(p for p in self.products.values() if p["sku"] == sku)

@@ -198,6 +198,12 @@ class Emulator(ABC):
         invoiced, so the ERP no longer takes its cancellation); its access key."""
         raise NotImplementedError
 
+    def erp_invoice_situation(self, remote_id: str, situation: str) -> None:
+        """Put the NF-e ``erp_invoice_order`` issued for ERP order ``remote_id`` in
+        ``situation``: "pending" (issued, not authorised yet: SEFAZ has not answered),
+        "authorised" or "cancelled"; the order itself is left as it is."""
+        raise NotImplementedError
+
     def erp_available(self, sku: str) -> int:
         """What the ERP shows as available for ``sku`` now (its reservations deducted)."""
         raise NotImplementedError

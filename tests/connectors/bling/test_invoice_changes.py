@@ -16,7 +16,6 @@ from erpsync.engine.invoice_pull import CURSOR, pull_invoices
 from erpsync.engine.order_push import push_erp_orders
 from erpsync.errors import FatalError
 from erpsync.store import cursors, invoices
-from erpsync.store import erp as erp_store
 from erpsync.testing import ErpContract, Harness
 
 
@@ -140,40 +139,6 @@ def test_a_failure_mid_run_leaves_the_watermark(harness, time):
     assert report.new == 1 and report.cursor == started
 
 
-def test_an_nfe_not_yet_authorised_holds_the_watermark_until_it_is(harness, time):
-    """requirement: an order of ours listed with an NF-e not authorised yet keeps the
-    watermark, so once authorised (the order itself unchanged) it is still found."""
-    emulator = harness.emulator
-    (remote,) = pushed(harness, 1)
-    pull_invoices(harness.connector, harness.store)
-    before = watermark(harness)
-    time.advance(minutes=20)
-    key = emulator.erp_invoice_order(remote)
-    nfe = emulator.nfes[emulator.pedidos[int(remote)]["notaFiscal"]["id"]]
-    nfe["situacao"] = 1  # Pendente
-    assert pull_invoices(harness.connector, harness.store).new == 0
-    assert watermark(harness) == before
-    time.advance(hours=5)
-    nfe["situacao"] = 5  # Autorizada
-    started = time.now()
-    report = pull_invoices(harness.connector, harness.store)
-    assert report.new == 1 and watermark(harness) == started
-    with harness.store.session() as session:
-        assert invoices.by_key(session, key) is not None
-
-
-def test_a_cancelled_nfe_does_not_hold_the_watermark(harness, time):
-    emulator = harness.emulator
-    (remote,) = pushed(harness, 1)
-    pull_invoices(harness.connector, harness.store)
-    time.advance(minutes=20)
-    emulator.erp_invoice_order(remote)
-    emulator.nfes[emulator.pedidos[int(remote)]["notaFiscal"]["id"]]["situacao"] = 2
-    started = time.now()
-    report = pull_invoices(harness.connector, harness.store)
-    assert report.new == 0 and watermark(harness) == started
-
-
 def test_a_long_window_is_listed_a_year_at_a_time(harness):
     """requirement: Bling refuses a period over one year (400): a longer window is asked in
     periods of a year at most, each paged."""
@@ -191,39 +156,3 @@ def test_a_long_window_is_listed_a_year_at_a_time(harness):
         ("2025-01-09 09:00:00", "2026-01-09 09:00:00"),
         ("2026-01-09 09:00:00", "2026-03-20 09:00:00"),
     ]
-
-
-def test_an_nfe_stuck_past_the_hold_stops_holding_the_window_and_is_still_found(harness, time):
-    """requirement: an NF-e left pending holds the watermark only for the hold (72 h by
-    default); then the watermark moves on, the order shows in status as stuck, and it is
-    asked one by one on later runs, so once authorised (the order unchanged, outside every
-    later window) its NF-e is found."""
-    emulator = harness.emulator
-    (remote,) = pushed(harness, 1)
-    pull_invoices(harness.connector, harness.store)
-    before = watermark(harness)
-    time.advance(minutes=20)
-    key = emulator.erp_invoice_order(remote)
-    nfe = emulator.nfes[emulator.pedidos[int(remote)]["notaFiscal"]["id"]]
-    nfe["situacao"] = 1  # Pendente
-    seen = time.now()
-    pull_invoices(harness.connector, harness.store)
-    for hours in (12, 12, 12, 12, 12, 11):  # runs for 71 h: within the hold, it stays
-        time.advance(hours=hours)
-        assert pull_invoices(harness.connector, harness.store).stuck == 0
-        assert watermark(harness) == before
-    time.advance(hours=1, minutes=30)
-    started = time.now()
-    report = pull_invoices(harness.connector, harness.store)
-    assert report.stuck == 1 and watermark(harness) == started
-    with harness.store.session() as session:
-        (stuck,) = erp_store.stuck_invoices(session)
-    assert stuck["since"] == seen.isoformat() and stuck["remote_id"] == remote
-    time.advance(hours=12)
-    nfe["situacao"] = 5  # Autorizada
-    report = pull_invoices(harness.connector, harness.store)
-    assert (report.asked, report.one_by_one, report.new, report.stuck) == (1, 1, 1, 0)
-    assert report.window is not None and report.window.start > seen
-    with harness.store.session() as session:
-        assert invoices.by_key(session, key) is not None
-        assert erp_store.stuck_invoices(session) == []
