@@ -49,8 +49,16 @@ from erpsync.http.session import HttpSession, Page, platform_message
 
 #: the consent page (resources/authentication.md); `{app_id}` is credentials.client_id
 CONSENT_URL = "https://www.nuvemshop.com.br/apps/{app_id}/authorize"
-#: the stored token's `seed` column carries the store it was granted for
+#: how tokens stored before the `account` column (migration 0012) named their store, in `seed`
 _USER_PREFIX = "user_id:"
+
+
+def _legacy_store(seed: str | None) -> str | None:
+    """The store a token stored before the `account` column was granted for (its `seed`
+    carried it as `user_id:<id>`); None for any other seed."""
+    if seed is None or not seed.startswith(_USER_PREFIX):
+        return None
+    return seed.removeprefix(_USER_PREFIX) or None
 
 
 class EmptyListing(FatalError):
@@ -104,7 +112,7 @@ class NuvemshopConnector(
                 f"connectors.{self.name}.credentials.access_token: not set and none stored; "
                 f"run `erpsync connectors authorize {self.name}`"
             )
-        granted = (stored.seed or "").removeprefix(_USER_PREFIX)
+        granted = stored.account or _legacy_store(stored.seed)
         if granted and granted != str(self.options.store_id):
             raise ConfigError(
                 f"connectors.{self.name}: the stored token was granted for store {granted}, "
@@ -159,7 +167,7 @@ class NuvemshopConnector(
         if self.context.token_store is None:
             raise ConfigError(f"{self.name}: no token store to keep the token in")
         self.context.token_store.save(
-            self.name, Tokens(access_token=token), seed=f"{_USER_PREFIX}{user_id}"
+            self.name, Tokens(access_token=token, account=user_id or None), seed=None
         )
         return f"store {user_id or self.options.store_id}, scopes {answer.get('scope', '?')}"
 

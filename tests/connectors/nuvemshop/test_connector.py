@@ -15,7 +15,10 @@ from erpsync.emulation import EmulatorTransport
 from erpsync.engine.listings import pull_listings
 from erpsync.engine.push import push_stock
 from erpsync.errors import AuthError, ConfigError
-from erpsync.store import ledger, products
+from erpsync.http.auth import Tokens
+from erpsync.store import ledger, open_store, products
+from erpsync.store.tables import Credential
+from erpsync.store.tokens import SqlTokenStore
 from erpsync.testing import FakeTime, build_harness
 
 
@@ -152,12 +155,65 @@ def test_authorize_trades_the_code_and_stores_token_and_store(emulator, time):
     assert str(STORE_ID) in said
     stored = h.tokens.load("ns")
     assert stored.access_token and stored.refresh_token is None
-    assert stored.seed == f"user_id:{STORE_ID}"
+    assert stored.account == str(STORE_ID) and stored.seed is None
     fresh = NuvemshopConnector(h.connector.settings, h.connector.context)
     assert "authenticated" in fresh.check()
     token_call = emulator.requests_to("/apps/authorize/token")[0]
     assert token_call.form()["grant_type"] == "authorization_code"
     fresh.close()
+    h.connector.close()
+
+
+def _without_configured_token(h):
+    creds = h.connector.credentials.model_copy(update={"access_token": None})
+    settings = type(h.connector.settings)(**{**h.connector.settings.__dict__, "credentials": creds})
+    return NuvemshopConnector(settings, h.connector.context)
+
+
+@pytest.mark.parametrize(
+    ("store_id", "works"), [(STORE_ID, True), (STORE_ID + 1, False)], ids=["same", "other"]
+)
+def test_a_token_stored_before_the_account_column_still_names_its_store(
+    emulator, time, tmp_path, store_id, works
+):
+    """requirement: a token `connectors authorize` stored before the store had an `account`
+    column (its store as `seed: user_id:<id>`) keeps working, and is still refused for
+    another store_id."""
+    store = open_store(f"sqlite:///{tmp_path / 'erpsync.db'}")
+    tokens = SqlTokenStore(store)
+    h = build_harness(
+        NuvemshopConnector,
+        emulator,
+        time,
+        name="ns",
+        store=store,
+        tokens=tokens,
+        options={"store_id": store_id},
+    )
+    access = h.connector.credentials.access_token.get_secret_value()
+    with store.session() as session:  # the row as the earlier release wrote it
+        session.add(Credential(connector="ns", access_token=access, seed=f"user_id:{STORE_ID}"))
+    assert tokens.load("ns").account is None
+    connector = _without_configured_token(h)
+    if works:
+        assert "authenticated" in connector.check()
+    else:
+        with pytest.raises(ConfigError, match=f"granted for store {STORE_ID}"):
+            connector.check()
+    connector.close()
+    h.connector.close()
+    store.close()
+
+
+def test_a_token_for_another_store_is_refused_before_any_request(emulator, time):
+    """requirement: a stored token granted for a store other than options.store_id is a
+    config error naming both."""
+    h = build_harness(NuvemshopConnector, emulator, time, name="ns")
+    h.tokens.save("ns", Tokens(access_token="t", account=str(STORE_ID + 1)), seed=None)
+    connector = _without_configured_token(h)
+    with pytest.raises(ConfigError, match=f"granted for store {STORE_ID + 1}"):
+        connector.check()
+    connector.close()
     h.connector.close()
 
 
