@@ -260,6 +260,10 @@ class MercadoLivreConnector(
         total = (paging.paging_total(first.response) or 0) if first else 0
         if total > self.search_cap:
             paging.close(pages)  # split before paging past the cap, not after
+            # the probe page is not needed while the halves are read: held, each level of
+            # the split kept a page of payloads alive for the rest of the pull (a 100,000-order
+            # pull splits four times: issue 11 section 2, README Memory and start-up)
+            del first
             yield from self._split(window, status, total)
             return
         delivered: set[str] = set()
