@@ -60,27 +60,16 @@ def erp_names(config: Config, capability: Capability) -> list[str]:
     ]
 
 
-def _selected(config: Config, names: list[str] | None, capability: Capability) -> list[str]:
-    from erpsync.engine.runner import select_connectors
-    from erpsync.registry import resolve
-
-    return [
-        n
-        for n in select_connectors(config, names)
-        if capability in resolve(config.connectors[n].type).capabilities
-    ]
-
-
 def push_all(
     st: State, output: Output, names: list[str] | None, dry_run: bool = False
 ) -> list[Outcome]:
     """push-orders over every selected ERP connector (also run by sync)."""
     from erpsync.connector import Capability
     from erpsync.engine.order_push import push_erp_orders
-    from erpsync.engine.runner import build_context, run_all
+    from erpsync.engine.runner import build_context, run_all, select_connectors
 
     config = st.config()
-    selected = _selected(config, names, Capability.PUSH_ORDERS)
+    selected = select_connectors(config, names, Capability.PUSH_ORDERS)
     if not selected:
         return []
     exclude = erp_names(config, Capability.PUSH_ORDERS)
@@ -122,11 +111,11 @@ def pull_all(
 ) -> list[Outcome]:
     """pull-stock over every selected ERP connector (also run by sync)."""
     from erpsync.connector import Capability
-    from erpsync.engine.runner import build_context, run_all
+    from erpsync.engine.runner import build_context, run_all, select_connectors
     from erpsync.engine.stock_pull import pull_stock as pull_one
 
     config = st.config()
-    selected = _selected(config, names, Capability.PULL_STOCK)
+    selected = select_connectors(config, names, Capability.PULL_STOCK)
     if not selected:
         return []
     with st.locked() as store, output.progress("SKUs") as track:

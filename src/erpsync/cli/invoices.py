@@ -173,11 +173,7 @@ def pull_all(
     from erpsync.registry import resolve
 
     config = st.config()
-    selected = [
-        n
-        for n in select_connectors(config, names)
-        if Capability.PULL_INVOICES in resolve(config.connectors[n].type).capabilities
-    ]
+    selected = select_connectors(config, names, Capability.PULL_INVOICES)
     if not selected:
         return []
 

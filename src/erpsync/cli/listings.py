@@ -22,31 +22,19 @@ def pull_listings(
     ] = None,
 ) -> None:
     """Refresh the listing <-> SKU mapping from each channel's catalogue."""
+    from erpsync.cli.sync import _finish as finish
     from erpsync.connector import Capability
     from erpsync.engine.listings import pull_listings as pull_one
     from erpsync.engine.runner import run_all, select_connectors
-    from erpsync.registry import resolve
 
     st, output = state(ctx), out(ctx)
     config = st.config()
-    selected = [
-        n
-        for n in select_connectors(config, connector)
-        if Capability.PULL_LISTINGS in resolve(config.connectors[n].type).capabilities
-    ]
+    selected = select_connectors(config, connector, Capability.PULL_LISTINGS)
     with st.locked() as store:
         outcomes = run_all(config, store, selected, "listings-pull", lambda c: pull_one(c, store))
-    failed = False
-    for outcome in outcomes:
-        if outcome.skipped:
-            output.info(f"{outcome.connector}: skipped: {outcome.skipped}")
-        elif outcome.ok:
-            output.info(f"{outcome.connector}: {outcome.report.count} listings")
-        else:
-            failed = True
-            output.error(f"{outcome.connector}: {outcome.error}")
-    if failed:
-        raise typer.Exit(1)
+    for outcome in output.completed(outcomes):
+        output.info(f"{outcome.connector}: {outcome.report.count} listings")
+    finish(output, outcomes, json_out=False)
 
 
 @app.command("list")

@@ -64,14 +64,9 @@ def push_records(
     """Run ``push`` over every selected connector that has ``capability``; ``command`` names
     the run, ``unit`` the progress; ``none_selected`` is said when none has it."""
     from erpsync.engine.runner import run_all, select_connectors
-    from erpsync.registry import resolve
 
     config = st.config()
-    selected = [
-        n
-        for n in select_connectors(config, names)
-        if capability in resolve(config.connectors[n].type).capabilities
-    ]
+    selected = select_connectors(config, names, capability)
     if not selected:
         if none_selected is not None:
             output.info(none_selected)

@@ -154,14 +154,9 @@ def _pull(
     from erpsync.connector import Capability
     from erpsync.engine.pull import pull_orders as pull_one
     from erpsync.engine.runner import build_context, run_all, select_connectors
-    from erpsync.registry import resolve
 
     config = st.config()
-    selected = [
-        n
-        for n in select_connectors(config, names)
-        if Capability.PULL_ORDERS in resolve(config.connectors[n].type).capabilities
-    ]
+    selected = select_connectors(config, names, Capability.PULL_ORDERS)
     with st.locked() as store, output.progress("orders") as track:
         outcomes = run_all(
             config,
@@ -180,21 +175,18 @@ def _pull(
             context=build_context(config, store, dry_run=dry_run),
             parallel=parallel,
         )
-    for outcome in outcomes:
-        if outcome.skipped:
-            output.info(f"{outcome.connector}: skipped: {outcome.skipped}")
-        elif outcome.ok:
-            r = outcome.report
-            output.info(
-                f"{outcome.connector}: {r.fetched} fetched, {r.new} new, {r.updated} updated, "
-                f"{r.quarantined} quarantined"
-                + (f", {len(r.rejected)} files rejected" if r.rejected else "")
-                + (f", {len(r.unknown_skus)} unknown SKUs" if r.unknown_skus else "")
-                + (" (dry run)" if dry_run else "")
-            )
-            if dry_run and not output.json_mode:
-                for change in r.changes:
-                    output.info(f"  {change}")
+    for outcome in output.completed(outcomes):
+        r = outcome.report
+        output.info(
+            f"{outcome.connector}: {r.fetched} fetched, {r.new} new, {r.updated} updated, "
+            f"{r.quarantined} quarantined"
+            + (f", {len(r.rejected)} files rejected" if r.rejected else "")
+            + (f", {len(r.unknown_skus)} unknown SKUs" if r.unknown_skus else "")
+            + (" (dry run)" if dry_run else "")
+        )
+        if dry_run and not output.json_mode:
+            for change in r.changes:
+                output.info(f"  {change}")
     return outcomes
 
 
@@ -210,14 +202,9 @@ def _push(
     from erpsync.connector import Capability
     from erpsync.engine.push import push_stock as push_one
     from erpsync.engine.runner import run_all, select_connectors
-    from erpsync.registry import resolve
 
     config = st.config()
-    selected = [
-        n
-        for n in select_connectors(config, names)
-        if Capability.PUSH_STOCK in resolve(config.connectors[n].type).capabilities
-    ]
+    selected = select_connectors(config, names, Capability.PUSH_STOCK)
     safety = config.stock.safety_stock
     on_hand = _on_hand(config)
     with st.locked() as store, output.progress("listings") as track:
@@ -265,15 +252,11 @@ def _on_hand(config: Config) -> OnHandFactory | None:
     source = config.stock.source
     if source is None:
         return None
+    from erpsync.cli.erp import erp_names
     from erpsync.connector import Capability
     from erpsync.engine.availability import ErpOnHand
-    from erpsync.registry import resolve
 
-    erps = [
-        name
-        for name, settings in config.connectors.items()
-        if Capability.PUSH_ORDERS in resolve(settings.type).capabilities
-    ]
+    erps = erp_names(config, Capability.PUSH_ORDERS)
     return lambda session: ErpOnHand(session, source, erps)
 
 

@@ -27,7 +27,7 @@ from typing import Any
 
 from erpsync import sandbox
 from erpsync.config import Config
-from erpsync.connector import Connector, ConnectorContext
+from erpsync.connector import Capability, Connector, ConnectorContext
 from erpsync.errors import ConfigError, ConnectorError, DatabaseError, ErpsyncError
 from erpsync.http.redact import Redactor
 from erpsync.registry import resolve
@@ -60,15 +60,22 @@ class Outcome:
         return "failed" if not self.ok else "partial" if self.shortfall else "ok"
 
 
-def select_connectors(config: Config, names: Sequence[str] | None) -> list[str]:
-    """The enabled connectors, or exactly those named (an unknown name is a usage error)."""
+def select_connectors(
+    config: Config, names: Sequence[str] | None, capability: Capability | None = None
+) -> list[str]:
+    """The enabled connectors, or exactly those named (an unknown name is a usage error);
+    with ``capability``, only those whose type has it (a command runs on those it can)."""
     if names:
         unknown = [n for n in names if n not in config.connectors]
         if unknown:
             known = ", ".join(config.connectors) or "none configured"
             raise ConfigError(f"unknown connector {unknown[0]!r} (configured: {known})")
-        return list(dict.fromkeys(names))
-    return [name for name, s in config.connectors.items() if s.enabled]
+        selected = list(dict.fromkeys(names))
+    else:
+        selected = [name for name, s in config.connectors.items() if s.enabled]
+    if capability is None:
+        return selected
+    return [n for n in selected if capability in resolve(config.connectors[n].type).capabilities]
 
 
 def build_context(config: Config, store: Store, **overrides: Any) -> ConnectorContext:
