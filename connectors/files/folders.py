@@ -3,7 +3,10 @@ whole through a hidden temporary file and a rename, never deleted or rewritten i
 
 from __future__ import annotations
 
+import csv
+import io
 import os
+from collections.abc import Sequence
 from pathlib import Path
 
 #: names of files another program is still writing (or hidden files): never touched
@@ -63,3 +66,20 @@ def show(path: Path) -> str:
     except ValueError:
         return str(path)
     return f"./{relative}" if str(relative) != "." else "."
+
+
+def read_index(path: Path) -> list[dict[str, str]]:
+    """The rows of a CSV index the connector keeps (invoices, tracking); none when absent."""
+    if not path.exists():
+        return []
+    with path.open(encoding="utf-8", newline="") as handle:
+        return [dict(row) for row in csv.DictReader(handle)]
+
+
+def index_text(rows: list[dict[str, str]], columns: Sequence[str]) -> bytes:
+    """A CSV index with a header of ``columns``, each row's other keys left out."""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows({k: row.get(k, "") for k in columns} for row in rows)
+    return buffer.getvalue().encode("utf-8")

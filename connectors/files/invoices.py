@@ -9,12 +9,10 @@ nothing, so a replay after a crash is harmless.
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Sequence
 from pathlib import Path
 
-from erpsync.connectors.files.folders import write_atomically
+from erpsync.connectors.files.folders import index_text, read_index, write_atomically
 from erpsync.domain import Invoice, SendResult
 
 INDEX = "index.csv"
@@ -30,7 +28,7 @@ def write_invoices(folder: Path, invoices: Sequence[Invoice]) -> list[SendResult
         return [_failed(i, error) for i in invoices]
     try:
         folder.mkdir(exist_ok=True)
-        rows = _read_index(folder / INDEX)
+        rows = read_index(folder / INDEX)
     except OSError as exc:
         return [_failed(i, f"cannot use {folder}: {exc.strerror or exc}") for i in invoices]
     known = {row["access_key"] for row in rows}
@@ -52,7 +50,7 @@ def write_invoices(folder: Path, invoices: Sequence[Invoice]) -> list[SendResult
             known.add(invoice.access_key)
         results.append(SendResult(ref=invoice.access_key, ok=True, remote_id=name))
     try:
-        write_atomically(folder / INDEX, _index_text(rows))
+        write_atomically(folder / INDEX, index_text(rows, COLUMNS))
     except OSError as exc:
         return [_failed(i, f"cannot write {INDEX}: {exc.strerror or exc}") for i in invoices]
     return results
@@ -69,21 +67,6 @@ def _row(invoice: Invoice, name: str) -> dict[str, str]:
         "total": str(invoice.total),
         "file": name,
     }
-
-
-def _read_index(path: Path) -> list[dict[str, str]]:
-    if not path.exists():
-        return []
-    with path.open(encoding="utf-8", newline="") as handle:
-        return [dict(row) for row in csv.DictReader(handle)]
-
-
-def _index_text(rows: list[dict[str, str]]) -> bytes:
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=COLUMNS, lineterminator="\n")
-    writer.writeheader()
-    writer.writerows({k: row.get(k, "") for k in COLUMNS} for row in rows)
-    return buffer.getvalue().encode("utf-8")
 
 
 def _failed(invoice: Invoice, error: str) -> SendResult:

@@ -9,11 +9,10 @@ harmless); with another code its row is replaced (the seller corrected it).
 from __future__ import annotations
 
 import csv
-import io
 from collections.abc import Sequence
 from pathlib import Path
 
-from erpsync.connectors.files.folders import write_atomically
+from erpsync.connectors.files.folders import index_text, read_index, write_atomically
 from erpsync.domain import SendResult, TrackingUpdate
 
 FILE = "tracking.csv"
@@ -35,14 +34,14 @@ def write_tracking(outbox: Path, updates: Sequence[TrackingUpdate]) -> list[Send
         return [_failed(u, error) for u in updates]
     path = outbox / FILE
     try:
-        rows = _read(path)
+        rows = read_index(path)
     except (OSError, csv.Error, UnicodeDecodeError) as exc:
         return [_failed(u, f"cannot read {path}: {exc}") for u in updates]
     by_key = {(r["order_external_id"], r["shipment_ref"]): r for r in rows}
     for update in updates:
         by_key[(update.order_external_id, update.shipment_ref)] = _row(update)
     try:
-        write_atomically(path, _text(list(by_key.values())))
+        write_atomically(path, index_text(list(by_key.values()), COLUMNS))
     except OSError as exc:
         return [_failed(u, f"cannot write {path}: {exc.strerror or exc}") for u in updates]
     return [SendResult(ref=u.shipment_ref, ok=True, remote_id=FILE) for u in updates]
@@ -57,21 +56,6 @@ def _row(update: TrackingUpdate) -> dict[str, str]:
         "tracking_url": update.tracking_url or "",
         "shipped_at": update.shipped_at.isoformat() if update.shipped_at else "",
     }
-
-
-def _read(path: Path) -> list[dict[str, str]]:
-    if not path.exists():
-        return []
-    with path.open(encoding="utf-8", newline="") as handle:
-        return [dict(row) for row in csv.DictReader(handle)]
-
-
-def _text(rows: list[dict[str, str]]) -> bytes:
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=COLUMNS, lineterminator="\n")
-    writer.writeheader()
-    writer.writerows({k: row.get(k, "") for k in COLUMNS} for row in rows)
-    return buffer.getvalue().encode("utf-8")
 
 
 def _failed(update: TrackingUpdate, error: str) -> SendResult:
