@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 
 import httpx
 import pytest
@@ -401,3 +402,24 @@ def test_invalid_sizes_are_rejected():
         OffsetPaginator(0)
     with pytest.raises(ValueError, match="size must be positive"):
         PageNumberPaginator(0)
+
+
+def test_no_page_is_read_ahead_past_a_total_the_platform_told(mock_connector):
+    """requirement: on a platform that tells the listing's total, pages read ahead stop at
+    it: every record once, in order, and no request for a page past the end."""
+    asked: list[tuple[int, str]] = []  # (offset, thread), when sent
+    handler, _ = offset_api(230, limit_cap=10)
+
+    def slow(request: httpx.Request) -> httpx.Response:
+        asked.append((int(request.url.params["offset"]), threading.current_thread().name))
+        time.sleep(0.06)  # answers wait on the network, so the fan-out stays wide
+        return handler(request)
+
+    connector = mock_connector(slow)
+    connector.http.round_trips.record(0.3)
+    paginator = OffsetPaginator(10, total=lambda r: r.json()["paging"]["total"])
+    pages = list(connector.paginate(paginator, "/s", records=results, ahead=4))
+    assert [n for page in pages for n in page.records] == list(range(230))
+    time.sleep(0.2)  # a page read ahead past the end would have been sent by now
+    assert sorted(offset for offset, _ in asked) == [10 * n for n in range(23)]
+    assert sum(thread.startswith("erpsync-") for _, thread in asked) > 3  # read ahead

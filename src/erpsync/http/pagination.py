@@ -146,6 +146,9 @@ class OffsetPaginator(BasePaginator):
         self.boundary_unproven = False
         #: the keys of the last ``overlap`` records of the page read last
         self._tail: list[Any] | None = None
+        #: the listing's size as its last answer told it (``total``): no page is read ahead
+        #: past it
+        self.known_total: int | None = None
         self.offset = start
         self.offset_param = offset_param
         self.limit_param = limit_param
@@ -164,6 +167,8 @@ class OffsetPaginator(BasePaginator):
         if served is not None and 0 < served < self.limit:
             self.limit = served
         total = self.total(response) if self.total else None
+        if total is not None:
+            self.known_total = total
         short = len(records) < self.limit
         if self.proves_boundaries:
             self._check_boundary(records)
@@ -192,14 +197,16 @@ class OffsetPaginator(BasePaginator):
 
     def upcoming(self, params: Params, count: int) -> list[Params]:
         """The parameters of the next ``count`` pages, the next one first, should each come
-        full at the current limit (never past ``max_offset``): for reading pages ahead
-        without a total. A guess: ``HttpSession.paginate`` uses a page read ahead only when
-        the listing asks for exactly its parameters."""
+        full at the current limit (never past ``max_offset``, nor past a total the platform
+        told): for reading pages ahead. A guess without a total: ``HttpSession.paginate``
+        uses a page read ahead only when the listing asks for exactly its parameters."""
         step = self.limit - self.overlap if self.limit > self.overlap else self.limit
         found = []
         for index in range(count):
             offset = self.offset + index * step
             if self.max_offset is not None and offset > self.max_offset:
+                break
+            if self.known_total is not None and offset >= self.known_total:
                 break
             page = {**params, self.offset_param: offset}
             if self.limit_param:

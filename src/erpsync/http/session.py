@@ -425,15 +425,16 @@ class HttpSession:
         ``params_in="json"`` sends the paging parameters as the JSON body (POST searches).
 
         ``ahead``: up to this many later pages are requested while this one is read, for a
-        paginator that can say where the next pages start (``OffsetPaginator.upcoming``) on
-        a platform that tells no total: a listing latency would otherwise pace, one round
-        trip per page. Pages still come in order, each checked as if read alone; a page
-        read ahead is used only when the listing asks for exactly it, and those past the
-        last page are wasted requests (fewer than ``ahead``). How many: one more every
-        ``PAGES_PER_STEP`` pages read (a short listing, which its rate limit's burst covers
-        anyway, wastes none or one), no more than the operation's rate limit spends in a
-        round trip, plus one; none while the session's answers come at once
-        (``Fanout.wide``).
+        paginator that can say where the next pages start (``OffsetPaginator.upcoming``): a
+        listing latency would otherwise pace, one round trip per page. Pages still come in
+        order, each checked as if read alone; a page read ahead is used only when the
+        listing asks for exactly it. On a platform that tells no total, those past the last
+        page are wasted requests (fewer than ``ahead``); with a total, none is asked for
+        past it (a listing that shrinks while read may still waste one). How many: without a
+        total, one more every ``PAGES_PER_STEP`` pages read (a short listing, which its rate
+        limit's burst covers anyway, wastes none or one); with one, ``ahead`` at once; never
+        more than the operation's rate limit spends in a round trip, plus one; none while
+        the session's answers come at once (``Fanout.wide``).
         """
         state: dict[str, Any] = dict(params or {})
         paginator.init_request(state)
@@ -474,10 +475,11 @@ class HttpSession:
                     with self._lock:
                         self.unproven_listings += 1
                 if upcoming is not None:
-                    # one more page ahead every PAGES_PER_STEP pages read
-                    depth = min(
-                        ahead, 1 + number // PAGES_PER_STEP, self._pages_in_flight(operation)
-                    )
+                    # without a total, one more page ahead every PAGES_PER_STEP pages read (a
+                    # guess past the end is a wasted request); with one, none can be wasted
+                    told = getattr(paginator, "known_total", None) is not None
+                    ramp = ahead if told else 1 + number // PAGES_PER_STEP
+                    depth = min(ahead, ramp, self._pages_in_flight(operation))
                     for page in upcoming(state, depth):
                         key = _page_key(url, page)
                         if key in early:
