@@ -65,6 +65,9 @@ NEW_FORMAT = {"x-format-new": "true"}
 MIN_WINDOW = timedelta(seconds=1)
 #: searches re-read after one delivered fewer orders than its total, before giving up
 MAX_REREADS = 2
+#: item search pages requested ahead at most; the core asks for fewer when the items limit
+#: spends less than this in a round trip, and none past the search's total
+ITEM_PAGES_AHEAD = 4
 
 #: one detail call: ("billing_info" | "shipment", its id)
 _Call = tuple[str, str]
@@ -385,7 +388,12 @@ class MercadoLivreConnector(
         paginator = OffsetPaginator(
             limit, total=paging.paging_total, max_offset=self.items_offset_cap - limit
         )
-        pages = self.paginate(paginator, path, records=_item_ids_of, operation="items")
+        # the later offset pages are asked for while one is read (the total is known from
+        # the first answer, so none past it): a seller's catalogue is listed at the items
+        # limit's pace, not one round trip per page (issue 11 section 1)
+        pages = self.paginate(
+            paginator, path, records=_item_ids_of, operation="items", ahead=ITEM_PAGES_AHEAD
+        )
         first = next(pages, None)
         total = (paging.paging_total(first.response) or 0) if first else 0
         if total <= self.items_offset_cap:
