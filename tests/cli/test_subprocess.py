@@ -159,12 +159,9 @@ def _packages(modules):
     return {m.split(".")[0] for m in modules}
 
 
-def test_a_pull_imports_neither_alembic_nor_httpx_command_line(tmp_path):
-    """requirement: a pull loads httpx but not httpx's own CLI (click, pygments, rich.syntax:
-    3 MiB and 40-70 ms per process): erpsync.http keeps httpx._main out. And no Alembic
-    (12-15 MiB, 0.7 s): a fresh database is made from the models, one at the head needs
-    nothing."""
-    (tmp_path / "erpsync.yaml").write_text(
+def _write_ml_sandbox_config(directory: Path) -> None:
+    """A config of one Mercado Livre connector against its sandbox."""
+    (directory / "erpsync.yaml").write_text(
         "database: sqlite:///store.db\n"
         "connectors:\n"
         "  ml:\n"
@@ -175,6 +172,14 @@ def test_a_pull_imports_neither_alembic_nor_httpx_command_line(tmp_path):
         "      client_secret: sandbox-secret\n"
         "      refresh_token: TG-sandbox-refresh\n"
     )
+
+
+def test_a_pull_imports_neither_alembic_nor_httpx_command_line(tmp_path):
+    """requirement: a pull loads httpx but not httpx's own CLI (click, pygments, rich.syntax:
+    3 MiB and 40-70 ms per process): erpsync.http keeps httpx._main out. And no Alembic
+    (12-15 MiB, 0.7 s): a fresh database is made from the models, one at the head needs
+    nothing."""
+    _write_ml_sandbox_config(tmp_path)
     for database in ("fresh", "at the head"):
         modules = imported_by("pull-orders", cwd=tmp_path)
         assert {"httpx", "erpsync.http.session", "sqlalchemy"} <= modules, database
@@ -192,17 +197,7 @@ def test_a_pull_outside_a_terminal_imports_neither_rich_nor_other_connectors(tmp
     assert "erpsync.engine.pull" in modules and "tests.engine.fakes" in modules
     assert not {"rich", "starlette", "uvicorn"} & _packages(modules)
     assert not {m for m in modules if m.startswith(("erpsync.connectors.", "erpsync.emulation"))}
-    (tmp_path / "erpsync.yaml").write_text(
-        "database: sqlite:///store.db\n"
-        "connectors:\n"
-        "  ml:\n"
-        "    type: mercadolivre\n"
-        "    sandbox: true\n"
-        "    credentials:\n"
-        "      client_id: sandbox-app\n"
-        "      client_secret: sandbox-secret\n"
-        "      refresh_token: TG-sandbox-refresh\n"
-    )
+    _write_ml_sandbox_config(tmp_path)
     modules = imported_by("pull-orders", cwd=tmp_path)
     connectors = {m.split(".")[2] for m in modules if m.startswith("erpsync.connectors.")}
     assert connectors == {"mercadolivre"}
