@@ -44,7 +44,7 @@ from erpsync.engine.invoices import ALL_MODELS, ModelsFor, attach
 from erpsync.errors import InvoiceRefusedError
 from erpsync.postsale.domain import InvoiceSource as Origin
 from erpsync.postsale.nfe import parse_nfe
-from erpsync.store import Store, cursors, invoices, orders
+from erpsync.store import Store, cursors, orders
 from erpsync.store import erp as erp_store
 
 log = logging.getLogger("erpsync.engine.invoice_pull")
@@ -141,8 +141,8 @@ def pull_invoices(
                 push.updated_at,
                 push.invoice_stuck_since,
             )
-            for row, push in erp_store.pushed_orders(session, source.name)
-            if row.id is not None and not invoices.invoices_of(session, row.id)
+            for row, push in erp_store.awaiting_invoices(session, source.name)
+            if row.id is not None
         ]
     ids = {(o.ref.connector, o.ref.external_id): o.order_id for o in awaiting}
     listing = source.lists_invoice_changes and watermark is not None

@@ -99,14 +99,17 @@ def candidates(
     return list(s.exec(query).all())
 
 
-def pushed_orders(s: Session, connector: str) -> list[tuple[OrderRow, ErpPush]]:
-    """Channel orders created in ``connector`` (with their record), oldest first."""
+def awaiting_invoices(s: Session, connector: str) -> list[tuple[OrderRow, ErpPush]]:
+    """Channel orders created in ``connector`` (with their record) that have no invoice yet,
+    oldest first: one query, however many orders were invoiced before."""
+    invoiced = select(InvoiceRow.id).where(col(InvoiceRow.order_id) == col(OrderRow.id))
     rows = s.exec(
         select(OrderRow, ErpPush)
         .join(ErpPush, col(ErpPush.order_id) == col(OrderRow.id))
         .where(ErpPush.connector == connector)
         .where(ErpPush.state == ErpPushState.CREATED.value)
         .where(col(ErpPush.remote_id).is_not(None))
+        .where(~invoiced.exists())
         .order_by(col(OrderRow.created_at), col(OrderRow.id))
     ).all()
     return [(order, push) for order, push in rows]
