@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import case, func
 from sqlmodel import Session, col, select
@@ -99,17 +100,21 @@ def candidates(
     return list(s.exec(query).all())
 
 
+def _has_no_invoice() -> Any:
+    """The query's channel order (``OrderRow``) has no invoice attached."""
+    return ~select(InvoiceRow.id).where(col(InvoiceRow.order_id) == col(OrderRow.id)).exists()
+
+
 def awaiting_invoices(s: Session, connector: str) -> list[tuple[OrderRow, ErpPush]]:
     """Channel orders created in ``connector`` (with their record) that have no invoice yet,
     oldest first: one query, however many orders were invoiced before."""
-    invoiced = select(InvoiceRow.id).where(col(InvoiceRow.order_id) == col(OrderRow.id))
     rows = s.exec(
         select(OrderRow, ErpPush)
         .join(ErpPush, col(ErpPush.order_id) == col(OrderRow.id))
         .where(ErpPush.connector == connector)
         .where(ErpPush.state == ErpPushState.CREATED.value)
         .where(col(ErpPush.remote_id).is_not(None))
-        .where(~invoiced.exists())
+        .where(_has_no_invoice())
         .order_by(col(OrderRow.created_at), col(OrderRow.id))
     ).all()
     return [(order, push) for order, push in rows]
@@ -142,12 +147,11 @@ def note_invoices_stuck(
 def stuck_invoices(s: Session) -> list[dict[str, str]]:
     """Orders created in an ERP whose NF-e has been stuck there (pending, rejected, or its
     invoice refused here) and that still have no invoice, longest stuck first (``status``)."""
-    has_invoice = select(InvoiceRow.order_id).where(col(InvoiceRow.order_id) == col(OrderRow.id))
     rows = s.exec(
         select(ErpPush.connector, OrderRow.connector, OrderRow.external_id, ErpPush)
         .join(OrderRow, col(ErpPush.order_id) == col(OrderRow.id))
         .where(col(ErpPush.invoice_stuck_since).is_not(None))
-        .where(~has_invoice.exists())
+        .where(_has_no_invoice())
         .order_by(col(ErpPush.invoice_stuck_since), col(OrderRow.id))
     ).all()
     return [
