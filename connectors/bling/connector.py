@@ -380,11 +380,16 @@ class BlingConnector(
         its order (the SDK's nfes get.interface.ts: id, tipo, situacao, numero, dataEmissao,
         contato, loja; `numeroPedidoLoja` only on GET /nfe/{id}, changelog v306), while the
         order gets its `notaFiscal.id` when the NF-e is issued from it, which changes it. The
-        filter is sent as a local day and time ("2024-01-01 10:00:00"): the changelog v306
-        example shows days only, but v301 added the time to the same filters of /produtos as a
-        correction and API v2's dataAlteracao took one; a day alone would list every order
-        changed that day on each run [U: check against a live account]. One year at most per
-        request (v306)."""
+        filter is sent as a local day and time ("2024-01-01 10:00:00"), the form Bling's own
+        OpenAPI document for v3 declares for these two parameters (`format: datetime`,
+        examples "2022-01-01 10:00:00" / "2022-01-15 11:00:00"; `dataInicial`/`dataFinal`
+        are `format: date`): followed from its public copy in tempont/bling-erp-api-python,
+        specs/bling-openapi-reference.json, where the changelog v306 example shows days only.
+        A day alone would list every order changed that day on each run. The zone is not
+        documented: the seller's (the examples carry no offset, like every Bling time); were
+        Bling to read it as UTC, the start would only reach further back, and the end missed
+        now is covered by the next window, which starts before this one's end. One year at
+        most per request (v306)."""
         wanted = {ref.remote_id: ref for ref in orders}
         changed: list[ErpOrderRef] = []
         for start, end in _periods(window):

@@ -695,20 +695,28 @@ def _summary(pedido: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-#: the period filters of GET /pedidos/vendas this emulator applies (pedidosVendas
-#: get.interface.ts): `<name>Inicial` / `<name>Final`
-PERIOD_FILTERS = ("data", "dataAlteracao")
+#: the period filters of GET /pedidos/vendas this emulator applies, `<name>Inicial` /
+#: `<name>Final`, and the forms each takes. Bling's own OpenAPI document for v3 (the
+#: reference behind developer.bling.com.br/referencia; public copy in
+#: tempont/bling-erp-api-python, specs/bling-openapi-reference.json, `/pedidos/vendas` GET)
+#: declares `dataInicial`/`dataFinal` `format: date`, example "2022-01-01", and
+#: `dataAlteracaoInicial`/`dataAlteracaoFinal` `format: datetime`, examples "2022-01-01
+#: 10:00:00" and "2022-01-15 11:00:00" (a local time, no offset). A day alone is also taken
+#: for the alteration filters (the changelog v306 example gives days; the whole day is meant)
+#: [U]; a time on a date filter, an ISO "T" or an offset is a 400.
+PERIOD_FILTERS: dict[str, tuple[str, ...]] = {
+    "data": ("date",),
+    "dataAlteracao": ("datetime", "date"),
+}
 
 
 def _periods(query: Any) -> tuple[dict[str, tuple[datetime, datetime]], Response | None]:
-    """The asked periods as local-time bounds, or the 400 Bling answers: a value that is
-    neither a day ("2024-01-01", the changelog v306 example: the whole day) nor a day and time
-    ("2024-01-01 10:00:00", as v2's dataAlteracao and v3's /produtos filters take it, changelog
-    v301), or a period over one year (v306)."""
+    """The asked periods as local-time bounds, or the 400 Bling answers: a value not in a form
+    its filter takes (PERIOD_FILTERS), or a period over one year (changelog v306)."""
     periods: dict[str, tuple[datetime, datetime]] = {}
-    for name in PERIOD_FILTERS:
-        low = _moment(query.get(name + "Inicial"), end=False)
-        high = _moment(query.get(name + "Final"), end=True)
+    for name, forms in PERIOD_FILTERS.items():
+        low = _moment(query.get(name + "Inicial"), forms, end=False)
+        high = _moment(query.get(name + "Final"), forms, end=True)
         for end, bound in (("Inicial", low), ("Final", high)):
             if bound is False:
                 return {}, wire.validation(
@@ -727,17 +735,20 @@ def _periods(query: Any) -> tuple[dict[str, tuple[datetime, datetime]], Response
     return periods, None
 
 
-def _moment(value: str | None, *, end: bool) -> datetime | bool | None:
+def _moment(value: str | None, forms: tuple[str, ...], *, end: bool) -> datetime | bool | None:
     """A filter's value as a local time (a day: its first or last second); None when absent,
-    False when malformed."""
+    False when malformed or in a form the filter does not take ("date": "2024-01-01",
+    "datetime": "2024-01-01 10:00:00")."""
     if value is None:
         return None
     try:
-        if len(value) == 10:
+        if len(value) == 10 and "date" in forms:
             day = date.fromisoformat(value)
+            if day.isoformat() != value:  # "2024-W01-1" is ISO too, not Bling's
+                return False
             clock = time(23, 59, 59) if end else time()
             return datetime.combine(day, clock, BRAZIL)
-        if len(value) == 19 and value[10] == " ":
+        if len(value) == 19 and value[10] == " " and "datetime" in forms:
             return datetime.strptime(value, "%Y-%m-%d %H:%M:%S").replace(tzinfo=BRAZIL)
     except ValueError:
         return False

@@ -138,8 +138,9 @@ def test_an_intermediador_needs_a_valid_cnpj_and_the_user_name(client, intermedi
 
 
 def test_the_order_listing_takes_periods_of_a_year_at_most(client, time):
-    """requirement: `dataAlteracaoInicial`/`Final` take a day or a day and time; another form,
-    or a period over one year (changelog v306), is a 400 naming the field."""
+    """requirement: `dataAlteracaoInicial`/`Final` take a local day and time ("2022-01-01
+    10:00:00", Bling's OpenAPI example) or a day; another form, or a period over one year
+    (changelog v306), is a 400 naming the field."""
     access = refresh(client, BOOTSTRAP_REFRESH).json()["access_token"]
     headers = {"Authorization": f"Bearer {access}"}
 
@@ -159,3 +160,36 @@ def test_the_order_listing_takes_periods_of_a_year_at_most(client, time):
     too_long = listing(dataAlteracaoInicial="2023-01-01", dataAlteracaoFinal="2024-02-12")
     assert too_long.status_code == 400
     assert too_long.json()["error"]["type"] == "VALIDATION_ERROR"
+
+
+def test_the_order_listing_takes_each_period_filter_in_its_documented_form(client, time):
+    """requirement: Bling's OpenAPI declares `dataInicial`/`dataFinal` a date ("2022-01-01")
+    and `dataAlteracaoInicial`/`Final` a datetime ("2022-01-01 10:00:00", local, no offset):
+    a time on the order-date filter, an ISO "T" time, an offset or an ISO week date is a 400
+    naming the field; the documented forms are answered."""
+    access = refresh(client, BOOTSTRAP_REFRESH).json()["access_token"]
+    headers = {"Authorization": f"Bearer {access}"}
+
+    def listing(**params: str) -> httpx.Response:
+        time.advance(seconds=1)  # 3 requests per second
+        return client.get("/Api/v3/pedidos/vendas", params=params, headers=headers)
+
+    assert listing(dataInicial="2022-01-01", dataFinal="2022-01-15").status_code == 200
+    documented = listing(
+        dataAlteracaoInicial="2022-01-01 10:00:00", dataAlteracaoFinal="2022-01-15 11:00:00"
+    )
+    assert documented.status_code == 200
+    refused = {
+        "dataInicial": ["2022-01-01 10:00:00", "2022-01-01T00:00:00"],
+        "dataAlteracaoInicial": [
+            "2022-01-01T10:00:00",
+            "2022-01-01 10:00:00-03:00",
+            "2022-01-01T13:00:00Z",
+            "2022-W01-1",
+        ],
+    }
+    for name, values in refused.items():
+        for value in values:
+            answer = listing(**{name: value})
+            assert answer.status_code == 400, (name, value)
+            assert answer.json()["error"]["fields"][0]["element"] == name
