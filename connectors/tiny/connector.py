@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator, Mapping, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 import httpx
@@ -333,13 +333,21 @@ class TinyConnector(
         order, with no read of the order. A nota created before the window and authorised
         later would not be listed again, so one of ours the listing shows not yet authorised
         (pending, sent, rejected for now) is reported unsettled and the watermark waits for
-        it; a cancelled or denied one is final."""
+        it; a cancelled or denied one is final.
+
+        Days, not times: the window is widened to whole days, which overlap the previous
+        window's last day (a nota created late on a day the last run already listed is listed
+        again, and authorised since, read now). Whose day it is Tiny does not document (bare
+        days, times without an offset; API 2.0 "dd/mm/yyyy"): the account is Brazilian, so
+        São Paulo's, but each bound takes whichever of São Paulo's and UTC's days reaches
+        further (the São Paulo day at the start, the UTC day at the end, from 21:00 local),
+        so a nota created in the window is listed on either reading, the same run."""
         by_id = {ref.remote_id: ref for ref in orders}
         by_number = {ref.number: ref for ref in orders}
         params = {
             "tipo": "S",
-            "dataInicial": order_map.local_date(window.start),
-            "dataFinal": order_map.local_date(window.end),
+            "dataInicial": min(_days(window.start)),
+            "dataFinal": max(_days(window.end)),
         }
         waiting: dict[str, ErpOrderRef] = {}
         settled: set[str] = set()
@@ -434,6 +442,11 @@ def _total(response: httpx.Response) -> int | None:
     paging = response.json().get("paginacao") or {}
     total = paging.get("total")
     return int(total) if total is not None else None
+
+
+def _days(moment: datetime) -> tuple[str, str]:
+    """The moment's calendar day ("2023-01-01") in the seller's zone and in UTC."""
+    return order_map.local_date(moment), moment.astimezone(UTC).date().isoformat()
 
 
 def _local_time(moment: datetime) -> str:

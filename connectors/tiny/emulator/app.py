@@ -27,7 +27,7 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Awaitable, Callable
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -61,6 +61,11 @@ class TinyEmulator(Emulator):
 
     Args (besides the kit's seed/clock/sandbox_orders):
         reads_per_minute / writes_per_minute: the account's budgets (the plan's).
+        nota_day_zone: the zone whose calendar day `GET /notas?dataInicial=&dataFinal=`
+            compares (a nota's creation day). Tiny's documents do not name it: the v3
+            document's examples are bare days ("2023-01-01") and times without an offset, API
+            2.0 asks "dd/mm/yyyy"; the account's own zone, São Paulo, is the default, and UTC
+            lets a test check that a client misses nothing if it were that.
     """
 
     def __init__(
@@ -71,8 +76,10 @@ class TinyEmulator(Emulator):
         sandbox_orders: int = 6,
         reads_per_minute: int = 120,
         writes_per_minute: int = 60,
+        nota_day_zone: tzinfo = LOCAL,
     ) -> None:
         self.budgets = {"read": reads_per_minute, "write": writes_per_minute}
+        self.nota_day_zone = nota_day_zone
         super().__init__(seed=seed, clock=clock, sandbox_orders=sandbox_orders)
 
     order_create_path = "/pedidos"
@@ -520,7 +527,8 @@ class TinyEmulator(Emulator):
                 found = [n for n in found if int(n["numero"]) == int(q["numero"])]
             if q.get("cpfCnpj"):
                 found = [n for n in found if n["cliente"].get("cpfCnpj") == q["cpfCnpj"]]
-            day = {i: self._local(self.nota_created[i])[:10] for i in self.nota_created}
+            zone = self.nota_day_zone
+            day = {i: t.astimezone(zone).date().isoformat() for i, t in self.nota_created.items()}
             if q.get("dataInicial"):
                 found = [n for n in found if day[n["id"]] >= q["dataInicial"]]
             if q.get("dataFinal"):

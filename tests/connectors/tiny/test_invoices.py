@@ -5,6 +5,7 @@ ours; the watermark moves only once what the run found is stored."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 import yaml
@@ -142,6 +143,84 @@ def test_an_nfe_indexed_late_in_the_overlap_is_not_lost(harness, emulator, time)
     assert report.new == 1
     listing = [r for r in emulator.requests if r.path == "/notas"][-1]
     assert listing.params["dataInicial"] == "2026-11-02"
+    with harness.store.session() as session:
+        assert invoices.by_key(session, key) is not None
+
+
+def sao_paulo(day: int, hour: int, minute: int) -> datetime:
+    """A November 2026 time in São Paulo (UTC-3, no summer time), as UTC."""
+    return datetime(2026, 11, day, hour, minute, tzinfo=UTC) + timedelta(hours=3)
+
+
+def test_a_nota_seen_pending_late_in_a_day_and_authorised_after_midnight_is_found(
+    harness, emulator, time
+):
+    """requirement: the listing filters by the nota's creation day: a nota created at 23:50
+    and listed pending holds the watermark, so after midnight the next window still starts on
+    the day before and finds it authorised."""
+    (remote,) = pushed(harness, 1)
+    time.set(sao_paulo(2, 23, 40))
+    pull_invoices(harness.connector, harness.store)
+    time.set(sao_paulo(2, 23, 50))
+    key = emulator.erp_invoice_order(remote)
+    emulator.erp_invoice_situation(remote, "pending")
+    time.set(sao_paulo(2, 23, 55))
+    seen = pull_invoices(harness.connector, harness.store)
+    assert (seen.new, seen.cursor) == (0, sao_paulo(2, 23, 40))  # held by the pending nota
+    time.set(sao_paulo(3, 0, 20))
+    emulator.erp_invoice_situation(remote, "authorised")
+    time.set(sao_paulo(3, 0, 30))
+    report = pull_invoices(harness.connector, harness.store)
+    assert report.new == 1 and report.cursor == time.now()
+    listing = [r for r in emulator.requests if r.path == "/notas"][-1]
+    assert (listing.params["dataInicial"], listing.params["dataFinal"]) == (
+        "2026-11-02",
+        "2026-11-03",
+    )
+    with harness.store.session() as session:
+        assert invoices.by_key(session, key) is not None
+
+
+def test_a_nota_created_late_on_a_day_the_last_window_covered_is_found(harness, emulator, time):
+    """requirement: a nota created (and authorised) at 23:40, after a run at 23:00 that
+    listed that day, is found by the run after midnight: its window starts on that day."""
+    (remote,) = pushed(harness, 1)
+    time.set(sao_paulo(2, 23, 0))
+    pull_invoices(harness.connector, harness.store)
+    time.set(sao_paulo(2, 23, 40))
+    key = emulator.erp_invoice_order(remote)
+    time.set(sao_paulo(3, 0, 20))
+    report = pull_invoices(harness.connector, harness.store)
+    assert report.new == 1
+    listing = [r for r in emulator.requests if r.path == "/notas"][-1]
+    assert listing.params["dataInicial"] == "2026-11-02"
+    with harness.store.session() as session:
+        assert invoices.by_key(session, key) is not None
+
+
+@pytest.mark.parametrize("zone", [ZoneInfo("America/Sao_Paulo"), UTC], ids=["sao-paulo", "utc"])
+def test_a_nota_created_after_21h_is_found_whichever_zone_the_days_are(zone, time):
+    """requirement: Tiny does not say whose calendar day `dataInicial`/`dataFinal` compare.
+    From 21:00 in São Paulo, UTC is already on the next day: a window from 21:10 to 21:40
+    lists from São Paulo's day to UTC's, so a nota created at 21:25 is found the same run on
+    either reading (São Paulo's days alone would miss it until midnight on UTC's, UTC's alone
+    for good on São Paulo's)."""
+    emulator = TinyEmulator(seed=1, clock=time.now, sandbox_orders=0, nota_day_zone=zone)
+    harness = build_harness(TinyConnector, emulator, time, name="erp")
+    (remote,) = pushed(harness, 1)
+    time.set(sao_paulo(2, 21, 20))
+    pull_invoices(harness.connector, harness.store)
+    time.set(sao_paulo(2, 21, 25))
+    key = emulator.erp_invoice_order(remote)
+    time.set(sao_paulo(2, 21, 40))
+    report = pull_invoices(harness.connector, harness.store)
+    assert report.window is not None and report.window.start == sao_paulo(2, 21, 10)
+    assert report.new == 1, report.errors
+    listing = [r for r in emulator.requests if r.path == "/notas"][-1]
+    assert (listing.params["dataInicial"], listing.params["dataFinal"]) == (
+        "2026-11-02",
+        "2026-11-03",
+    )
     with harness.store.session() as session:
         assert invoices.by_key(session, key) is not None
 
