@@ -13,6 +13,17 @@ def pytest_configure(config):
     )
 
 
+@pytest.fixture(autouse=True)
+def _idle_platforms():
+    """Every test starts with idle platforms: the process keeps each connector account's
+    rate-limit buckets for every step of a run (``SHARED_LIMITERS``), not from one test to
+    the next, whose emulators are new."""
+    from erpsync.http.ratelimit import SHARED_LIMITERS
+
+    yield
+    SHARED_LIMITERS.clear()
+
+
 @pytest.fixture(params=BACKENDS)
 def backend(request) -> str:
     """Each test using it runs twice: on SQLite and on PostgreSQL (skipped when not set up)."""

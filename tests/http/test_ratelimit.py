@@ -200,6 +200,39 @@ def test_session_limiters_use_the_context_clock_and_sleep(make_connector):
     assert fake.slept == [0.5, 0.5]
 
 
+def test_sessions_of_one_account_share_its_buckets(fake):
+    """requirement: every session of one account (each step of a sync opens its own) takes
+    the same bucket per operation, as the platform counts the account's requests; another
+    account, or a session that names none, has its own; ``clear`` forgets them all."""
+    from erpsync.http.ratelimit import SharedLimiters
+    from erpsync.http.session import HttpSession
+
+    shared = SharedLimiters()
+    limits = {"default": RateLimit(rate=2, burst=2), "stock": RateLimit(rate=1, burst=1)}
+
+    def session(account: str | None) -> HttpSession:
+        return HttpSession(
+            "http://x.test",
+            limits=limits,
+            account=account,
+            shared=shared,
+            monotonic=fake.monotonic,
+            sleep=fake.sleep,
+        )
+
+    first, second = session("a"), session("a")
+    assert second.limiter("default") is first.limiter("default")
+    assert second.limiter("orders") is first.limiter("default")  # undeclared: "default"
+    assert second.limiter("stock") is first.limiter("stock") is not first.limiter("default")
+    first.limiter("default").acquire()
+    first.limiter("default").acquire()
+    assert second.limiter("default").acquire() == pytest.approx(0.5)  # the burst is spent
+    assert session("b").limiter("default") is not first.limiter("default")
+    assert session(None).limiter("default") is not first.limiter("default")
+    shared.clear()
+    assert session("a").limiter("default") is not first.limiter("default")
+
+
 def test_a_slow_first_request_does_not_put_the_client_ahead_of_the_server(fake):
     """requirement: no early send after the burst. The server's full bucket starts refilling
     when the first request arrives, not when the client sent it; a client counting from the

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     import httpx
 
     from erpsync.http.auth import TokenStore
+    from erpsync.http.ratelimit import SharedLimiters
     from erpsync.http.retry import RetryPolicy
     from erpsync.sandbox import SandboxEmulators
 
@@ -110,6 +111,10 @@ class ConnectorContext:
     #: the run's sandbox emulators, one per connector name (erpsync.sandbox); None:
     #: a sandbox connector builds its own
     sandboxes: SandboxEmulators | None = None
+    #: where HTTP connectors keep their accounts' rate-limit buckets; None: the process's
+    #: (``erpsync.http.ratelimit.SHARED_LIMITERS``), so every step of a run paces one account
+    #: through the same buckets, as the platform counts its requests
+    rate_limiters: SharedLimiters | None = None
 
 
 @dataclass(frozen=True)

@@ -8,9 +8,11 @@ and the engine's context. Everything HTTP (client, limits, retries, paging) live
 
 from __future__ import annotations
 
+import hashlib
 import importlib
+import json
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
 from typing import Any, ClassVar, TypeVar
 from urllib.parse import urlsplit
 
@@ -95,7 +97,25 @@ class HttpConnector(Connector[CredentialsT, OptionsT]):
             concurrency=(
                 context.concurrency or self.settings.max_concurrency or self.max_concurrency
             ),
+            account=self.rate_limit_account(),
+            shared=context.rate_limiters,
         )
+
+    def rate_limit_account(self) -> Hashable:
+        """Who the platform's rate limits count this connector's requests against: its
+        platform, base URL and credentials (a digest: no secret is kept in the key). Every
+        connector object of that account in this process (each step of a sync opens its own)
+        paces through the same buckets, as the platform counts them; two connectors with the
+        same credentials share them too. A sandbox connector has its own emulator per
+        connector name (``erpsync.sandbox``), so its name is part of the account."""
+        settings = self.settings
+        credentials = json.dumps(
+            settings.credentials.model_dump(mode="python"),
+            sort_keys=True,
+            default=_revealed,
+        )
+        digest = hashlib.sha256(credentials.encode("utf-8")).hexdigest()
+        return (self.type, self._base_url(), digest, settings.name if settings.sandbox else None)
 
     def limits(self) -> Mapping[str, RateLimit]:
         """This account's rate limits (default: the class's ``rate_limits``); override when an
@@ -292,6 +312,11 @@ class HttpConnector(Connector[CredentialsT, OptionsT]):
 
     def close(self) -> None:
         self.http.close()
+
+
+def _revealed(value: Any) -> str:
+    """A credentials value as text for the account's digest (a secret's own value)."""
+    return value.get_secret_value() if isinstance(value, SecretStr) else str(value)
 
 
 def secret_values(settings: ConnectorSettings) -> list[str]:

@@ -3,6 +3,11 @@
 A bucket refills ``rate`` tokens per second up to ``burst``; each request takes one, waiting for
 it when the bucket is empty. Callers reserve their token under a lock and sleep outside it, so
 threads queue fairly without holding the lock while waiting (a GCRA-style reservation).
+
+The platform keeps one bucket per account, whichever object sends the requests, so the client's
+buckets live as long as the process does (``SharedLimiters``): each step of ``erpsync sync``
+opens new connector objects, and a step that starts right after another one spent the burst
+must find its bucket as empty as the platform's, not full.
 """
 
 from __future__ import annotations
@@ -11,7 +16,7 @@ import email.utils
 import math
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 
 import httpx
@@ -261,6 +266,53 @@ class RateLimiter:
         # already waiting keep their place behind it
         self._tokens = min(self._tokens, 0.0) + 1.0
         self._updated = max(self._updated, now + seconds)
+
+
+class SharedLimiters:
+    """The rate limiters of every account this process talks to, built on first use.
+
+    A limiter is found by the account (``HttpConnector.rate_limit_account``: the platform,
+    its base URL and a digest of the credentials), the operation, its declared limit and the
+    clock and sleep it measures and waits with (two simulated clocks are two worlds: tests).
+    Thread-safe: a sync's connectors run in worker threads, and every limiter is too.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._limiters: dict[Hashable, RateLimiter] = {}
+
+    def get(
+        self,
+        account: Hashable,
+        operation: str,
+        limit: RateLimit,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+        concurrent: bool = False,
+    ) -> RateLimiter:
+        """The bucket of ``operation`` on ``account``: the same object for every caller."""
+        key = (account, operation, limit, clock, sleep)
+        with self._lock:
+            found = self._limiters.get(key)
+            if found is None:
+                found = RateLimiter(limit, clock=clock, sleep=sleep, concurrent=concurrent)
+                self._limiters[key] = found
+            return found
+
+    def clear(self) -> None:
+        """Forget every bucket (tests: each starts from idle platforms)."""
+        with self._lock:
+            self._limiters.clear()
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._limiters)
+
+
+#: this process's buckets: the connectors' sessions take theirs from it (``HttpSession``'s
+#: ``account``), unless their context brings its own (``ConnectorContext.rate_limiters``)
+SHARED_LIMITERS = SharedLimiters()
 
 
 def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:

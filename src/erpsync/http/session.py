@@ -17,7 +17,7 @@ import logging
 import math
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
 from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import datetime
@@ -39,7 +39,13 @@ from erpsync.http.client import build_client
 from erpsync.http.fanout import DEFAULT_CONCURRENCY, Fanout, Outcome, Pending, RoundTrips
 from erpsync.http.logging import LOGGER_NAME, log_transport_error
 from erpsync.http.pagination import Paginator
-from erpsync.http.ratelimit import RateLimit, RateLimiter, parse_retry_after
+from erpsync.http.ratelimit import (
+    SHARED_LIMITERS,
+    RateLimit,
+    RateLimiter,
+    SharedLimiters,
+    parse_retry_after,
+)
 from erpsync.http.redact import Redactor
 from erpsync.http.retry import RetryPolicy
 
@@ -109,6 +115,11 @@ class HttpSession:
         monotonic: the clock rate limiters measure with.
         sleep: how limiters wait (default: the retry policy's limiter sleep, else its sleep).
         concurrency: the cap of requests ``each`` keeps in flight at once (1: one at a time).
+        account: who the platform's rate limits count against (a hashable key). Given, the
+            buckets are the account's in ``shared`` (default: the process's,
+            ``SHARED_LIMITERS``), so every session of the account paces through the same
+            ones, as the platform counts them; None: this session's own buckets.
+        shared: where an ``account``'s buckets live (None: ``SHARED_LIMITERS``).
     """
 
     def __init__(
@@ -129,6 +140,8 @@ class HttpSession:
         monotonic: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] | None = None,
         concurrency: int = DEFAULT_CONCURRENCY,
+        account: Hashable | None = None,
+        shared: SharedLimiters | None = None,
     ) -> None:
         self.base_url = base_url
         self.name = name
@@ -152,6 +165,8 @@ class HttpSession:
         self._client: httpx.Client | None = None
         self._token_client: httpx.Client | None = None
         self._limiters: dict[str, RateLimiter] = {}
+        self.account = account
+        self._shared = shared
         #: how long answers take: the fan-out widens only when requests wait on the network
         self.round_trips = RoundTrips()
         self.fanout = Fanout(concurrency, name=name, widen_when=self.round_trips.waiting)
@@ -226,12 +241,22 @@ class HttpSession:
         with self._lock:
             if key not in self._limiters:
                 limit = limits.get(key, FALLBACK_LIMIT)
-                self._limiters[key] = RateLimiter(
-                    limit,
-                    clock=self.monotonic,
-                    sleep=self._sleep,
-                    concurrent=self.fanout.max_workers > 1,
-                )
+                concurrent = self.fanout.max_workers > 1
+                if self.account is None:
+                    made = RateLimiter(
+                        limit, clock=self.monotonic, sleep=self._sleep, concurrent=concurrent
+                    )
+                else:  # the account's, whichever session asked first
+                    shared = SHARED_LIMITERS if self._shared is None else self._shared
+                    made = shared.get(
+                        self.account,
+                        key,
+                        limit,
+                        clock=self.monotonic,
+                        sleep=self._sleep,
+                        concurrent=concurrent,
+                    )
+                self._limiters[key] = made
             return self._limiters[key]
 
     def close(self) -> None:
