@@ -283,8 +283,9 @@ class MagaluEmulator(PostSaleMixin, Emulator):
             raise wire.ApiError(
                 400, [wire.detail("_offset", "query", f"must be at most {MAX_OFFSET}")]
             )
+        matches = wire.matcher(params)
         with self._state:
-            orders = [o for o in self.orders.values() if wire.matches(o, params)]
+            orders = [o for o in self.orders.values() if matches(o)]
         field, reverse = wire.sort_key(params.get("_sort", "purchased_at:desc"))
         orders.sort(key=lambda o: (o.get(field) or "", o["id"]), reverse=reverse)
         return wire.page(request, orders, offset, limit, self.max_limit)
