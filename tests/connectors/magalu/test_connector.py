@@ -411,7 +411,11 @@ def test_orders_updated_mid_listing_make_no_other_order_skipped(
     assert {order.external_id for order in harness.stored_orders()} == set(ids)
     assert report.new == 7
     # pass 1: 0-2 (ids 0-2), 2-4 (ids 4-6, the last page: ids[3] skipped);
-    # pass 2, its boundary proven: 0-2 (ids 2-4), 2-4 (ids 4-6)
-    assert [c["_offset"] for c in order_calls(emu)] == ["0", "2", "0", "2"]
+    # pass 2, its boundary proven: 0-2 (ids 2-4), 2-4 (ids 4-6). The minute that passed
+    # inside a request reads as a slow network, so pass 2 may also have read ahead one
+    # page past its end (the guess a listing without a total can waste)
+    offsets = [c["_offset"] for c in order_calls(emu)]
+    assert offsets[:4] == ["0", "2", "0", "2"]
+    assert offsets[4:] in ([], ["4"])
     later = harness.pull()  # the next window: the two cancellations
     assert (later.new, later.updated) == (0, 2)
