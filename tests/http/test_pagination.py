@@ -231,6 +231,60 @@ def test_no_page_is_read_ahead_while_answers_come_at_once(mock_connector):
     assert [r.url.params["offset"] for r in requests] == [str(4 * n) for n in range(len(pages))]
 
 
+def _held_until(requests: list[httpx.Request], count: int, seconds: float = 2.0) -> list[int]:
+    """The offsets asked for once ``count`` requests were made (or ``seconds`` passed)."""
+    deadline = time.monotonic() + seconds
+    while len(requests) < count and time.monotonic() < deadline:
+        time.sleep(0.01)
+    time.sleep(0.05)  # none more should come
+    return sorted(int(r.url.params["offset"]) for r in requests)
+
+
+def test_the_next_page_is_asked_for_while_the_caller_holds_this_one(mock_connector):
+    """requirement: once answers wait on the network, the next page is requested before a
+    page is handed over: the caller's work on it (storing it) does not hold the listing
+    back."""
+    handler, requests = live_api(list(range(60)))
+    connector = mock_connector(handler)
+    connector.http.round_trips.record(0.3)
+    pages = connector.paginate(
+        OffsetPaginator(5, overlap=1, key=lambda n: n), "/s", records=results, ahead=3
+    )
+    first = next(pages)  # held: the caller stores it
+    assert first.records == [0, 1, 2, 3, 4]
+    assert _held_until(requests, 2)[:2] == [0, 4]
+    assert [n for page in pages for n in page.records] == list(range(5, 60))
+
+
+def test_without_a_total_the_read_ahead_widens_a_page_per_page_read(mock_connector):
+    """requirement: on a platform that tells no total, the read-ahead widens by one page for
+    every page read, up to ``ahead``: while the caller holds the second page, the next three
+    are on their way."""
+    handler, requests = live_api(list(range(60)))
+    connector = mock_connector(handler)
+    connector.http.round_trips.record(0.3)
+    pages = connector.paginate(
+        OffsetPaginator(5, overlap=1, key=lambda n: n), "/s", records=results, ahead=3
+    )
+    next(pages)
+    next(pages)  # held
+    assert _held_until(requests, 5) == [0, 4, 8, 12, 16]
+    pages.close()
+
+
+def test_a_quiet_listing_costs_one_request_and_a_short_one_wastes_at_most_one(mock_connector):
+    """requirement: with pages read ahead, a listing that ends on its first page asks for
+    that page only; one of two pages asks for at most one page past its end."""
+    for size, most in ((3, 1), (8, 3)):
+        handler, requests = live_api(list(range(size)))
+        connector = mock_connector(handler)
+        connector.http.round_trips.record(0.3)
+        paginator = OffsetPaginator(5, overlap=1, key=lambda n: n)
+        pages = list(connector.paginate(paginator, "/s", records=results, ahead=4))
+        assert [n for page in pages for n in page.records] == list(range(size))
+        assert len(_held_until(requests, most + 1, seconds=0.2)) <= most
+
+
 def test_max_pages_guard(mock_connector):
     """requirement: max_pages stops a listing that would not end."""
     handler, _ = offset_api(10_000)
