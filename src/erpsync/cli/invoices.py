@@ -168,22 +168,14 @@ def pull_all(
     """invoices pull over every selected ERP connector (also run by sync)."""
     from erpsync.connector import Capability
     from erpsync.engine.invoice_pull import pull_invoices
-    from erpsync.engine.invoices import models_for_type
+    from erpsync.engine.invoices import models_for_config
     from erpsync.engine.runner import run_all, select_connectors
-    from erpsync.registry import resolve
 
     config = st.config()
     selected = select_connectors(config, names, Capability.PULL_INVOICES)
     if not selected:
         return []
-
-    def models_for(order: OrderRow) -> frozenset[str]:
-        settings = config.connectors.get(order.connector)
-        if settings is None:
-            return models_for_type(None)
-        cls = resolve(settings.type)
-        return models_for_type(settings.type, getattr(cls, "invoice_models", None))
-
+    models_for = models_for_config(config)
     with st.locked() as store, output.progress("orders") as track:
         outcomes = run_all(
             config,
@@ -371,14 +363,6 @@ def _invoices_or_fail(session: Session, order: OrderRow) -> list[InvoiceRow]:
 
 def _models_for(st: State) -> Any:
     """OrderRow -> the NF-e models its channel takes (from the connector's type)."""
-    from erpsync.engine.invoices import PLATFORM_TYPES, models_for_type
+    from erpsync.engine.invoices import models_for_config
 
-    config = st.config()
-
-    def models(order: OrderRow) -> frozenset[str]:
-        cls = config.connector_classes.get(order.connector)
-        if cls is None:
-            return models_for_type(PLATFORM_TYPES.get(order.platform))
-        return models_for_type(cls.type, getattr(cls, "invoice_models", None))
-
-    return models
+    return models_for_config(st.config())

@@ -23,14 +23,25 @@ window growing forever. Each such order records since when its NF-e is stuck
 and its order is asked one by one on every later run until it is settled (authorised,
 cancelled, or its invoice attached), so it is neither lost nor listed in growing windows.
 ``erpsync status`` lists these orders.
+
+An invoice refused here that names no order awaiting one (no order named, one not in the
+store, one already settled) has no order to be asked about again: it goes to the quarantine
+(connector: the ERP, id ``nfe:<access key>``, its XML kept byte for byte), where ``quarantine
+list`` shows why and ``quarantine replay`` attaches it once its order is there. It holds the
+watermark under the same bound, while its quarantine row is younger than the hold, so the
+next windows read it again meanwhile; a later run that stores it closes the row.
 """
 
 from __future__ import annotations
 
+import base64
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session
 
 from erpsync.connector import (
     ConnectorCore,
@@ -40,12 +51,13 @@ from erpsync.connector import (
     Window,
 )
 from erpsync.domain import Invoice
-from erpsync.engine.invoices import ALL_MODELS, ModelsFor, attach
+from erpsync.engine.invoices import ALL_MODELS, ModelsFor, attach, match_order
 from erpsync.errors import InvoiceRefusedError
 from erpsync.postsale.domain import InvoiceSource as Origin
 from erpsync.postsale.nfe import parse_nfe
-from erpsync.store import Store, cursors, orders
+from erpsync.store import Store, cursors, orders, quarantine
 from erpsync.store import erp as erp_store
+from erpsync.store.tables import QuarantineRow
 
 log = logging.getLogger("erpsync.engine.invoice_pull")
 
@@ -53,6 +65,8 @@ log = logging.getLogger("erpsync.engine.invoice_pull")
 BATCH = 50
 #: the watermark of an ERP whose changes are listed (store.cursors)
 CURSOR = "invoices"
+#: ``payload["kind"]`` of a quarantined ERP invoice (an order payload has none)
+QUARANTINE_KIND = "erp_invoice"
 
 
 @dataclass
@@ -70,6 +84,8 @@ class InvoicePullReport:
     #: of the orders whose NF-e is not ready (or refused): those past the hold, which no
     #: longer hold the watermark and are asked one by one until settled (``status``)
     stuck: int = 0
+    #: of ``refused``: invoices naming no order awaiting one, kept in the quarantine
+    quarantined: int = 0
     warnings: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     changes: list[str] = field(default_factory=list)
@@ -83,6 +99,7 @@ class InvoicePullReport:
             "already": self.already,
             "refused": self.refused,
             "stuck": self.stuck,
+            "quarantined": self.quarantined,
         }
 
     def summary(self, when: Callable[[datetime], str] = datetime.isoformat) -> str:
@@ -97,9 +114,10 @@ class InvoicePullReport:
             ways.append(f"{rest} by one listing since {when(self.window.start)}")
         awaiting = f"{self.asked} order{'' if self.asked == 1 else 's'} awaiting an NF-e"
         stuck = f", {self.stuck} stuck (see status)" if self.stuck else ""
+        kept = f", {self.quarantined} quarantined" if self.quarantined else ""
         return (
             f"{awaiting}{': ' + ', '.join(ways) if ways else ''}; "
-            f"{self.new} new, {self.refused} refused{stuck}"
+            f"{self.new} new, {self.refused} refused{stuck}{kept}"
         )
 
     def shortfall(self) -> str | None:
@@ -164,25 +182,30 @@ def pull_invoices(
     report.one_by_one = len(one_by_one)
     #: orders (ids) whose NF-e is not settled: shown not ready by the ERP, or refused here
     unsettled: set[int] = set()
-    #: refused invoices that name no order awaiting one: they hold the watermark, hold or not
-    orphans = 0
-
-    def unsettle(connector: str | None, external_id: str | None) -> None:
-        nonlocal orphans
-        order_id = ids.get((connector or "", external_id or ""))
-        if order_id is None:
-            orphans += 1
-        else:
-            unsettled.add(order_id)
+    #: refused invoices that name no order awaiting one, with why (quarantined)
+    orphans: dict[str, tuple[Invoice, str]] = {}
 
     def store_all(changes: InvoiceChanges) -> None:
         for invoice in changes.invoices:
-            refused = report.refused
-            _store_one(store, source.name, invoice, models_for, dry_run, report)
-            if report.refused > refused:
-                unsettle(invoice.connector, invoice.order_external_id)
+            refusal = _store_one(store, source.name, invoice, models_for, dry_run, report)
+            if refusal is None:
+                continue
+            order_id = ids.get((invoice.connector or "", invoice.order_external_id or ""))
+            if order_id is None:
+                orphans[invoice.access_key] = (invoice, refusal)
+            else:
+                unsettled.add(order_id)
         for ref in changes.unsettled:
-            unsettle(ref.connector, ref.external_id)
+            order_id = ids.get((ref.connector, ref.external_id))
+            if order_id is not None:
+                unsettled.add(order_id)
+            else:  # no order of ours awaits an NF-e there: nothing to wait for
+                log.warning(
+                    "%s: an NF-e not ready was reported for %s:%s, which awaits none",
+                    source.name,
+                    ref.connector,
+                    ref.external_id,
+                )
 
     for start in range(0, len(one_by_one), BATCH):
         batch = one_by_one[start : start + BATCH]
@@ -209,19 +232,26 @@ def pull_invoices(
             ],
             now=started,
         )
-    # an unsettled NF-e holds the watermark only while it is younger than the hold
+        kept = [
+            _quarantine(session, source.name, invoice, why, started)
+            for invoice, why in orphans.values()
+        ]
+    report.quarantined = len(kept)
+    # an unsettled NF-e holds the watermark only while it is younger than the hold, and so
+    # does an orphan while its quarantine row is
     holding = [order for order in unsettled if since.get(order, started) > started - hold]
+    held_orphans = [row for row in kept if row.created_at > started - hold]
     report.stuck = len(unsettled) - len(holding)
     if not source.lists_invoice_changes:
         return report
-    if orphans or holding:
+    if held_orphans or holding:
         log.info(
             "%s: the invoice watermark stays (%d NF-e not ready or refused for under %s, %d "
-            "refused naming no order): the next run covers them again",
+            "refused naming no order awaiting one, quarantined): the next run covers them again",
             source.name,
             len(holding),
             hold,
-            orphans,
+            len(held_orphans),
         )
         with store.session() as session:
             report.cursor = cursors.get_cursor(session, source.name, CURSOR)
@@ -232,6 +262,14 @@ def pull_invoices(
             "one by one until settled",
             source.name,
             len(unsettled),
+            hold,
+        )
+    if kept:
+        log.warning(
+            "%s: %d refused NF-e naming no order awaiting one, quarantined for over %s: the "
+            "watermark goes on; `erpsync quarantine list` shows them, `replay` attaches them",
+            source.name,
+            len(kept),
             hold,
         )
     with store.session() as session:
@@ -257,31 +295,30 @@ def _store_one(
     models_for: ModelsFor | None,
     dry_run: bool,
     report: InvoicePullReport,
-) -> None:
+) -> str | None:
+    """Store one invoice from the ERP on its channel order; the reason when it is refused."""
     where = f"{invoice.connector}:{invoice.order_external_id}"
-    if invoice.xml is None or invoice.connector is None or invoice.order_external_id is None:
+
+    def refuse(why: str) -> str:
         report.refused += 1
-        report.errors.append(f"{erp}: NF-e {invoice.access_key} came without its XML or order")
-        return
+        report.errors.append(why)
+        return why
+
+    if invoice.xml is None or invoice.connector is None or invoice.order_external_id is None:
+        return refuse(f"{erp}: NF-e {invoice.access_key} came without its XML or order")
     try:
         parsed = parse_nfe(invoice.xml)
     except InvoiceRefusedError as exc:
-        report.refused += 1
-        report.errors.append(f"{where}: {exc}")
-        return
+        return refuse(f"{where}: {exc}")
     if parsed.invoice.access_key != invoice.access_key:
-        report.refused += 1
-        report.errors.append(
+        return refuse(
             f"{where}: the ERP says NF-e {invoice.access_key}, its XML is "
             f"{parsed.invoice.access_key}"
         )
-        return
     with store.session() as session:
         row = orders.get_order(session, invoice.connector, invoice.order_external_id)
         if row is None:
-            report.refused += 1
-            report.errors.append(f"{where}: no such order in the store")
-            return
+            return refuse(f"{where}: no such order in the store")
         try:
             attached = attach(
                 session,
@@ -293,16 +330,88 @@ def _store_one(
             )
         except InvoiceRefusedError as exc:
             session.rollback()
-            report.refused += 1
-            report.errors.append(f"{where}: {exc}")
-            return
+            return refuse(f"{where}: {exc}")
         if dry_run:
             session.rollback()
+        else:
+            # refused before (naming no order awaiting one) and quarantined: settled now
+            quarantine.resolve_order(session, erp, _quarantine_id(invoice.access_key))
     if attached.already:
         report.already += 1
-        return
+        return None
     report.new += 1
     report.changes.append(
         f"{where}: NF-e {parsed.invoice.number}/{parsed.invoice.series} {parsed.invoice.access_key}"
     )
     report.warnings.extend(f"{where}: {w}" for w in attached.warnings)
+    return None
+
+
+def _quarantine_id(access_key: str) -> str:
+    return f"nfe:{access_key}"
+
+
+def _quarantine(
+    session: Session, erp: str, invoice: Invoice, why: str, now: datetime
+) -> QuarantineRow:
+    """Keep a refused ERP invoice that names no order awaiting one (its XML byte for byte, as
+    base64) in the quarantine; one open row per NF-e, its first sighting kept."""
+    payload: dict[str, Any] = {
+        "kind": QUARANTINE_KIND,
+        "access_key": invoice.access_key,
+        "number": invoice.number,
+        "series": invoice.series,
+        "connector": invoice.connector,
+        "order_external_id": invoice.order_external_id,
+        "xml_base64": base64.b64encode(invoice.xml).decode("ascii") if invoice.xml else None,
+    }
+    row_id = quarantine.add(session, erp, _quarantine_id(invoice.access_key), payload, why, at=now)
+    row = quarantine.get_item(session, row_id)
+    assert row is not None
+    return row
+
+
+def replay_invoice(session: Session, item: QuarantineRow, models_for: ModelsFor) -> str | None:
+    """Attach a quarantined ERP invoice (``quarantine replay``): to the order it names, else
+    to the order its XML matches (order number, or recipient, total and date). Resolves the
+    row and returns None once attached; else refreshes the row's reason and returns it."""
+    payload = item.payload if isinstance(item.payload, dict) else {}
+    encoded = payload.get("xml_base64")
+    why: str
+    if not encoded:
+        why = "the ERP sent no XML: ask it again (`invoices pull --recheck`) or attach it by hand"
+    else:
+        try:
+            parsed = parse_nfe(base64.b64decode(encoded))
+        except InvoiceRefusedError as exc:
+            why = str(exc)
+        else:
+            row = None
+            if payload.get("connector") and payload.get("order_external_id"):
+                row = orders.get_order(
+                    session, str(payload["connector"]), str(payload["order_external_id"])
+                )
+            how = ""
+            if row is None:
+                row, how = match_order(session, parsed.invoice)
+            if row is None:
+                why = f"no order to attach it to: {how}"
+            else:
+                try:
+                    with session.begin_nested():
+                        attach(
+                            session,
+                            row,
+                            parsed,
+                            models=models_for(row),
+                            force=True,
+                            source=Origin.ERP,
+                        )
+                except InvoiceRefusedError as exc:
+                    why = f"{row.connector}:{row.external_id}: {exc}"
+                else:
+                    assert item.id is not None
+                    quarantine.resolve(session, item.id)
+                    return None
+    quarantine.add(session, item.connector, item.external_id, item.payload, why)
+    return why

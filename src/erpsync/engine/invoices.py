@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlmodel import Session, col, select
 
@@ -33,6 +34,9 @@ from erpsync.postsale.domain import PushState as PushState  # tests read engine.
 from erpsync.postsale.nfe import ParsedNfe, parse_nfe
 from erpsync.store import invoices, orders, pushes, shipments
 from erpsync.store.tables import InvoiceRow, OrderRow
+
+if TYPE_CHECKING:
+    from erpsync.config import Config
 
 #: what each channel type takes. NFC-e (65) is for sales at the counter; the marketplaces
 #: require an NF-e (55) for goods they ship (ref: ML "importar nota fiscal": modelo 55 only).
@@ -57,6 +61,19 @@ def models_for_type(
     if declared is not None:
         return frozenset(declared)
     return CHANNEL_MODELS.get(connector_type or "", ALL_MODELS)
+
+
+def models_for_config(config: Config) -> ModelsFor:
+    """OrderRow -> the NF-e models its channel takes: from its connector's type, or for a
+    connector no longer configured from the platform the order came from."""
+
+    def models(order: OrderRow) -> frozenset[str]:
+        cls = config.connector_classes.get(order.connector)
+        if cls is None:
+            return models_for_type(PLATFORM_TYPES.get(order.platform))
+        return models_for_type(cls.type, getattr(cls, "invoice_models", None))
+
+    return models
 
 
 @dataclass
