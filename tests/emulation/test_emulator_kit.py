@@ -164,6 +164,22 @@ def test_a_jittered_latency_varies_within_its_bounds_and_repeats_with_its_seed(
     assert [twin.draw() for _ in range(20)] == delays
 
 
+def test_a_round_trip_that_includes_work_shortens_the_way_back_by_the_apps_time(client, emulator):
+    """requirement: with includes_work, the answer comes a round trip after the request,
+    the emulator's own work included (a platform's answer time includes its servers'); the
+    way back never goes below zero. Without it, the work comes on top (the default)."""
+    legs = _recording_legs(emulator)
+    readings = iter([10.0, 10.02, 20.0, 20.5, 30.0, 30.02])  # arrival, response start
+    emulator.latency.monotonic = lambda: next(readings)
+    emulator.latency.set(0.15)
+    emulator.latency.includes_work = True
+    client.post("/oauth/token", data={"refresh_token": "nonsense"})  # 20 ms of work
+    client.post("/oauth/token", data={"refresh_token": "nonsense"})  # 500 ms: over the leg
+    emulator.latency.includes_work = False
+    client.post("/oauth/token", data={"refresh_token": "nonsense"})
+    assert legs == pytest.approx([0.075, 0.055, 0.075, 0.0, 0.075, 0.075])
+
+
 def test_latency_cannot_be_negative(emulator):
     with pytest.raises(ValueError, match="negative"):
         emulator.latency.set(-0.1)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import random
 import threading
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
@@ -29,12 +30,21 @@ class Latency:
     ``seed`` makes the jitter reproducible; ``sleep`` is how a leg is awaited (tests record
     the delays instead of waiting). ``delays`` keeps the last round trips drawn (up to
     ``keep``), for tests and benchmarks to check what was applied.
+
+    ``includes_work``: the round trip is the time from the request to its answer, the
+    emulator's own work included, as a platform's answer time includes its servers' work; the
+    way back is shortened by the time the app took (never below zero). Off by default (the
+    work comes on top), which keeps a test's recorded legs exact; a benchmark whose emulator
+    runs in the measured process turns it on, so the emulator's CPU is not counted twice.
+    ``monotonic`` measures that work (real seconds, as the legs are).
     """
 
     seconds: float = 0.0
     jitter: float = 0.0
     seed: int = 0
     sleep: Callable[[float], Awaitable[None]] = anyio.sleep
+    includes_work: bool = False
+    monotonic: Callable[[], float] = time.monotonic
     keep: int = 1000
     delays: list[float] = field(default_factory=list, repr=False)
 
@@ -78,10 +88,12 @@ class LatencyMiddleware:
             return
         leg = latency.draw() / 2
         await latency.sleep(leg)
+        arrived = latency.monotonic()
 
         async def delayed(message: Message) -> None:
             if message["type"] == "http.response.start":
-                await latency.sleep(leg)
+                work = latency.monotonic() - arrived if latency.includes_work else 0.0
+                await latency.sleep(max(0.0, leg - work))
             await send(message)
 
         await self.app(scope, receive, delayed)
