@@ -43,7 +43,7 @@ def store() -> Iterator[Store]:
     opened.close()
 
 
-def _config(emulator: BlingEmulator, **settings: Any) -> Any:
+def _config(emulator: BlingEmulator, name: str = "erp", **settings: Any) -> Any:
     block = {
         "type": "bling",
         "base_url": "http://bling.test",
@@ -51,7 +51,7 @@ def _config(emulator: BlingEmulator, **settings: Any) -> Any:
         "options": emulator.options(),
         **settings,
     }
-    return parse_config({"connectors": {"erp": block}}, db="sqlite://", env={})
+    return parse_config({"connectors": {name: block}}, db="sqlite://", env={})
 
 
 def _step(config: Any, store: Store, emulator: BlingEmulator, time: FakeTime, requests: int):
@@ -101,13 +101,19 @@ def test_a_step_right_after_another_does_not_overrun_the_account_s_bucket(
 def test_another_account_of_the_same_platform_keeps_its_own_bucket(
     emulator: BlingEmulator, store: Store, time: FakeTime
 ) -> None:
-    """requirement: the buckets are per account: a connector with other credentials is not
-    slowed by what another account spent (its burst is whole), while the same account's next
-    connector object finds the burst spent."""
+    """requirement: the buckets are per account: a connector with other credentials, or
+    another connector with the same ones (two stores authorised through one app: their tokens
+    are stored under their names) is not slowed by what this one spent (its burst is whole),
+    while the same account's next connector object finds the burst spent."""
     config = _config(emulator)
     _step(config, store, emulator, time, 10)
-    other = _config(emulator, credentials={**emulator.credentials(), "client_id": "other-app"})
-    for settings, tokens in ((other, 3.0), (config, 0.0)):
+    other_app = {**emulator.credentials(), "client_id": "other-app"}
+    cases = [
+        (_config(emulator, credentials=other_app), "erp", 3.0),
+        (_config(emulator, name="erp-2"), "erp-2", 3.0),
+        (config, "erp", 0.0),
+    ]
+    for settings, name, tokens in cases:
         context = build_context(
             settings,
             store,
@@ -116,6 +122,6 @@ def test_another_account_of_the_same_platform_keeps_its_own_bucket(
             sleep=time.sleep,
             monotonic=time.monotonic,
         )
-        with open_connector(settings, "erp", context) as connector:
+        with open_connector(settings, name, context) as connector:
             bucket = connector.limiter("default")  # type: ignore[attr-defined]
-            assert bucket.tokens == pytest.approx(tokens, abs=0.01)
+            assert bucket.tokens == pytest.approx(tokens, abs=0.01), name

@@ -103,19 +103,22 @@ class HttpConnector(Connector[CredentialsT, OptionsT]):
 
     def rate_limit_account(self) -> Hashable:
         """Who the platform's rate limits count this connector's requests against: its
-        platform, base URL and credentials (a digest: no secret is kept in the key). Every
-        connector object of that account in this process (each step of a sync opens its own)
-        paces through the same buckets, as the platform counts them; two connectors with the
-        same credentials share them too. A sandbox connector has its own emulator per
-        connector name (``erpsync.sandbox``), so its name is part of the account."""
+        configured account, every connector object of which (each step of a sync opens its
+        own) paces through the same buckets in this process, as the platform counts them.
+
+        The account is the connector block: platform, base URL, connector name and a digest
+        of its credentials and options (no secret is kept in the key). The name matters:
+        tokens granted through `connectors authorize` are stored under it, so two stores
+        authorised through one app have the same credentials (Nuvemshop, Mercado Livre), and
+        sharing their buckets would halve each store's pace."""
         settings = self.settings
-        credentials = json.dumps(
-            settings.credentials.model_dump(mode="python"),
-            sort_keys=True,
-            default=_revealed,
-        )
-        digest = hashlib.sha256(credentials.encode("utf-8")).hexdigest()
-        return (self.type, self._base_url(), digest, settings.name if settings.sandbox else None)
+        block = {
+            "credentials": settings.credentials.model_dump(mode="python"),
+            "options": settings.options.model_dump(mode="python"),
+        }
+        text = json.dumps(block, sort_keys=True, default=_revealed)
+        digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+        return (self.type, self._base_url(), settings.name, digest)
 
     def limits(self) -> Mapping[str, RateLimit]:
         """This account's rate limits (default: the class's ``rate_limits``); override when an
@@ -315,7 +318,7 @@ class HttpConnector(Connector[CredentialsT, OptionsT]):
 
 
 def _revealed(value: Any) -> str:
-    """A credentials value as text for the account's digest (a secret's own value)."""
+    """A settings value as text for the account's digest (a secret's own value)."""
     return value.get_secret_value() if isinstance(value, SecretStr) else str(value)
 
 

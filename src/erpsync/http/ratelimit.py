@@ -272,7 +272,8 @@ class SharedLimiters:
     """The rate limiters of every account this process talks to, built on first use.
 
     A limiter is found by the account (``HttpConnector.rate_limit_account``: the platform,
-    its base URL and a digest of the credentials), the operation, its declared limit and the
+    its base URL, the connector's name and a digest of its settings), the operation, its
+    declared limit and the
     clock and sleep it measures and waits with (two simulated clocks are two worlds: tests).
     Thread-safe: a sync's connectors run in worker threads, and every limiter is too.
     """
