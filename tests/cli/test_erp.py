@@ -163,3 +163,31 @@ def test_invoices_pull_json_tells_one_by_one_from_the_listing_and_recheck_asks_e
     again = erpsync("invoices", "pull", "--recheck", cwd=tmp_path)
     assert again.returncode == 0, again.stderr
     assert "erp: 1 order awaiting an NF-e: 1 asked one by one; 0 new" in again.stderr
+
+
+def test_sync_recheck_asks_each_order_in_its_invoices_step_and_refuses_a_dry_run(
+    tmp_path, monkeypatch, run
+):
+    """requirement: `sync --recheck` runs the whole cycle with the invoices pull step asking
+    every order awaiting an NF-e one by one (as `invoices pull --recheck`), where a plain sync
+    after the first uses the listing of its window; with --dry-run (which skips the invoice
+    steps) it is one clear line and exit 2, nothing run."""
+    config(tmp_path, [("LV-1", "CAM-P")])
+    monkeypatch.chdir(tmp_path)
+    assert run("pull-orders").exit_code == 0
+    first = run("sync")
+    assert first.exit_code == 0, first.stderr
+    assert "erp: 1 order awaiting an NF-e: 1 asked one by one" in first.stderr
+    plain = run("sync")
+    assert "erp: 1 order awaiting an NF-e: all by one listing since" in plain.stderr, plain.stderr
+    rechecked = run("sync", "--recheck")
+    assert rechecked.exit_code == 0, rechecked.stderr
+    assert "erp: 1 order awaiting an NF-e: 1 asked one by one" in rechecked.stderr
+    assert "loja:" in rechecked.stderr  # the other steps ran too
+    refused = run("sync", "--recheck", "--dry-run")
+    assert refused.exit_code == 2
+    assert refused.stderr.strip().endswith(
+        "--recheck asks the ERPs for their NF-e, which a dry run skips: run `erpsync sync "
+        "--recheck` without --dry-run"
+    )
+    assert "Traceback" not in refused.stderr and "erp:" not in refused.stderr

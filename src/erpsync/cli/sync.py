@@ -89,6 +89,14 @@ def sync(
     ctx: typer.Context,
     connector: ConnectorOpt = None,
     dry_run: DryRunOpt = False,
+    recheck: Annotated[
+        bool,
+        typer.Option(
+            "--recheck",
+            help="In the invoices pull step, ask about every order awaiting an NF-e one by "
+            "one, as `invoices pull --recheck` does; what it finds is pushed in the same run",
+        ),
+    ] = False,
     parallel: ParallelOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
@@ -98,11 +106,20 @@ def sync(
     push-stock)."""
     from erpsync.cli import erp, invoices, shipments
 
+    if recheck and dry_run:
+        from erpsync.errors import ConfigError
+
+        # refused before anything runs: a dry run skips the invoice steps, so the recheck
+        # would silently do nothing
+        raise ConfigError(
+            "--recheck asks the ERPs for their NF-e, which a dry run skips: run `erpsync sync "
+            "--recheck` without --dry-run"
+        )
     st, output = state(ctx), out(ctx, json_out)
     outcomes = _pull(st, output, connector, None, dry_run, parallel)
     outcomes += erp.push_all(st, output, connector, dry_run)
     if not dry_run:  # invoices and tracking have no dry run: a pull stores, a push is a send
-        outcomes += invoices.pull_all(st, output, connector)
+        outcomes += invoices.pull_all(st, output, connector, recheck=recheck)
         outcomes += invoices.push_all(st, output, connector)
         # after the NF-e: a channel may refuse tracking for an order not yet invoiced
         outcomes += shipments.push_all(st, output, connector, quiet=True)
