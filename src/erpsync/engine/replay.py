@@ -23,7 +23,8 @@ from erpsync.store.tables import QuarantineRow
 
 
 def replay_quarantine(config: Config, store: Store, ids: Sequence[int] | None) -> tuple[int, int]:
-    """Return (imported, still failing). Items of connectors no longer configured are skipped."""
+    """Return (imported, still failing). Order payloads of connectors no longer configured
+    are skipped; a quarantined ERP invoice is attached from its kept XML, configured or not."""
     with store.session() as session:
         items = [q for q in quarantine.open_items(session) if ids is None or q.id in ids]
     missing = sorted(set(ids or ()) - {q.id for q in items})
