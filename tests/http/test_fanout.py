@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from erpsync.errors import AuthError, FatalError, RetriableError
-from erpsync.http.fanout import WIDEN_AT, Fanout, RoundTrips, read_ahead
+from erpsync.http.fanout import WIDEN_AT, Fanout, RoundTrips, read_ahead, read_together
 from erpsync.http.ratelimit import RateLimit
 from erpsync.http.retry import RetryPolicy
 from erpsync.http.session import HttpSession
@@ -340,3 +340,84 @@ def test_closing_read_ahead_early_stops_reading_and_closes_the_source() -> None:
     assert next(reader) == 0
     reader.close()  # type: ignore[attr-defined]
     assert closed.is_set()
+
+
+# -- read_together: independent chains (a window's searches) read at once, handed over in order --
+
+
+def test_read_together_starts_every_source_at_once_and_hands_them_over_in_order() -> None:
+    """requirement: the second search's first page is read while the consumer still holds
+    the first search's first page; the consumer gets the first search's pages, then the
+    second's, each in its order."""
+    second_started = threading.Event()
+
+    def first() -> Iterator[str]:
+        yield from ("a0", "a1", "a2")
+
+    def second() -> Iterator[str]:
+        second_started.set()
+        yield from ("b0", "b1")
+
+    seen = []
+    for page in read_together([first(), second()]):
+        if page == "a0":
+            assert second_started.wait(WAIT)
+        seen.append(page)
+    assert seen == ["a0", "a1", "a2", "b0", "b1"]
+
+
+def test_read_together_raises_a_later_sources_error_after_the_earlier_sources_items() -> None:
+    """requirement: the cancelled search failing first in time still comes after every page
+    of the default search (which are committed); its own pages before the failure too."""
+    failed = threading.Event()
+
+    def first() -> Iterator[int]:
+        assert failed.wait(WAIT)
+        yield 0
+        yield 1
+
+    def second() -> Iterator[int]:
+        yield 10
+        failed.set()
+        raise RetriableError("HTTP 503", connector="shop")
+
+    seen = []
+    with pytest.raises(RetriableError):
+        for page in read_together([first(), second()]):
+            seen.append(page)
+    assert seen == [0, 1, 10]
+
+
+def test_read_together_reads_one_source_after_the_other_until_told_it_pays() -> None:
+    """requirement: no thread while answers come at once: the later source is not started
+    before the earlier is done."""
+    caller = threading.get_ident()
+    readers: list[tuple[str, int]] = []
+
+    def source(tag: str) -> Iterator[str]:
+        for n in range(2):
+            readers.append((tag, threading.get_ident()))
+            yield f"{tag}{n}"
+
+    seen = list(read_together([source("a"), source("b")], when=lambda: False))
+    assert seen == ["a0", "a1", "b0", "b1"]
+    assert readers == [("a", caller), ("a", caller), ("b", caller), ("b", caller)]
+
+
+def test_closing_read_together_early_closes_every_source() -> None:
+    """requirement: a consumer that stops (an error while committing) stops both searches."""
+    closed: list[str] = []
+
+    def source(tag: str) -> Iterator[int]:
+        try:
+            n = 0
+            while True:
+                yield n
+                n += 1
+        finally:
+            closed.append(tag)
+
+    reader = read_together([source("a"), source("b")])
+    assert next(reader) == 0
+    reader.close()  # type: ignore[attr-defined]
+    assert sorted(closed) == ["a", "b"]

@@ -12,7 +12,7 @@ import hashlib
 import importlib
 import json
 import time
-from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
 from typing import Any, ClassVar, TypeVar
 from urllib.parse import urlsplit
 
@@ -29,7 +29,13 @@ from erpsync.connector.base import (
 from erpsync.domain import SendResult
 from erpsync.errors import ConfigError, FatalError, RetriableError
 from erpsync.http.auth import OAuth2RefreshAuth
-from erpsync.http.fanout import DEFAULT_CONCURRENCY, Outcome, Pending, read_ahead
+from erpsync.http.fanout import (
+    DEFAULT_CONCURRENCY,
+    Outcome,
+    Pending,
+    read_ahead,
+    read_together,
+)
 from erpsync.http.pagination import Paginator
 from erpsync.http.ratelimit import RateLimit, RateLimiter
 from erpsync.http.redact import Redactor
@@ -276,6 +282,17 @@ class HttpConnector(Connector[CredentialsT, OptionsT]):
         then each page is read when asked for."""
         fanout = self.http.fanout
         return read_ahead(pages, depth=depth, name=f"{self.name}-pages", when=lambda: fanout.wide)
+
+    def read_together(self, searches: Sequence[Iterator[T]], depth: int = 1) -> Iterator[T]:
+        """Independent searches' pages (a window's default and cancelled-orders searches)
+        read ahead together, each in a thread of its own, and handed over search after
+        search, each in its order (``erpsync.http.fanout.read_together``): the second
+        search's first page no longer waits for the first search's last. Until the session's
+        fan-out has widened, read one after the other, as ``read_ahead`` reads."""
+        fanout = self.http.fanout
+        return read_together(
+            searches, depth=depth, name=f"{self.name}-pages", when=lambda: fanout.wide
+        )
 
     def paginate(
         self,

@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
@@ -231,69 +231,111 @@ def read_ahead(
     for, until it first says True, and ahead in a thread from then on (a session's
     ``Fanout.wide``: no thread where answers come at once).
     """
+    return read_together([source], depth=depth, name=name, when=when)
+
+
+def read_together(
+    sources: Sequence[Iterator[T]],
+    *,
+    depth: int = 1,
+    name: str = "read-ahead",
+    when: Callable[[], bool] | None = None,
+) -> Iterator[T]:
+    """The items of several independent chains (the searches of one window), source after
+    source, each read ahead as ``read_ahead`` reads one, but all of them at once: the second
+    search's first page is in flight with the first search's pages, not after its last.
+
+    Items come in the sources' order (every item of the first, then the second's), whatever
+    order the answers came in, so the consumer applies them as if read one after the other;
+    an error a source raises is raised where it happened in that order (after the items
+    before it: a later source's failure never takes back an earlier one's items). Closing
+    stops every thread. ``when``: as for ``read_ahead``; until it says True the current
+    source is read on the consumer's thread and the later ones wait their turn, from then on
+    the rest of every source is read ahead together.
+    """
     if when is None:
-        return _read_ahead(source, depth, name)
-    return _read_ahead_when(source, depth, name, when)
+        return _read_together(list(sources), depth, name)
+    return _read_together_when(list(sources), depth, name, when)
 
 
-def _read_ahead_when(
-    source: Iterator[T], depth: int, name: str, when: Callable[[], bool]
+def _read_together_when(
+    sources: list[Iterator[T]], depth: int, name: str, when: Callable[[], bool]
 ) -> Iterator[T]:
     threaded = False
     try:
-        while not when():
+        while sources and not when():
             try:
-                item = next(source)
+                item = next(sources[0])
             except StopIteration:
-                return
+                _close(sources.pop(0))
+                continue
             yield item
         threaded = True
     finally:
-        if not threaded:  # from here on the thread owns ``source`` (and closes it)
-            close = getattr(source, "close", None)
-            if close is not None:
-                close()
-    yield from _read_ahead(source, depth, name)
+        if not threaded:  # from here on the threads own the sources (and close them)
+            for source in sources:
+                _close(source)
+    yield from _read_together(sources, depth, name)
 
 
-def _read_ahead(source: Iterator[T], depth: int, name: str) -> Iterator[T]:
-    buffer: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=max(1, depth))
-    stop = threading.Event()
+def _read_together(sources: list[Iterator[T]], depth: int, name: str) -> Iterator[T]:
+    readers: list[_Reader[T]] = []
+    try:
+        for index, source in enumerate(sources):
+            label = name if len(sources) == 1 else f"{name}-{index + 1}"
+            readers.append(_Reader(source, depth, label))
+        for reader in readers:
+            yield from reader.items()
+    finally:
+        for reader in readers:
+            reader.stop.set()
+        # a request in flight may take its timeout and retries to end: wait a little for each
+        # thread to close its source, never for that (daemons; they stop after the item)
+        for reader in readers:
+            reader.thread.join(timeout=_JOIN_SECONDS)
 
-    def put(entry: tuple[str, Any]) -> bool:
-        while not stop.is_set():
+
+def _close(source: Iterator[Any]) -> None:
+    close = getattr(source, "close", None)
+    if close is not None:
+        close()
+
+
+class _Reader(Generic[T]):
+    """One source read ahead in a thread of its own, started at once."""
+
+    def __init__(self, source: Iterator[T], depth: int, name: str) -> None:
+        self.source = source
+        self.buffer: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=max(1, depth))
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, name=f"erpsync-{name}", daemon=True)
+        self.thread.start()
+
+    def _put(self, entry: tuple[str, Any]) -> bool:
+        while not self.stop.is_set():
             try:
-                buffer.put(entry, timeout=_POLL_SECONDS)
+                self.buffer.put(entry, timeout=_POLL_SECONDS)
                 return True
             except queue.Full:
                 continue
         return False
 
-    def run() -> None:
+    def _run(self) -> None:
         try:
-            for item in source:
-                if not put(("item", item)):
+            for item in self.source:
+                if not self._put(("item", item)):
                     return
-            put(("end", None))
+            self._put(("end", None))
         except BaseException as exc:  # handed to the consumer, raised there
-            put(("error", exc))
+            self._put(("error", exc))
         finally:
-            close = getattr(source, "close", None)
-            if close is not None:
-                close()
+            _close(self.source)
 
-    thread = threading.Thread(target=run, name=f"erpsync-{name}", daemon=True)
-    thread.start()
-    try:
+    def items(self) -> Iterator[T]:
         while True:
-            kind, value = buffer.get()
+            kind, value = self.buffer.get()
             if kind == "end":
                 return
             if kind == "error":
                 raise value
             yield value
-    finally:
-        stop.set()
-        # a request in flight may take its timeout and retries to end: wait a little for the
-        # thread to close ``source``, never for that (it is a daemon; it stops after the item)
-        thread.join(timeout=_JOIN_SECONDS)
