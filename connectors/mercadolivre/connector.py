@@ -218,15 +218,16 @@ class MercadoLivreConnector(
     def fetch_orders(self, window: Window, seen: SeenOrders) -> Iterator[OrderPage]:
         """Orders updated in ``window``; then the same window's cancelled ones, which the
         default search leaves out (ref: pt_br/gerenciamento-de-vendas)."""
-        # a pipeline, so round trips overlap and the rate limit is what binds: the next search
-        # page (the cancelled search's first after the default search's last) is read while
-        # this page's details are fetched, and this page is yielded (committed) while the next
-        # page's details are in flight
-        searches = itertools.chain.from_iterable(
-            self._search_orders(window, status) for status in (None, "cancelled")
-        )
+        # a pipeline, so round trips overlap and the rate limit is what binds: the two
+        # searches are read together (the cancelled search's first page no longer waits for
+        # the default search's last), each page ahead of the consumer; the next page is read
+        # while this page's details are fetched, and this page is yielded (committed) while
+        # the next page's details are in flight. Pages still come in one order: the default
+        # search's, then the cancelled search's (issue 11 section 1)
+        self.seller_id()  # known before the searches' threads ask for it
+        searches = [self._search_orders(window, status) for status in (None, "cancelled")]
         started: deque[_Started] = deque()
-        for results in self.read_ahead(searches):
+        for results in self.read_together(searches):
             started.append(self._start_details(results, _wanted(results.records, seen)))
             if len(started) > 1:
                 yield from self._orders_page(started.popleft())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
@@ -26,6 +27,9 @@ from erpsync.errors import AuthError, ConfigError, FatalError, RetriableError
 from erpsync.http.auth import MemoryTokenStore
 from erpsync.http.retry import RetryPolicy
 from erpsync.testing import FakeTime, Harness, build_harness
+
+#: long enough for any thread on a loaded machine; only reached when a test is broken
+WAIT = 10.0
 
 NOW = datetime(2026, 11, 2, 15, 0, tzinfo=UTC)
 WINDOW = Window(NOW - timedelta(days=3), NOW)
@@ -358,6 +362,43 @@ def test_pages_across_the_50_boundary_then_pulls_cancelled_orders(
     assert calls[0]["order.date_last_updated.to"] == "2026-11-02T12:00:00.000-03:00"
     cancelled = [r for r in raws if r.payload["order"]["status"] == "cancelled"]
     assert len(cancelled) == 8 and all(r in raws[-8:] for r in cancelled)
+
+
+def test_the_cancelled_search_is_read_together_with_the_default_one_and_comes_after_it(
+    emu: MercadoLivreEmulator, connect: Callable[..., MercadoLivreConnector]
+) -> None:
+    """requirement (issue 11 section 1): once answers take a platform's round trip, the
+    cancelled-orders search does not wait for the default search's last page (its first
+    page is read while the default search's first is still held); the pages still come in
+    one order, the default search's then the cancelled search's, each order once."""
+    cancelled_read = threading.Event()
+    waited: list[bool] = []
+
+    class Watched(MercadoLivreConnector):
+        def _search_orders(
+            self, window: Window, status: str | None, rereads: int = 0
+        ) -> Iterator[Any]:
+            for page in super()._search_orders(window, status, rereads):
+                if status == "cancelled":
+                    cancelled_read.set()
+                else:  # the default search's pages wait until the cancelled search has read
+                    waited.append(cancelled_read.wait(WAIT))
+                yield page
+
+    ids = seed(emu, 120)
+    connector = connect(Watched)
+    connector.http.round_trips.record(0.3)  # answers take a real platform's 300 ms
+    pages = list(connector.fetch_orders(WINDOW, NothingSeen()))
+    assert waited == [True, True, True]
+    assert [(p.listed, p.listing_total) for p in pages] == [
+        (50, 112),
+        (50, None),
+        (12, None),
+        (8, 8),
+    ]
+    raws = [raw for page in pages for raw in page.orders]
+    assert sorted(raw.external_id for raw in raws) == sorted(ids)
+    assert all(raw.payload["order"]["status"] == "cancelled" for raw in raws[-8:])
 
 
 def test_pages_tell_how_many_orders_the_search_listed_of_its_total_for_the_progress_line(
