@@ -383,7 +383,16 @@ class MercadoLivreConnector(
 
     def _item_ids(self) -> Iterator[list[str]]:
         """The seller's item ids: by offset up to 1000, by scan + scroll_id beyond."""
-        # ref: https://developers.mercadolivre.com.br/pt_br/itens-e-buscas
+        # ref: https://developers.mercadolivre.com.br/pt_br/itens-e-buscas: the account's items
+        # by offset ("Obtém itens da conta de um vendedor"), and `search_type=scan` "para obter
+        # mais de 1000 registros", paged by the answer's `scroll_id` ("Modo de busca acima de
+        # 1000 registros", "Trabalhar com Scan + Hash"): the documented way past the offset's
+        # cap. The same page has a section on sorting the seller's items ("Filtra e ordena os
+        # resultados dos itens do vendedor"), but we found no word that any order is stable
+        # from one request to the next [U], so the offset pages are not overlapped to prove
+        # their boundaries (OffsetPaginator(overlap=) assumes it): an item listed or closed
+        # while the catalogue is paged may be missed until the next listings pull, which reads
+        # the whole catalogue again.
         path = f"/users/{self.seller_id()}/items/search"
         limit = self.options.page_size
         paginator = OffsetPaginator(
