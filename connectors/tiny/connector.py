@@ -119,7 +119,15 @@ class TinyConnector(
     def find_order(self, order: Order) -> str | None:
         """`GET /pedidos?numeroPedidoEcommerce=` (a search: the number must match exactly).
         An order of a channel with no registered e-commerce (options.ecommerce_ids) may not
-        keep that number; it is then found by buyer and date and its `numeroOrdemCompra`."""
+        keep that number; it is then found by buyer and date and its `numeroOrdemCompra`.
+
+        The dates: Tiny's v3 document (TINY_V3_OPENAPI.json, ListarPedidosAction) says
+        `dataInicial`/`dataFinal` search "the order's creation date", a bare day, in no named
+        zone. Whether that is the `data` we sent (São Paulo's day of the channel sale) or the
+        day the ERP stored the order, and whose day, it does not say; a miss here creates the
+        order twice in the seller's ERP. So the search spans every reading: from the sale
+        (the create cannot be older) to now (the lost create was before it), each bound the
+        further of São Paulo's and UTC's days (_day_window, as GET /notas)."""
         number = self.channel_number(order)
         found = self._list("/pedidos", {"numeroPedidoEcommerce": number})
         for item in found:
@@ -127,8 +135,8 @@ class TinyConnector(
                 return str(item["id"])
         if self.options.ecommerce_ids.get(order.connector) is not None:
             return None
-        day = order_map.local_date(order.created_at)
-        params: dict[str, Any] = {"dataInicial": day, "dataFinal": day}
+        first, last = _day_window(order.created_at, max(order.created_at, self.now()))
+        params: dict[str, Any] = {"dataInicial": first, "dataFinal": last}
         if order.buyer.document:
             params["cpfCnpj"] = order.buyer.document
         for item in self._list("/pedidos", params):
@@ -344,11 +352,8 @@ class TinyConnector(
         so a nota created in the window is listed on either reading, the same run."""
         by_id = {ref.remote_id: ref for ref in orders}
         by_number = {ref.number: ref for ref in orders}
-        params = {
-            "tipo": "S",
-            "dataInicial": min(_days(window.start)),
-            "dataFinal": max(_days(window.end)),
-        }
+        first, last = _day_window(window.start, window.end)
+        params = {"tipo": "S", "dataInicial": first, "dataFinal": last}
         waiting: dict[str, ErpOrderRef] = {}
         settled: set[str] = set()
         for page in self._pages("/notas", params):
@@ -447,6 +452,14 @@ def _total(response: httpx.Response) -> int | None:
 def _days(moment: datetime) -> tuple[str, str]:
     """The moment's calendar day ("2023-01-01") in the seller's zone and in UTC."""
     return order_map.local_date(moment), moment.astimezone(UTC).date().isoformat()
+
+
+def _day_window(start: datetime, end: datetime) -> tuple[str, str]:
+    """`dataInicial`/`dataFinal` days that hold every moment from start to end whichever
+    zone Tiny reads them in (its documents give bare days, API 2.0 "dd/mm/yyyy", and never
+    say whose): the earlier of São Paulo's and UTC's days at the start, the later at the
+    end (they differ from 21:00 local, when UTC is already on the next day)."""
+    return min(_days(start)), max(_days(end))
 
 
 def _local_time(moment: datetime) -> str:

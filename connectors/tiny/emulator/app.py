@@ -66,6 +66,11 @@ class TinyEmulator(Emulator):
             document's examples are bare days ("2023-01-01") and times without an offset, API
             2.0 asks "dd/mm/yyyy"; the account's own zone, São Paulo, is the default, and UTC
             lets a test check that a client misses nothing if it were that.
+        pedido_day_zone: the same for `GET /pedidos?dataInicial=&dataFinal=`. Tiny's v3
+            document (ListarPedidosAction) says both "Pesquisa através da data de criação do
+            pedido", a bare string, with no zone: the emulator compares the day the ERP stored
+            the order in this zone (São Paulo by default; UTC for the other reading), not the
+            `data` the client sent (the channel sale's day, earlier when the order waited).
     """
 
     def __init__(
@@ -77,9 +82,11 @@ class TinyEmulator(Emulator):
         reads_per_minute: int = 120,
         writes_per_minute: int = 60,
         nota_day_zone: tzinfo = LOCAL,
+        pedido_day_zone: tzinfo = LOCAL,
     ) -> None:
         self.budgets = {"read": reads_per_minute, "write": writes_per_minute}
         self.nota_day_zone = nota_day_zone
+        self.pedido_day_zone = pedido_day_zone
         super().__init__(seed=seed, clock=clock, sandbox_orders=sandbox_orders)
 
     order_create_path = "/pedidos"
@@ -98,6 +105,8 @@ class TinyEmulator(Emulator):
         self.contacts: dict[int, dict[str, Any]] = {}
         self.orders: dict[int, dict[str, Any]] = {}
         self.updated: dict[int, datetime] = {}
+        #: when each order was stored (what `GET /pedidos?dataInicial=` filters on, by its day)
+        self.order_created: dict[int, datetime] = {}
         self.notas: dict[int, dict[str, Any]] = {}
         #: when each nota was created (what `GET /notas?dataInicial=` filters on, by its day)
         self.nota_created: dict[int, datetime] = {}
@@ -398,10 +407,15 @@ class TinyEmulator(Emulator):
                     for o in found
                     if self.contacts[o["cliente"]["id"]].get("cpfCnpj") == q["cpfCnpj"]
                 ]
+            zone = self.pedido_day_zone
+            day = {
+                o["id"]: self.order_created[o["id"]].astimezone(zone).date().isoformat()
+                for o in found
+            }
             if q.get("dataInicial"):
-                found = [o for o in found if o["data"] >= q["dataInicial"]]
+                found = [o for o in found if day[o["id"]] >= q["dataInicial"]]
             if q.get("dataFinal"):
-                found = [o for o in found if o["data"] <= q["dataFinal"]]
+                found = [o for o in found if day[o["id"]] <= q["dataFinal"]]
             if q.get("dataAtualizacao"):
                 since = datetime.fromisoformat(q["dataAtualizacao"]).replace(tzinfo=LOCAL)
                 found = [o for o in found if self.updated[o["id"]] >= since]
@@ -664,6 +678,7 @@ class TinyEmulator(Emulator):
         self.number += 1
         self.orders[order_id] = order
         self.updated[order_id] = when
+        self.order_created[order_id] = when
         return order
 
     def _hub_order(self, number: str, sku: str, quantity: int, when: datetime) -> str:

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import json
 import math
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -106,6 +107,41 @@ def test_a_registered_ecommerce_keeps_the_number_and_finds_by_it(time):
     searches = len(emulator.requests_to("/pedidos", "GET"))
     assert OrderSink.of(h.connector).find_order(order) == remote
     assert len(emulator.requests_to("/pedidos", "GET")) == searches + 1
+
+
+def sao_paulo(day: int, hour: int, minute: int) -> datetime:
+    """A November 2026 time in São Paulo (UTC-3, no summer time), as UTC."""
+    return datetime(2026, 11, day, hour, minute, tzinfo=UTC) + timedelta(hours=3)
+
+
+@pytest.mark.parametrize("zone", [ZoneInfo("America/Sao_Paulo"), UTC], ids=["sao-paulo", "utc"])
+@pytest.mark.parametrize(
+    "pushed_at",
+    [sao_paulo(2, 21, 30), sao_paulo(3, 1, 50)],
+    ids=["after-21h-the-sale-s-day", "after-midnight-the-sale-at-23h50"],
+)
+def test_a_lost_create_is_found_not_duplicated_whichever_zone_the_days_are(zone, pushed_at, time):
+    """requirement: without a registered e-commerce a lost create is found by buyer, creation
+    day and numeroOrdemCompra. Tiny does not say whose day `GET /pedidos?dataInicial=` compares
+    (nor whether the sale's `data` or the day the ERP stored it): a create at 21:30 in São
+    Paulo is on UTC's next day, one after midnight on the day after the sale (at 23:50). The
+    search spans from the sale to now on either reading: found, never created twice."""
+    emulator = TinyEmulator(seed=1, clock=time.now, sandbox_orders=0, pedido_day_zone=zone)
+    h = harness_for(emulator, time)
+    time.set(pushed_at)
+    (order,) = Orders().channel_orders(h, 1)  # sold two hours before the push
+    emulator.faults.add("lost_answer", path=emulator.order_create_path, method="POST")
+    report = push_erp_orders(h.connector, h.store)
+    assert (report.found, report.created, report.unresolved) == (1, 0, 0), report.errors
+    assert len(emulator.erp_orders_numbered(order.number or "")) == 1
+    assert Orders().creates(h) == 1
+    assert Orders().remote_id(h, order) == emulator.erp_orders_numbered(order.number or "")[0]
+    search = [r for r in emulator.requests_to("/pedidos", "GET") if "dataInicial" in r.params]
+    sale, now = order.created_at, time.now()
+    assert (search[-1].params["dataInicial"], search[-1].params["dataFinal"]) == (
+        sale.astimezone(ZoneInfo("America/Sao_Paulo")).date().isoformat(),
+        now.date().isoformat(),  # UTC's day: the later one from 21:00 in São Paulo
+    )
 
 
 def test_cancelling_sends_the_integer_situacao(time):
