@@ -184,7 +184,13 @@ class BlingConnector(
 
     def find_order(self, order: Order) -> str | None:
         """The Bling order carrying this channel number (`numeroLoja`) in its loja, if any.
-        ref: GET /pedidos/vendas?numerosLojas[]=&idLoja="""
+        ref: GET /pedidos/vendas?numerosLojas[]=&idLoja=
+
+        By number alone, never by day: Bling's v3 OpenAPI document (public copy in
+        tempont/bling-erp-api-python, specs/bling-openapi-reference.json, GET /pedidos/vendas)
+        lists `numerosLojas[]` ("Conjunto de números de pedidos nas lojas") beside bare-date
+        `dataInicial`/`dataFinal` in no named zone, and documents no default period; a date
+        bound could miss a create whose answer was lost after 21:00 local or past midnight."""
         number = self.channel_number(order)
         params: dict[str, Any] = {"numerosLojas[]": number, "limite": self.options.page_size}
         loja = self._loja(order)

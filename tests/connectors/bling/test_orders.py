@@ -5,6 +5,7 @@ account's own situação ids."""
 from __future__ import annotations
 
 import dataclasses
+from datetime import UTC, datetime
 
 import pytest
 
@@ -87,6 +88,24 @@ def test_a_lost_answer_is_raised_and_the_order_is_then_found_not_duplicated(harn
     assert len(emulator.erp_orders_numbered("777")) == 1
     assert harness.connector.find_order(order) == emulator.erp_orders_numbered("777")[0]
     assert len(emulator.requests_to("/pedidos/vendas", "POST")) == 1
+
+
+def test_a_lost_create_after_21h_local_is_found_by_number_with_no_day_to_misread(harness, time):
+    """requirement: the look-up of a lost create names no day. The sale is at 22:30 in São
+    Paulo (01:30 UTC, the next day there) and the create after midnight local: a search by date
+    could miss it on one reading of Bling's days (its v3 document gives `dataInicial` as a bare
+    date), so it is by `numerosLojas[]` (with `idLoja`) alone, and finds the stored order."""
+    emulator = harness.emulator
+    order = make_order("888")
+    time.set(datetime(2026, 11, 2, 3, 40, tzinfo=UTC))  # 00:40 on the 2nd in São Paulo
+    emulator.faults.add("lost_answer", path=emulator.order_create_path, method="POST")
+    with pytest.raises(RetriableError):
+        harness.connector.create_order(order)
+    searches = len(emulator.requests_to("/pedidos/vendas", "GET"))
+    assert harness.connector.find_order(order) == emulator.erp_orders_numbered("888")[0]
+    (look_up,) = emulator.requests_to("/pedidos/vendas", "GET")[searches:]
+    assert look_up.params["numerosLojas[]"] == "888"
+    assert not {k for k in look_up.params if k.startswith("data")}
 
 
 def test_find_order_matches_the_exact_number_in_the_loja(harness):
