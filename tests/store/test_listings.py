@@ -38,6 +38,22 @@ def test_upsert_inserts_then_updates_by_item_and_variation(store):
     assert (rows[0].title, rows[0].channel_quantity) == ("Camiseta", 4)
 
 
+def test_a_listing_reported_twice_in_one_batch_is_stored_as_last_reported(store):
+    """requirement: a channel that lists an item on two pages of one batch (a listing edited
+    while paged) leaves one row, with what it reported last."""
+    with store.session() as s:
+        written = listings.upsert_listings(
+            s,
+            "ml",
+            [_listing("MLB1", "CAM-P", title="old"), _listing("MLB1", "CAM-G", title="new")],
+        )
+        rows = listings.list_listings(s)
+    assert written == 2
+    assert [(r.ref, r.sku, r.title, r.source) for r in rows] == [
+        ("MLB1", "CAM-G", "new", "channel")
+    ]
+
+
 @pytest.mark.parametrize("channel_sku", [None, "OTHER", "CAM-P"])
 def test_manual_link_survives_the_next_pull(store, channel_sku):
     """requirement: a manual link keeps its SKU whatever the channel reports."""

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
+from typing import Any
 
+from sqlalchemy import Table, bindparam, insert, update
+from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
 from erpsync.domain import Listing, utcnow
@@ -24,14 +27,30 @@ def get_listing(
     return s.exec(query).first()
 
 
-def _existing(s: Session, connector: str, item_ids: list[str]) -> dict[tuple[str, str], ListingRow]:
-    found: dict[tuple[str, str], ListingRow] = {}
+_LISTINGS: Table = ListingRow.__table__  # type: ignore[attr-defined]
+_EXISTING = core_select(
+    _LISTINGS.c.item_id,
+    _LISTINGS.c.variation_id,
+    _LISTINGS.c.id,
+    _LISTINGS.c.sku,
+    _LISTINGS.c.source,
+).where(
+    _LISTINGS.c.connector == bindparam("p_connector"),
+    _LISTINGS.c.item_id.in_(bindparam("p_items", expanding=True)),
+)
+_INSERT = insert(_LISTINGS)
+_UPDATE = update(_LISTINGS).where(_LISTINGS.c.id == bindparam("p_id"))
+
+
+def _existing(
+    s: Session, connector: str, item_ids: list[str]
+) -> dict[tuple[str, str], tuple[int, str | None, str]]:
+    """(item id, variation id) -> (row id, SKU, source) of the listings already stored."""
+    found: dict[tuple[str, str], tuple[int, str | None, str]] = {}
     for start in range(0, len(item_ids), CHUNK):
-        query = select(ListingRow).where(
-            ListingRow.connector == connector,
-            col(ListingRow.item_id).in_(item_ids[start : start + CHUNK]),
-        )
-        found.update({(row.item_id, row.variation_id): row for row in s.exec(query).all()})
+        params = {"p_connector": connector, "p_items": item_ids[start : start + CHUNK]}
+        for item_id, variation_id, row_id, sku, source in s.execute(_EXISTING, params):
+            found[(item_id, variation_id)] = (row_id, sku, source)
     return found
 
 
@@ -42,31 +61,47 @@ def upsert_listings(
 
     A manual link (``source == "manual"``) wins over what the channel reports: its SKU is kept
     when the channel reports no SKU or another one, so a seller's fix survives the next pull.
+    A listing reported twice in one batch is stored as last reported. The rows are written
+    with one INSERT and one UPDATE executemany (a listings page costs this process's CPU
+    while the next page is read; ORM objects made it 0.7 ms a listing).
 
     Raises:
         ValueError: a listing belongs to another connector.
     """
     now = at or utcnow()
-    existing = _existing(s, connector, list(dict.fromkeys(x.item_id for x in listings)))
+    latest: dict[tuple[str, str], Listing] = {}
     for listing in listings:
         if listing.connector != connector:
             raise ValueError(
                 f"listing {listing.ref} belongs to {listing.connector}, not {connector}"
             )
-        key = (listing.item_id, listing.variation_id or "")
-        row = existing.get(key)
-        if row is None:
-            row = ListingRow(connector=connector, item_id=key[0], variation_id=key[1])
-            existing[key] = row
-        if row.source != "manual" or not row.sku:
-            row.sku = listing.sku
-            row.source = "channel"
-        row.title = listing.title
-        row.fulfilled_by_channel = listing.fulfilled_by_channel
-        row.channel_quantity = listing.channel_quantity
-        row.updated_at = now
-        s.add(row)
-    s.flush()
+        latest[(listing.item_id, listing.variation_id or "")] = listing
+    existing = _existing(s, connector, list(dict.fromkeys(item for item, _ in latest)))
+    inserts: list[dict[str, Any]] = []
+    updates: list[dict[str, Any]] = []
+    for (item_id, variation_id), listing in latest.items():
+        values: dict[str, Any] = {
+            "sku": listing.sku,
+            "source": "channel",
+            "title": listing.title,
+            "fulfilled_by_channel": listing.fulfilled_by_channel,
+            "channel_quantity": listing.channel_quantity,
+            "updated_at": now,
+        }
+        found = existing.get((item_id, variation_id))
+        if found is None:
+            inserts.append(
+                {"connector": connector, "item_id": item_id, "variation_id": variation_id} | values
+            )
+            continue
+        row_id, sku, source = found
+        if source == "manual" and sku:
+            values |= {"sku": sku, "source": source}
+        updates.append({"p_id": row_id} | values)
+    if inserts:
+        s.execute(_INSERT, inserts)
+    if updates:
+        s.execute(_UPDATE, updates)
     return len(listings)
 
 
