@@ -226,10 +226,14 @@ class MercadoLivreConnector(
         # search's, then the cancelled search's (issue 11 section 1)
         self.seller_id()  # known before the searches' threads ask for it
         searches = [self._search_orders(window, status) for status in (None, "cancelled")]
+        # a page whose details are all in already (made one at a time, inline: answers that
+        # come at once) is yielded at once: holding it back overlaps nothing and would keep
+        # two pages' payloads alive (issue 11 section 2, README Memory and start-up)
         started: deque[_Started] = deque()
         for results in self.read_together(searches):
             started.append(self._start_details(results, _wanted(results.records, seen)))
-            if len(started) > 1:
+            del results  # not held while the next search page is read
+            while len(started) > 1 or (started and started[0].pending.done):
                 yield from self._orders_page(started.popleft())
         while started:
             yield from self._orders_page(started.popleft())
@@ -271,11 +275,18 @@ class MercadoLivreConnector(
             yield from self._split(window, status, total)
             return
         delivered: set[str] = set()
-        for page in itertools.chain([first] if first else [], pages):
+        # no page (nor the first, which tells the total) is held while the next one is read:
+        # each is the engine's to commit and free (a chain([first], pages) kept the first
+        # page's payloads alive to the end of the search)
+        told: int | None = total
+        page, first = first, None
+        while page is not None:
             delivered.update(str(order["id"]) for order in page.records)
             if page.records:
-                yield _SearchPage(page.records, total if page is first else None)
-        if first and len(delivered) < total:
+                yield _SearchPage(page.records, told)
+            told = page = None
+            page = next(pages, None)
+        if total and len(delivered) < total:
             if rereads >= MAX_REREADS:
                 raise RetriableError(
                     f"orders kept moving while paging {window.start.isoformat()} to "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import weakref
 from collections.abc import Iterator
 
 import httpx
@@ -118,6 +119,52 @@ def test_a_map_inside_a_worker_runs_inline_rather_than_deadlocking() -> None:
     finally:
         fanout.close()
     assert [o.get() for o in outcomes] == [[1, 1], [2, 2], [3, 3], [4, 4]]
+
+
+def test_calls_made_inline_are_done_when_submit_returns_and_worker_calls_once_finished() -> None:
+    """requirement: ``Pending.done`` says whether taking the outcomes would wait: a caller
+    with nothing in flight hands its page on at once instead of holding it."""
+    inline = Fanout(1).submit(lambda n: n, range(3))
+    assert inline.done
+    release = threading.Event()
+    fanout = Fanout(2)
+    try:
+        waiting = fanout.submit(lambda n: release.wait(WAIT), range(2))
+        assert not waiting.done
+        release.set()
+        assert [o.get() for o in waiting.outcomes()] == [True, True]
+        assert waiting.done
+    finally:
+        fanout.close()
+
+
+def test_read_together_keeps_no_item_it_handed_over_while_reading_the_next() -> None:
+    """requirement (issue 11 section 2, memory): an item handed to the consumer (a page of
+    payloads) is the consumer's to free: the reader does not keep it alive while it reads
+    the next, on the consumer's thread or in its own."""
+    assert _handed_items_alive_at_each_read(widened=False) == [0] * 6
+    # threaded, a reader reads one ahead: at most the item the consumer is working on
+    alive = _handed_items_alive_at_each_read(widened=True)
+    assert len(alive) == 6 and max(alive) <= 1
+
+
+class _Item:
+    pass
+
+
+def _handed_items_alive_at_each_read(*, widened: bool) -> list[int]:
+    handed: list[weakref.ref[_Item]] = []
+    alive: list[int] = []
+
+    def source() -> Iterator[_Item]:
+        for _ in range(3):
+            alive.append(sum(ref() is not None for ref in handed))
+            yield _Item()
+
+    for item in read_together([source(), source()], when=lambda: widened):
+        handed.append(weakref.ref(item))
+        del item
+    return alive
 
 
 def test_a_cap_of_one_runs_every_call_on_the_callers_thread() -> None:

@@ -286,9 +286,11 @@ class _WindowReader:
     def read(self, window: Window) -> int:
         """Commit every page of ``window``; return how many orders came."""
         try:
-            return sum(
-                self._commit(page) for page in self.connector.fetch_orders(window, self.seen)
-            )
+            count = 0
+            for page in self.connector.fetch_orders(window, self.seen):
+                count += self._commit(page)
+                del page  # committed: its payloads are freed before the next page is read
+            return count
         except PaginationCapReached:
             # the platform will not page this far: read each half (pages already committed
             # stay; their orders are current now, so the halves skip them)

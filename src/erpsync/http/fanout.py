@@ -105,6 +105,12 @@ class Pending(Generic[R]):
         #: (a lock and a condition each) per call on the sequential path
         self._futures = futures
 
+    @property
+    def done(self) -> bool:
+        """Every call has its outcome already (made inline, or finished on a worker):
+        ``outcomes()`` will not wait."""
+        return all(isinstance(f, Outcome) or f.done() for f in self._futures)
+
     def outcomes(self) -> list[Outcome[R]]:
         """One ``Outcome`` per item, in the items' order, once all are in.
 
@@ -270,6 +276,7 @@ def _read_together_when(
                 _close(sources.pop(0))
                 continue
             yield item
+            del item  # the consumer's now: not held while the next item is read
         threaded = True
     finally:
         if not threaded:  # from here on the threads own the sources (and close them)
@@ -339,3 +346,4 @@ class _Reader(Generic[T]):
             if kind == "error":
                 raise value
             yield value
+            del value  # the consumer's now: not held while the next item is awaited

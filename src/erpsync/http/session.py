@@ -520,6 +520,8 @@ class HttpSession:
                             break
                         early[key] = started
                 yield Page(found, response, paginator, number, not paginator.has_next_page)
+                # the consumer has this page: not held here while the next one is requested
+                del response, found, future
                 if not paginator.has_next_page:
                     return
                 if number == 1 and not getattr(paginator, "proves_boundaries", False):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import weakref
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
@@ -15,7 +16,9 @@ import pytest
 
 from erpsync.connector import (
     NothingSeen,
+    OrderPage,
     RateLimit,
+    RawOrder,
     SeenOrders,
     Window,
 )
@@ -425,6 +428,47 @@ def test_pages_tell_how_many_orders_the_search_listed_of_its_total_for_the_progr
         (0, 12, None),
         (0, 8, 8),
     ]
+
+
+def test_one_request_at_a_time_a_page_is_committed_before_the_next_is_read_then_freed(
+    emu: MercadoLivreEmulator, connect: Callable[..., MercadoLivreConnector]
+) -> None:
+    """requirement (issue 11 section 2, memory): with answers coming at once (no fan-out),
+    a page goes to the engine as soon as its details are in, before the next search page is
+    read, and nothing keeps it once committed: one page of payloads alive at a time during a
+    pull, not two or three (the search's first page is not held to its end either)."""
+    from erpsync.engine.pull import pull_orders
+    from erpsync.store import open_store
+
+    seed(emu, 120)
+    connector = connect()
+    yielded_after: list[int] = []  # search requests made when each page was yielded
+    given: list[weakref.ref[RawOrder]] = []
+    alive_at_search: list[int] = []  # earlier pages' orders still alive at each search
+    fetch_orders, request = connector.fetch_orders, connector.http.request
+
+    def fetch(window: Window, seen: SeenOrders) -> Iterator[OrderPage]:
+        for page in fetch_orders(window, seen):
+            yielded_after.append(len(searches(emu)))
+            given.extend(weakref.ref(raw) for raw in page.orders)
+            yield page
+            del page  # the engine's to keep or not
+
+    def watched(method: str, path: str, **kwargs: Any) -> httpx.Response:
+        if path == "/orders/search":
+            alive_at_search.append(sum(ref() is not None for ref in given))
+        return request(method, path, **kwargs)
+
+    connector.fetch_orders = fetch  # type: ignore[method-assign]
+    connector.http.request = watched  # type: ignore[method-assign]
+    store = open_store("sqlite://")
+    try:
+        report = pull_orders(connector, store, since=WINDOW.start)
+    finally:
+        store.close()
+    assert report.new == 120
+    assert yielded_after == [1, 2, 3, 4]  # the default search's 3 pages, the cancelled one
+    assert alive_at_search == [0, 0, 0, 0]
 
 
 def test_a_window_matching_more_than_the_offset_cap_is_split_before_paging_past_it(
