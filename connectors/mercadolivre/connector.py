@@ -186,7 +186,7 @@ class MercadoLivreConnector(
         if self._seller_id is None:
             # tokens about to be refreshed are refreshed now (retried like a request), so
             # that response names the seller before the first call that needs it
-            tokens = self.http.policy.retrying()(self.http.oauth.current_tokens)
+            tokens = self.http.policy.call(self.http.oauth.current_tokens)
             if tokens.account is not None and tokens.account.isdigit():
                 self._owned(int(tokens.account))
             elif self.options.seller_id:

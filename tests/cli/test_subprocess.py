@@ -204,6 +204,16 @@ def test_a_pull_outside_a_terminal_imports_neither_rich_nor_other_connectors(tmp
     assert "rich" not in _packages(modules)
 
 
+def test_a_pull_whose_requests_all_succeed_at_once_imports_no_tenacity(tmp_path):
+    """requirement (issue 11 section 2, peak RSS): tenacity (11 modules, 0.4 MiB of the peak)
+    is loaded only when a request needs a retry; a pull whose requests all succeed at once,
+    the seller's token refresh included, never needs it."""
+    _write_ml_sandbox_config(tmp_path)  # its emulator injects no fault unless told to
+    modules = imported_by("pull-orders", cwd=tmp_path)
+    assert {"erpsync.http.retry", "erpsync.connectors.mercadolivre"} <= modules
+    assert "tenacity" not in _packages(modules)
+
+
 def test_help_and_errors_read_the_same_without_rich(tmp_path):
     """requirement: with Rich left unloaded outside a terminal, --help still lists the commands
     and a user error is still one line on stderr with its exit code."""
