@@ -266,3 +266,38 @@ def test_a_cookie_the_platform_sets_is_sent_back_and_none_is_invented():
     session.request("GET", "/orders")
     assert seen == [None, None, "lb=node-2"]
     assert dict(session.client.cookies) == {"lb": "node-2"}
+
+
+def test_a_read_response_is_freed_with_its_last_reference():
+    """requirement: a response, its body and the payload parsed from it go as soon as the
+    caller drops them, not at the cyclic collector's next pass (httpx binds a response's
+    stream back to the response); the response reads as before: JSON, body, elapsed."""
+    import gc
+    import weakref
+
+    from erpsync.http.session import HttpSession
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        # a body streamed in, as over the network (a response built from content is read
+        # and closed before the client sees it)
+        body = httpx.ByteStream(b'{"orders":[1,2]}')
+        return httpx.Response(200, headers={"content-type": "application/json"}, stream=body)
+
+    session = HttpSession(
+        "https://shop.test", transport=httpx.MockTransport(handler), retry=RetryPolicy.instant()
+    )
+    enabled = gc.isenabled()
+    gc.disable()  # only reference counting may free the response
+    try:
+        response = session.request("GET", "/orders")
+        assert response.json() == {"orders": [1, 2]}
+        assert response.content == b'{"orders":[1,2]}'
+        assert response.elapsed.total_seconds() >= 0
+        assert list(response.iter_bytes()) == [response.content]
+        gone = weakref.ref(response)
+        del response
+        assert gone() is None
+    finally:
+        if enabled:
+            gc.enable()
+        session.close()
