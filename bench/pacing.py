@@ -320,7 +320,7 @@ class Run:
         self.notes: list[str] = []
         self.ok_so_far: dict[str, int] = {}
         # the collector as the CLI runs it (erpsync.engine.heap: what is alive when a pull
-        # starts is frozen, and each committed page is collected), frozen again per run
+        # starts is frozen), frozen again per run
         # (heap.start freezes once per process; this run's emulator and its seeded orders
         # are alive now). Without it, this process's full collections scanned every run's
         # emulator and imports and stalled a listing 0.2-0.4 s each (real time: x3 on

@@ -367,9 +367,8 @@ def test_stock_commands_refuse_kits_duplicates_and_misspelt_locations(tmp_path):
 
 
 HEAP_PROBE = """\
-import gc, weakref
+import gc
 from erpsync.engine import heap
-class Node: pass
 heap.start()
 assert gc.get_freeze_count() == 0, "froze a heap that is not erpsync's"
 heap.enable()
@@ -378,22 +377,16 @@ frozen = gc.get_freeze_count()
 assert frozen > 0
 heap.start()
 assert gc.get_freeze_count() == frozen, "froze twice"
-gc.disable()  # only page_done may free the cycle
-a, b = Node(), Node()
-a.other, b.other = b, a
-gone = weakref.ref(a)
-del a, b
-assert gone() is not None
-heap.page_done()
-assert gone() is None
 print("ok")
 """
 
 
-def test_a_cli_process_frees_each_pages_reference_cycles_with_the_page():
-    """requirement: memory stays flat over a long pull: in erpsync's own process the start-up
-    heap is frozen once and each committed page's cycles are collected; a process that only
-    imports erpsync (a library caller, a test run) keeps its collector as it was."""
+def test_a_cli_process_freezes_its_start_up_heap_once():
+    """requirement: a long pull's collections stay cheap: in erpsync's own process the
+    start-up heap is frozen once, when the first pull starts, so the collector scans only
+    what the pull made; a process that only imports erpsync (a library caller, a test run)
+    keeps its collector as it was. (A page's responses are freed by reference counting:
+    tests/http/test_http_session.py.)"""
     probe = subprocess.run(
         [sys.executable, "-c", HEAP_PROBE], capture_output=True, text=True, env=_env()
     )

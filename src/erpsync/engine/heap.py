@@ -1,15 +1,17 @@
-"""A long pull's memory stays flat: each page's reference cycles are freed with the page.
+"""A long pull's collections stay cheap: the start-up heap is frozen when the first pull starts.
 
-Measured with ``bench/pull_orders.py`` (README, Benchmarks: Memory and start-up): a committed
-page leaves reference cycles behind (ORM sessions and the states of their rows, parsed
-payloads referenced from them), which CPython's generational collector frees only when its
-thresholds trip; by then later pages' cycles have piled up on them, and the process's peak RSS
-was 6 MiB higher (88 against 82 MiB at 2,000 orders). A full collection after each page would
-scan every object of the process (the imported modules' hundreds of thousands) and cost about
-40% more CPU; so, once a run has started, the objects alive then are moved out of the
-collector's sight (``gc.freeze``: modules, the config, the connector; they live as long as the
-process anyway) and the collection after each page scans only what the pull made since: its
-CPU cost was within the noise of the measurement.
+CPython's generational collector scans every tracked object in a full collection: the imported
+modules' hundreds of thousands, in a process that made few of them since. So, once a run has
+started, the objects alive then are moved out of the collector's sight (``gc.freeze``: modules,
+the config, the connector; they live as long as the process anyway) and the collections the
+thresholds trigger during the pull scan only what the pull made since.
+
+A committed page leaves no reference cycles behind that matter: its responses, the largest by
+far (each with its body and parsed payload), are freed by their last reference
+(``erpsync.http.session._unbind``), and what is left per page is a few dozen SQLAlchemy objects.
+A full collection after each page was made here when the responses were cyclic (88 → 82 MiB
+at 2,000 orders); since they are not, it freed nothing and cost 3.5-5.5 ms of CPU a page
+(``bench/pull_orders.py``, README: Benchmarks), so the collector's own thresholds do it.
 
 Only a process that is erpsync's alone does this (``erpsync.cli.main`` from the console script
 or ``python -m erpsync``): a library caller or a test run keeps its collector as it was.
@@ -26,8 +28,7 @@ _frozen = False
 
 
 def enable() -> None:
-    """This process is erpsync's CLI: a pull may freeze the start-up heap and collect per
-    page."""
+    """This process is erpsync's CLI: a pull may freeze the start-up heap."""
     global _enabled
     _enabled = True
 
@@ -44,10 +45,3 @@ def start() -> None:
         gc.collect()
         gc.freeze()
         _frozen = True
-
-
-def page_done() -> None:
-    """A page is committed: free the cycles it left (only the objects made since the freeze
-    are scanned)."""
-    if _frozen:
-        gc.collect()

@@ -305,7 +305,6 @@ class _WindowReader:
             self.announced = (self.announced or 0) + page.listing_total
         if page.orders or page.rejected or page.checkpoint or page.after_commit:
             self._store(page)
-            heap.page_done()
         if self.on_page:
             listed = page.listed if page.listed is not None else len(page.orders)
             self.on_page(listed, self.announced)
