@@ -267,12 +267,18 @@ def _shipping_address(deliveries: list[Mapping[str, Any]], soft: Lenient) -> Add
     if not found:
         soft.notes.append("no shipping address in the deliveries")
         return NO_ADDRESS
-    distinct = {_address(a, Lenient()) for a in found}
+    # each address mapped once: the first is the one kept (its notes follow the count's), and
+    # a delivery whose raw address is the first's (the usual order: one address) maps to it
+    kept = Lenient()
+    first = _address(found[0], kept)
+    distinct = {first, *(_address(a, Lenient()) for a in found[1:] if a != found[0])}
     if len(distinct) > 1:
         soft.notes.append(
             f"deliveries ship to {len(distinct)} addresses; kept the first delivery's"
         )
-    return _address(found[0], soft)
+    soft.notes.extend(kept.notes)
+    soft.extra.update(kept.extra)
+    return first
 
 
 def _is_fulfillment(delivery: Mapping[str, Any]) -> bool:

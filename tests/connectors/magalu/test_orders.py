@@ -306,6 +306,33 @@ def test_differing_delivery_addresses_are_noted() -> None:
     assert "deliveries ship to 2 addresses; kept the first delivery's" in order.notes
 
 
+def test_deliveries_to_one_address_are_one_address_with_its_notes_once() -> None:
+    """requirement: deliveries shipping to the same address (spelled alike or with other
+    spacing) are one address, not noted as several; a bad CEP they share is noted once, after
+    the count of addresses when there are several."""
+    payload = copy.deepcopy(load("order-multi-delivery"))
+    first, *others = (d["shipping"]["recipient"]["address"] for d in payload["deliveries"])
+    for other in others:
+        other.update(first, city=f"  {first['city']} ")
+    second = others[0]
+    order = orders.order_from_payload({"order": copy.deepcopy(payload)}, connector="mg")
+    assert not any("addresses; kept" in n for n in order.notes)
+    for address in (first, *others):
+        address["zipcode"] = "0131"
+    order = orders.order_from_payload({"order": copy.deepcopy(payload)}, connector="mg")
+    assert order.shipping_address.zip is None
+    assert [n for n in order.notes if "'0131'" in n] == [
+        "shipping address: CEP '0131' is not 8 digits; left empty"
+    ]
+    second["zipcode"] = "01311000"
+    order = orders.order_from_payload({"order": payload}, connector="mg")
+    notes = [n for n in order.notes if "addresses; kept" in n or "'0131'" in n]
+    assert notes == [
+        "deliveries ship to 2 addresses; kept the first delivery's",
+        "shipping address: CEP '0131' is not 8 digits; left empty",
+    ]
+
+
 def test_bare_order_payload_is_accepted() -> None:
     """requirement: quarantine replay may hold the bare order JSON."""
     assert orders.order_from_payload(load("order-shipped"), connector="mg") == map_fixture(
