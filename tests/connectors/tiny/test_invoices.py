@@ -64,6 +64,18 @@ def nota_of(emulator: TinyEmulator, remote_id: str) -> dict:
     return emulator.notas[emulator.orders[int(remote_id)]["idNotaFiscal"]]
 
 
+def last_listed_days(emulator: TinyEmulator) -> tuple[str, str]:
+    """The days the last GET /notas listed: (dataInicial, dataFinal)."""
+    listing = [r for r in emulator.requests if r.path == "/notas"][-1]
+    return listing.params["dataInicial"], listing.params["dataFinal"]
+
+
+def stored(harness: Harness, key: str) -> bool:
+    """Whether the NF-e of this access key is in the store."""
+    with harness.store.session() as session:
+        return invoices.by_key(session, key) is not None
+
+
 def test_the_first_run_asks_order_by_order_and_finds_old_invoices(harness, emulator, time):
     """requirement: with no watermark yet, every order awaiting an NF-e is asked about (an
     NF-e issued long before is found), then the watermark is the run's start."""
@@ -75,8 +87,7 @@ def test_the_first_run_asks_order_by_order_and_finds_old_invoices(harness, emula
     report = pull_invoices(harness.connector, harness.store)
     assert (report.asked, report.one_by_one, report.new) == (2, 2, 1)
     assert report.cursor == started == watermark(harness)
-    with harness.store.session() as session:
-        assert invoices.by_key(session, key) is not None
+    assert stored(harness, key)
     assert not [r for r in emulator.requests if r.path == "/notas"]
 
 
@@ -141,10 +152,8 @@ def test_an_nfe_indexed_late_in_the_overlap_is_not_lost(harness, emulator, time)
     time.advance(minutes=5)
     report = pull_invoices(harness.connector, harness.store)
     assert report.new == 1
-    listing = [r for r in emulator.requests if r.path == "/notas"][-1]
-    assert listing.params["dataInicial"] == "2026-11-02"
-    with harness.store.session() as session:
-        assert invoices.by_key(session, key) is not None
+    assert last_listed_days(emulator)[0] == "2026-11-02"
+    assert stored(harness, key)
 
 
 def sao_paulo(day: int, hour: int, minute: int) -> datetime:
@@ -172,13 +181,8 @@ def test_a_nota_seen_pending_late_in_a_day_and_authorised_after_midnight_is_foun
     time.set(sao_paulo(3, 0, 30))
     report = pull_invoices(harness.connector, harness.store)
     assert report.new == 1 and report.cursor == time.now()
-    listing = [r for r in emulator.requests if r.path == "/notas"][-1]
-    assert (listing.params["dataInicial"], listing.params["dataFinal"]) == (
-        "2026-11-02",
-        "2026-11-03",
-    )
-    with harness.store.session() as session:
-        assert invoices.by_key(session, key) is not None
+    assert last_listed_days(emulator) == ("2026-11-02", "2026-11-03")
+    assert stored(harness, key)
 
 
 def test_a_nota_created_late_on_a_day_the_last_window_covered_is_found(harness, emulator, time):
@@ -192,10 +196,8 @@ def test_a_nota_created_late_on_a_day_the_last_window_covered_is_found(harness, 
     time.set(sao_paulo(3, 0, 20))
     report = pull_invoices(harness.connector, harness.store)
     assert report.new == 1
-    listing = [r for r in emulator.requests if r.path == "/notas"][-1]
-    assert listing.params["dataInicial"] == "2026-11-02"
-    with harness.store.session() as session:
-        assert invoices.by_key(session, key) is not None
+    assert last_listed_days(emulator)[0] == "2026-11-02"
+    assert stored(harness, key)
 
 
 @pytest.mark.parametrize("zone", [ZoneInfo("America/Sao_Paulo"), UTC], ids=["sao-paulo", "utc"])
@@ -216,13 +218,8 @@ def test_a_nota_created_after_21h_is_found_whichever_zone_the_days_are(zone, tim
     report = pull_invoices(harness.connector, harness.store)
     assert report.window is not None and report.window.start == sao_paulo(2, 21, 10)
     assert report.new == 1, report.errors
-    listing = [r for r in emulator.requests if r.path == "/notas"][-1]
-    assert (listing.params["dataInicial"], listing.params["dataFinal"]) == (
-        "2026-11-02",
-        "2026-11-03",
-    )
-    with harness.store.session() as session:
-        assert invoices.by_key(session, key) is not None
+    assert last_listed_days(emulator) == ("2026-11-02", "2026-11-03")
+    assert stored(harness, key)
 
 
 def test_a_failure_mid_run_leaves_the_watermark(harness, emulator, time):
@@ -265,8 +262,7 @@ def test_an_order_recorded_late_for_an_older_erp_order_is_asked_one_by_one(harne
         session.add(early)
     report = pull_invoices(harness.connector, harness.store)
     assert (report.asked, report.one_by_one, report.new) == (2, 1, 1)
-    with harness.store.session() as session:
-        assert invoices.by_key(session, key) is not None
+    assert stored(harness, key)
 
 
 def test_the_summary_tells_one_by_one_from_the_listing(harness, emulator, time):
@@ -307,8 +303,7 @@ def test_recheck_asks_every_order_one_by_one_and_keeps_the_watermark_forward(
     assert (report.asked, report.one_by_one, report.new) == (1, 1, 1)
     assert not [r for r in emulator.requests if r.path == "/notas"]
     assert report.cursor == watermark(harness) == started
-    with harness.store.session() as session:
-        assert invoices.by_key(session, key) is not None
+    assert stored(harness, key)
 
 
 TINY = """
