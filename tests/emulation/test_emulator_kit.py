@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 
+import httpx
 import pytest
 
-from erpsync.emulation import FaultPlan, TokenBucket, sign_token, verify_token
+from erpsync.emulation import EmulatorTransport, FaultPlan, TokenBucket, sign_token, verify_token
+from erpsync.emulation.transport import request_sent_at
 
 T0_ACCESS = {"user": 1}
 
@@ -169,8 +172,10 @@ def test_a_round_trip_that_includes_work_shortens_the_way_back_by_the_apps_time(
     the emulator's own work included (a platform's answer time includes its servers'); the
     way back never goes below zero. Without it, the work comes on top (the default)."""
     legs = _recording_legs(emulator)
-    readings = iter([10.0, 10.02, 20.0, 20.5, 30.0, 30.02])  # arrival, response start
+    # the request's start, the way in's start, the response's start (the way in slept exactly)
+    readings = iter([10.0, 10.0, 10.095, 20.0, 20.0, 20.575])
     emulator.latency.monotonic = lambda: next(readings)
+    emulator.latency.sent_at = lambda: None  # as over a socket: the middleware's arrival
     emulator.latency.set(0.15)
     emulator.latency.includes_work = True
     client.post("/oauth/token", data={"refresh_token": "nonsense"})  # 20 ms of work
@@ -178,6 +183,48 @@ def test_a_round_trip_that_includes_work_shortens_the_way_back_by_the_apps_time(
     emulator.latency.includes_work = False
     client.post("/oauth/token", data={"refresh_token": "nonsense"})
     assert legs == pytest.approx([0.075, 0.055, 0.075, 0.0, 0.075, 0.075])
+
+
+def test_a_round_trip_that_includes_work_counts_the_transports_hop_and_the_oversleep_within(
+    client, emulator
+):
+    """requirement: with includes_work, the round trip runs from when the in-process transport
+    took the request: its hop into the emulator's event loop shortens the way in, and a way in
+    that overslept shortens the way back, as no network adds either on top of its round trip."""
+    legs = _recording_legs(emulator)
+    # taken by the transport at 9.99, seen by the middleware at 10.0 (a 10 ms hop); the
+    # response starts at 10.09: the way in overslept 5 ms and the app worked 10 ms
+    readings = iter([10.0, 10.09])
+    emulator.latency.monotonic = lambda: next(readings)
+    emulator.latency.sent_at = lambda: 9.99
+    emulator.latency.set(0.15)
+    emulator.latency.includes_work = True
+    client.post("/oauth/token", data={"refresh_token": "nonsense"})
+    assert legs == pytest.approx([0.065, 0.05])
+
+
+def test_the_transport_tells_the_app_when_it_took_the_request():
+    """requirement: request_sent_at() is, within the app serving a request through
+    EmulatorTransport, when the transport took it (time.monotonic); None elsewhere."""
+    seen: list[float | None] = []
+
+    async def app(scope, receive, send):
+        seen.append(request_sent_at())
+        await send({"type": "http.response.start", "status": 204, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    transport = EmulatorTransport(app)
+    try:
+        with httpx.Client(transport=transport, base_url="http://emulator.test") as http:
+            before = time.monotonic()
+            http.get("/")
+            after = time.monotonic()
+            http.get("/")
+    finally:
+        transport.close()
+    assert seen[0] is not None and before <= seen[0] <= after
+    assert seen[1] is not None and seen[1] >= after
+    assert request_sent_at() is None
 
 
 def test_latency_cannot_be_negative(emulator):

@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 import anyio
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from erpsync.emulation.transport import request_sent_at
+
 
 @dataclass
 class Latency:
@@ -32,11 +34,15 @@ class Latency:
     ``keep``), for tests and benchmarks to check what was applied.
 
     ``includes_work``: the round trip is the time from the request to its answer, the
-    emulator's own work included, as a platform's answer time includes its servers' work; the
-    way back is shortened by the time the app took (never below zero). Off by default (the
-    work comes on top), which keeps a test's recorded legs exact; a benchmark whose emulator
-    runs in the measured process turns it on, so the emulator's CPU is not counted twice.
-    ``monotonic`` measures that work (real seconds, as the legs are).
+    emulator's own work included, as a platform's answer time includes its servers' work: each
+    leg ends at its time from the request's start, so the way in absorbs the in-process
+    transport's hop into the emulator's event loop, and the way back the app's work and the
+    way in's oversleep (a leg never goes below zero). Off by default (the work comes on top),
+    which keeps a test's recorded legs exact; a benchmark whose emulator runs in the measured
+    process turns it on, so neither the emulator's CPU nor its hop is counted on top of the
+    round trip (a network adds neither). The request's start is ``sent_at()``: when
+    ``EmulatorTransport`` took it, or None (over a socket), and then the middleware's arrival.
+    ``monotonic`` is the clock of both (real seconds, as the legs are).
     """
 
     seconds: float = 0.0
@@ -45,6 +51,7 @@ class Latency:
     sleep: Callable[[float], Awaitable[None]] = anyio.sleep
     includes_work: bool = False
     monotonic: Callable[[], float] = time.monotonic
+    sent_at: Callable[[], float | None] = request_sent_at
     keep: int = 1000
     delays: list[float] = field(default_factory=list, repr=False)
 
@@ -87,13 +94,23 @@ class LatencyMiddleware:
             await self.app(scope, receive, send)
             return
         leg = latency.draw() / 2
-        await latency.sleep(leg)
-        arrived = latency.monotonic()
+        if not latency.includes_work:
+            await latency.sleep(leg)
 
-        async def delayed(message: Message) -> None:
+            async def delayed(message: Message) -> None:
+                if message["type"] == "http.response.start":
+                    await latency.sleep(leg)
+                await send(message)
+
+            await self.app(scope, receive, delayed)
+            return
+        sent = latency.sent_at()
+        start = latency.monotonic() if sent is None else sent
+        await latency.sleep(max(0.0, start + leg - latency.monotonic()))
+
+        async def answered(message: Message) -> None:
             if message["type"] == "http.response.start":
-                work = latency.monotonic() - arrived if latency.includes_work else 0.0
-                await latency.sleep(max(0.0, leg - work))
+                await latency.sleep(max(0.0, start + 2 * leg - latency.monotonic()))
             await send(message)
 
-        await self.app(scope, receive, delayed)
+        await self.app(scope, receive, answered)

@@ -5,6 +5,8 @@ TestClient does)."""
 from __future__ import annotations
 
 import threading
+import time
+from contextvars import ContextVar
 
 import anyio
 import anyio.from_thread
@@ -12,6 +14,21 @@ import httpx
 from starlette.types import ASGIApp
 
 from erpsync.emulation.faults import ConnectionDropped
+
+#: when the request being served was handed to an in-process transport (``time.monotonic``);
+#: set in the task that serves it, so concurrent requests each see their own
+_SENT_AT: ContextVar[float | None] = ContextVar("erpsync_emulation_sent_at", default=None)
+
+
+def request_sent_at() -> float | None:
+    """When the request being served was handed to this process's ``EmulatorTransport``
+    (``time.monotonic()``), or None (served over a socket, or outside a request).
+
+    The hop from the client's thread into the emulator's event loop costs this process a few
+    milliseconds that no network adds on top of its round trip; ``Latency(includes_work=True)``
+    counts them within it (erpsync.emulation.latency)."""
+    return _SENT_AT.get()
+
 
 # -- transports ---------------------------------------------------------------------------------
 
@@ -37,10 +54,13 @@ class EmulatorTransport(httpx.BaseTransport):
             return self._portal
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
+        sent_at = time.monotonic()
         request.read()
         timeout = (request.extensions.get("timeout") or {}).get("read")
         try:
-            status, headers, content = self._get_portal().call(self._send, request, timeout)
+            status, headers, content = self._get_portal().call(
+                self._send, request, timeout, sent_at
+            )
         except ConnectionDropped as exc:
             raise httpx.RemoteProtocolError(
                 "Server disconnected without sending a complete response.", request=request
@@ -50,8 +70,9 @@ class EmulatorTransport(httpx.BaseTransport):
         return httpx.Response(status, headers=headers, stream=httpx.ByteStream(content))
 
     async def _send(
-        self, request: httpx.Request, timeout: float | None
+        self, request: httpx.Request, timeout: float | None, sent_at: float
     ) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+        _SENT_AT.set(sent_at)  # this task's own context: the app runs in it
         with anyio.fail_after(timeout):
             response = await self._asgi.handle_async_request(request)
             content = await response.aread()
