@@ -292,9 +292,10 @@ def _fulfilled_by_magalu(deliveries: list[Mapping[str, Any]]) -> bool:
     return bool(live) and all(_is_fulfillment(d) for d in live)
 
 
-def logistic_type(delivery: Mapping[str, Any]) -> str:
-    """fulfillment, magalu_entregas or own (see MAGALU_ENTREGAS)."""
-    if _is_fulfillment(delivery):
+def logistic_type(delivery: Mapping[str, Any], fulfillment: bool | None = None) -> str:
+    """fulfillment, magalu_entregas or own (see MAGALU_ENTREGAS); ``fulfillment``: the
+    caller's ``_is_fulfillment(delivery)``, when it has it."""
+    if _is_fulfillment(delivery) if fulfillment is None else fulfillment:
         return FULFILLMENT_NETWORK
     provider = (delivery.get("shipping") or {}).get("provider") or {}
     names = (provider.get("id"), provider.get("name"), provider.get("description"))
@@ -309,6 +310,9 @@ def _extra(order: Mapping[str, Any], deliveries: list[Mapping[str, Any]]) -> dic
     list as it is): one per delivery, of its logistic type, so ``shipments push`` sends
     tracking for the seller's own deliveries only."""
     channel = order.get("channel") or {}
+    # each delivery's logistics read once (both lists below say them)
+    fulfilled = [_is_fulfillment(d) for d in deliveries]
+    kinds = [(d, f, logistic_type(d, f)) for d, f in zip(deliveries, fulfilled, strict=True)]
     return {
         "code": order.get("code"),
         "channel_id": channel.get("id"),
@@ -319,20 +323,20 @@ def _extra(order: Mapping[str, Any], deliveries: list[Mapping[str, Any]]) -> dic
                 "id": d.get("id"),
                 "code": d.get("code"),
                 "status": d.get("status"),
-                "fulfillment": _is_fulfillment(d),
-                "logistic_type": logistic_type(d),
+                "fulfillment": fulfillment,
+                "logistic_type": logistic,
             }
-            for d in deliveries
+            for d, fulfillment, logistic in kinds
         ],
         "shipments": [
             {
                 "shipment_ref": str(d["id"]),
-                "logistic_type": logistic_type(d),
-                "fulfilled_by_channel": _is_fulfillment(d),
+                "logistic_type": logistic,
+                "fulfilled_by_channel": fulfillment,
                 "status": d.get("status") or None,
-                "label_state": "not_applicable" if _is_fulfillment(d) else "none",
+                "label_state": "not_applicable" if fulfillment else "none",
             }
-            for d in deliveries
+            for d, fulfillment, logistic in kinds
             if d.get("id")
         ],
     }

@@ -15,7 +15,7 @@ from sqlalchemy import Column, MetaData, Table, create_engine, select
 
 from erpsync.errors import StoreError
 from erpsync.store import open_store, products
-from erpsync.store.types import DecimalText, JsonText, UtcDateTime
+from erpsync.store.types import DecimalText, JsonText, UtcDateTime, dump_json
 from erpsync.store.urls import display, lock_path, sqlite_path
 
 
@@ -209,6 +209,17 @@ def test_json_text_round_trips_unicode_decimals_and_times(roundtrip):
     stored, back = roundtrip(JsonText(), value)
     assert stored == '{"cidade":"São Paulo","total":"129.90","at":"2024-05-01T00:00:00"}'
     assert back == {"cidade": "São Paulo", "total": "129.90", "at": "2024-05-01T00:00:00"}
+
+
+def test_json_text_writes_sets_sorted_tuples_as_lists_and_refuses_the_rest():
+    """requirement: the store's one JSON encoding is compact and keeps key order; sets come out
+    sorted, tuples as lists; anything else it cannot encode is refused, not guessed."""
+    assert (
+        dump_json({"b": (1, 2), "a": {"z", "y"}, "ç": None}) == '{"b":[1,2],"a":["y","z"],"ç":null}'
+    )
+    assert dump_json([]) == "[]"
+    with pytest.raises(TypeError, match="not JSON serialisable: object"):
+        dump_json({"x": object()})
 
 
 @pytest.mark.postgresql

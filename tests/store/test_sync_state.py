@@ -80,3 +80,17 @@ def test_quarantine_keeps_one_open_row_per_order(store):
         assert reopened != first
         assert quarantine.resolve_order(s, "ml", "1") == 1
         assert [q.connector for q in quarantine.open_items(s)] == ["amz", "ml", "ml"]
+
+
+def test_open_quarantine_ids_among_a_pages_orders(store):
+    """requirement: a pull's page asks which of its own orders are quarantined and open; the
+    answer leaves out resolved items, other connectors' and orders not asked about."""
+    with store.session() as s:
+        quarantine.add(s, "ml", "1", {}, "bad")
+        quarantine.add(s, "ml", "2", {}, "bad")
+        quarantine.resolve(s, quarantine.add(s, "ml", "3", {}, "bad"))
+        quarantine.add(s, "amz", "4", {}, "bad")
+        quarantine.add(s, "ml", None, {}, "no id")
+        assert quarantine.open_ids(s, "ml", ["1", "3", "4", "5"]) == {"1"}
+        assert quarantine.open_ids(s, "ml", []) == set()
+        assert quarantine.open_ids(s, "ml") == {"1", "2"}

@@ -341,9 +341,10 @@ def _apply_page(
     catalogue: Catalogue,
 ) -> None:
     # a later version of a quarantined order that maps fine closes its quarantine item
-    quarantined = quarantine.open_ids(session, connector.name)
+    page_ids = [raw.external_id for raw in page.orders]
+    quarantined = quarantine.open_ids(session, connector.name, page_ids)
     # the page's stored states in one query, read inside this write transaction
-    states = orders.order_states(session, connector.name, [raw.external_id for raw in page.orders])
+    states = orders.order_states(session, connector.name, page_ids)
     report.rejected.extend(page.rejected)
     # mapping is pure: done first, so one query finds the stock holders of the page's new
     # sales, and the new orders are written together when the page ends (orders.NewOrders)

@@ -10,7 +10,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Table, case, func
+from sqlalchemy import Table, bindparam, case, func
 from sqlalchemy import select as select_columns
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
@@ -140,6 +140,18 @@ def _insert_many(dialect: str) -> Any:
     return upsert.insert(_MOVEMENTS).on_conflict_do_nothing(index_elements=["idempotency_key"])
 
 
+#: the ledger rows of a page's orders (``PageMovements``), built once: a pull reads it for
+#: every page, and SQLAlchemy then compiles it once
+_PAGE_ROWS = select_columns(
+    _MOVEMENTS.c.reference,
+    _MOVEMENTS.c.bucket,
+    _MOVEMENTS.c.sku,
+    _MOVEMENTS.c.location,
+    _MOVEMENTS.c.quantity,
+    _MOVEMENTS.c.idempotency_key,
+).where(_MOVEMENTS.c.reference.in_(bindparam("p_references", expanding=True)))
+
+
 class PageMovements:
     """A page's stock movements, written together (``flush``) instead of one by one.
 
@@ -162,17 +174,11 @@ class PageMovements:
         #: (reference, bucket) -> (sku, location) -> units, the ledger's and the queued rows'
         self._held: dict[tuple[str, str], dict[tuple[str, str], int]] = {}
         wanted = sorted(self._references)
-        columns = _MOVEMENTS.c
+        connection = s.connection()
         for start in range(0, len(wanted), CHUNK):
-            query = select_columns(
-                columns.reference,
-                columns.bucket,
-                columns.sku,
-                columns.location,
-                columns.quantity,
-                columns.idempotency_key,
-            ).where(columns.reference.in_(wanted[start : start + CHUNK]))
-            for reference, bucket, sku, location, quantity, key in s.execute(query):
+            chunk = wanted[start : start + CHUNK]
+            rows = connection.execute(_PAGE_ROWS, {"p_references": chunk})
+            for reference, bucket, sku, location, quantity, key in rows:
                 self._hold(reference, bucket, sku, location, quantity)
                 if key is not None:
                     self._keys.add(key)

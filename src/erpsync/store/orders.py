@@ -127,8 +127,10 @@ def order_states(s: Session, connector: str, external_ids: Iterable[str]) -> dic
     """``order_state`` for many orders in one query per CHUNK ids (a page of a pull)."""
     ids = list(dict.fromkeys(external_ids))
     found: dict[str, OrderState] = {}
+    connection = s.connection()
     for start in range(0, len(ids), CHUNK):
-        rows = s.execute(_STATES, {"p_connector": connector, "p_ids": ids[start : start + CHUNK]})
+        chunk = ids[start : start + CHUNK]
+        rows = connection.execute(_STATES, {"p_connector": connector, "p_ids": chunk})
         found.update({external_id: OrderState(*rest) for external_id, *rest in rows})
     return found
 

@@ -7,7 +7,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import delete
+from sqlalchemy import Table, bindparam, delete
+from sqlalchemy import select as select_columns
 from sqlmodel import Session, col, select
 
 from erpsync.documents import ValidationError as DocumentError
@@ -22,6 +23,12 @@ CSV_COLUMNS = ("sku", "name", "gtin", "components")
 NO_GTIN = "SEM GTIN"
 
 Components = Sequence[tuple[str, int]]
+
+_PRODUCTS: Table = Product.__table__  # type: ignore[attr-defined]
+#: built once: a pull asks it for every page (SQLAlchemy then compiles it once)
+_KNOWN = select_columns(_PRODUCTS.c.sku).where(
+    _PRODUCTS.c.sku.in_(bindparam("p_skus", expanding=True))
+)
 
 
 def normalize_gtin(value: str | None) -> str | None:
@@ -63,9 +70,10 @@ def known_skus(s: Session, skus: Iterable[str]) -> set[str]:
     """Those of ``skus`` that are products in the catalogue."""
     wanted = list(dict.fromkeys(skus))
     found: set[str] = set()
+    connection = s.connection()
     for start in range(0, len(wanted), CHUNK):
-        query = select(Product.sku).where(col(Product.sku).in_(wanted[start : start + CHUNK]))
-        found.update(s.exec(query).all())
+        rows = connection.execute(_KNOWN, {"p_skus": wanted[start : start + CHUNK]})
+        found.update(sku for (sku,) in rows)
     return found
 
 

@@ -2,13 +2,26 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import Table, bindparam
+from sqlalchemy import select as select_columns
 from sqlmodel import Session, col, select
 
 from erpsync.domain import utcnow
 from erpsync.store.tables import QuarantineRow
+
+#: ids per IN (...) query
+CHUNK = 500
+_QUARANTINE: Table = QuarantineRow.__table__  # type: ignore[attr-defined]
+_OPEN_IDS = select_columns(_QUARANTINE.c.external_id).where(
+    _QUARANTINE.c.connector == bindparam("p_connector"),
+    _QUARANTINE.c.resolved_at.is_(None),
+)
+#: built once (a pull asks it for every page): SQLAlchemy compiles it once
+_OPEN_AMONG = _OPEN_IDS.where(_QUARANTINE.c.external_id.in_(bindparam("p_ids", expanding=True)))
 
 
 def _open_row(s: Session, connector: str, external_id: str) -> QuarantineRow | None:
@@ -60,12 +73,21 @@ def open_items(s: Session, connector: str | None = None) -> list[QuarantineRow]:
     return list(s.exec(query.order_by(col(QuarantineRow.id))).all())
 
 
-def open_ids(s: Session, connector: str) -> set[str]:
-    """The external ids of a connector's open items (no payloads loaded)."""
-    query = select(QuarantineRow.external_id).where(
-        QuarantineRow.connector == connector, col(QuarantineRow.resolved_at).is_(None)
-    )
-    return {external_id for external_id in s.exec(query).all() if external_id is not None}
+def open_ids(s: Session, connector: str, among: Iterable[str] | None = None) -> set[str]:
+    """The external ids of a connector's open items (no payloads loaded); with ``among``,
+    only those of them (a pull's page asks about its own orders, so the query does not grow
+    with the quarantine)."""
+    connection = s.connection()
+    if among is None:
+        rows = connection.execute(_OPEN_IDS, {"p_connector": connector})
+        return {external_id for (external_id,) in rows if external_id is not None}
+    ids = list(dict.fromkeys(among))
+    found: set[str] = set()
+    for start in range(0, len(ids), CHUNK):
+        chunk = ids[start : start + CHUNK]
+        rows = connection.execute(_OPEN_AMONG, {"p_connector": connector, "p_ids": chunk})
+        found.update(external_id for (external_id,) in rows if external_id is not None)
+    return found
 
 
 def get_item(s: Session, item_id: int) -> QuarantineRow | None:

@@ -88,9 +88,14 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
 
 
+#: what ``json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=...)`` builds
+#: for every call, built once: the store encodes three values per pulled order
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=_json_default)
+
+
 def dump_json(value: Any) -> str:
     """The one JSON encoding the store writes: compact, UTF-8 text, keys in insertion order."""
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=_json_default)
+    return _ENCODER.encode(value)
 
 
 class JsonText(TypeDecorator[Any]):
