@@ -270,9 +270,7 @@ def test_a_reserve_leaves_a_share_of_the_servers_budget_free(fake):
 def test_a_bucket_shared_by_threads_starts_with_the_whole_declared_burst(fake):
     """requirement: a new bucket holds what an idle server's does: ``burst`` requests go at
     once, from one thread or several, and only the next one waits for the refill."""
-    bucket = RateLimiter(
-        RateLimit(rate=5, burst=5), clock=fake.monotonic, sleep=fake.sleep, concurrent=True
-    )
+    bucket = RateLimiter(RateLimit(rate=5, burst=5), clock=fake.monotonic, sleep=fake.sleep)
     assert bucket.tokens == 5
     assert [bucket.acquire() for _ in range(6)] == [0.0] * 5 + [pytest.approx(0.2)]
 
@@ -340,9 +338,7 @@ def _simulate(rate, burst, round_trip, requests, workers, seed):
 
     net = _Network()
     draw = random.Random(seed)
-    client = RateLimiter(
-        RateLimit(rate=rate, burst=burst), clock=lambda: net.now, sleep=net.sleep, concurrent=True
-    )
+    client = RateLimiter(RateLimit(rate=rate, burst=burst), clock=lambda: net.now, sleep=net.sleep)
     server = TokenBucket(rate, burst, clock=lambda: net.now)
     left = [requests]
     refused, last = [0], [0.0]

@@ -71,9 +71,10 @@ class RateLimiter:
         limit: the declared rate (requests/second) and burst.
         clock: a monotonic clock in seconds.
         sleep: how to wait for a token.
-        concurrent: requests share the bucket from several threads (``erpsync.http.fanout``).
-            Each request is settled on its own answer, from whichever thread (``_settle``),
-            so the bucket behaves the same either way.
+
+    Requests may share the bucket from several threads (``erpsync.http.fanout``): each is
+    settled on its own answer, from whichever thread (``_settle``), so the bucket behaves the
+    same either way.
     """
 
     def __init__(
@@ -82,7 +83,6 @@ class RateLimiter:
         *,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
-        concurrent: bool = False,
     ) -> None:
         if limit.rate <= 0:
             raise ValueError(f"rate must be positive, got {limit.rate}")
@@ -106,8 +106,6 @@ class RateLimiter:
         self._clock = clock
         self._sleep = sleep
         self._lock = threading.Lock()
-        #: requests share the bucket from several threads (kept for callers that ask)
-        self.concurrent = concurrent
         #: a new bucket is as full as an idle server's: the server holds ``burst`` too
         self._tokens = float(self.burst)
         #: the time up to which ``_tokens`` is accounted for; in the future while paused
@@ -290,14 +288,13 @@ class SharedLimiters:
         *,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
-        concurrent: bool = False,
     ) -> RateLimiter:
         """The bucket of ``operation`` on ``account``: the same object for every caller."""
         key = (account, operation, limit, clock, sleep)
         with self._lock:
             found = self._limiters.get(key)
             if found is None:
-                found = RateLimiter(limit, clock=clock, sleep=sleep, concurrent=concurrent)
+                found = RateLimiter(limit, clock=clock, sleep=sleep)
                 self._limiters[key] = found
             return found
 

@@ -244,20 +244,12 @@ class HttpSession:
         with self._lock:
             if key not in self._limiters:
                 limit = limits.get(key, FALLBACK_LIMIT)
-                concurrent = self.fanout.max_workers > 1
                 if self.account is None:
-                    made = RateLimiter(
-                        limit, clock=self.monotonic, sleep=self._sleep, concurrent=concurrent
-                    )
+                    made = RateLimiter(limit, clock=self.monotonic, sleep=self._sleep)
                 else:  # the account's, whichever session asked first
                     shared = SHARED_LIMITERS if self._shared is None else self._shared
                     made = shared.get(
-                        self.account,
-                        key,
-                        limit,
-                        clock=self.monotonic,
-                        sleep=self._sleep,
-                        concurrent=concurrent,
+                        self.account, key, limit, clock=self.monotonic, sleep=self._sleep
                     )
                 self._limiters[key] = made
             return self._limiters[key]
