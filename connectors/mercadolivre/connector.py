@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 import logging
 import zipfile
 from collections import deque
@@ -417,10 +416,16 @@ class MercadoLivreConnector(
         )
         first = next(pages, None)
         total = (paging.paging_total(first.response) or 0) if first else 0
+        records = first.records if first else []
+        del first  # a page's response is not kept while the next pages are read
         if total <= self.items_offset_cap:
-            for page in itertools.chain([first] if first else [], pages):
-                if page.records:
-                    yield page.records
+            if records:
+                yield records
+            for page in pages:
+                records = page.records
+                del page
+                if records:
+                    yield records
             return
         paging.close(pages)
         seen: set[str] = set()

@@ -982,3 +982,32 @@ def test_rg_buyers_and_a_later_payment_move_stock_through_the_engine(
         assert level() == (49, 0)
     finally:
         store.close()
+
+
+def test_no_item_search_answer_is_held_while_the_next_page_is_read(
+    clock: FakeTime, connect: Callable[..., MercadoLivreConnector]
+) -> None:
+    """requirement (issue 11 section 2, memory): the item search's first answer tells the
+    total, but once read it is not kept to the end of the catalogue, nor any page's answer
+    while the next page is requested."""
+    emu = MercadoLivreEmulator(seed=1, clock=clock.now, sandbox_orders=0)
+    emu.add_items(230)
+    connector = connect(emulator=emu)
+    search = f"/users/{SELLER}/items/search"
+    answers: list[weakref.ref[httpx.Response]] = []
+    alive_at_search: list[int] = []  # earlier item search answers alive at each search
+    request = connector.http.request
+
+    def watched(method: str, path: str, **kwargs: Any) -> httpx.Response:
+        if path != search:
+            return request(method, path, **kwargs)
+        alive_at_search.append(sum(ref() is not None for ref in answers))
+        response = request(method, path, **kwargs)
+        answers.append(weakref.ref(response))
+        return response
+
+    connector.http.request = watched  # type: ignore[method-assign]
+    listings = [x for batch in connector.fetch_listings() for x in batch]
+    assert len(listings) == 236
+    assert len(alive_at_search) == 5
+    assert alive_at_search == [0, 0, 0, 0, 0]
