@@ -258,7 +258,12 @@ def test_fulfillment_delivery_is_fulfilled_by_channel() -> None:
     """requirement: Magalu Fulfillment deliveries (logistic_network fulfillment) are flagged."""
     order = map_fixture("order-fulfillment")
     assert order.fulfilled_by_channel is True
-    assert order.extra["deliveries"][0]["fulfillment"] is True
+    delivery = order.extra["deliveries"][0]
+    assert (delivery["fulfillment"], delivery["logistic_type"]) == (True, "fulfillment")
+    # its shipment says the same, and no label is ever asked for it
+    shipment = order.extra["shipments"][0]
+    assert shipment["logistic_type"] == "fulfillment"
+    assert (shipment["fulfilled_by_channel"], shipment["label_state"]) == (True, "not_applicable")
     assert map_fixture("order-shipped").fulfilled_by_channel is False
 
 
