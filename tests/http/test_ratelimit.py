@@ -398,3 +398,52 @@ def test_requests_in_flight_together_never_land_early_whatever_their_latency(
         # the cold connection (2), the round trip withheld after the burst (1), the last way
         # there with its jitter (1), the last requests overtaken (2)
         assert last <= (requests - burst) / rate + 6 * round_trip, f"seed {seed}: slow"
+
+
+def test_a_bursts_first_answer_coming_straight_back_releases_no_token_the_server_lacks():
+    """requirement: the worst case of the in-flight rule, played exactly. A burst of 3 (1/s)
+    from a full bucket; the first request reaches the server at 1.5 s and its answer comes
+    straight back, the other two reach it just after and answer late. The server started
+    refilling only at 1.5 s, and the two still in flight may have taken its last tokens, so
+    the next request waits for one refill, until 2.5 s, and nothing is refused. (A client
+    that credited the refill from half the round trip, or from the burst, would send it at
+    1.5 s, into an empty bucket.)"""
+    from erpsync.emulation import TokenBucket
+
+    net = _Network()
+    client = RateLimiter(RateLimit(rate=1.0, burst=3), clock=lambda: net.now, sleep=net.sleep)
+    server = TokenBucket(1.0, 3, clock=lambda: net.now)
+    refused: list[float] = []
+    sent: list[tuple[int, float]] = []  # (thread, when)
+    #: each thread's requests, as (way there, way back) in seconds
+    plans = {0: [(1.5, 0.0), (0.02, 0.02)], 1: [(1.51, 2.0)], 2: [(1.51, 2.0)]}
+    lock = threading.Lock()
+
+    def arrive() -> None:
+        with lock:
+            if not server.try_take():
+                refused.append(net.now)
+
+    def thread(index: int) -> None:
+        for there, back in plans[index]:
+            client.acquire()
+            with lock:
+                sent.append((index, net.now))
+            answered = threading.Event()
+            net.at(net.now + there, arrive)
+            net.at(net.now + there + back, net.wake(answered))
+            net.block(answered)
+            client.observe(response(200))
+        with net._cond:
+            net._busy -= 1
+            net._cond.notify_all()
+
+    threads = [threading.Thread(target=thread, args=(index,)) for index in plans]
+    for each in threads:
+        net.started()
+        each.start()
+    net.run()
+    for each in threads:
+        each.join()
+    assert sorted(when for _, when in sent) == pytest.approx([0.0, 0.0, 0.0, 2.5])
+    assert refused == []
