@@ -28,8 +28,10 @@ Amazon: M patchListingsItem, then M more changes through a JSON_LISTINGS_FEED).
 
 Latency: the emulator answers every request after a round trip of --latency ms (platform
 time, so scaled with the clock), jittered by +-(--jitter)/2 of it (erpsync.emulation.Latency);
-the emulator's own work counts within the round trip, not on top of it (`includes_work`);
-the whole run repeats per latency, and a last table gives each phase's fraction per latency.
+the emulator's own work and the hop into its event loop count within the round trip, not on
+top of it (`includes_work`, measured from when the in-process transport took the request: a
+network adds neither); the whole run repeats per latency, and a last table gives each phase's
+fraction per latency.
 
 Printed per phase and rate-limit operation: calls, 429s (and how many came after the
 operation's first burst), bound s, achieved s, fraction = bound/achieved; per pull, requests
