@@ -5,6 +5,7 @@ from __future__ import annotations
 import heapq
 import random
 import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 import httpx
@@ -329,38 +330,39 @@ class _Network:
             callback()
 
 
-def _simulate(rate, burst, round_trip, requests, workers, seed):
-    """``requests`` sent by ``workers`` threads (each sends its next as soon as its answer is
-    in), each with its own way there and back (jittered by half the round trip either way, a
-    cold connection's two extra round trips on each thread's first request), against the
-    server's token bucket at the arrival times. Returns (refused arrivals, last arrival)."""
+#: how to draw one request's (way there, way back), in seconds: asked once it has its token
+Legs = Callable[[], tuple[float, float]]
+
+
+def _play(
+    rate: float, burst: int, plans: Sequence[Iterable[Legs]]
+) -> tuple[list[float], list[float], float]:
+    """One thread per plan, each sending its plan's requests one after the other (the next as
+    soon as the previous one's answer is in) through one ``RateLimiter`` on the simulated
+    network, the server's token bucket counting each request when it arrives. Returns (when
+    each request was sent, the refused arrivals, the last arrival)."""
     from erpsync.emulation import TokenBucket
 
     net = _Network()
-    draw = random.Random(seed)
     client = RateLimiter(RateLimit(rate=rate, burst=burst), clock=lambda: net.now, sleep=net.sleep)
     server = TokenBucket(rate, burst, clock=lambda: net.now)
-    left = [requests]
-    refused, last = [0], [0.0]
+    sent: list[float] = []
+    refused: list[float] = []
+    last = [0.0]
     lock = threading.Lock()
 
     def arrive() -> None:
         with lock:
-            refused[0] += not server.try_take()
+            if not server.try_take():
+                refused.append(net.now)
             last[0] = net.now
 
-    def thread() -> None:
-        cold = True
-        while True:
-            with lock:
-                if not left[0]:
-                    break
-                left[0] -= 1
+    def thread(plan: Iterable[Legs]) -> None:
+        for legs in plan:
             client.acquire()
-            way = round_trip / 2
-            there = way * draw.uniform(0.5, 1.5) + (2 * round_trip if cold else 0.0)
-            back = way * draw.uniform(0.5, 1.5)
-            cold = False
+            there, back = legs()
+            with lock:
+                sent.append(net.now)
             answered = threading.Event()
             net.at(net.now + there, arrive)
             net.at(net.now + there + back, net.wake(answered))
@@ -370,14 +372,42 @@ def _simulate(rate, burst, round_trip, requests, workers, seed):
             net._busy -= 1
             net._cond.notify_all()
 
-    threads = [threading.Thread(target=thread) for _ in range(workers)]
+    threads = [threading.Thread(target=thread, args=(plan,)) for plan in plans]
     for each in threads:
         net.started()
         each.start()
     net.run()
     for each in threads:
         each.join()
-    return refused[0], last[0]
+    return sent, refused, last[0]
+
+
+def _simulate(rate, burst, round_trip, requests, workers, seed):
+    """``requests`` sent by ``workers`` threads, each with its own way there and back
+    (jittered by half the round trip either way, a cold connection's two extra round trips on
+    each thread's first request). Returns (refused arrivals, last arrival)."""
+    draw = random.Random(seed)
+    left = [requests]
+    lock = threading.Lock()
+
+    def plan() -> Iterator[Legs]:
+        cold = True
+        while True:
+            with lock:
+                if not left[0]:
+                    return
+                left[0] -= 1
+
+            def legs(first: bool = cold) -> tuple[float, float]:
+                way = round_trip / 2
+                there = way * draw.uniform(0.5, 1.5) + (2 * round_trip if first else 0.0)
+                return there, way * draw.uniform(0.5, 1.5)
+
+            yield legs
+            cold = False
+
+    _, refused, last = _play(rate, burst, [plan() for _ in range(workers)])
+    return len(refused), last
 
 
 @pytest.mark.parametrize(
@@ -408,42 +438,11 @@ def test_a_bursts_first_answer_coming_straight_back_releases_no_token_the_server
     the next request waits for one refill, until 2.5 s, and nothing is refused. (A client
     that credited the refill from half the round trip, or from the burst, would send it at
     1.5 s, into an empty bucket.)"""
-    from erpsync.emulation import TokenBucket
 
-    net = _Network()
-    client = RateLimiter(RateLimit(rate=1.0, burst=3), clock=lambda: net.now, sleep=net.sleep)
-    server = TokenBucket(1.0, 3, clock=lambda: net.now)
-    refused: list[float] = []
-    sent: list[tuple[int, float]] = []  # (thread, when)
-    #: each thread's requests, as (way there, way back) in seconds
-    plans = {0: [(1.5, 0.0), (0.02, 0.02)], 1: [(1.51, 2.0)], 2: [(1.51, 2.0)]}
-    lock = threading.Lock()
+    def legs(there: float, back: float) -> Legs:
+        return lambda: (there, back)
 
-    def arrive() -> None:
-        with lock:
-            if not server.try_take():
-                refused.append(net.now)
-
-    def thread(index: int) -> None:
-        for there, back in plans[index]:
-            client.acquire()
-            with lock:
-                sent.append((index, net.now))
-            answered = threading.Event()
-            net.at(net.now + there, arrive)
-            net.at(net.now + there + back, net.wake(answered))
-            net.block(answered)
-            client.observe(response(200))
-        with net._cond:
-            net._busy -= 1
-            net._cond.notify_all()
-
-    threads = [threading.Thread(target=thread, args=(index,)) for index in plans]
-    for each in threads:
-        net.started()
-        each.start()
-    net.run()
-    for each in threads:
-        each.join()
-    assert sorted(when for _, when in sent) == pytest.approx([0.0, 0.0, 0.0, 2.5])
+    plans = [[legs(1.5, 0.0), legs(0.02, 0.02)], [legs(1.51, 2.0)], [legs(1.51, 2.0)]]
+    sent, refused, _ = _play(1.0, 3, plans)
+    assert sorted(sent) == pytest.approx([0.0, 0.0, 0.0, 2.5])
     assert refused == []
