@@ -34,9 +34,13 @@ network adds neither); the whole run repeats per latency, and a last table gives
 fraction per latency.
 
 Printed per phase and rate-limit operation: calls, 429s (and how many came after the
-operation's first burst), bound s, achieved s, fraction = bound/achieved; per pull, requests
-per order and per-order (detail) requests. Targets: fraction >= 90% wherever the phase is
-limit-bound, no 429 after the first burst, no detail request for an unchanged order.
+operation's first burst), bound s (the fastest a client making the phase's requests could
+finish against the server's buckets), safe s (the same for a client that never risks a 429:
+it cannot see when the server counted a request, only when it sent it and when the answer
+came; pacing_kit.Shadow), achieved s, fraction = safe/achieved (floored) and of bound =
+bound/achieved; per pull, requests per order and per-order (detail) requests. Targets:
+fraction >= 90% wherever the phase is limit-bound, no 429 after the first burst, no detail
+request for an unchanged order.
 """
 
 from __future__ import annotations
@@ -71,6 +75,7 @@ from pacing_kit import (
     bling_op,
     breakdown,
     fraction,
+    known_levels,
     levels,
     lojaintegrada_listings,
     lojaintegrada_op,
@@ -368,12 +373,13 @@ class Run:
         start_levels = levels(self.buckets)
         first = len(self.recorder.calls)
         start = self.clock.monotonic()
+        known = known_levels(self.recorder.calls[:first], self.limits, start)
         cpu = time.process_time()
         outcome = action()
         cpu = (time.process_time() - cpu) * scale
         end = self.clock.monotonic()
         calls = self.recorder.calls[first:]
-        phase = Phase(name, scale, start, end, calls, start_levels)
+        phase = Phase(name, scale, start, end, calls, start_levels, known_levels=known)
         phase.round_trip, phase.dependent = self.round_trip, dependent
         phase.chained = self.platform.chained
         phase.other_wait = other_wait(calls) if other_wait else 0.0
@@ -539,13 +545,15 @@ def report(run: Run) -> list[str]:
     print(f"   enforced (used): {', '.join(d for d in declared if d.split()[0] in used)}")
     print(
         f"   {'phase / operation':34s} {'calls':>6s} {'429s(late)':>10s} {'bound s':>9s} "
-        f"{'achieved s':>11s} {'fraction':>8s} {'CPU s':>7s}"
+        f"{'safe s':>7s} {'achieved s':>11s} {'fraction':>8s} {'of bound':>8s} {'CPU s':>7s}"
     )
     misses: list[str] = []
     for phase, line in zip(run.phases, run.notes, strict=True):
         print(
             f"   {phase.name + f' (x{phase.scale:g})':34s} {len(phase.calls):6d} "
-            f"{phase.throttled:10d} {phase.bound:9.1f} {phase.achieved:11.1f} "
+            f"{phase.throttled:10d} {phase.bound:9.1f} {phase.safe_bound:7.1f} "
+            f"{phase.achieved:11.1f} "
+            f"{fraction(phase.safe_bound, phase.achieved, phase.limit_bound):>8s} "
             f"{fraction(phase.bound, phase.achieved, phase.limit_bound):>8s} {phase.cpu:7.1f}"
             + (" CPU-bound" if phase.cpu_bound else "")
         )
@@ -553,7 +561,7 @@ def report(run: Run) -> list[str]:
             throttled = f"{figures.throttled}({figures.late_throttled})"
             print(
                 f"     {figures.op:32s} {figures.calls:6d} {throttled:>10s} "
-                f"{figures.bound:9.1f} {figures.achieved:11.1f} "
+                f"{figures.bound:9.1f} {'':7s} {figures.achieved:11.1f} {'':8s} "
                 f"{fraction(figures.bound, figures.achieved):>8s}"
             )
             if figures.late_throttled:
@@ -563,10 +571,10 @@ def report(run: Run) -> list[str]:
         if line:
             print(f"     {line}")
         limited = phase.limit_bound >= LIMIT_BOUND and not phase.cpu_bound
-        short = limited and phase.bound < 0.9 * phase.achieved
+        short = limited and phase.safe_bound < 0.9 * phase.achieved
         if short:
-            share = fraction(phase.bound, phase.achieved, phase.limit_bound)
-            misses.append(f"{phase.name}: {share} of the bound")
+            share = fraction(phase.safe_bound, phase.achieved, phase.limit_bound)
+            misses.append(f"{phase.name}: {share} of the safe bound")
         if short or run.args.explain:
             print(f"     {breakdown(phase).describe()}")
         detail = sum(1 for c in phase.calls if c.label in platform.detail)
@@ -605,8 +613,10 @@ def main() -> int:
         "the phase's successful calls replayed in order through ideal buckets (sequential "
         "client, zero latency), plus the round trips no client avoids (the last answer; a "
         "pull's first answer before the per-order requests it names): >= max over "
-        "operations. fraction = bound / achieved (platform seconds); '-': nothing had to "
-        "wait for a limit."
+        "operations. safe = the same for a client that never risks a 429, so cannot count "
+        "a server's refill before its answers (the server counts a request on arrival, which "
+        "no client sees). fraction = safe / achieved (platform seconds, floored), the "
+        "target's measure; of bound = bound / achieved; '-': nothing had to wait for a limit."
     )
     misses: list[str] = []
     started = time.monotonic()
@@ -623,13 +633,16 @@ def main() -> int:
                 misses += [f"{key} at {latency:g} ms: {m}" for m in report(run)]
                 for phase in run.phases:
                     late = sum(f.late_throttled for f in phase.ops.values())
-                    cell = fraction(phase.bound, phase.achieved, phase.limit_bound)
-                    cell += " cpu" if phase.cpu_bound and cell != "-" else ""
+                    cell = fraction(phase.safe_bound, phase.achieved, phase.limit_bound)
+                    if cell != "-":
+                        server = fraction(phase.bound, phase.achieved, phase.limit_bound)
+                        cell += f" ({server})" + (" cpu" if phase.cpu_bound else "")
                     cell += f" ({late} late 429)" if late else ""
                     summary.setdefault((key, phase.name), {})[latency] = cell
     print(
-        "\nfraction of the limit-bound rate per round trip ('-': not limit-bound; 'cpu': this "
-        "process's CPU, not the limit, paced the phase)"
+        "\nfraction of the limit-bound rate per round trip: of the safe bound (of the bound "
+        "in brackets); '-': not limit-bound; 'cpu': this process's CPU, not the limit, paced "
+        "the phase"
     )
     print(f"   {'platform / phase':40s}" + "".join(f"{f'{ms:g} ms':>20s}" for ms in latencies))
     for (key, name), cells in summary.items():

@@ -6,6 +6,8 @@ figures read as if the run had taken real time against the real platform.
 
 from __future__ import annotations
 
+import heapq
+import math
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -202,6 +204,10 @@ class Phase:
     chained: frozenset[str] = frozenset()
     ops: dict[str, OpFigures] = field(default_factory=dict)
     bound: float = 0.0
+    #: what a client could know of the server's buckets at the phase's start (``Shadow``)
+    known_levels: dict[str, float] = field(default_factory=dict)
+    #: the bound for a client that never risks a 429 (see ``analyse``): the target's measure
+    safe_bound: float = 0.0
 
     @property
     def achieved(self) -> float:
@@ -219,7 +225,7 @@ class Phase:
 
 
 def analyse(phase: Phase, limits: Mapping[str, RateLimit], ok_so_far: dict[str, int]) -> None:
-    """Fill ``phase.ops`` and ``phase.bound``.
+    """Fill ``phase.ops``, ``phase.bound`` and ``phase.safe_bound``.
 
     Per operation: bound = max(0, calls - tokens)/rate, tokens being what the server bucket
     held when the operation's first call arrived (at most its burst). The phase bound replays
@@ -229,7 +235,18 @@ def analyse(phase: Phase, limits: Mapping[str, RateLimit], ok_so_far: dict[str, 
     but a sequential client cannot spend a refilled token while it waits on another bucket)
     and <= their sum. Plus the round trips no client avoids (``replay``): the last answer, the
     first answer before the per-order requests it names, each page of a token- or link-paged
-    listing after the previous page's answer.
+    listing after the previous page's answer, an access token's answer before the requests it
+    signs. Requests still unanswered at the phase's end (pages read ahead past a listing's
+    end, which the phase did not wait for) are left out.
+
+    The safe bound is the same replay for the fastest client that never risks a 429. Such a
+    client cannot see when the server counted a request: anywhere between sending it and
+    its answer. So it knows the server's buckets only as ``Shadow`` keeps them (each
+    request counted at its answer, each unanswered one as counted already), from the
+    phase's start (``known_levels``) to its end. At 0 ms it is the bound; with a round
+    trip, a burst from a full bucket costs it the refill of that round trip
+    (``RateLimiter._refill``'s in-flight rule, which tests/http/test_ratelimit.py shows is
+    the worst case played exactly).
     """
     for call in phase.calls:
         if call.op is None or call.op not in limits:
@@ -251,11 +268,26 @@ def analyse(phase: Phase, limits: Mapping[str, RateLimit], ok_so_far: dict[str, 
             float(limit.burst), phase.start_levels.get(op, limit.burst) + waited * limit.rate
         )
         figures.bound = max(0.0, figures.calls - tokens) / limit.rate
-    ok = [c for c in phase.calls if c.status != 429]
+    # a request still unanswered when the phase ended (a page read ahead past the listing's
+    # end, which the phase did not wait for) is no part of what the phase needed
+    ok = [c for c in phase.calls if c.status != 429 and (c.answered or math.inf) <= phase.end]
     phase.limit_bound = replay(ok, limits, phase.start_levels) + phase.other_wait
     phase.bound = (
         replay(ok, limits, phase.start_levels, phase.round_trip, phase.dependent, phase.chained)
         + phase.other_wait
+    )
+    phase.safe_bound = max(
+        phase.bound,
+        replay(
+            ok,
+            limits,
+            phase.known_levels or phase.start_levels,
+            phase.round_trip,
+            phase.dependent,
+            phase.chained,
+            safe=True,
+        )
+        + phase.other_wait,
     )
 
 
@@ -266,6 +298,8 @@ def replay(
     round_trip: float = 0.0,
     dependent: frozenset[str] = frozenset(),
     chained: frozenset[str] = frozenset(),
+    *,
+    safe: bool = False,
 ) -> float:
     """Seconds an ideal sequential client needs for ``calls`` (see ``analyse``).
 
@@ -276,36 +310,109 @@ def replay(
     link, a queue read again after its entries were acknowledged) not before the answer to
     the previous request of its kind. Other answers are not waited for (a pipelining client
     reads the next page while this page's details go), so this stays a lower bound.
+    A token request (``TOKEN_REQUESTS``: a first pull's, or a refresh) holds every later
+    request for its round trip. ``safe``: each request waits until its ``Shadow`` bucket
+    lets it go (its answer comes a round trip later), not the server's bucket.
     """
     now = 0.0
     first: float | None = None
     previous: dict[str, float] = {}
-    tokens = {op: start.get(op, float(limit.burst)) for op, limit in limits.items()}
-    updated = dict.fromkeys(limits, 0.0)
+    buckets = {
+        op: Shadow(limit, start.get(op, float(limit.burst)), 0.0) for op, limit in limits.items()
+    }
     for call in calls:
+        if call.label in TOKEN_REQUESTS:
+            now += round_trip  # nothing the token signs can go before it comes back
+            continue
         if call.op is None or call.op not in limits:
             continue
         if call.label in dependent and first is not None:
             now = max(now, first + round_trip)
         if call.label in chained and call.label in previous:
             now = max(now, previous[call.label] + round_trip)
-        limit = limits[call.op]
-        level = min(float(limit.burst), tokens[call.op] + (now - updated[call.op]) * limit.rate)
-        if level < 1.0:
-            now += (1.0 - level) / limit.rate
-            level = 1.0
-        tokens[call.op] = level - 1.0
-        updated[call.op] = now
+        bucket = buckets[call.op]
+        now = bucket.earliest(now)
+        # the server's bucket (not safe) counts the request at once, as a zero-latency one
+        bucket.send(now, now + round_trip if safe else now)
         first = now if first is None else first
         previous[call.label] = now
     return now + (round_trip if first is not None else 0.0)
 
 
+class Shadow:
+    """A server's token bucket as a client can know it: never fuller than the server's.
+
+    The server counts a request when it arrives, which the client never sees: any time
+    between sending it and its answer. The later a request is counted, the less the
+    bucket holds afterwards (a full bucket refills nothing until its first request lands),
+    so the worst case the client must assume counts each answered request at its answer
+    and each unanswered one at once (an unanswered request may land any moment). 429s are
+    not counted once answered (the server refused them). With answers that come at once
+    this is the server's bucket.
+    """
+
+    def __init__(self, limit: RateLimit, level: float, at: float) -> None:
+        self.rate = limit.rate
+        self.burst = float(max(1, int(limit.burst)))
+        self.level = min(self.burst, level)
+        self.updated = at
+        #: (answer time, counted by the server) of each request sent and not yet answered
+        self.unanswered: list[tuple[float, bool]] = []
+
+    def send(self, at: float, answered: float, *, counted: bool = True) -> None:
+        """A request sent at ``at`` whose answer comes at ``answered``."""
+        self._advance(at)
+        heapq.heappush(self.unanswered, (answered, counted))
+
+    def available(self, at: float) -> float:
+        """Tokens a request could take at ``at`` without risking a refusal."""
+        self._advance(at)
+        return self.level - sum(1 for _, counted in self.unanswered if counted)
+
+    def earliest(self, at: float) -> float:
+        """The first instant from ``at`` on when one more request may go."""
+        self._advance(at)
+        while True:
+            waiting = sum(1 for _, counted in self.unanswered if counted)
+            if self.burst - waiting >= 1.0:
+                ready = self.updated + max(0.0, (1.0 + waiting - self.level) / self.rate)
+                if not self.unanswered or ready <= self.unanswered[0][0]:
+                    return ready
+            self._advance(self.unanswered[0][0])
+
+    def _advance(self, to: float) -> None:
+        while self.unanswered and self.unanswered[0][0] <= to:
+            answered, counted = heapq.heappop(self.unanswered)
+            self._refill(answered)
+            self.level -= 1.0 if counted else 0.0
+        self._refill(to)
+
+    def _refill(self, to: float) -> None:
+        if to > self.updated:
+            self.level = min(self.burst, self.level + (to - self.updated) * self.rate)
+            self.updated = to
+
+
+def known_levels(
+    calls: Iterable[Call], limits: Mapping[str, RateLimit], at: float
+) -> dict[str, float]:
+    """What a client could know at ``at`` of the server's buckets (``Shadow``), full at 0,
+    after ``calls`` (every call of the run so far, in the order they were sent)."""
+    buckets = {op: Shadow(limit, float(limit.burst), 0.0) for op, limit in limits.items()}
+    for call in calls:
+        if call.op in buckets:
+            answered = call.answered if call.answered is not None else float("inf")
+            buckets[call.op].send(call.at, answered, counted=call.status != 429)
+    return {op: bucket.available(at) for op, bucket in buckets.items()}
+
+
 @dataclass
 class Breakdown:
-    """Where a phase's platform time went beyond its bound: achieved = bound + before + rest
-    + after.
+    """Where a phase's platform time went beyond its bound: achieved = bound + unseen +
+    before + rest + after.
 
+    ``unseen``: the safe bound beyond the bound (the refill a client may not count because
+    it cannot see when the server counted its requests: ``Shadow``);
     ``before``: phase start to the first request sent (the engine's and connector's start);
     ``after``: the last answer to the phase's end (mapping, storing, committing); ``rest``:
     the time beyond the bound between them (requests that could have gone earlier: waiting on
@@ -314,6 +421,7 @@ class Breakdown:
     pauses between two consecutive requests sent (the labels of both).
     """
 
+    unseen: float = 0.0
     before: float = 0.0
     rest: float = 0.0
     tail: float = 0.0
@@ -323,7 +431,8 @@ class Breakdown:
     def describe(self, largest: int = 3) -> str:
         gaps = ", ".join(f"{gap:.2f} s {prev} -> {late}" for gap, prev, late in self.gaps[:largest])
         return (
-            f"beyond the bound: {self.before:.2f} s before the first request, "
+            f"beyond the bound: {self.unseen:.2f} s of refill no client may count before "
+            f"its answers, {self.before:.2f} s before the first request, "
             f"{self.after:.2f} s after the last answer, {self.rest:+.2f} s between "
             f"(largest pauses: {gaps or 'none'}; last request to its answer {self.tail:.2f} s)"
         )
@@ -331,7 +440,7 @@ class Breakdown:
 
 def breakdown(phase: Phase) -> Breakdown:
     """Split the phase's time around its requests (see ``Breakdown``)."""
-    found = Breakdown()
+    found = Breakdown(unseen=phase.safe_bound - phase.bound)
     calls = sorted(phase.calls, key=lambda c: c.at)
     if not calls:
         found.after = phase.achieved
@@ -341,7 +450,7 @@ def breakdown(phase: Phase) -> Breakdown:
     last_answer = max(answered) if answered else calls[-1].at
     found.tail = max(0.0, last_answer - calls[-1].at)
     found.after = max(0.0, phase.end - last_answer)
-    found.rest = phase.achieved - phase.bound - found.before - found.after
+    found.rest = phase.achieved - phase.safe_bound - found.before - found.after
     found.gaps = sorted(
         ((late.at - prev.at, prev.label, late.label) for prev, late in pairwise(calls)),
         reverse=True,
@@ -349,6 +458,8 @@ def breakdown(phase: Phase) -> Breakdown:
     return found
 
 
+#: the labels of the platforms' token requests (see ``replay``)
+TOKEN_REQUESTS = frozenset({"LWA token", "oauth/token", "authorize/token"})
 #: a phase is CPU-bound when the process's CPU covered this much of its span
 CPU_BOUND = 0.8
 #: a phase or operation is limit-bound when its bound is at least this many platform seconds
@@ -361,7 +472,8 @@ def fraction(bound: float, achieved: float, limit_bound: float | None = None) ->
     trips: a phase made slow by round trips alone is not limit-bound)."""
     if (bound if limit_bound is None else limit_bound) < LIMIT_BOUND or achieved <= 0:
         return "-"
-    return f"{100 * bound / achieved:.0f}%"
+    # floored: a phase printed at 90% has made the 90% target
+    return f"{math.floor(100 * bound / achieved)}%"
 
 
 def scale_for(rate: float | None, rps: float, max_scale: float) -> float:
