@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from time import monotonic, sleep
 from typing import Any
 
 import httpx
@@ -11,7 +12,7 @@ import pytest
 
 from erpsync.connector import NothingSeen, SeenOrders, Window
 from erpsync.connectors.magalu import paging
-from erpsync.connectors.magalu.connector import UPDATED_AT_FILTERS
+from erpsync.connectors.magalu.connector import SKUS_PATH, UPDATED_AT_FILTERS
 from erpsync.connectors.magalu.emulator import MagaluEmulator
 from erpsync.domain import PushResult, StockUpdate
 from erpsync.errors import AuthError, FatalError
@@ -251,6 +252,24 @@ def test_listings_are_every_sku(emu: MagaluEmulator, make_harness: Any) -> None:
     assert [(x.item_id, x.variation_id, x.sku) for x in listings] == emu.listing_refs()
     assert all(x.channel_quantity is None for x in listings)
     assert not emu.requests_to("/seller/v1/portfolios/stocks")
+
+
+def test_sku_pages_are_read_ahead_once_answers_wait_on_the_network(
+    emu: MagaluEmulator, make_harness: Any
+) -> None:
+    """requirement (issue 11 §1): with answers that take a platform's round trip, the next
+    SKU page is requested before a page is handed over, so a large portfolio is paced by the
+    SKU limit, not by one round trip a page; the listings still come once each, in order."""
+    harness = make_harness(page_size=2)
+    harness.connector.http.round_trips.record(0.3)
+    batches = harness.connector.fetch_listings()
+    first = next(batches)  # held, as the engine holds a page while it stores it
+    deadline = monotonic() + 2.0
+    while len(emu.requests_to(SKUS_PATH)) < 2 and monotonic() < deadline:
+        sleep(0.01)
+    assert len(emu.requests_to(SKUS_PATH)) >= 2
+    listings = [*first, *(listing for batch in batches for listing in batch)]
+    assert [(x.item_id, x.variation_id, x.sku) for x in listings] == emu.listing_refs()
 
 
 def test_listings_can_read_their_stock(emu: MagaluEmulator, make_harness: Any) -> None:
