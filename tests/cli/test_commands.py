@@ -421,3 +421,38 @@ def test_numbers_that_read_two_ways_are_refused_with_their_line(run, workdir, co
     (workdir / "estoque.csv").write_text(content)
     result = run("stock", "import", "estoque.csv")
     assert result.exit_code == 2 and f"estoque.csv: {message}" in result.stderr
+
+
+def test_sync_passes_since_to_its_pull_and_full_to_its_push(run, workdir, monkeypatch):
+    """requirement: `sync --since` re-pulls from that date as `pull-orders --since` does, and
+    `sync --full` sends every listing as `push-stock --full` does; without them a second sync
+    sends nothing; a bad date is refused before any step runs."""
+    from erpsync.engine import pull
+
+    windows = []
+
+    def recorded(connector, store, since):
+        windows.append(pull_window(connector, store, since))
+        return windows[-1]
+
+    pull_window = pull.pull_window
+    monkeypatch.setattr(pull, "pull_window", recorded)
+    run("products", "import", "products.csv")
+    run("stock", "set", "SKU-A", "10")
+    run("listings", "link", "--force", "shop", "MLB1", "SKU-A")
+    first = run("sync")
+    assert first.exit_code == 0, first.stderr
+    assert "shop: 12 fetched, 12 new" in first.stderr
+    assert "shop: 1 sent, 0 failed" in first.stderr
+    quiet = run("sync")
+    assert "shop: 0 sent, 0 failed, 1 unchanged" in quiet.stderr
+    again = run("sync", "--since", "2000-01-01T00:00:00Z", "--full")
+    assert again.exit_code == 0, again.stderr
+    assert "shop: 1 sent, 0 failed" in again.stderr
+    # the quiet sync's window starts at the cursor (the first sync's end), --since's at it
+    assert windows[1].start > windows[0].start
+    assert windows[2].start.isoformat() == "2000-01-01T00:00:00+00:00"
+    refused = run("sync", "--since", "yesterday")
+    assert refused.exit_code == 2
+    assert refused.stderr.startswith("erpsync: error: --since: 'yesterday' is not a date")
+    assert len(windows) == 3  # the refused sync pulled nothing

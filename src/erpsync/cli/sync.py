@@ -97,6 +97,22 @@ def sync(
             "one, as `invoices pull --recheck` does; what it finds is pushed in the same run",
         ),
     ] = False,
+    since: Annotated[
+        str | None,
+        typer.Option(
+            metavar="DATE",
+            help="In the pull-orders step, re-pull changes since this date, as `pull-orders "
+            "--since` does",
+        ),
+    ] = None,
+    full: Annotated[
+        bool,
+        typer.Option(
+            "--full",
+            help="In the push-stock step, send every listing, changed or not, as `push-stock "
+            "--full` does",
+        ),
+    ] = False,
     parallel: ParallelOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
@@ -116,7 +132,8 @@ def sync(
             "--recheck` without --dry-run"
         )
     st, output = state(ctx), out(ctx, json_out)
-    outcomes = _pull(st, output, connector, None, dry_run, parallel)
+    moment = _parse_since(since, st.config().timezone)  # a bad date: refused before any step
+    outcomes = _pull(st, output, connector, moment, dry_run, parallel)
     outcomes += erp.push_all(st, output, connector, dry_run)
     if not dry_run:  # invoices and tracking have no dry run: a pull stores, a push is a send
         outcomes += invoices.pull_all(st, output, connector, recheck=recheck)
@@ -124,7 +141,7 @@ def sync(
         # after the NF-e: a channel may refuse tracking for an order not yet invoiced
         outcomes += shipments.push_all(st, output, connector, quiet=True)
     outcomes += erp.pull_all(st, output, connector, dry_run=dry_run)
-    outcomes += _push(st, output, connector, dry_run, False, False, parallel)
+    outcomes += _push(st, output, connector, dry_run, False, full, parallel)
     _finish(output, outcomes, json_out)
 
 
