@@ -367,18 +367,22 @@ class Shadow:
     def available(self, at: float) -> float:
         """Tokens a request could take at ``at`` without risking a refusal."""
         self._advance(at)
-        return self.level - sum(1 for _, counted in self.unanswered if counted)
+        return self.level - self._landing()
 
     def earliest(self, at: float) -> float:
         """The first instant from ``at`` on when one more request may go."""
         self._advance(at)
         while True:
-            waiting = sum(1 for _, counted in self.unanswered if counted)
+            waiting = self._landing()
             if self.burst - waiting >= 1.0:
                 ready = self.updated + max(0.0, (1.0 + waiting - self.level) / self.rate)
                 if not self.unanswered or ready <= self.unanswered[0][0]:
                     return ready
             self._advance(self.unanswered[0][0])
+
+    def _landing(self) -> int:
+        """Unanswered requests the server may count any moment (429s are not counted)."""
+        return sum(1 for _, counted in self.unanswered if counted)
 
     def _advance(self, to: float) -> None:
         while self.unanswered and self.unanswered[0][0] <= to:
